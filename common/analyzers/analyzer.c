@@ -1,0 +1,1 @@
+/* analyzers/analyzer.c - (being written) */

@@ -1,0 +1,1 @@
+/* analyzers/apk.c - (being written) */

@@ -1,0 +1,1 @@
+/* analyzers/dpkg.c - (being written) */

@@ -1,0 +1,1 @@
+/* analyzers/osrelease.c - (being written) */

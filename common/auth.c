@@ -1,0 +1,1 @@
+/* auth.c - (being written) */

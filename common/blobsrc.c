@@ -1,0 +1,1 @@
+/* blobsrc.c - (being written) */

@@ -1,0 +1,1 @@
+/* blobsrc_docker.c - (being written) */

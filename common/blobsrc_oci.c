@@ -1,0 +1,1 @@
+/* blobsrc_oci.c - (being written) */

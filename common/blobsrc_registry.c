@@ -1,0 +1,1 @@
+/* blobsrc_registry.c - (being written) */

@@ -1,0 +1,92 @@
+/* buf.c - growable byte buffer. */
+#include "buf.h"
+#include "err.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int buf_reserve(rs_buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len - 1)
+        return RS_ERR_LIMIT_EXCEEDED;
+    size_t need = b->len + extra + 1;
+    if (b->limit && need - 1 > b->limit)
+        return RS_ERR_LIMIT_EXCEEDED;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return RS_ERR_INTERNAL;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int rs_buf_append(rs_buf *b, const void *data, size_t len)
+{
+    int rc = buf_reserve(b, len);
+    if (rc)
+        return rc;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int rs_buf_puts(rs_buf *b, const char *s)
+{
+    return rs_buf_append(b, s, strlen(s));
+}
+
+int rs_buf_vprintf(rs_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return RS_ERR_INTERNAL;
+    int rc = buf_reserve(b, (size_t)n);
+    if (rc)
+        return rc;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int rs_buf_printf(rs_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = rs_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void rs_buf_reset(rs_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void rs_buf_free(rs_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+char *rs_buf_steal(rs_buf *b)
+{
+    char *p = b->data ? b->data : strdup("");
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}

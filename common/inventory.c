@@ -1,0 +1,1 @@
+/* inventory.c - (being written) */

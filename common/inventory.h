@@ -1,0 +1,70 @@
+/* inventory.h - what an image contains: its OS and its packages, each with
+ * the file it was read from and the layer that put it there.
+ *
+ * This is the result of the index stage (DESIGN.md §1), cached in Redis as
+ * `inv:{digest}` and published as regscan.image-inventory/v1; the match stage
+ * reads only this. JSON encoding here is the one both use. */
+#ifndef RS_INVENTORY_H
+#define RS_INVENTORY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct rs_os {
+    char id[32];            /* os-release ID: "debian", "alpine", "ubuntu" */
+    char version_id[32];    /* "12", "3.19.1", "22.04" */
+    char version_codename[32];
+    char pretty_name[128];
+    int found;              /* an os-release file was seen */
+} rs_os;
+
+typedef struct rs_pkg {
+    char *type;           /* analyzer that found it: "dpkg", "apk" */
+    char *ecosystem;      /* OSV ecosystem: "Debian:12", "Alpine:v3.19"; NULL until known */
+    char *name;
+    char *version;
+    char *source_name;    /* source (dpkg Source:) or origin (apk o:); NULL when none */
+    char *source_version; /* NULL when the source has the binary's version */
+    char *arch;           /* NULL when unknown */
+    char *purl;           /* NULL until rs_inventory_finish */
+    char *path;           /* the file it was read from: "/var/lib/dpkg/status" */
+    char *layer;          /* digest of the layer that introduced it; NULL until merged */
+} rs_pkg;
+
+typedef struct rs_inventory {
+    rs_os os;
+    rs_pkg *pkgs;
+    size_t n_pkgs, cap_pkgs;
+    char **layers; /* layer digests, bottom first */
+    size_t n_layers;
+} rs_inventory;
+
+/* Returns NULL when out of memory. */
+rs_inventory *rs_inventory_new(void);
+void rs_inventory_free(rs_inventory *inv);
+
+/* Copies every string of `p` (NULL fields stay NULL). Returns 0 or RS_ERR_INTERNAL. */
+int rs_inventory_add(rs_inventory *inv, const rs_pkg *p);
+int rs_inventory_add_layer(rs_inventory *inv, const char *digest);
+
+/* Sets ecosystem and purl of every package from inv->os and sorts packages
+ * by (type, name, version, path) so output is deterministic. */
+void rs_inventory_finish(rs_inventory *inv);
+
+/* Frees the strings of one package and zeroes it. */
+void rs_pkg_clear(rs_pkg *p);
+
+/* Encodes {"os": {...}, "layers": [...], "packages": [...]} (new reference). */
+json_t *rs_inventory_to_json(const rs_inventory *inv);
+json_t *rs_pkg_to_json(const rs_pkg *p);
+json_t *rs_os_to_json(const rs_os *os);
+/* Decodes what rs_inventory_to_json wrote (untrusted: types are checked).
+ * Returns 0 with *out set, or RS_ERR_INVALID. */
+int rs_inventory_from_json(const json_t *j, rs_inventory **out, char *errstr,
+                           size_t errstr_size);
+
+/* The OSV ecosystem for a package type on an OS ("Debian:12", "Ubuntu:22.04",
+ * "Alpine:v3.19"), written into out; "" when unknown. */
+void rs_inventory_ecosystem(const rs_os *os, const char *type, char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,1 @@
+/* kafka.c - (being written) */

@@ -1,0 +1,1 @@
+/* merge.c - (being written) */

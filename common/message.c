@@ -1,0 +1,1 @@
+/* message.c - (being written) */
