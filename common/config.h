@@ -11,11 +11,25 @@
 
 typedef enum { RS_AUTH_NONE = 0, RS_AUTH_BASIC, RS_AUTH_BEARER, RS_AUTH_AZURE } rs_auth_type;
 
+/* Azure identity: a tenant's "azure" block, or the fields of an auth of type
+ * "azure" (which inherits every field it does not set from the tenant's block). */
+typedef struct rs_azure_conf {
+    char *tenant_id;
+    char *client_id;
+    char *client_secret;          /* resolved from client_secret_env / client_secret_file;
+                                     NULL: workload identity (federated token) */
+    char *federated_token_file;   /* AKS workload identity token file, NULL when not set */
+    char **subscriptions; size_t n_subscriptions; /* globs; empty means ["*"] */
+    char *authority;              /* default https://login.microsoftonline.com */
+    char *resource_manager;       /* default https://management.azure.com */
+} rs_azure_conf;
+
 typedef struct rs_auth_conf {
     rs_auth_type type;
     char *username;   /* basic */
     char *password;   /* basic, resolved from password_env / password_file */
     char *token;      /* bearer, resolved from token_env / token_file */
+    rs_azure_conf azure; /* azure: own fields merged over the tenant's "azure" block */
 } rs_auth_conf;
 
 typedef struct rs_registry_conf {
@@ -25,7 +39,7 @@ typedef struct rs_registry_conf {
     rs_auth_conf auth;
     char **repositories; size_t n_repositories;   /* globs; empty means ["*"] */
     char **exclude; size_t n_exclude;             /* repository globs */
-    char **platforms; size_t n_platforms;         /* "linux/*"; empty means all but windows */
+    char **platforms; size_t n_platforms;         /* os/arch globs ("linux/amd64"); empty: all but windows */
     char **tags_include; size_t n_tags_include;   /* empty means ["*"] */
     char **tags_exclude; size_t n_tags_exclude;
     int tags_newest;                              /* 0: all */
@@ -36,6 +50,7 @@ typedef struct rs_tenant {
     rs_registry_conf *registries;
     size_t n_registries;
     char *policy;     /* path of the policy file, NULL when none */
+    rs_azure_conf *azure; /* the tenant's "azure" block, NULL when none */
 } rs_tenant;
 
 typedef struct rs_settings {
