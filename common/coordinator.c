@@ -1,1 +1,596 @@
-/* coordinator.c - (being written) */
+/* coordinator.c - one enumeration pass (see coordinator.h).
+ *
+ * Per registry: ping, list the catalog, and per repository list the tags,
+ * resolve each tag with a HEAD (an index is expanded from the `index:` cache
+ * or one GET), record the tag in `tag:` and `refs:`, look up the `done`
+ * entries of the repository's digests in one pipeline, classify the new ones
+ * (one manifest GET, one config GET) and publish a request for each digest
+ * that needs work. Does not keep a pass's digests beyond one repository except
+ * for the per-tenant set that makes "one request per digest and tenant". */
+#include "coordinator.h"
+#include "err.h"
+#include "kafka.h"
+#include "log.h"
+#include "message.h"
+#include "registry.h"
+#include "scan.h"
+#include "state.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH 64
+
+struct candidate {
+    char digest[RS_DIGEST_SIZE];
+    char index_digest[RS_DIGEST_SIZE];
+    rs_platform platform;
+    int has_platform;
+};
+
+/* A growable list of strings (repository and tag names). */
+struct names {
+    char **v;
+    size_t n, cap;
+};
+
+static void names_free(struct names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static int names_add(const char *name, void *opaque)
+{
+    struct names *l = opaque;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return RS_ERR_INTERNAL;
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(name)))
+        return RS_ERR_INTERNAL;
+    l->n++;
+    return 0;
+}
+
+/* The set of digests already requested for the current tenant in this pass. */
+struct seen {
+    char (*d)[RS_DIGEST_SIZE];
+    size_t n, cap;
+};
+
+static int seen_has(const struct seen *s, const char *digest)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->d[i], digest))
+            return 1;
+    return 0;
+}
+
+static int seen_add(struct seen *s, const char *digest)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        void *d = realloc(s->d, cap * sizeof *s->d);
+        if (!d)
+            return RS_ERR_INTERNAL;
+        s->d = d;
+        s->cap = cap;
+    }
+    snprintf(s->d[s->n++], RS_DIGEST_SIZE, "%s", digest);
+    return 0;
+}
+
+struct pass {
+    const rs_config *cfg;
+    const rs_coord_opts *o;
+    rs_coord_stats *st;
+    rs_state *state, *cache;
+    rs_producer *producer;
+    char batch_id[40];
+    char requested_at[32];
+    /* per tenant and registry */
+    const rs_tenant *tenant;
+    const rs_registry_conf *rc;
+    rs_registry *reg;
+    struct seen seen;
+};
+
+static void iso_now(char *out, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Does the done entry ask for work? Sets *mode to "scan" or "rematch". */
+static int needs_work(const struct pass *p, const rs_done *d, int found, const char **mode,
+                      int *force)
+{
+    *mode = "scan";
+    *force = 0;
+    if (p->o->rescan) {
+        *force = 1;
+        return 1;
+    }
+    if (!found)
+        return 1;
+    if (strcmp(d->analyzer_version, RS_ANALYZER_VERSION) != 0)
+        return 1;
+    if (!strcmp(d->status, "error")) {
+        /* retry what can change: credentials, reachability, throttling */
+        static const char *retry[] = {"UNAUTHORIZED", "UNREACHABLE", "TOOMANYREQUESTS",
+                                      "INTERNAL", "CANCELLED"};
+        for (size_t i = 0; i < sizeof retry / sizeof *retry; i++)
+            if (!strcmp(d->error_code, retry[i]))
+                return 1;
+        return 0;
+    }
+    return 0;
+}
+
+/* Fetches and classifies a single image manifest: returns RS_SKIP_NONE with
+ * the platform filled, or the reason to skip it. */
+static int classify_image(struct pass *p, const char *repo, struct candidate *c,
+                          rs_skip_reason *skip, char *errstr, size_t errsz)
+{
+    char *body = NULL, *config = NULL;
+    size_t len = 0, clen = 0;
+    char mt[128] = "", d[RS_DIGEST_SIZE] = "";
+    rs_manifest *m = NULL;
+    json_t *cj = NULL;
+    *skip = RS_SKIP_NONE;
+    int rc = rs_registry_get_manifest(p->reg, repo, c->digest, &body, &len, mt, d, errstr, errsz);
+    if (rc)
+        goto out;
+    rc = rs_manifest_parse(body, len, mt, &m, errstr, errsz);
+    if (rc)
+        goto out;
+    if (m->skip != RS_SKIP_NONE) {
+        *skip = m->skip;
+        goto out;
+    }
+    if (m->kind != RS_MANIFEST_IMAGE) {
+        *skip = RS_SKIP_UNKNOWN_TYPE;
+        goto out;
+    }
+    if (c->has_platform)
+        goto out;
+    rs_scan_opts so;
+    rs_scan_opts_default(&so);
+    rs_reader *r = NULL;
+    rc = rs_registry_open_blob(p->reg, repo, m->config.digest, so.max_config_bytes, &r, errstr,
+                               errsz);
+    if (rc)
+        goto out;
+    rc = rs_reader_slurp(r, so.max_config_bytes, &config, &clen, errstr, errsz);
+    rs_reader_destroy(r);
+    if (rc)
+        goto out;
+    json_error_t jerr;
+    cj = json_loadb(config, clen, 0, &jerr);
+    if (!json_is_object(cj)) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid image config of '%s@%s'", repo,
+                     c->digest);
+        goto out;
+    }
+    const char *os = json_string_value(json_object_get(cj, "os"));
+    const char *arch = json_string_value(json_object_get(cj, "architecture"));
+    const char *variant = json_string_value(json_object_get(cj, "variant"));
+    snprintf(c->platform.os, sizeof c->platform.os, "%s", os ? os : "");
+    snprintf(c->platform.architecture, sizeof c->platform.architecture, "%s", arch ? arch : "");
+    snprintf(c->platform.variant, sizeof c->platform.variant, "%s", variant ? variant : "");
+    c->has_platform = 1;
+    if (!strcmp(c->platform.os, "windows"))
+        *skip = RS_SKIP_WINDOWS;
+    else if (!rs_platform_match(&c->platform, p->rc->platforms, p->rc->n_platforms))
+        *skip = RS_SKIP_PLATFORM;
+out:
+    json_decref(cj);
+    rs_manifest_free(m);
+    free(body);
+    free(config);
+    return rc;
+}
+
+static int publish(struct pass *p, const char *repo, const struct candidate *c, const char *mode,
+                   int force, char *errstr, size_t errsz)
+{
+    rs_scan_request req;
+    memset(&req, 0, sizeof req);
+    req.mode = (char *)mode;
+    req.force = force;
+    req.tenant = p->tenant->name;
+    req.registry = p->rc->host;
+    req.repository = (char *)repo;
+    snprintf(req.digest, sizeof req.digest, "%s", c->digest);
+    snprintf(req.index_digest, sizeof req.index_digest, "%s", c->index_digest);
+    req.platform = c->platform;
+    req.batch_id = p->batch_id;
+    req.requested_at = p->requested_at;
+    rs_refs refs = {0};
+    int rc = 0;
+    if (!p->o->dry_run) {
+        rc = rs_state_refs_get(p->state, p->tenant->name, c->digest, &refs, errstr, errsz);
+        if (rc)
+            return rc;
+    }
+    req.refs = refs;
+    char *json = NULL;
+    rc = rs_scan_request_encode(&req, &json);
+    if (rc) {
+        rs_refs_clear(&refs);
+        return rs_errf(errstr, errsz, rc, "cannot encode the request for '%s'", c->digest);
+    }
+    if (p->o->dry_run) {
+        fprintf(p->o->dry_out ? p->o->dry_out : stdout, "%s\n", json);
+    } else {
+        rc = rs_producer_send_sync(p->producer, p->cfg->settings.topic_requests, c->digest, json,
+                                   strlen(json), 30000, errstr, errsz);
+    }
+    free(json);
+    rs_refs_clear(&refs);
+    if (rc)
+        return rc;
+    if (!strcmp(mode, "rematch"))
+        p->st->published_rematch++;
+    else
+        p->st->published_scan++;
+    rs_log(RS_LOG_DEBUG, "requested %s of '%s/%s@%s' for tenant '%s'", mode, p->rc->host, repo,
+           c->digest, p->tenant->name);
+    return 0;
+}
+
+/* Expands an index into its platform manifests (from the `index:` cache, or
+ * one GET that fills it). */
+static int expand_index(struct pass *p, const char *repo, const char *digest,
+                        struct candidate *out, size_t max, size_t *n, char *errstr, size_t errsz)
+{
+    char *body = NULL, mt[128] = RS_MT_OCI_INDEX, d[RS_DIGEST_SIZE] = "";
+    size_t len = 0;
+    int found = 0, rc = 0;
+    rs_manifest *m = NULL;
+    if (p->cache && rs_state_cache_get(p->cache, "index", digest, &body, &len, &found, errstr,
+                                       errsz) != 0)
+        found = 0; /* a cache miss or a cache error costs one GET, never a wrong answer */
+    if (found) {
+        char check[RS_DIGEST_SIZE];
+        rs_sha256_digest(body, len, check);
+        if (strcmp(check, digest) != 0) {
+            free(body);
+            body = NULL;
+            found = 0;
+        }
+    }
+    if (!found) {
+        rc = rs_registry_get_manifest(p->reg, repo, digest, &body, &len, mt, d, errstr, errsz);
+        if (rc)
+            goto out;
+        if (p->cache && !p->o->dry_run) {
+            char ignore[256];
+            rs_state_cache_set(p->cache, "index", digest, body, len, 0, ignore, sizeof ignore);
+        }
+    }
+    rc = rs_manifest_parse(body, len, found ? NULL : mt, &m, errstr, errsz);
+    if (rc)
+        goto out;
+    if (m->kind != RS_MANIFEST_INDEX) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "'%s@%s' is not an image index", repo, digest);
+        goto out;
+    }
+    for (size_t i = 0; i < m->n_manifests; i++) {
+        const rs_descriptor *e = &m->manifests[i];
+        rs_skip_reason why = RS_SKIP_NONE;
+        if (e->is_attestation)
+            why = RS_SKIP_ATTESTATION;
+        else if (e->has_platform && !strcmp(e->platform.os, "windows"))
+            why = RS_SKIP_WINDOWS;
+        else if (e->has_platform &&
+                 !rs_platform_match(&e->platform, p->rc->platforms, p->rc->n_platforms))
+            why = RS_SKIP_PLATFORM;
+        else if (e->has_platform && !strcmp(e->platform.os, "unknown"))
+            why = RS_SKIP_ATTESTATION;
+        if (why != RS_SKIP_NONE) {
+            p->st->skipped[why]++;
+            continue;
+        }
+        if (*n == max)
+            break;
+        struct candidate *c = &out[(*n)++];
+        memset(c, 0, sizeof *c);
+        snprintf(c->digest, sizeof c->digest, "%s", e->digest);
+        snprintf(c->index_digest, sizeof c->index_digest, "%s", digest);
+        c->platform = e->platform;
+        c->has_platform = e->has_platform;
+    }
+out:
+    rs_manifest_free(m);
+    free(body);
+    return rc;
+}
+
+/* Resolves, records and publishes the digests of one batch of tags. */
+static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_tags)
+{
+    char errstr[1024];
+    struct candidate cands[BATCH * 4];
+    size_t n = 0;
+    for (size_t i = 0; i < n_tags; i++) {
+        char digest[RS_DIGEST_SIZE] = "", mt[128] = "";
+        int rc = rs_registry_head_manifest(p->reg, repo, tags[i], digest, mt, errstr,
+                                           sizeof errstr);
+        if (rc) {
+            /* a tag deleted between listing and resolving, a broken manifest: counted, logged */
+            p->st->errors++;
+            rs_log(RS_LOG_WARN, "%s", errstr);
+            continue;
+        }
+        size_t first = n;
+        if (!strcmp(mt, RS_MT_OCI_INDEX) || !strcmp(mt, RS_MT_DOCKER_LIST)) {
+            rc = expand_index(p, repo, digest, cands, sizeof cands / sizeof *cands, &n, errstr,
+                              sizeof errstr);
+            if (rc) {
+                p->st->errors++;
+                rs_log(RS_LOG_WARN, "%s", errstr);
+                continue;
+            }
+        } else if (!strcmp(mt, RS_MT_DOCKER_V1) || !strcmp(mt, RS_MT_DOCKER_V1_SIGNED)) {
+            p->st->skipped[RS_SKIP_SCHEMA1]++;
+            continue;
+        } else if (n < sizeof cands / sizeof *cands) {
+            memset(&cands[n], 0, sizeof cands[n]);
+            snprintf(cands[n].digest, RS_DIGEST_SIZE, "%s", digest);
+            n++;
+        }
+        if (p->o->dry_run)
+            continue;
+        rc = rs_state_tag_set(p->state, p->tenant->name, p->rc->host, repo, tags[i], digest,
+                              errstr, sizeof errstr);
+        for (size_t k = first; rc == 0 && k < n; k++) {
+            int added = 0;
+            rc = rs_state_refs_add(p->state, p->tenant->name, cands[k].digest, p->rc->host, repo,
+                                   tags[i], &added, errstr, sizeof errstr);
+        }
+        if (rc) {
+            rs_log(RS_LOG_ERROR, "%s", errstr);
+            return rc;
+        }
+    }
+    if (!n)
+        return 0;
+
+    /* one pipelined look-up of the done entries of this batch */
+    const char *digests[BATCH * 4];
+    rs_done dones[BATCH * 4];
+    int found[BATCH * 4];
+    for (size_t i = 0; i < n; i++)
+        digests[i] = cands[i].digest;
+    int rc = rs_state_done_get_many(p->state, p->tenant->name, digests, n, dones, found, errstr,
+                                    sizeof errstr);
+    if (rc) {
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct candidate *c = &cands[i];
+        if (seen_has(&p->seen, c->digest))
+            continue;
+        if (seen_add(&p->seen, c->digest))
+            return RS_ERR_INTERNAL;
+        p->st->digests++;
+        const char *mode;
+        int force;
+        if (!needs_work(p, &dones[i], found[i], &mode, &force)) {
+            p->st->skipped_done++;
+            continue;
+        }
+        rs_skip_reason skip = RS_SKIP_NONE;
+        rc = classify_image(p, repo, c, &skip, errstr, sizeof errstr);
+        if (rc) {
+            p->st->errors++;
+            rs_log(RS_LOG_WARN, "%s", errstr);
+            continue;
+        }
+        if (skip != RS_SKIP_NONE) {
+            p->st->skipped[skip]++;
+            rs_log(RS_LOG_DEBUG, "skipped '%s/%s@%s': %s", p->rc->host, repo, c->digest,
+                   rs_skip_reason_name(skip));
+            continue;
+        }
+        rc = publish(p, repo, c, mode, force, errstr, sizeof errstr);
+        if (rc) {
+            rs_log(RS_LOG_ERROR, "%s", errstr);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int process_repository(struct pass *p, const char *repo)
+{
+    char errstr[1024];
+    struct names tags = {0};
+    int rc = rs_registry_tags(p->reg, repo, names_add, &tags, errstr, sizeof errstr);
+    if (rc) {
+        p->st->errors++;
+        rs_log(RS_LOG_WARN, "%s", errstr);
+        names_free(&tags);
+        return rc == RS_ERR_UNREACHABLE ? rc : 0;
+    }
+    /* keep the tags to scan: include/exclude globs, artifact tags skipped */
+    size_t keep = 0;
+    for (size_t i = 0; i < tags.n; i++) {
+        rs_skip_reason why;
+        if (rs_manifest_tag_is_artifact(tags.v[i], &why)) {
+            p->st->skipped[why]++;
+            free(tags.v[i]);
+            continue;
+        }
+        if (!rs_glob_any(p->rc->tags_include, p->rc->n_tags_include, tags.v[i], 1) ||
+            rs_glob_any(p->rc->tags_exclude, p->rc->n_tags_exclude, tags.v[i], 0)) {
+            free(tags.v[i]);
+            continue;
+        }
+        tags.v[keep++] = tags.v[i];
+    }
+    tags.n = keep;
+    p->st->tags += (long)tags.n;
+    rs_log(RS_LOG_INFO, "'%s/%s': %zu tags", p->rc->host, repo, tags.n);
+    for (size_t i = 0; i < tags.n && rc == 0; i += BATCH) {
+        size_t m = tags.n - i < BATCH ? tags.n - i : BATCH;
+        rc = process_tags(p, repo, tags.v + i, m);
+    }
+    names_free(&tags);
+    return rc;
+}
+
+static int process_registry(struct pass *p)
+{
+    char errstr[1024];
+    struct names repos = {0};
+    p->st->registries++;
+    p->reg = rs_registry_new(p->rc, errstr, sizeof errstr);
+    int rc = p->reg ? 0 : RS_ERR_CONFIG;
+    if (rc == 0)
+        rc = rs_registry_ping(p->reg, errstr, sizeof errstr);
+    if (rc == 0)
+        rc = rs_registry_catalog(p->reg, names_add, &repos, errstr, sizeof errstr);
+    if (rc) {
+        p->st->errors++;
+        rs_log(RS_LOG_ERROR, "tenant '%s': %s", p->tenant->name, errstr);
+        goto out;
+    }
+    rs_log(RS_LOG_INFO, "tenant '%s': registry '%s': %zu repositories listed", p->tenant->name,
+           p->rc->host, repos.n);
+    for (size_t i = 0; i < repos.n; i++) {
+        if (!rs_glob_any(p->rc->repositories, p->rc->n_repositories, repos.v[i], 1) ||
+            rs_glob_any(p->rc->exclude, p->rc->n_exclude, repos.v[i], 0))
+            continue;
+        p->st->repositories++;
+        rc = process_repository(p, repos.v[i]);
+        if (rc == RS_ERR_UNREACHABLE || rc == RS_ERR_CONFIG || rc == RS_ERR_INTERNAL)
+            break; /* Redis or Kafka or the registry went away: stop this registry */
+        rc = 0;
+    }
+out:
+    names_free(&repos);
+    rs_registry_destroy(p->reg);
+    p->reg = NULL;
+    return rc;
+}
+
+int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_stats *st,
+                        char *errstr, size_t errsz)
+{
+    memset(st, 0, sizeof *st);
+    struct pass p = {.cfg = cfg, .o = o, .st = st};
+    const rs_settings *s = &cfg->settings;
+    int rc = 0, first_err = 0;
+    p.state = rs_state_new(s->redis_url, s->redis_prefix, errstr, errsz);
+    if (!p.state) {
+        rc = RS_ERR_UNREACHABLE;
+        goto out;
+    }
+    if (s->cache_redis_url && strcmp(s->cache_redis_url, s->redis_url) != 0) {
+        p.cache = rs_state_new(s->cache_redis_url, s->redis_prefix, errstr, errsz);
+        if (!p.cache) {
+            rc = RS_ERR_UNREACHABLE;
+            goto out;
+        }
+    } else {
+        p.cache = p.state;
+    }
+    if (!o->dry_run) {
+        rc = rs_kafka_check(s, s->topic_requests, 10000, errstr, errsz);
+        if (rc)
+            goto out;
+        p.producer = rs_producer_new(s, errstr, errsz);
+        if (!p.producer) {
+            rc = RS_ERR_UNREACHABLE;
+            goto out;
+        }
+    }
+    rs_scan_id_new(p.batch_id);
+    iso_now(p.requested_at, sizeof p.requested_at);
+    for (size_t t = 0; t < cfg->n_tenants; t++) {
+        const rs_tenant *tn = &cfg->tenants[t];
+        if (o->n_tenants) {
+            int want = 0;
+            for (size_t k = 0; k < o->n_tenants; k++)
+                want |= !strcmp(o->tenants[k], tn->name);
+            if (!want)
+                continue;
+        }
+        p.tenant = tn;
+        p.seen.n = 0;
+        for (size_t r = 0; r < tn->n_registries; r++) {
+            p.rc = &tn->registries[r];
+            int prc = process_registry(&p);
+            if (prc && !first_err)
+                first_err = prc;
+        }
+    }
+    if (p.producer)
+        rs_producer_flush(p.producer, 30000);
+    if (first_err) {
+        rc = first_err == RS_ERR_CONFIG ? RS_ERR_CONFIG : RS_ERR_UNREACHABLE;
+        rs_errf(errstr, errsz, rc, "the pass did not list every registry (%ld errors)",
+                st->errors);
+    }
+out:
+    rs_producer_destroy(p.producer);
+    if (p.cache != p.state)
+        rs_state_destroy(p.cache);
+    rs_state_destroy(p.state);
+    free(p.seen.d);
+    return rc;
+}
+
+void rs_coord_stats_line(const rs_coord_stats *s, char *out, size_t n)
+{
+    long skipped = 0;
+    char reasons[512] = "";
+    size_t len = 0;
+    for (int i = 1; i < RS_SKIP__COUNT; i++) {
+        skipped += s->skipped[i];
+        if (s->skipped[i] && len < sizeof reasons) {
+            int w = snprintf(reasons + len, sizeof reasons - len, "%s%s %ld", len ? ", " : "",
+                             rs_skip_reason_name((rs_skip_reason)i), s->skipped[i]);
+            if (w > 0)
+                len += (size_t)w;
+        }
+    }
+    snprintf(out, n,
+             "pass done: registries %ld, repositories %ld, tags %ld, digests %ld, published %ld "
+             "(scan %ld, rematch %ld), skipped %ld (done %ld%s%s), errors %ld",
+             s->registries, s->repositories, s->tags, s->digests,
+             s->published_scan + s->published_rematch, s->published_scan, s->published_rematch,
+             skipped + s->skipped_done, s->skipped_done, len ? ", " : "", reasons, s->errors);
+}
+
+json_t *rs_coord_stats_json(const rs_coord_stats *s)
+{
+    json_t *by = json_object();
+    long skipped = s->skipped_done;
+    json_object_set_new(by, "done", json_integer(s->skipped_done));
+    for (int i = 1; i < RS_SKIP__COUNT; i++) {
+        skipped += s->skipped[i];
+        json_object_set_new(by, rs_skip_reason_name((rs_skip_reason)i),
+                            json_integer(s->skipped[i]));
+    }
+    return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:o, s:I}", "registries",
+                     (json_int_t)s->registries, "repositories", (json_int_t)s->repositories,
+                     "tags", (json_int_t)s->tags, "digests", (json_int_t)s->digests, "published",
+                     "total", (json_int_t)(s->published_scan + s->published_rematch), "scan",
+                     (json_int_t)s->published_scan, "rematch", (json_int_t)s->published_rematch,
+                     "skipped", (json_int_t)skipped, "skipped_by_reason", by, "errors",
+                     (json_int_t)s->errors);
+}

@@ -1,1 +1,146 @@
-int main(void) { return 0; }
+/* regscan-coordinator: argument parsing and the --interval loop only; the
+ * pass itself is rs_coordinator_pass (common/coordinator.c). */
+#include "config.h"
+#include "coordinator.h"
+#include "err.h"
+#include "log.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: regscan-coordinator --config FILE [--tenant NAME]... [--rescan] [--dry-run]\n"
+               "                           [--interval SECONDS] [--json] [--kafka-prop k=v]...\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (rs_log_init("regscan-coordinator", getenv("REGSCAN_LOG"), getenv("REGSCAN_LOG_LEVEL"))) {
+        fprintf(stderr, "regscan-coordinator: REGSCAN_LOG must be text or json and "
+                        "REGSCAN_LOG_LEVEL debug, info, warn or error\n");
+        return 2;
+    }
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"tenant", required_argument, NULL, 't'},
+        {"rescan", no_argument, NULL, 'r'},
+        {"dry-run", no_argument, NULL, 'd'},
+        {"interval", required_argument, NULL, 'i'},
+        {"json", no_argument, NULL, 'j'},
+        {"kafka-prop", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *config = getenv("REGSCAN_CONFIG");
+    char *tenants[64];
+    const char *kprops[64];
+    size_t n_kprops = 0;
+    rs_coord_opts o = {.tenants = tenants, .dry_out = stdout};
+    long interval = 0;
+    int json = 0, c;
+    const char *iv = getenv("REGSCAN_INTERVAL");
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 't':
+            if (o.n_tenants == 64) {
+                fprintf(stderr, "regscan-coordinator: too many --tenant\n");
+                return 2;
+            }
+            tenants[o.n_tenants++] = optarg;
+            break;
+        case 'r': o.rescan = 1; break;
+        case 'd': o.dry_run = 1; break;
+        case 'i': iv = optarg; break;
+        case 'j': json = 1; break;
+        case 'k':
+            if (n_kprops == 64) {
+                fprintf(stderr, "regscan-coordinator: too many --kafka-prop\n");
+                return 2;
+            }
+            kprops[n_kprops++] = optarg;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc || !config) {
+        fprintf(stderr, "regscan-coordinator: %s\n",
+                config ? "unexpected argument" : "--config FILE (or REGSCAN_CONFIG) is required");
+        usage(stderr);
+        return 2;
+    }
+    if (iv && *iv) {
+        char *end = NULL;
+        interval = strtol(iv, &end, 10);
+        if (*end || interval < 1) {
+            fprintf(stderr, "regscan-coordinator: --interval: '%s' is not a positive number of "
+                            "seconds\n", iv);
+            return 2;
+        }
+    }
+    char errstr[1024] = "";
+    rs_config *cfg = NULL;
+    int rc = rs_config_load(config, &cfg, errstr, sizeof errstr);
+    if (rc) {
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+        return rs_err_exit_code(rc);
+    }
+    for (size_t i = 0; i < n_kprops; i++) {
+        if ((rc = rs_config_add_kafka_prop(cfg, kprops[i], errstr, sizeof errstr))) {
+            rs_log(RS_LOG_ERROR, "%s", errstr);
+            rs_config_free(cfg);
+            return 2;
+        }
+    }
+    for (size_t i = 0; i < o.n_tenants; i++) {
+        if (!rs_config_tenant(cfg, tenants[i])) {
+            rs_log(RS_LOG_ERROR, "--tenant: unknown tenant '%s'", tenants[i]);
+            rs_config_free(cfg);
+            return 2;
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int exit_code = 0;
+    do {
+        rs_coord_stats st;
+        rc = rs_coordinator_pass(cfg, &o, &st, errstr, sizeof errstr);
+        if (rc)
+            rs_log(RS_LOG_ERROR, "%s", errstr);
+        char line[1024];
+        rs_coord_stats_line(&st, line, sizeof line);
+        if (json) {
+            json_t *j = rs_coord_stats_json(&st);
+            char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+            printf("%s\n", s ? s : "{}");
+            free(s);
+            json_decref(j);
+        } else {
+            printf("%s\n", line);
+        }
+        fflush(stdout);
+        exit_code = rs_err_exit_code(rc);
+        for (long s = 0; interval && s < interval && !stop_flag; s++)
+            sleep(1);
+    } while (interval && !stop_flag);
+    rs_config_free(cfg);
+    return exit_code;
+}

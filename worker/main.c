@@ -1,1 +1,204 @@
-int main(void) { return 0; }
+/* regscan-worker: argument parsing and signal handling only; the run loop is
+ * rs_worker_run (common/worker.c), the embedded mode rs_embedded_scan. */
+#include "config.h"
+#include "embedded.h"
+#include "err.h"
+#include "log.h"
+#include "worker.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: regscan-worker --config FILE [--concurrency N] [--exit-when-idle SECONDS]\n"
+            "                      [--layer-parallelism N] [--instance-id ID] [--kafka-prop k=v]...\n"
+            "       regscan-worker scan IMAGE_REF [--format table|json] [--platform OS/ARCH]\n"
+            "                      [--username USER --password-env VAR] [--insecure-registry HOST]...\n"
+            "IMAGE_REF: registry/repository:tag, registry/repository@sha256:..., oci-layout:DIR[:TAG],\n"
+            "           docker-archive:FILE\n");
+}
+
+/* An integer option: flag value, else the environment variable, else dflt. */
+static int int_opt(const char *flag_value, const char *env, int dflt, const char *name, int *out)
+{
+    const char *v = flag_value ? flag_value : getenv(env);
+    if (!v || !*v) {
+        *out = dflt;
+        return 0;
+    }
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 0 || n > 1000000) {
+        fprintf(stderr, "regscan-worker: invalid value '%s' for %s\n", v, name);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int scan_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"platform", required_argument, NULL, 'p'},
+        {"username", required_argument, NULL, 'u'},
+        {"password-env", required_argument, NULL, 'P'},
+        {"insecure-registry", required_argument, NULL, 'i'},
+        {"layer-parallelism", required_argument, NULL, 'l'},
+        {"vulndb", required_argument, NULL, 'v'},
+        {"policy", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    rs_embedded_opts o = {0};
+    char *insecure[32];
+    const char *lp = NULL, *password_env = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f': o.format = optarg; break;
+        case 'p': o.platform = optarg; break;
+        case 'u': o.username = optarg; break;
+        case 'P': password_env = optarg; break;
+        case 'i':
+            if (o.n_insecure == 32) {
+                fprintf(stderr, "regscan-worker: too many --insecure-registry\n");
+                return 2;
+            }
+            insecure[o.n_insecure++] = optarg;
+            break;
+        case 'l': lp = optarg; break;
+        case 'v':
+        case 'o':
+            fprintf(stderr, "regscan-worker: --%s is not available yet in this version\n",
+                    c == 'v' ? "vulndb" : "policy");
+            return 2;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        usage(stderr);
+        return 2;
+    }
+    o.insecure_registries = insecure;
+    if (o.format && strcmp(o.format, "table") && strcmp(o.format, "json")) {
+        fprintf(stderr, "regscan-worker: --format: unknown format '%s' (table, json)\n", o.format);
+        return 2;
+    }
+    if (password_env) {
+        o.password = getenv(password_env);
+        if (!o.password) {
+            fprintf(stderr, "regscan-worker: --password-env: variable '%s' is not set\n",
+                    password_env);
+            return 2;
+        }
+    }
+    if (int_opt(lp, "REGSCAN_LAYER_PARALLELISM", 4, "--layer-parallelism", &o.layer_parallelism))
+        return 2;
+    return rs_embedded_scan(argv[optind], &o, stdout);
+}
+
+int main(int argc, char **argv)
+{
+    if (rs_log_init("regscan-worker", getenv("REGSCAN_LOG"), getenv("REGSCAN_LOG_LEVEL"))) {
+        fprintf(stderr, "regscan-worker: REGSCAN_LOG must be text or json and REGSCAN_LOG_LEVEL "
+                        "debug, info, warn or error\n");
+        return 2;
+    }
+    if (argc > 1 && !strcmp(argv[1], "scan"))
+        return scan_main(argc - 1, argv + 1);
+
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"concurrency", required_argument, NULL, 'n'},
+        {"exit-when-idle", required_argument, NULL, 'e'},
+        {"layer-parallelism", required_argument, NULL, 'l'},
+        {"instance-id", required_argument, NULL, 'I'},
+        {"kafka-prop", required_argument, NULL, 'k'},
+        {"vulndb", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *config = getenv("REGSCAN_CONFIG");
+    const char *conc = NULL, *idle = NULL, *lp = NULL;
+    const char *kprops[64];
+    size_t n_kprops = 0;
+    rs_worker_opts o;
+    rs_worker_opts_default(&o);
+    o.instance_id = getenv("REGSCAN_INSTANCE_ID");
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'n': conc = optarg; break;
+        case 'e': idle = optarg; break;
+        case 'l': lp = optarg; break;
+        case 'I': o.instance_id = optarg; break;
+        case 'k':
+            if (n_kprops == 64) {
+                fprintf(stderr, "regscan-worker: too many --kafka-prop\n");
+                return 2;
+            }
+            kprops[n_kprops++] = optarg;
+            break;
+        case 'v':
+            fprintf(stderr, "regscan-worker: --vulndb is not available yet in this version\n");
+            return 2;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc || !config) {
+        fprintf(stderr, "regscan-worker: %s\n",
+                config ? "unexpected argument" : "--config FILE (or REGSCAN_CONFIG) is required");
+        usage(stderr);
+        return 2;
+    }
+    if (int_opt(conc, "REGSCAN_CONCURRENCY", o.concurrency, "--concurrency", &o.concurrency) ||
+        int_opt(idle, "REGSCAN_EXIT_WHEN_IDLE", 0, "--exit-when-idle", &o.exit_when_idle_s) ||
+        int_opt(lp, "REGSCAN_LAYER_PARALLELISM", o.layer_parallelism, "--layer-parallelism",
+                &o.layer_parallelism))
+        return 2;
+    if (o.concurrency < 1)
+        o.concurrency = 1;
+
+    char errstr[1024] = "";
+    rs_config *cfg = NULL;
+    int rc = rs_config_load(config, &cfg, errstr, sizeof errstr);
+    if (rc) {
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+        return rs_err_exit_code(rc);
+    }
+    for (size_t i = 0; i < n_kprops; i++) {
+        rc = rs_config_add_kafka_prop(cfg, kprops[i], errstr, sizeof errstr);
+        if (rc) {
+            rs_log(RS_LOG_ERROR, "%s", errstr);
+            rs_config_free(cfg);
+            return 2;
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = rs_worker_run(cfg, &o, &stop_flag, errstr, sizeof errstr);
+    if (rc)
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+    rs_config_free(cfg);
+    return rs_err_exit_code(rc);
+}
