@@ -1,1 +1,357 @@
-/* kafka.c - (being written) */
+/* kafka.c - librdkafka configuration, a synchronous idempotent producer and
+ * a metadata check (DESIGN.md §2, §6).
+ *
+ * rs_producer_send_sync waits for the delivery report of exactly the message
+ * it produced: each message carries a heap-allocated delivery record that the
+ * delivery callback fills, or frees when the sender gave up waiting (so a
+ * late report never writes into a returned stack frame). Values of
+ * properties are never written into messages, and librdkafka log lines that
+ * may carry a credential are withheld. */
+#include "kafka.h"
+#include "err.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+struct rs_producer {
+    rd_kafka_t *rk;
+    size_t max_message_bytes;
+    char brokers[512];
+    pthread_mutex_t lock; /* guards every struct delivery */
+};
+
+struct delivery {
+    int done;
+    int abandoned; /* the sender timed out: the callback frees the record */
+    rd_kafka_resp_err_t err;
+};
+
+static const char *const secret_words[] = {"password", "secret", "jaas", "token",
+                                           "sasl.oauthbearer", "ssl.key", NULL};
+
+/* 1 when a property name or a log line may carry a credential. */
+static int may_hold_secret(const char *s)
+{
+    for (size_t i = 0; secret_words[i]; i++)
+        if (strcasestr(s, secret_words[i]))
+            return 1;
+    return 0;
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    rs_log_level l = level <= 3 ? RS_LOG_ERROR
+                     : level == 4 ? RS_LOG_WARN
+                     : level <= 6 ? RS_LOG_INFO
+                                  : RS_LOG_DEBUG;
+    if (!rs_log_enabled(l))
+        return;
+    if (may_hold_secret(buf))
+        rs_log(l, "kafka %s: (a line that may hold a credential was withheld)", fac);
+    else
+        rs_log(l, "kafka %s: %s", fac, buf);
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                    size_t errstr_size)
+{
+    char rderr[512];
+    if (rd_kafka_conf_set(conf, key, value, rderr, sizeof rderr) == RD_KAFKA_CONF_OK)
+        return 0;
+    if (may_hold_secret(key))
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "invalid kafka property '%s' (value not shown)", key);
+    return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "invalid kafka property '%s': %s", key,
+                   rderr);
+}
+
+/* The common configuration: `defaults` (key, value pairs, NULL-terminated)
+ * before the user's properties, `forced` after them. */
+static rd_kafka_conf_t *conf_build(const rs_settings *s, const char *const *defaults,
+                                   const char *const *forced, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char host[256] = "", client_id[300];
+    int rc = 0;
+    if (!conf) {
+        rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    if (gethostname(host, sizeof host - 1) != 0)
+        host[0] = '\0';
+    host[sizeof host - 1] = '\0';
+    snprintf(client_id, sizeof client_id, "regscan%s%s", host[0] ? "-" : "", host);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    if ((rc = conf_set(conf, "bootstrap.servers",
+                       s->kafka_brokers ? s->kafka_brokers : "127.0.0.1:9092", errstr,
+                       errstr_size)) ||
+        (rc = conf_set(conf, "client.id", client_id, errstr, errstr_size)))
+        goto out;
+    for (size_t i = 0; defaults && defaults[i]; i += 2)
+        if ((rc = conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size)))
+            goto out;
+    for (size_t i = 0; i < s->n_kafka_props; i++) {
+        const char *kv = s->kafka_props[i];
+        const char *eq = strchr(kv, '=');
+        char key[256];
+        if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key) {
+            rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "kafka property %zu is not k=v",
+                         i + 1);
+            goto out;
+        }
+        memcpy(key, kv, (size_t)(eq - kv));
+        key[eq - kv] = '\0';
+        if ((rc = conf_set(conf, key, eq + 1, errstr, errstr_size)))
+            goto out;
+    }
+    for (size_t i = 0; forced && forced[i]; i += 2)
+        if ((rc = conf_set(conf, forced[i], forced[i + 1], errstr, errstr_size)))
+            goto out;
+out:
+    if (rc) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+rd_kafka_conf_t *rs_kafka_conf_new(const rs_settings *s, char *errstr, size_t errstr_size)
+{
+    return conf_build(s, NULL, NULL, errstr, errstr_size);
+}
+
+/* ---- producer ----------------------------------------------------------- */
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    rs_producer *p = opaque;
+    struct delivery *d = m->_private;
+    if (!d)
+        return;
+    pthread_mutex_lock(&p->lock);
+    if (d->abandoned) {
+        free(d);
+    } else {
+        d->err = m->err;
+        d->done = 1;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+static const char *const producer_defaults[] = {
+    "compression.type", "zstd", "linger.ms", "5",
+    /* a mistyped topic is an error, not a new topic */
+    "allow.auto.create.topics", "false", NULL};
+/* at-least-once delivery depends on these (DESIGN.md §6) */
+static const char *const producer_forced[] = {"acks", "all", "enable.idempotence", "true", NULL};
+
+rs_producer *rs_producer_new(const rs_settings *s, char *errstr, size_t errstr_size)
+{
+    rs_producer *p = calloc(1, sizeof *p);
+    if (!p) {
+        rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    snprintf(p->brokers, sizeof p->brokers, "%s",
+             s->kafka_brokers ? s->kafka_brokers : "127.0.0.1:9092");
+    rd_kafka_conf_t *conf = conf_build(s, producer_defaults, producer_forced, errstr, errstr_size);
+    if (!conf)
+        goto fail;
+    char v[64];
+    size_t vs = sizeof v;
+    p->max_message_bytes = 1000000;
+    if (rd_kafka_conf_get(conf, "message.max.bytes", v, &vs) == RD_KAFKA_CONF_OK)
+        p->max_message_bytes = (size_t)strtoull(v, NULL, 10);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    rd_kafka_conf_set_opaque(conf, p);
+    char rderr[512];
+    p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof rderr);
+    if (!p->rk) {
+        rd_kafka_conf_destroy(conf);
+        rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "cannot create kafka producer: %s", rderr);
+        goto fail;
+    }
+    return p; /* rd_kafka_new took conf */
+fail:
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    return NULL;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int map_err(const rs_producer *p, rd_kafka_resp_err_t err, const char *topic, char *errstr,
+                   size_t errstr_size)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR: return 0;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+        return rs_errf(errstr, errstr_size, RS_ERR_LIMIT_EXCEEDED,
+                       "message too large for kafka topic '%s' (limit %zu bytes): %s", topic,
+                       p->max_message_bytes, rd_kafka_err2str(err));
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "kafka topic '%s' does not exist on '%s'", topic, p->brokers);
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+        return rs_errf(errstr, errstr_size, RS_ERR_UNAUTHORIZED,
+                       "kafka refused to write to topic '%s': %s", topic, rd_kafka_err2str(err));
+    case RD_KAFKA_RESP_ERR__FATAL: {
+        char fe[256] = "";
+        rd_kafka_fatal_error(p->rk, fe, sizeof fe);
+        return rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+                       "kafka producer failed for good on '%s': %s", p->brokers, fe);
+    }
+    default:
+        return rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+                       "cannot deliver to kafka topic '%s' on '%s': %s", topic, p->brokers,
+                       rd_kafka_err2str(err));
+    }
+}
+
+int rs_producer_send_sync(rs_producer *p, const char *topic, const char *key, const void *value,
+                          size_t len, int timeout_ms, char *errstr, size_t errstr_size)
+{
+    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    struct delivery *d = calloc(1, sizeof *d);
+    if (!d)
+        return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
+    rd_kafka_resp_err_t err;
+    for (;;) {
+        err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+                                RD_KAFKA_V_VALUE((void *)value, len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(d),
+                                RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline)
+            break;
+        rd_kafka_poll(p->rk, 50);
+    }
+    if (err) {
+        free(d); /* not enqueued: no delivery report will come */
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+                           "kafka producer queue stayed full for %d ms ('%s')", timeout_ms,
+                           p->brokers);
+        return map_err(p, err, topic, errstr, errstr_size);
+    }
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        int done = d->done;
+        err = d->err;
+        long long left = deadline - now_ms();
+        if (!done && left <= 0)
+            d->abandoned = 1; /* the delivery callback frees it */
+        pthread_mutex_unlock(&p->lock);
+        if (done) {
+            free(d);
+            return map_err(p, err, topic, errstr, errstr_size);
+        }
+        if (left <= 0)
+            return rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+                           "no acknowledgement from kafka '%s' for topic '%s' within %d ms",
+                           p->brokers, topic, timeout_ms);
+        rd_kafka_poll(p->rk, (int)(left < 50 ? left : 50));
+    }
+}
+
+size_t rs_producer_max_message_bytes(const rs_producer *p)
+{
+    return p->max_message_bytes;
+}
+
+int rs_producer_flush(rs_producer *p, int timeout_ms)
+{
+    rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
+    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : RS_ERR_UNREACHABLE;
+}
+
+void rs_producer_destroy(rs_producer *p)
+{
+    if (!p)
+        return;
+    if (rd_kafka_flush(p->rk, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        /* serves the delivery reports of purged messages, freeing their records */
+        rd_kafka_flush(p->rk, 1000);
+    }
+    rd_kafka_destroy(p->rk);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+/* ---- start-up check ----------------------------------------------------- */
+
+int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char *errstr,
+                   size_t errstr_size)
+{
+    const char *brokers = s->kafka_brokers ? s->kafka_brokers : "127.0.0.1:9092";
+    rd_kafka_conf_t *conf = rs_kafka_conf_new(s, errstr, errstr_size);
+    if (!conf)
+        return RS_ERR_CONFIG;
+    char rderr[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof rderr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "cannot create kafka client: %s",
+                       rderr);
+    }
+    const struct rd_kafka_metadata *md = NULL;
+    /* all topics: asking for one by name could make the broker create it */
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    int rc = 0;
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+        err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
+        err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_UNAUTHORIZED, "kafka at '%s' refused us: %s",
+                     brokers, rd_kafka_err2str(err));
+        goto out;
+    }
+    if (err) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+                     "cannot reach kafka at '%s' within %d ms: %s", brokers, timeout_ms,
+                     rd_kafka_err2str(err));
+        goto out;
+    }
+    if (!topic)
+        goto out;
+    int i;
+    for (i = 0; i < md->topic_cnt; i++)
+        if (!strcmp(md->topics[i].topic, topic))
+            break;
+    if (i == md->topic_cnt) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                     "kafka topic '%s' does not exist on '%s' (or is not visible to us)", topic,
+                     brokers);
+    } else if (md->topics[i].err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_UNAUTHORIZED,
+                     "kafka topic '%s' on '%s': access denied", topic, brokers);
+    } else if (md->topics[i].err) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "kafka topic '%s' on '%s': %s", topic,
+                     brokers, rd_kafka_err2str(md->topics[i].err));
+    }
+out:
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+    return rc;
+}

@@ -1,1 +1,1056 @@
-/* state.c - (being written) */
+/* state.c - Redis state and caches through hiredis 0.14 (DESIGN.md §5).
+ *
+ * One connection per rs_state behind a mutex. Every command is sent with the
+ * binary-safe argv interface (no format strings over untrusted data); when
+ * the connection broke (EOF, reset) it is re-established once and the
+ * command, or the whole pipeline, sent again. A timeout is not retried: the
+ * command may have run. Messages name the server as host:port/db, never the
+ * password. */
+#include "state.h"
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT_S 5
+#define COMMAND_TIMEOUT_S 10
+#define MAX_ARGS 20
+
+struct rs_state {
+    pthread_mutex_t lock;
+    redisContext *c;
+    rs_redis_url url;
+    char where[300]; /* host:port/db, for messages */
+    char *prefix;
+};
+
+/* One command of a pipeline; keys are owned by the caller. */
+typedef struct cmd {
+    int argc;
+    const char *argv[MAX_ARGS];
+    size_t len[MAX_ARGS];
+} cmd;
+
+static const char SCRIPT_RENEW[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+static const char SCRIPT_RELEASE[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('DEL', KEYS[1]) else return 0 end";
+static const char SCRIPT_TOUCH[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then "
+    "redis.call('HSET', KEYS[1], 'last_seen_pass', ARGV[1]) return 1 end return 0";
+
+/* ---- URL ---------------------------------------------------------------- */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0..n) into out (out_size bytes). Returns 0 or -1. */
+static int pct_decode(const char *s, size_t n, char *out, size_t out_size)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -1;
+            int h = hexval((unsigned char)s[i + 1]);
+            int l = hexval((unsigned char)s[i + 2]);
+            if (h < 0 || l < 0 || (h == 0 && l == 0))
+                return -1;
+            c = h * 16 + l;
+            i += 2;
+        }
+        if (w + 1 >= out_size)
+            return -1;
+        out[w++] = (char)c;
+    }
+    out[w] = '\0';
+    return 0;
+}
+
+static int parse_db(const char *s, size_t n, int *db)
+{
+    if (n == 0 || n > 5)
+        return -1;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *db = v;
+    return 0;
+}
+
+int rs_redis_url_parse(const char *url, rs_redis_url *out, char *errstr, size_t errstr_size)
+{
+    memset(out, 0, sizeof *out);
+    out->port = 6379;
+    if (!url || !*url)
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "redis url: empty");
+    if (!strncmp(url, "rediss://", 9))
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "redis url: rediss:// (TLS) is not supported by hiredis 0.14, use a local "
+                       "TLS proxy such as stunnel");
+    if (!strncmp(url, "unix://", 7)) {
+        const char *p = url + 7;
+        size_t plen = strcspn(p, "?");
+        if (plen == 0 || p[0] != '/' || plen >= sizeof out->path)
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                           "redis url: unix:// needs an absolute socket path");
+        memcpy(out->path, p, plen);
+        out->path[plen] = '\0';
+        const char *q = p + plen;
+        if (*q) {
+            if (strncmp(q, "?db=", 4) || parse_db(q + 4, strlen(q + 4), &out->db))
+                return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                               "redis url: unix socket options must be ?db=N");
+        }
+        return 0;
+    }
+    if (strncmp(url, "redis://", 8))
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "redis url: must start with redis:// or unix://");
+    const char *a = url + 8;
+    size_t alen = strcspn(a, "/?#");
+    const char *rest = a + alen;
+    /* userinfo: the last '@' of the authority, as passwords may contain '@' unencoded */
+    const char *at = NULL;
+    for (size_t i = 0; i < alen; i++)
+        if (a[i] == '@')
+            at = a + i;
+    const char *h = a;
+    if (at) {
+        const char *colon = memchr(a, ':', (size_t)(at - a));
+        if (!colon)
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                           "redis url: credentials must be :password@ or user:password@");
+        if (pct_decode(a, (size_t)(colon - a), out->user, sizeof out->user) ||
+            pct_decode(colon + 1, (size_t)(at - colon - 1), out->password, sizeof out->password))
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                           "redis url: bad or too long user or password");
+        h = at + 1;
+    }
+    size_t hlen = (size_t)(rest - h);
+    const char *port = NULL;
+    if (hlen && h[0] == '[') {
+        const char *close = memchr(h, ']', hlen);
+        if (!close || close == h + 1 || (size_t)(close - h - 1) >= sizeof out->host)
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "redis url: bad host");
+        memcpy(out->host, h + 1, (size_t)(close - h - 1));
+        out->host[close - h - 1] = '\0';
+        if (close + 1 < rest) {
+            if (close[1] != ':')
+                return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "redis url: bad host");
+            port = close + 2;
+        }
+    } else {
+        const char *colon = memchr(h, ':', hlen);
+        size_t n = colon ? (size_t)(colon - h) : hlen;
+        if (n == 0 || n >= sizeof out->host)
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "redis url: bad host");
+        for (size_t i = 0; i < n; i++)
+            if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-' && h[i] != '_')
+                return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "redis url: bad host");
+        memcpy(out->host, h, n);
+        out->host[n] = '\0';
+        if (colon)
+            port = colon + 1;
+    }
+    if (port) {
+        size_t n = (size_t)(rest - port);
+        long v = 0;
+        if (n == 0 || n > 5)
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "redis url: bad port");
+        for (size_t i = 0; i < n; i++) {
+            if (!isdigit((unsigned char)port[i]))
+                return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "redis url: bad port");
+            v = v * 10 + (port[i] - '0');
+        }
+        if (v < 1 || v > 65535)
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "redis url: bad port");
+        out->port = (int)v;
+    }
+    if (*rest == '/') {
+        rest++;
+        size_t n = strlen(rest);
+        if (n && parse_db(rest, n, &out->db))
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                           "redis url: the path must be a database number");
+    } else if (*rest) {
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "redis url: unexpected query or fragment");
+    }
+    return 0;
+}
+
+/* ---- connection --------------------------------------------------------- */
+
+static void disconnect(rs_state *st)
+{
+    if (st->c)
+        redisFree(st->c);
+    st->c = NULL;
+}
+
+/* One command on a fresh connection during the handshake. */
+static int handshake(rs_state *st, int argc, const char **argv, const char *what, char *errstr,
+                     size_t errstr_size)
+{
+    size_t len[4];
+    for (int i = 0; i < argc; i++)
+        len[i] = strlen(argv[i]);
+    redisReply *r = redisCommandArgv(st->c, argc, argv, len);
+    int rc = 0;
+    if (!r) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE, "redis at '%s': %s failed: %s",
+                     st->where, what, st->c->errstr);
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        int auth = !strncmp(r->str, "WRONGPASS", 9) || !strncmp(r->str, "NOAUTH", 6) ||
+                   !strncmp(r->str, "NOPERM", 6) || !strcmp(what, "AUTH");
+        rc = rs_errf(errstr, errstr_size, auth ? RS_ERR_UNAUTHORIZED : RS_ERR_CONFIG,
+                     "redis at '%s': %s refused: %.200s", st->where, what, r->str);
+    }
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+static int connect_locked(rs_state *st, char *errstr, size_t errstr_size)
+{
+    disconnect(st);
+    struct timeval ct = {CONNECT_TIMEOUT_S, 0}, cmdt = {COMMAND_TIMEOUT_S, 0};
+    if (st->url.path[0])
+        st->c = redisConnectUnixWithTimeout(st->url.path, ct);
+    else
+        st->c = redisConnectWithTimeout(st->url.host, st->url.port, ct);
+    if (!st->c)
+        return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
+    if (st->c->err) {
+        int rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE, "cannot connect to redis at '%s': %s",
+                         st->where, st->c->errstr);
+        disconnect(st);
+        return rc;
+    }
+    redisSetTimeout(st->c, cmdt);
+    int rc = 0;
+    if (st->url.password[0]) {
+        const char *argv[3] = {"AUTH", st->url.user[0] ? st->url.user : st->url.password,
+                               st->url.password};
+        rc = handshake(st, st->url.user[0] ? 3 : 2, argv, "AUTH", errstr, errstr_size);
+    }
+    if (!rc && st->url.db) {
+        char db[16];
+        snprintf(db, sizeof db, "%d", st->url.db);
+        const char *argv[2] = {"SELECT", db};
+        rc = handshake(st, 2, argv, "SELECT", errstr, errstr_size);
+    }
+    if (!rc) {
+        const char *argv[1] = {"PING"};
+        rc = handshake(st, 1, argv, "PING", errstr, errstr_size);
+    }
+    if (rc)
+        disconnect(st);
+    return rc;
+}
+
+rs_state *rs_state_new_err(const char *redis_url, const char *prefix, int *err, char *errstr,
+                           size_t errstr_size)
+{
+    int rc = 0;
+    rs_state *st = calloc(1, sizeof *st);
+    if (!st || !(st->prefix = strdup(prefix ? prefix : ""))) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    pthread_mutex_init(&st->lock, NULL);
+    if ((rc = rs_redis_url_parse(redis_url, &st->url, errstr, errstr_size)))
+        goto fail_lock;
+    if (st->url.path[0])
+        snprintf(st->where, sizeof st->where, "unix:%s/%d", st->url.path, st->url.db);
+    else if (strchr(st->url.host, ':'))
+        snprintf(st->where, sizeof st->where, "[%s]:%d/%d", st->url.host, st->url.port,
+                 st->url.db);
+    else
+        snprintf(st->where, sizeof st->where, "%s:%d/%d", st->url.host, st->url.port,
+                 st->url.db);
+    if ((rc = connect_locked(st, errstr, errstr_size)))
+        goto fail_lock;
+    if (err)
+        *err = 0;
+    return st;
+fail_lock:
+    pthread_mutex_destroy(&st->lock);
+fail:
+    if (st) {
+        memset(st->url.password, 0, sizeof st->url.password);
+        free(st->prefix);
+        free(st);
+    }
+    if (err)
+        *err = rc;
+    return NULL;
+}
+
+rs_state *rs_state_new(const char *redis_url, const char *prefix, char *errstr,
+                       size_t errstr_size)
+{
+    return rs_state_new_err(redis_url, prefix, NULL, errstr, errstr_size);
+}
+
+void rs_state_destroy(rs_state *st)
+{
+    if (!st)
+        return;
+    disconnect(st);
+    pthread_mutex_destroy(&st->lock);
+    memset(st->url.password, 0, sizeof st->url.password);
+    free(st->prefix);
+    free(st);
+}
+
+/* 1 when the connection broke in a way that makes one resend safe. */
+static int broken(const redisContext *c, int saved_errno)
+{
+    if (c->err == REDIS_ERR_EOF)
+        return 1;
+    if (c->err == REDIS_ERR_IO)
+        return saved_errno != EAGAIN && saved_errno != EWOULDBLOCK && saved_errno != ETIMEDOUT;
+    return 0;
+}
+
+/* Sends n commands in one round-trip and reads their replies into
+ * replies[0..n) (each freed by the caller, also on error). Holds the lock. */
+static int pipeline(rs_state *st, const cmd *cmds, size_t n, redisReply **replies, char *errstr,
+                    size_t errstr_size)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        replies[i] = NULL;
+    pthread_mutex_lock(&st->lock);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!st->c && (rc = connect_locked(st, errstr, errstr_size)))
+            break;
+        int ok = 1, saved = 0;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = redisAppendCommandArgv(st->c, cmds[i].argc, (const char **)cmds[i].argv,
+                                        cmds[i].len) ==
+                 REDIS_OK;
+        if (!ok) {
+            rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
+            disconnect(st);
+            break;
+        }
+        size_t got = 0;
+        for (; got < n; got++) {
+            void *r = NULL;
+            errno = 0;
+            if (redisGetReply(st->c, &r) != REDIS_OK) {
+                saved = errno;
+                break;
+            }
+            replies[got] = r;
+        }
+        if (got == n) {
+            rc = 0;
+            break;
+        }
+        for (size_t i = 0; i < got; i++) {
+            freeReplyObject(replies[i]);
+            replies[i] = NULL;
+        }
+        int retry = broken(st->c, saved) && attempt == 0;
+        rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE, "redis at '%s': %s", st->where,
+                     st->c->errstr[0] ? st->c->errstr : "connection lost");
+        disconnect(st);
+        if (!retry)
+            break;
+        rs_log(RS_LOG_WARN, "redis connection to '%s' broke, reconnecting", st->where);
+    }
+    pthread_mutex_unlock(&st->lock);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (replies[i]->type == REDIS_REPLY_ERROR)
+            return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis at '%s': %s: %.200s",
+                           st->where, cmds[i].argv[0], replies[i]->str);
+    return 0;
+}
+
+static void free_replies(redisReply **r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++)
+        if (r[i])
+            freeReplyObject(r[i]);
+}
+
+/* One command. */
+static int command(rs_state *st, const cmd *c, redisReply **reply, char *errstr,
+                   size_t errstr_size)
+{
+    int rc = pipeline(st, c, 1, reply, errstr, errstr_size);
+    if (rc) {
+        free_replies(reply, 1);
+        *reply = NULL;
+    }
+    return rc;
+}
+
+static void arg(cmd *c, const char *s)
+{
+    c->argv[c->argc] = s;
+    c->len[c->argc] = strlen(s);
+    c->argc++;
+}
+
+static void arg_bin(cmd *c, const void *s, size_t len)
+{
+    c->argv[c->argc] = s;
+    c->len[c->argc] = len;
+    c->argc++;
+}
+
+static int ok_arg(const char *s)
+{
+    return s && *s;
+}
+
+/* prefix + parts joined (a NULL ends the list); malloc'd, NULL when out of memory. */
+static char *key_make(const rs_state *st, const char *a, const char *b, const char *c,
+                      const char *d, const char *e)
+{
+    rs_buf k = RS_BUF_INIT;
+    const char *parts[] = {st->prefix, a, b, c, d, e};
+    for (size_t i = 0; i < 6 && parts[i]; i++)
+        if (rs_buf_puts(&k, parts[i])) {
+            rs_buf_free(&k);
+            return NULL;
+        }
+    return rs_buf_steal(&k);
+}
+
+static char *key_done(const rs_state *st, const char *tenant, const char *digest)
+{
+    return key_make(st, "done:", tenant, ":", digest, NULL);
+}
+
+static int bad_args(char *errstr, size_t errstr_size, const char *fn)
+{
+    return rs_errf(errstr, errstr_size, RS_ERR_INVALID, "%s: missing argument", fn);
+}
+
+static int oom(char *errstr, size_t errstr_size)
+{
+    return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
+}
+
+static int reply_int(const redisReply *r, long long *v)
+{
+    if (r->type != REDIS_REPLY_INTEGER)
+        return RS_ERR_INTERNAL;
+    *v = r->integer;
+    return 0;
+}
+
+/* ---- done --------------------------------------------------------------- */
+
+static void copy_field(char *dst, size_t size, const redisReply *v)
+{
+    size_t n = v->len < size - 1 ? v->len : size - 1;
+    memcpy(dst, v->str, n);
+    dst[n] = '\0';
+}
+
+static void done_parse(const redisReply *r, rs_done *d, int *found)
+{
+    memset(d, 0, sizeof *d);
+    *found = 0;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+        return;
+    *found = 1;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *f = r->element[i], *v = r->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        char num[32];
+        if (!strcmp(f->str, "analyzer_version"))
+            copy_field(d->analyzer_version, sizeof d->analyzer_version, v);
+        else if (!strcmp(f->str, "policy_version"))
+            copy_field(d->policy_version, sizeof d->policy_version, v);
+        else if (!strcmp(f->str, "report_id"))
+            copy_field(d->report_id, sizeof d->report_id, v);
+        else if (!strcmp(f->str, "status"))
+            copy_field(d->status, sizeof d->status, v);
+        else if (!strcmp(f->str, "error_code"))
+            copy_field(d->error_code, sizeof d->error_code, v);
+        else if (!strcmp(f->str, "scanned_at"))
+            copy_field(d->scanned_at, sizeof d->scanned_at, v);
+        else if (!strcmp(f->str, "vulndb_version")) {
+            copy_field(num, sizeof num, v);
+            d->vulndb_version = strtoll(num, NULL, 10);
+        } else if (!strcmp(f->str, "last_seen_pass")) {
+            copy_field(num, sizeof num, v);
+            d->last_seen_pass = strtoll(num, NULL, 10);
+        }
+    }
+}
+
+int rs_state_done_get_many_pass(rs_state *st, const char *tenant, const char *const *digests,
+                                size_t n, int64_t seen_pass, rs_done *outs, int *found,
+                                char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(tenant))
+        return bad_args(errstr, errstr_size, "rs_state_done_get_many");
+    if (n == 0)
+        return 0;
+    size_t per = seen_pass > 0 ? 2 : 1;
+    char **keys = calloc(n, sizeof *keys);
+    cmd *cmds = calloc(n * per, sizeof *cmds);
+    redisReply **replies = calloc(n * per, sizeof *replies);
+    char pass[32];
+    snprintf(pass, sizeof pass, "%lld", (long long)seen_pass);
+    int rc = 0;
+    if (!keys || !cmds || !replies) {
+        rc = oom(errstr, errstr_size);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!ok_arg(digests[i])) {
+            rc = bad_args(errstr, errstr_size, "rs_state_done_get_many");
+            goto out;
+        }
+        if (!(keys[i] = key_done(st, tenant, digests[i]))) {
+            rc = oom(errstr, errstr_size);
+            goto out;
+        }
+        cmd *c = &cmds[i * per];
+        arg(c, "HGETALL");
+        arg(c, keys[i]);
+        if (per == 2) {
+            c = &cmds[i * per + 1];
+            arg(c, "EVAL");
+            arg(c, SCRIPT_TOUCH);
+            arg(c, "1");
+            arg(c, keys[i]);
+            arg(c, pass);
+        }
+    }
+    if ((rc = pipeline(st, cmds, n * per, replies, errstr, errstr_size)))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        done_parse(replies[i * per], &outs[i], &found[i]);
+out:
+    free_replies(replies, replies ? n * per : 0);
+    for (size_t i = 0; keys && i < n; i++)
+        free(keys[i]);
+    free(keys);
+    free(cmds);
+    free(replies);
+    return rc;
+}
+
+int rs_state_done_get_many(rs_state *st, const char *tenant, const char *const *digests,
+                           size_t n, rs_done *outs, int *found, char *errstr, size_t errstr_size)
+{
+    return rs_state_done_get_many_pass(st, tenant, digests, n, 0, outs, found, errstr,
+                                       errstr_size);
+}
+
+int rs_state_done_get(rs_state *st, const char *tenant, const char *digest, rs_done *out,
+                      int *found, char *errstr, size_t errstr_size)
+{
+    const char *d[1] = {digest};
+    return rs_state_done_get_many_pass(st, tenant, d, 1, 0, out, found, errstr, errstr_size);
+}
+
+int rs_state_done_set(rs_state *st, const char *tenant, const char *digest, const rs_done *d,
+                      char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(tenant) || !ok_arg(digest) || !d)
+        return bad_args(errstr, errstr_size, "rs_state_done_set");
+    char *key = key_done(st, tenant, digest);
+    if (!key)
+        return oom(errstr, errstr_size);
+    char vdb[32], pass[32];
+    snprintf(vdb, sizeof vdb, "%lld", (long long)d->vulndb_version);
+    snprintf(pass, sizeof pass, "%lld", (long long)d->last_seen_pass);
+    cmd c = {0};
+    arg(&c, "HSET");
+    arg(&c, key);
+    arg(&c, "analyzer_version");
+    arg(&c, d->analyzer_version);
+    arg(&c, "vulndb_version");
+    arg(&c, vdb);
+    arg(&c, "policy_version");
+    arg(&c, d->policy_version);
+    arg(&c, "report_id");
+    arg(&c, d->report_id);
+    arg(&c, "status");
+    arg(&c, d->status);
+    arg(&c, "error_code");
+    arg(&c, d->error_code);
+    arg(&c, "scanned_at");
+    arg(&c, d->scanned_at);
+    arg(&c, "last_seen_pass");
+    arg(&c, pass);
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
+
+int rs_state_done_exists_many(rs_state *st, const char *tenant, const char *const *digests,
+                              size_t n, int *exists, char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(tenant))
+        return bad_args(errstr, errstr_size, "rs_state_done_exists_many");
+    if (n == 0)
+        return 0;
+    char **keys = calloc(n, sizeof *keys);
+    cmd *cmds = calloc(n, sizeof *cmds);
+    redisReply **replies = calloc(n, sizeof *replies);
+    int rc = 0;
+    if (!keys || !cmds || !replies) {
+        rc = oom(errstr, errstr_size);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!ok_arg(digests[i])) {
+            rc = bad_args(errstr, errstr_size, "rs_state_done_exists_many");
+            goto out;
+        }
+        if (!(keys[i] = key_done(st, tenant, digests[i]))) {
+            rc = oom(errstr, errstr_size);
+            goto out;
+        }
+        arg(&cmds[i], "EXISTS");
+        arg(&cmds[i], keys[i]);
+    }
+    if ((rc = pipeline(st, cmds, n, replies, errstr, errstr_size)))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        long long v = 0;
+        if (reply_int(replies[i], &v)) {
+            rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected EXISTS reply");
+            goto out;
+        }
+        exists[i] = v > 0;
+    }
+out:
+    free_replies(replies, replies ? n : 0);
+    for (size_t i = 0; keys && i < n; i++)
+        free(keys[i]);
+    free(keys);
+    free(cmds);
+    free(replies);
+    return rc;
+}
+
+/* Runs one command on one key built by the caller and returns its integer
+ * reply in *v (may be NULL). Frees key. */
+static int int_command(rs_state *st, cmd *c, char *key, long long *v, const char *what,
+                       char *errstr, size_t errstr_size)
+{
+    if (!key)
+        return oom(errstr, errstr_size);
+    redisReply *r = NULL;
+    int rc = command(st, c, &r, errstr, errstr_size);
+    if (!rc) {
+        long long x = 0;
+        if (reply_int(r, &x))
+            rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected %s reply",
+                         what);
+        else if (v)
+            *v = x;
+    }
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
+
+int rs_state_done_delete(rs_state *st, const char *tenant, const char *digest, char *errstr,
+                         size_t errstr_size)
+{
+    if (!ok_arg(tenant) || !ok_arg(digest))
+        return bad_args(errstr, errstr_size, "rs_state_done_delete");
+    char *key = key_done(st, tenant, digest);
+    cmd c = {0};
+    arg(&c, "DEL");
+    arg(&c, key ? key : "");
+    return int_command(st, &c, key, NULL, "DEL", errstr, errstr_size);
+}
+
+/* ---- leases and attempts ------------------------------------------------ */
+
+int rs_state_lease_acquire(rs_state *st, const char *digest, const char *owner, long long ttl_ms,
+                           int *acquired, char *errstr, size_t errstr_size)
+{
+    *acquired = 0;
+    if (!ok_arg(digest) || !ok_arg(owner) || ttl_ms <= 0)
+        return bad_args(errstr, errstr_size, "rs_state_lease_acquire");
+    char *key = key_make(st, "lease:", digest, NULL, NULL, NULL);
+    if (!key)
+        return oom(errstr, errstr_size);
+    char ttl[32];
+    snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
+    cmd c = {0};
+    arg(&c, "SET");
+    arg(&c, key);
+    arg(&c, owner);
+    arg(&c, "NX");
+    arg(&c, "PX");
+    arg(&c, ttl);
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (!rc)
+        *acquired = r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK");
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
+
+int rs_state_lease_renew(rs_state *st, const char *digest, const char *owner, long long ttl_ms,
+                         int *renewed, char *errstr, size_t errstr_size)
+{
+    *renewed = 0;
+    if (!ok_arg(digest) || !ok_arg(owner) || ttl_ms <= 0)
+        return bad_args(errstr, errstr_size, "rs_state_lease_renew");
+    char *key = key_make(st, "lease:", digest, NULL, NULL, NULL);
+    char ttl[32];
+    snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
+    cmd c = {0};
+    arg(&c, "EVAL");
+    arg(&c, SCRIPT_RENEW);
+    arg(&c, "1");
+    arg(&c, key ? key : "");
+    arg(&c, owner);
+    arg(&c, ttl);
+    long long v = 0;
+    int rc = int_command(st, &c, key, &v, "lease renewal", errstr, errstr_size);
+    *renewed = !rc && v == 1;
+    return rc;
+}
+
+int rs_state_lease_release(rs_state *st, const char *digest, const char *owner, int *released,
+                           char *errstr, size_t errstr_size)
+{
+    if (released)
+        *released = 0;
+    if (!ok_arg(digest) || !ok_arg(owner))
+        return bad_args(errstr, errstr_size, "rs_state_lease_release");
+    char *key = key_make(st, "lease:", digest, NULL, NULL, NULL);
+    cmd c = {0};
+    arg(&c, "EVAL");
+    arg(&c, SCRIPT_RELEASE);
+    arg(&c, "1");
+    arg(&c, key ? key : "");
+    arg(&c, owner);
+    long long v = 0;
+    int rc = int_command(st, &c, key, &v, "lease release", errstr, errstr_size);
+    if (released)
+        *released = !rc && v == 1;
+    return rc;
+}
+
+int rs_state_lease_ttl(rs_state *st, const char *digest, long long *ttl_ms, char *errstr,
+                       size_t errstr_size)
+{
+    if (!ok_arg(digest))
+        return bad_args(errstr, errstr_size, "rs_state_lease_ttl");
+    char *key = key_make(st, "lease:", digest, NULL, NULL, NULL);
+    cmd c = {0};
+    arg(&c, "PTTL");
+    arg(&c, key ? key : "");
+    return int_command(st, &c, key, ttl_ms, "PTTL", errstr, errstr_size);
+}
+
+int rs_state_attempts_incr(rs_state *st, const char *digest, long long *count, char *errstr,
+                           size_t errstr_size)
+{
+    if (!ok_arg(digest))
+        return bad_args(errstr, errstr_size, "rs_state_attempts_incr");
+    char *key = key_make(st, "attempts:", digest, NULL, NULL, NULL);
+    cmd c = {0};
+    arg(&c, "INCR");
+    arg(&c, key ? key : "");
+    return int_command(st, &c, key, count, "INCR", errstr, errstr_size);
+}
+
+int rs_state_attempts_clear(rs_state *st, const char *digest, char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(digest))
+        return bad_args(errstr, errstr_size, "rs_state_attempts_clear");
+    char *key = key_make(st, "attempts:", digest, NULL, NULL, NULL);
+    cmd c = {0};
+    arg(&c, "DEL");
+    arg(&c, key ? key : "");
+    return int_command(st, &c, key, NULL, "DEL", errstr, errstr_size);
+}
+
+/* ---- refs and tags ------------------------------------------------------ */
+
+static char *ref_member(const char *registry, const char *repository, const char *tag)
+{
+    rs_buf b = RS_BUF_INIT;
+    if (rs_buf_printf(&b, "%s/%s:%s", registry, repository, tag)) {
+        rs_buf_free(&b);
+        return NULL;
+    }
+    return rs_buf_steal(&b);
+}
+
+int rs_state_refs_add(rs_state *st, const char *tenant, const char *digest, const char *registry,
+                      const char *repository, const char *tag, int *added, char *errstr,
+                      size_t errstr_size)
+{
+    if (added)
+        *added = 0;
+    if (!ok_arg(tenant) || !ok_arg(digest) || !ok_arg(registry) || !ok_arg(repository) ||
+        !ok_arg(tag))
+        return bad_args(errstr, errstr_size, "rs_state_refs_add");
+    char *member = ref_member(registry, repository, tag);
+    char *key = key_make(st, "refs:", tenant, ":", digest, NULL);
+    if (!member) {
+        free(key);
+        return oom(errstr, errstr_size);
+    }
+    cmd c = {0};
+    arg(&c, "SADD");
+    arg(&c, key ? key : "");
+    arg(&c, member);
+    long long v = 0;
+    int rc = int_command(st, &c, key, &v, "SADD", errstr, errstr_size);
+    free(member);
+    if (added)
+        *added = !rc && v == 1;
+    return rc;
+}
+
+/* Splits "registry/repository:tag" (registry may carry a port) and adds it. */
+static int ref_parse_add(rs_refs *out, const char *m, size_t len)
+{
+    char *s = strndup(m, len);
+    if (!s)
+        return RS_ERR_INTERNAL;
+    int rc = 0;
+    char *slash = strchr(s, '/');
+    char *colon = strrchr(s, ':');
+    if (!slash || !colon || colon < slash || strchr(colon, '/') || colon == slash + 1 ||
+        slash == s || colon[1] == '\0') {
+        rs_log(RS_LOG_WARN, "ignoring a malformed member of a redis refs set");
+        goto out;
+    }
+    *slash = '\0';
+    *colon = '\0';
+    rc = rs_refs_add(out, s, slash + 1, colon + 1);
+out:
+    free(s);
+    return rc;
+}
+
+int rs_state_refs_get(rs_state *st, const char *tenant, const char *digest, rs_refs *out,
+                      char *errstr, size_t errstr_size)
+{
+    rs_refs_clear(out);
+    if (!ok_arg(tenant) || !ok_arg(digest))
+        return bad_args(errstr, errstr_size, "rs_state_refs_get");
+    char *key = key_make(st, "refs:", tenant, ":", digest, NULL);
+    if (!key)
+        return oom(errstr, errstr_size);
+    cmd c = {0};
+    arg(&c, "SMEMBERS");
+    arg(&c, key);
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (!rc && r->type != REDIS_REPLY_ARRAY)
+        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected SMEMBERS reply");
+    for (size_t i = 0; !rc && i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type == REDIS_REPLY_STRING && ref_parse_add(out, e->str, e->len))
+            rc = oom(errstr, errstr_size);
+    }
+    if (rc)
+        rs_refs_clear(out);
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
+
+int rs_state_refs_remove(rs_state *st, const char *tenant, const char *digest,
+                         const char *registry, const char *repository, const char *tag,
+                         int *removed, char *errstr, size_t errstr_size)
+{
+    if (removed)
+        *removed = 0;
+    if (!ok_arg(tenant) || !ok_arg(digest) ||
+        (tag && (!ok_arg(registry) || !ok_arg(repository))))
+        return bad_args(errstr, errstr_size, "rs_state_refs_remove");
+    char *key = key_make(st, "refs:", tenant, ":", digest, NULL);
+    char *member = tag ? ref_member(registry, repository, tag) : NULL;
+    if (tag && !member) {
+        free(key);
+        return oom(errstr, errstr_size);
+    }
+    cmd c = {0};
+    arg(&c, tag ? "SREM" : "DEL");
+    arg(&c, key ? key : "");
+    if (tag)
+        arg(&c, member);
+    long long v = 0;
+    int rc = int_command(st, &c, key, &v, tag ? "SREM" : "DEL", errstr, errstr_size);
+    free(member);
+    if (removed)
+        *removed = !rc && v > 0;
+    return rc;
+}
+
+static char *key_tag(const rs_state *st, const char *tenant, const char *registry,
+                     const char *repository, const char *tag)
+{
+    char *m = ref_member(registry, repository, tag);
+    if (!m)
+        return NULL;
+    char *k = key_make(st, "tag:", tenant, ":", m, NULL);
+    free(m);
+    return k;
+}
+
+int rs_state_tag_get(rs_state *st, const char *tenant, const char *registry,
+                     const char *repository, const char *tag, char digest[RS_DIGEST_SIZE],
+                     int *found, char *errstr, size_t errstr_size)
+{
+    digest[0] = '\0';
+    *found = 0;
+    if (!ok_arg(tenant) || !ok_arg(registry) || !ok_arg(repository) || !ok_arg(tag))
+        return bad_args(errstr, errstr_size, "rs_state_tag_get");
+    char *key = key_tag(st, tenant, registry, repository, tag);
+    if (!key)
+        return oom(errstr, errstr_size);
+    cmd c = {0};
+    arg(&c, "GET");
+    arg(&c, key);
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (!rc && r->type == REDIS_REPLY_STRING) {
+        copy_field(digest, RS_DIGEST_SIZE, r);
+        *found = 1;
+    } else if (!rc && r->type != REDIS_REPLY_NIL) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected GET reply");
+    }
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
+
+int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry,
+                     const char *repository, const char *tag, const char *digest, char *errstr,
+                     size_t errstr_size)
+{
+    if (!ok_arg(tenant) || !ok_arg(registry) || !ok_arg(repository) || !ok_arg(tag) ||
+        !ok_arg(digest))
+        return bad_args(errstr, errstr_size, "rs_state_tag_set");
+    char *key = key_tag(st, tenant, registry, repository, tag);
+    if (!key)
+        return oom(errstr, errstr_size);
+    cmd c = {0};
+    arg(&c, "SET");
+    arg(&c, key);
+    arg(&c, digest);
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
+
+/* ---- caches ------------------------------------------------------------- */
+
+static int kind_ok(const char *kind)
+{
+    return kind && (!strcmp(kind, "inv") || !strcmp(kind, "index") || !strcmp(kind, "layer"));
+}
+
+int rs_state_cache_get(rs_state *st, const char *kind, const char *id, char **data, size_t *len,
+                       int *found, char *errstr, size_t errstr_size)
+{
+    *data = NULL;
+    *len = 0;
+    *found = 0;
+    if (!kind_ok(kind) || !ok_arg(id))
+        return rs_errf(errstr, errstr_size, RS_ERR_INVALID,
+                       "rs_state_cache_get: kind must be inv, index or layer, with an id");
+    char *key = key_make(st, kind, ":", id, NULL, NULL);
+    if (!key)
+        return oom(errstr, errstr_size);
+    cmd c = {0};
+    arg(&c, "GET");
+    arg(&c, key);
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (!rc && r->type == REDIS_REPLY_STRING) {
+        char *d = malloc(r->len + 1);
+        if (!d) {
+            rc = oom(errstr, errstr_size);
+        } else {
+            memcpy(d, r->str, r->len);
+            d[r->len] = '\0';
+            *data = d;
+            *len = r->len;
+            *found = 1;
+        }
+    } else if (!rc && r->type != REDIS_REPLY_NIL) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected GET reply");
+    }
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
+
+int rs_state_cache_set(rs_state *st, const char *kind, const char *id, const void *data,
+                       size_t len, long long ttl_s, char *errstr, size_t errstr_size)
+{
+    if (!kind_ok(kind) || !ok_arg(id) || (!data && len) || ttl_s < 0)
+        return rs_errf(errstr, errstr_size, RS_ERR_INVALID,
+                       "rs_state_cache_set: kind must be inv, index or layer, with an id");
+    char *key = key_make(st, kind, ":", id, NULL, NULL);
+    if (!key)
+        return oom(errstr, errstr_size);
+    char ttl[32];
+    snprintf(ttl, sizeof ttl, "%lld", ttl_s);
+    cmd c = {0};
+    arg(&c, "SET");
+    arg(&c, key);
+    arg_bin(&c, data ? data : "", len);
+    if (ttl_s > 0) {
+        arg(&c, "EX");
+        arg(&c, ttl);
+    }
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
