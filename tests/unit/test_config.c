@@ -1,0 +1,298 @@
+/* test_config.c - the tenants file, settings from the environment, globs. */
+#include "config.h"
+#include "err.h"
+#include "rs_test.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+static char *slurp_line(const char *path)
+{
+    static char line[1024];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    return line;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every bad/<case>.json fails with exactly bad/<case>.expected. */
+static void test_bad_files(void)
+{
+    DIR *d = opendir("bad");
+    RS_REQUIRE(d != NULL);
+    char *names[256];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 256) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && !strcmp(e->d_name + l - 5, ".json"))
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    RS_CHECK(n >= 30);
+    for (size_t i = 0; i < n; i++) {
+        char path[512], exp_path[512], errstr[512] = "";
+        snprintf(path, sizeof path, "bad/%s", names[i]);
+        snprintf(exp_path, sizeof exp_path, "bad/%.*s.expected", (int)strlen(names[i]) - 5,
+                 names[i]);
+        const char *expected = slurp_line(exp_path);
+        RS_CHECK(expected != NULL);
+        rs_config *c = (rs_config *)1;
+        int rc = rs_config_load(path, &c, errstr, sizeof errstr);
+        RS_CHECK_INT(rc, RS_ERR_CONFIG);
+        RS_CHECK(c == NULL);
+        if (expected)
+            RS_CHECK_STR(errstr, expected);
+        /* secrets never reach a message */
+        RS_CHECK(strstr(errstr, "s3cret") == NULL);
+        RS_CHECK(strstr(errstr, "tok-from-file") == NULL);
+        free(names[i]);
+    }
+}
+
+static void test_valid(void)
+{
+    char errstr[512] = "";
+    rs_config *c = NULL;
+    int rc = rs_config_load("valid.json", &c, errstr, sizeof errstr);
+    RS_CHECK_INT(rc, 0);
+    RS_CHECK_STR(errstr, "");
+    RS_REQUIRE(c != NULL);
+    RS_REQUIRE(c->n_tenants == 2);
+    const rs_tenant *t = &c->tenants[0];
+    RS_CHECK_STR(t->name, "contoso");
+    RS_CHECK_STR(t->policy, "policies/contoso.json");
+    RS_REQUIRE(t->n_registries == 4);
+
+    const rs_registry_conf *r = &t->registries[0];
+    RS_CHECK_STR(r->url, "https://contoso.azurecr.io");
+    RS_CHECK_STR(r->host, "contoso.azurecr.io");
+    RS_CHECK_INT(r->insecure, 0);
+    RS_CHECK_INT(r->auth.type, RS_AUTH_BASIC);
+    RS_CHECK_STR(r->auth.username, "app-id");
+    RS_CHECK_STR(r->auth.password, "s3cret-pw");
+    RS_CHECK_INT(r->n_repositories, 1);
+    RS_CHECK_STR(r->repositories[0], "*");
+    RS_CHECK_INT(r->n_exclude, 1);
+    RS_CHECK_STR(r->exclude[0], "sandbox/*");
+    RS_CHECK_INT(r->n_platforms, 1);
+    RS_CHECK_STR(r->platforms[0], "linux/*");
+    RS_CHECK_INT(r->n_tags_include, 1);
+    RS_CHECK_INT(r->n_tags_exclude, 1);
+    RS_CHECK_STR(r->tags_exclude[0], "*-dev");
+    RS_CHECK_INT(r->tags_newest, 20);
+
+    r = &t->registries[1];
+    RS_CHECK_STR(r->url, "http://127.0.0.1:5000");
+    RS_CHECK_STR(r->host, "127.0.0.1:5000");
+    RS_CHECK_INT(r->insecure, 1);
+    RS_CHECK_INT(r->auth.type, RS_AUTH_NONE);
+    RS_CHECK_INT(r->n_repositories, 0);
+    RS_CHECK_INT(r->tags_newest, 0);
+
+    r = &t->registries[2];
+    RS_CHECK_STR(r->host, "static.example.test:8443");
+    RS_CHECK_INT(r->auth.type, RS_AUTH_BEARER);
+    RS_CHECK_STR(r->auth.token, "tok-from-file"); /* trailing newline trimmed */
+
+    /* an azure auth inherits what it does not set from the tenant's block */
+    r = &t->registries[3];
+    RS_CHECK_INT(r->auth.type, RS_AUTH_AZURE);
+    RS_CHECK_STR(r->auth.azure.client_id, "own-client");
+    RS_CHECK_STR(r->auth.azure.tenant_id, "tid-1");
+    RS_CHECK_STR(r->auth.azure.client_secret, "azure-secret-file");
+    RS_CHECK_STR(r->auth.azure.authority, "https://login.microsoftonline.com");
+    RS_CHECK_STR(r->auth.azure.resource_manager, "http://127.0.0.1:7000");
+
+    RS_REQUIRE(t->azure != NULL);
+    RS_CHECK_STR(t->azure->tenant_id, "tid-1");
+    RS_CHECK_STR(t->azure->client_id, "cid-1");
+    RS_CHECK_STR(t->azure->client_secret, "azure-secret-file"); /* \r\n trimmed */
+    RS_CHECK_INT(t->azure->n_subscriptions, 2);
+    RS_CHECK_STR(t->azure->subscriptions[1], "sub-*");
+    RS_CHECK(t->azure->federated_token_file == NULL);
+
+    t = &c->tenants[1];
+    RS_CHECK_STR(t->name, "fabrikam_2");
+    RS_CHECK(t->policy == NULL);
+    RS_CHECK(t->azure == NULL);
+    RS_CHECK_STR(t->registries[0].host, "[::1]:5001");
+    RS_CHECK_STR(t->registries[0].url, "http://[::1]:5001");
+
+    RS_CHECK(rs_config_tenant(c, "contoso") == &c->tenants[0]);
+    RS_CHECK(rs_config_tenant(c, "nobody") == NULL);
+    RS_CHECK(rs_config_registry(&c->tenants[0], "127.0.0.1:5000") ==
+             &c->tenants[0].registries[1]);
+    RS_CHECK(rs_config_registry(&c->tenants[0], "CONTOSO.azurecr.io") ==
+             &c->tenants[0].registries[0]);
+    RS_CHECK(rs_config_registry(&c->tenants[0], "127.0.0.1:5001") == NULL);
+
+    /* settings come from the environment: defaults here */
+    RS_CHECK_STR(c->settings.kafka_brokers, "127.0.0.1:9092");
+    RS_CHECK_STR(c->settings.redis_url, "redis://127.0.0.1:6379/0");
+    rs_config_free(c);
+}
+
+static const char *const env_names[] = {
+    "REGSCAN_KAFKA_BROKERS",   "REGSCAN_KAFKA_PROPERTIES", "REGSCAN_REDIS_URL",
+    "REGSCAN_CACHE_REDIS_URL", "REGSCAN_REDIS_PREFIX",     "REGSCAN_TOPIC_REQUESTS",
+    "REGSCAN_TOPIC_BATCH",     "REGSCAN_TOPIC_FINDINGS",   "REGSCAN_TOPIC_INVENTORY",
+    "REGSCAN_TOPIC_DEAD_LETTER", "REGSCAN_GROUP",          "REGSCAN_LOG",
+    "REGSCAN_LOG_LEVEL",       "REGSCAN_HTTP_PORT",        NULL};
+
+static void clear_env(void)
+{
+    for (size_t i = 0; env_names[i]; i++)
+        unsetenv(env_names[i]);
+}
+
+static void test_settings(void)
+{
+    char errstr[512] = "";
+    rs_config *c = NULL;
+    clear_env();
+    RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), 0);
+    RS_REQUIRE(c != NULL);
+    const rs_settings *s = &c->settings;
+    RS_CHECK_INT(c->n_tenants, 0);
+    RS_CHECK_STR(s->kafka_brokers, "127.0.0.1:9092");
+    RS_CHECK_INT(s->n_kafka_props, 0);
+    RS_CHECK_STR(s->redis_url, "redis://127.0.0.1:6379/0");
+    RS_CHECK_STR(s->cache_redis_url, "redis://127.0.0.1:6379/0");
+    RS_CHECK_STR(s->redis_prefix, "regscan:");
+    RS_CHECK_STR(s->topic_requests, "regscan.scan-requests");
+    RS_CHECK_STR(s->topic_batch, "regscan.scan-requests.batch");
+    RS_CHECK_STR(s->topic_findings, "regscan.findings");
+    RS_CHECK_STR(s->topic_inventory, "regscan.inventory");
+    RS_CHECK_STR(s->topic_dead_letter, "regscan.dead-letter");
+    RS_CHECK_STR(s->group, "regscan-workers");
+    RS_CHECK(s->log_format == NULL);
+    RS_CHECK_STR(s->log_level, "info");
+    RS_CHECK_INT(s->http_port, 0);
+    RS_CHECK_INT(rs_config_add_kafka_prop(c, "security.protocol=SASL_SSL", errstr, sizeof errstr),
+                 0);
+    RS_CHECK_INT(c->settings.n_kafka_props, 1);
+    RS_CHECK_INT(rs_config_add_kafka_prop(c, "=x", errstr, sizeof errstr), RS_ERR_CONFIG);
+    RS_CHECK_INT(rs_config_add_kafka_prop(c, "novalue", errstr, sizeof errstr), RS_ERR_CONFIG);
+    RS_CHECK(strstr(errstr, "novalue") == NULL);
+    RS_CHECK_INT(rs_config_set(&c->settings.group, "other"), 0);
+    RS_CHECK_STR(c->settings.group, "other");
+    rs_config_free(c);
+
+    setenv("REGSCAN_KAFKA_BROKERS", "k1:9092,k2:9092", 1);
+    setenv("REGSCAN_KAFKA_PROPERTIES", " sasl.mechanism=PLAIN , sasl.password=a\\,b=c,, ", 1);
+    setenv("REGSCAN_REDIS_URL", "redis://:pw@r:6380/2", 1);
+    setenv("REGSCAN_REDIS_PREFIX", "", 1);
+    setenv("REGSCAN_TOPIC_FINDINGS", "findings.{tenant}", 1);
+    setenv("REGSCAN_GROUP", "g", 1);
+    setenv("REGSCAN_LOG", "json", 1);
+    setenv("REGSCAN_LOG_LEVEL", "debug", 1);
+    setenv("REGSCAN_HTTP_PORT", "9100", 1);
+    c = NULL;
+    RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), 0);
+    RS_REQUIRE(c != NULL);
+    s = &c->settings;
+    RS_CHECK_STR(s->kafka_brokers, "k1:9092,k2:9092");
+    RS_REQUIRE(s->n_kafka_props == 2);
+    RS_CHECK_STR(s->kafka_props[0], "sasl.mechanism=PLAIN");
+    RS_CHECK_STR(s->kafka_props[1], "sasl.password=a,b=c");
+    RS_CHECK_STR(s->redis_url, "redis://:pw@r:6380/2");
+    RS_CHECK_STR(s->cache_redis_url, "redis://:pw@r:6380/2");
+    RS_CHECK_STR(s->redis_prefix, "");
+    RS_CHECK_STR(s->topic_findings, "findings.{tenant}");
+    RS_CHECK_STR(s->group, "g");
+    RS_CHECK_STR(s->log_format, "json");
+    RS_CHECK_STR(s->log_level, "debug");
+    RS_CHECK_INT(s->http_port, 9100);
+    rs_config_free(c);
+
+    setenv("REGSCAN_CACHE_REDIS_URL", "redis://cache:6379/0", 1);
+    c = NULL;
+    RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), 0);
+    RS_REQUIRE(c != NULL);
+    RS_CHECK_STR(c->settings.cache_redis_url, "redis://cache:6379/0");
+    rs_config_free(c);
+
+    struct {
+        const char *name, *value, *expected;
+    } bad[] = {
+        {"REGSCAN_HTTP_PORT", "70000", "REGSCAN_HTTP_PORT: '70000' is not a port number"},
+        {"REGSCAN_HTTP_PORT", "80x", "REGSCAN_HTTP_PORT: '80x' is not a port number"},
+        {"REGSCAN_LOG", "xml", "REGSCAN_LOG: 'xml' is neither json nor text"},
+        {"REGSCAN_LOG_LEVEL", "loud", "REGSCAN_LOG_LEVEL: 'loud' is not debug, info, warn or error"},
+        {"REGSCAN_KAFKA_PROPERTIES", "a=b,s3cret",
+         "REGSCAN_KAFKA_PROPERTIES: kafka property 2 is not k=v (a ',' in a value is written "
+         "'\\,')"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        clear_env();
+        setenv(bad[i].name, bad[i].value, 1);
+        c = (rs_config *)1;
+        RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), RS_ERR_CONFIG);
+        RS_CHECK(c == NULL);
+        RS_CHECK_STR(errstr, bad[i].expected);
+    }
+    clear_env();
+}
+
+static void test_globs(void)
+{
+    RS_CHECK_INT(rs_glob_match("*", ""), 1);
+    RS_CHECK_INT(rs_glob_match("*", "team/web"), 1);
+    RS_CHECK_INT(rs_glob_match("sandbox/*", "sandbox/a/b"), 1); /* '*' crosses '/' */
+    RS_CHECK_INT(rs_glob_match("sandbox/*", "sandbox"), 0);
+    RS_CHECK_INT(rs_glob_match("*-dev", "1.0-dev"), 1);
+    RS_CHECK_INT(rs_glob_match("*-dev", "1.0-dev1"), 0);
+    RS_CHECK_INT(rs_glob_match("v?.*", "v1.2"), 1);
+    RS_CHECK_INT(rs_glob_match("v?.*", "v12.2"), 0);
+    RS_CHECK_INT(rs_glob_match("a*b*c", "axxbyybzc"), 1);
+    RS_CHECK_INT(rs_glob_match("a*b*c", "axxbyyc"), 1);
+    RS_CHECK_INT(rs_glob_match("a*b*c", "axxcyyb"), 0);
+    RS_CHECK_INT(rs_glob_match("", ""), 1);
+    RS_CHECK_INT(rs_glob_match("", "a"), 0);
+    RS_CHECK_INT(rs_glob_match("abc", "abc"), 1);
+    RS_CHECK_INT(rs_glob_match("abc", "abcd"), 0);
+    RS_CHECK_INT(rs_glob_match("**", "x"), 1);
+    RS_CHECK_INT(rs_glob_match("*a", "aaa"), 1);
+    char *pats[] = {"team/*", "base"};
+    RS_CHECK_INT(rs_glob_any(pats, 2, "team/web", 0), 1);
+    RS_CHECK_INT(rs_glob_any(pats, 2, "base", 0), 1);
+    RS_CHECK_INT(rs_glob_any(pats, 2, "other", 1), 0);
+    RS_CHECK_INT(rs_glob_any(NULL, 0, "other", 1), 1);
+    RS_CHECK_INT(rs_glob_any(NULL, 0, "other", 0), 0);
+
+    char *t = NULL;
+    RS_CHECK_INT(rs_topic_for_tenant("regscan.findings.{tenant}", "contoso", &t), 0);
+    RS_CHECK_STR(t, "regscan.findings.contoso");
+    free(t);
+    RS_CHECK_INT(rs_topic_for_tenant("{tenant}.x.{tenant}", "ab", &t), 0);
+    RS_CHECK_STR(t, "ab.x.ab");
+    free(t);
+    RS_CHECK_INT(rs_topic_for_tenant("regscan.findings", "contoso", &t), 0);
+    RS_CHECK_STR(t, "regscan.findings");
+    free(t);
+}
+
+int main(void)
+{
+    char dir[1024];
+    RS_REQUIRE(chdir(rs_test_data("config", dir, sizeof dir)) == 0);
+    clear_env();
+    setenv("RS_TEST_PW", "s3cret-pw", 1);
+    unsetenv("RS_TEST_UNSET_VAR");
+    test_valid();
+    test_bad_files();
+    test_settings();
+    test_globs();
+    return RS_TEST_RESULT();
+}
