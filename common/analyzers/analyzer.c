@@ -1,1 +1,100 @@
-/* analyzers/analyzer.c - (being written) */
+/* analyzers/analyzer.c - the analyzer registry, path normalisation and the
+ * growable result list shared by every analyzer. */
+#include "analyzers/analyzer.h"
+#include "analyzers/apk.h"
+#include "analyzers/dpkg.h"
+#include "analyzers/osrelease.h"
+#include "err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const rs_analyzer *const registry[] = {
+    &rs_analyzer_dpkg,
+    &rs_analyzer_apk,
+    &rs_analyzer_osrelease,
+    NULL,
+};
+
+const rs_analyzer *const *rs_analyzers_all(void)
+{
+    return registry;
+}
+
+const rs_analyzer *rs_analyzer_for_path(const char *path)
+{
+    for (size_t i = 0; registry[i]; i++)
+        if (registry[i]->wants(path))
+            return registry[i];
+    return NULL;
+}
+
+const rs_analyzer *rs_analyzer_find(const char *name)
+{
+    for (size_t i = 0; registry[i]; i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+int rs_analyzer_path_normalize(const char *in, char *out, size_t out_size)
+{
+    size_t o = 0;
+    const char *p = in;
+    if (!out_size)
+        return RS_ERR_INVALID;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 1 && p[0] == '.') {
+            p += n;
+            continue;
+        }
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return RS_ERR_INVALID;
+        if (o + 1 + n + 1 > out_size)
+            return RS_ERR_INVALID;
+        out[o++] = '/';
+        memcpy(out + o, p, n);
+        o += n;
+        p += n;
+    }
+    if (o == 0) {
+        /* the root itself ("./" or "/") */
+        if (out_size < 2)
+            return RS_ERR_INVALID;
+        out[o++] = '/';
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p)
+{
+    if (a->n_pkgs == a->cap_pkgs) {
+        size_t cap = a->cap_pkgs ? a->cap_pkgs * 2 : 16;
+        rs_pkg *n = realloc(a->pkgs, cap * sizeof *n);
+        if (!n)
+            return RS_ERR_INTERNAL;
+        a->pkgs = n;
+        a->cap_pkgs = cap;
+    }
+    if (rs_pkg_copy(&a->pkgs[a->n_pkgs], p))
+        return RS_ERR_INTERNAL;
+    a->n_pkgs++;
+    return 0;
+}
+
+void rs_analysis_clear(rs_analysis *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n_pkgs; i++)
+        rs_pkg_clear(&a->pkgs[i]);
+    free(a->pkgs);
+    memset(a, 0, sizeof *a);
+}

@@ -1,1 +1,251 @@
-/* analyzers/dpkg.c - (being written) */
+/* analyzers/dpkg.c - Debian/Ubuntu package database: /var/lib/dpkg/status and
+ * the distroless one-file-per-package /var/lib/dpkg/status.d/<name>.
+ *
+ * Parses deb822 stanzas as dpkg writes them: field names case-insensitive,
+ * continuation lines (leading space or tab), blank lines between stanzas.
+ * Only packages whose Status is "install ok installed" or "hold ok installed"
+ * count; status.d files carry no Status field and are installed by being
+ * there. A malformed stanza is skipped and counted, never fatal. */
+#include "analyzers/dpkg.h"
+#include "err.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DPKG_STATUS "/var/lib/dpkg/status"
+#define DPKG_STATUS_D "/var/lib/dpkg/status.d/"
+#define DPKG_MAX_FIELD 4096 /* the fields we keep are short; longer is malformed */
+
+static int dpkg_wants(const char *path)
+{
+    if (strcmp(path, DPKG_STATUS) == 0)
+        return 1;
+    size_t pl = strlen(DPKG_STATUS_D);
+    if (strncmp(path, DPKG_STATUS_D, pl) != 0)
+        return 0;
+    const char *name = path + pl;
+    size_t n = strlen(name);
+    if (n == 0 || strchr(name, '/') || name[0] == '.')
+        return 0;
+    if (n >= 8 && strcmp(name + n - 8, ".md5sums") == 0)
+        return 0;
+    return 1;
+}
+
+/* One stanza's fields of interest, as slices of the input (trimmed). */
+typedef struct {
+    const char *v[5];
+    size_t n[5];
+    int bad;
+} stanza;
+
+enum { F_PACKAGE, F_STATUS, F_VERSION, F_ARCH, F_SOURCE, F__COUNT };
+static const char *const field_names[F__COUNT] = {"Package", "Status", "Version",
+                                                  "Architecture", "Source"};
+
+static int valid_name(const char *s, size_t n)
+{
+    /* Debian policy 5.6.1: lowercase letters, digits, + - . ; at least two chars
+     * in policy, but old databases have single-letter names: allow one. */
+    if (n == 0 || n > 256)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+              c == '.' || (c >= 'A' && c <= 'Z') || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static int valid_version(const char *s, size_t n)
+{
+    if (n == 0 || n > 256)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '+' || c == '-' || c == '~' || c == ':'))
+            return 0;
+    }
+    /* an epoch is digits before the first colon */
+    const char *colon = memchr(s, ':', n);
+    if (colon) {
+        if (colon == s)
+            return 0;
+        for (const char *q = s; q < colon; q++)
+            if (*q < '0' || *q > '9')
+                return 0;
+    }
+    return 1;
+}
+
+static int is_installed(const char *s, size_t n)
+{
+    /* "want flag status": three words separated by single spaces */
+    static const char *const ok[] = {"install ok installed", "hold ok installed"};
+    for (size_t i = 0; i < 2; i++)
+        if (n == strlen(ok[i]) && strncmp(s, ok[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+static char *dupn(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static int emit(const char *path, const stanza *st, int status_d, rs_analysis *out)
+{
+    if (st->bad || !st->v[F_PACKAGE] || !st->v[F_VERSION] ||
+        !valid_name(st->v[F_PACKAGE], st->n[F_PACKAGE]) ||
+        !valid_version(st->v[F_VERSION], st->n[F_VERSION])) {
+        out->n_malformed++;
+        return 0;
+    }
+    if (st->v[F_STATUS]) {
+        if (!is_installed(st->v[F_STATUS], st->n[F_STATUS]))
+            return 0;
+    } else if (!status_d) {
+        return 0; /* the main database always records a Status */
+    }
+    char *src_name = NULL, *src_ver = NULL;
+    if (st->v[F_SOURCE]) {
+        /* "name" or "name (version)" */
+        const char *s = st->v[F_SOURCE];
+        size_t n = st->n[F_SOURCE], i = 0;
+        while (i < n && s[i] != ' ' && s[i] != '(')
+            i++;
+        if (!valid_name(s, i)) {
+            out->n_malformed++;
+            return 0;
+        }
+        size_t j = i;
+        while (j < n && s[j] == ' ')
+            j++;
+        if (j < n) {
+            const char *close = memchr(s + j, ')', n - j);
+            if (s[j] != '(' || !close || close != s + n - 1) {
+                out->n_malformed++;
+                return 0;
+            }
+            const char *v = s + j + 1;
+            size_t vn = (size_t)(close - v);
+            while (vn && *v == ' ')
+                v++, vn--;
+            while (vn && v[vn - 1] == ' ')
+                vn--;
+            if (!valid_version(v, vn)) {
+                out->n_malformed++;
+                return 0;
+            }
+            if (!(vn == st->n[F_VERSION] && memcmp(v, st->v[F_VERSION], vn) == 0) &&
+                !(src_ver = dupn(v, vn)))
+                return RS_ERR_INTERNAL;
+        }
+        if (!(src_name = dupn(s, i))) {
+            free(src_ver);
+            return RS_ERR_INTERNAL;
+        }
+    }
+    rs_pkg p = {0};
+    p.type = (char *)"dpkg";
+    p.name = dupn(st->v[F_PACKAGE], st->n[F_PACKAGE]);
+    p.version = dupn(st->v[F_VERSION], st->n[F_VERSION]);
+    p.arch = st->v[F_ARCH] ? dupn(st->v[F_ARCH], st->n[F_ARCH]) : NULL;
+    p.source_name = src_name;
+    p.source_version = src_ver;
+    p.path = (char *)path;
+    int rc = RS_ERR_INTERNAL;
+    if (p.name && p.version && (p.arch || !st->v[F_ARCH]))
+        rc = rs_analysis_add_pkg(out, &p);
+    free(p.name);
+    free(p.version);
+    free(p.arch);
+    free(src_name);
+    free(src_ver);
+    return rc;
+}
+
+static int dpkg_parse(const char *path, const char *data, size_t len, rs_analysis *out,
+                      char *errstr, size_t errsz)
+{
+    int status_d = strncmp(path, DPKG_STATUS_D, strlen(DPKG_STATUS_D)) == 0;
+    stanza st = {0};
+    int in_stanza = 0, last_field = -2; /* -2: no field yet, -1: another field */
+    size_t off = 0;
+    while (off <= len) {
+        const char *line = data + off;
+        const char *nl = off < len ? memchr(line, '\n', len - off) : NULL;
+        size_t n = nl ? (size_t)(nl - line) : len - off;
+        int at_end = off >= len;
+        off = nl ? off + n + 1 : len;
+        if (n && line[n - 1] == '\r')
+            n--;
+        size_t k = 0;
+        while (k < n && (line[k] == ' ' || line[k] == '\t'))
+            k++;
+        if (at_end || k == n) {
+            /* blank line or end of input closes a stanza */
+            if (in_stanza) {
+                int rc = emit(path, &st, status_d, out);
+                if (rc)
+                    return rs_errf(errstr, errsz, rc, "out of memory parsing '%s'", path);
+            }
+            memset(&st, 0, sizeof st);
+            in_stanza = 0;
+            last_field = -2;
+            if (at_end)
+                break;
+            continue;
+        }
+        in_stanza = 1;
+        if (k > 0) {
+            /* a continuation: fine for Description or Conffiles, malformed
+             * before any field or after one of ours (all single-line) */
+            if (last_field != -1)
+                st.bad = 1;
+            continue;
+        }
+        if (line[0] == '#')
+            continue; /* deb822 comment, never written by dpkg but allowed */
+        const char *colon = memchr(line, ':', n);
+        if (!colon || colon == line) {
+            st.bad = 1;
+            last_field = -1;
+            continue;
+        }
+        size_t fn = (size_t)(colon - line);
+        const char *v = colon + 1;
+        size_t vn = n - fn - 1;
+        while (vn && (*v == ' ' || *v == '\t'))
+            v++, vn--;
+        while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+            vn--;
+        last_field = -1;
+        for (int f = 0; f < F__COUNT; f++) {
+            if (strlen(field_names[f]) == fn && strncasecmp(line, field_names[f], fn) == 0) {
+                if (st.v[f] || vn > DPKG_MAX_FIELD)
+                    st.bad = 1; /* duplicate or absurd field */
+                st.v[f] = v;
+                st.n[f] = vn;
+                last_field = f;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+const rs_analyzer rs_analyzer_dpkg = {
+    .name = "dpkg",
+    .wants = dpkg_wants,
+    .max_file_size = 64u * 1024 * 1024,
+    .parse = dpkg_parse,
+};

@@ -1,1 +1,108 @@
-/* analyzers/osrelease.c - (being written) */
+/* analyzers/osrelease.c - /etc/os-release and /usr/lib/os-release.
+ *
+ * Shell-style KEY=value lines (os-release(5)): single quotes literal, double
+ * quotes with \" \\ \$ \` escapes, a backslash outside quotes escapes the next
+ * character, '#' starts a comment line. Keeps ID, VERSION_ID,
+ * VERSION_CODENAME and PRETTY_NAME (values too long for rs_os are cut). Which
+ * of the two files wins is the merge's business (merge.c: /etc first). */
+#include "analyzers/osrelease.h"
+#include "err.h"
+
+#include <string.h>
+
+static int osrelease_wants(const char *path)
+{
+    return strcmp(path, "/etc/os-release") == 0 || strcmp(path, "/usr/lib/os-release") == 0;
+}
+
+/* Unquotes a value into out (always NUL-terminated, cut at out_size - 1).
+ * Returns 0, or -1 for an unterminated quote. */
+static int unquote(const char *v, size_t n, char *out, size_t out_size)
+{
+    size_t o = 0;
+    char quote = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = v[i];
+        if (quote == '\'') {
+            if (c == '\'') {
+                quote = 0;
+                continue;
+            }
+        } else if (quote == '"') {
+            if (c == '"') {
+                quote = 0;
+                continue;
+            }
+            if (c == '\\' && i + 1 < n && strchr("\"\\$`", v[i + 1]))
+                c = v[++i];
+        } else {
+            if (c == '\'' || c == '"') {
+                quote = c;
+                continue;
+            }
+            if (c == '\\' && i + 1 < n)
+                c = v[++i];
+            else if (c == ' ' || c == '\t' || c == '#')
+                break; /* unquoted whitespace ends the word; the rest is a comment */
+        }
+        if (o + 1 < out_size)
+            out[o++] = c;
+    }
+    if (out_size)
+        out[o] = '\0';
+    return quote ? -1 : 0;
+}
+
+static int osrelease_parse(const char *path, const char *data, size_t len, rs_analysis *out,
+                           char *errstr, size_t errsz)
+{
+    (void)errstr;
+    (void)errsz;
+    (void)path;
+    rs_os os = {0};
+    size_t off = 0;
+    while (off < len) {
+        const char *line = data + off;
+        const char *nl = memchr(line, '\n', len - off);
+        size_t n = nl ? (size_t)(nl - line) : len - off;
+        off += n + 1;
+        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+            n--;
+        while (n && (*line == ' ' || *line == '\t'))
+            line++, n--;
+        if (n == 0 || line[0] == '#')
+            continue;
+        const char *eq = memchr(line, '=', n);
+        if (!eq || eq == line) {
+            out->n_malformed++;
+            continue;
+        }
+        size_t kn = (size_t)(eq - line);
+        char *dst = NULL;
+        size_t dsz = 0;
+        if (kn == 2 && memcmp(line, "ID", 2) == 0)
+            dst = os.id, dsz = sizeof os.id;
+        else if (kn == 10 && memcmp(line, "VERSION_ID", 10) == 0)
+            dst = os.version_id, dsz = sizeof os.version_id;
+        else if (kn == 16 && memcmp(line, "VERSION_CODENAME", 16) == 0)
+            dst = os.version_codename, dsz = sizeof os.version_codename;
+        else if (kn == 11 && memcmp(line, "PRETTY_NAME", 11) == 0)
+            dst = os.pretty_name, dsz = sizeof os.pretty_name;
+        if (!dst)
+            continue;
+        if (unquote(eq + 1, n - kn - 1, dst, dsz) != 0) {
+            dst[0] = '\0';
+            out->n_malformed++;
+        }
+    }
+    os.found = 1;
+    out->os = os;
+    return 0;
+}
+
+const rs_analyzer rs_analyzer_osrelease = {
+    .name = "os-release",
+    .wants = osrelease_wants,
+    .max_file_size = 64u * 1024,
+    .parse = osrelease_parse,
+};

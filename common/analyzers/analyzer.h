@@ -1,0 +1,50 @@
+/* analyzers/analyzer.h - the one interface every file analyzer implements.
+ *
+ * An analyzer says which paths it wants (absolute, normalised: "/etc/os-release")
+ * and parses one file's bytes into packages and/or OS facts. Analyzers do no
+ * I/O: the layer walker (layer.c) feeds them bytes it read from a tar entry.
+ * Input is untrusted: a malformed record is skipped and counted, never fatal. */
+#ifndef RS_ANALYZER_H
+#define RS_ANALYZER_H
+
+#include <stddef.h>
+
+#include "inventory.h"
+
+/* What one file yielded. Packages carry type and path; layer stays NULL. */
+typedef struct rs_analysis {
+    rs_pkg *pkgs;
+    size_t n_pkgs, cap_pkgs;
+    rs_os os;           /* os.found set when the file described the OS */
+    size_t n_malformed; /* records skipped because they were malformed */
+} rs_analysis;
+
+typedef struct rs_analyzer {
+    const char *name; /* "dpkg", "apk", "os-release" */
+    /* Returns 1 when the analyzer wants the file at `path` (normalised). */
+    int (*wants)(const char *path);
+    size_t max_file_size; /* larger files are skipped (LIMIT_EXCEEDED) */
+    /* Parses `data` (len bytes, untrusted, not NUL-terminated) into out.
+     * Returns 0 or a negative rs_err (RS_ERR_INVALID, RS_ERR_INTERNAL). */
+    int (*parse)(const char *path, const char *data, size_t len, rs_analysis *out, char *errstr,
+                 size_t errstr_size);
+} rs_analyzer;
+
+/* The NULL-terminated registry of every analyzer, in a fixed order. */
+const rs_analyzer *const *rs_analyzers_all(void);
+/* The first analyzer that wants `path` (normalised), or NULL. */
+const rs_analyzer *rs_analyzer_for_path(const char *path);
+/* The analyzer called `name`, or NULL. */
+const rs_analyzer *rs_analyzer_find(const char *name);
+
+/* Normalises a tar path into out: leading "./" and "/" folded into one
+ * leading "/", "//" and "/./" collapsed, trailing "/" removed. Returns 0, or
+ * RS_ERR_INVALID for a ".." component, an empty path or one longer than out. */
+int rs_analyzer_path_normalize(const char *in, char *out, size_t out_size);
+
+/* Appends a copy of `p` (every string copied). Returns 0 or RS_ERR_INTERNAL. */
+int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p);
+/* Frees what the analysis holds and zeroes it. */
+void rs_analysis_clear(rs_analysis *a);
+
+#endif

@@ -1,0 +1,9 @@
+/* analyzers/osrelease.h - the osrelease analyzer (see osrelease.c). */
+#ifndef RS_ANALYZER_OSRELEASE_H
+#define RS_ANALYZER_OSRELEASE_H
+
+#include "analyzers/analyzer.h"
+
+extern const rs_analyzer rs_analyzer_osrelease;
+
+#endif

@@ -1,0 +1,68 @@
+/* test_apk.c - the apk analyzer on a realistic database and malformed input. */
+#include "analyzers/apk.h"
+#include "err.h"
+#include "reader.h"
+#include "rs_test.h"
+
+static void test_installed(void)
+{
+    char path[1024], err[256], *data = NULL;
+    size_t len;
+    rs_reader *r = rs_reader_file_new(rs_test_data("apk/installed", path, sizeof path), err,
+                                      sizeof err);
+    RS_REQUIRE(r);
+    RS_REQUIRE(rs_reader_slurp(r, 1 << 20, &data, &len, err, sizeof err) == 0);
+    rs_reader_destroy(r);
+    RS_CHECK_INT(rs_analyzer_apk.wants("/lib/apk/db/installed"), 1);
+    RS_CHECK_INT(rs_analyzer_apk.wants("/lib/apk/db/triggers"), 0);
+    rs_analysis a = {0};
+    RS_CHECK_INT(rs_analyzer_apk.parse("/lib/apk/db/installed", data, len, &a, err, sizeof err), 0);
+    RS_REQUIRE(a.n_pkgs == 4);
+    RS_CHECK_INT(a.n_malformed, 1);
+    RS_CHECK_STR(a.pkgs[0].name, "musl");
+    RS_CHECK_STR(a.pkgs[0].version, "1.2.4_git20230717-r4");
+    RS_CHECK_STR(a.pkgs[0].arch, "x86_64");
+    RS_CHECK_STR(a.pkgs[0].source_name, "musl");
+    RS_CHECK_STR(a.pkgs[0].type, "apk");
+    RS_CHECK_STR(a.pkgs[0].path, "/lib/apk/db/installed");
+    RS_CHECK_STR(a.pkgs[1].name, "busybox");
+    RS_CHECK_STR(a.pkgs[1].version, "1.36.1-r15");
+    RS_CHECK_STR(a.pkgs[2].name, "alpine-baselayout-data");
+    RS_CHECK_STR(a.pkgs[2].source_name, "alpine-baselayout");
+    RS_CHECK_STR(a.pkgs[3].name, "ssl_client");
+    RS_CHECK_STR(a.pkgs[3].source_name, "busybox");
+    rs_analysis_clear(&a);
+    free(data);
+}
+
+static size_t count(const char *text, size_t *malformed)
+{
+    rs_analysis a = {0};
+    char err[256];
+    RS_CHECK_INT(rs_analyzer_apk.parse("/lib/apk/db/installed", text, strlen(text), &a, err,
+                                       sizeof err),
+                 0);
+    size_t n = a.n_pkgs;
+    *malformed = a.n_malformed;
+    rs_analysis_clear(&a);
+    return n;
+}
+
+static void test_malformed(void)
+{
+    size_t m;
+    RS_CHECK_INT(count("", &m), 0);
+    RS_CHECK_INT(count("P:a\nV:1-r0", &m), 1); /* no trailing newline */
+    RS_CHECK_INT(count("P:a\r\nV:1-r0\r\n\r\nP:b\r\nV:2-r0\r\n", &m), 2);
+    RS_CHECK_INT(count("P:a\nV:1-r0\nP:b\n", &m), 0); /* two names in one record */
+    RS_CHECK_INT(m, 1);
+    RS_CHECK_INT(count("P:a b\nV:1\n\nPx\nV:1\n\nP:\nV:1\n", &m), 0);
+    RS_CHECK_INT(m, 3);
+}
+
+int main(void)
+{
+    test_installed();
+    test_malformed();
+    return RS_TEST_RESULT();
+}

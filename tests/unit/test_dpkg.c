@@ -1,0 +1,163 @@
+/* test_dpkg.c - the dpkg analyzer on a realistic status file, a distroless
+ * status.d file and malformed input. */
+#include "analyzers/dpkg.h"
+#include "err.h"
+#include "reader.h"
+#include "rs_test.h"
+
+static char *load(const char *rel, size_t *len)
+{
+    char path[1024], err[256];
+    char *data = NULL;
+    rs_reader *r = rs_reader_file_new(rs_test_data(rel, path, sizeof path), err, sizeof err);
+    RS_REQUIRE(r != NULL);
+    RS_REQUIRE(rs_reader_slurp(r, 1 << 20, &data, len, err, sizeof err) == 0);
+    rs_reader_destroy(r);
+    return data;
+}
+
+static const rs_pkg *find(const rs_analysis *a, const char *name)
+{
+    for (size_t i = 0; i < a->n_pkgs; i++)
+        if (strcmp(a->pkgs[i].name, name) == 0)
+            return &a->pkgs[i];
+    return NULL;
+}
+
+static void test_wants(void)
+{
+    const rs_analyzer *d = &rs_analyzer_dpkg;
+    RS_CHECK_INT(d->wants("/var/lib/dpkg/status"), 1);
+    RS_CHECK_INT(d->wants("/var/lib/dpkg/status.d/libssl3"), 1);
+    RS_CHECK_INT(d->wants("/var/lib/dpkg/status.d/libssl3.md5sums"), 0);
+    RS_CHECK_INT(d->wants("/var/lib/dpkg/status.d/"), 0);
+    RS_CHECK_INT(d->wants("/var/lib/dpkg/status.d/sub/x"), 0);
+    RS_CHECK_INT(d->wants("/var/lib/dpkg/status-old"), 0);
+    RS_CHECK_INT(d->wants("/var/lib/dpkg/available"), 0);
+}
+
+static void test_status(void)
+{
+    size_t len;
+    char *data = load("dpkg/status", &len);
+    rs_analysis a = {0};
+    char err[256];
+    RS_CHECK_INT(rs_analyzer_dpkg.parse("/var/lib/dpkg/status", data, len, &a, err, sizeof err),
+                 0);
+    RS_CHECK_INT(a.n_pkgs, 5); /* base-files bsdutils libc6 tzdata(hold) zlib1g */
+    RS_CHECK_INT(a.n_malformed, 1);
+    RS_CHECK(find(&a, "oldpkg") == NULL); /* deinstall ok config-files */
+    RS_CHECK(find(&a, "broken-no-version") == NULL);
+    const rs_pkg *p = find(&a, "base-files");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->type, "dpkg");
+    RS_CHECK_STR(p->version, "12.4+deb12u5");
+    RS_CHECK_STR(p->arch, "amd64");
+    RS_CHECK_STR(p->source_name, NULL);
+    RS_CHECK_STR(p->path, "/var/lib/dpkg/status");
+    RS_CHECK_STR(p->layer, NULL);
+    p = find(&a, "bsdutils");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->version, "1:2.38.1-5+b1");
+    RS_CHECK_STR(p->source_name, "util-linux");
+    RS_CHECK_STR(p->source_version, "2.38.1-5");
+    p = find(&a, "libc6");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->source_name, "glibc");
+    RS_CHECK_STR(p->source_version, NULL);
+    RS_CHECK_STR(p->version, "2.36-9+deb12u4");
+    p = find(&a, "tzdata");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->arch, "all");
+    p = find(&a, "zlib1g"); /* field names in odd case */
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->version, "1:1.2.13.dfsg-1");
+    RS_CHECK_STR(p->arch, "amd64");
+    RS_CHECK_STR(p->source_name, "zlib");
+    rs_analysis_clear(&a);
+    free(data);
+}
+
+static void test_status_d(void)
+{
+    size_t len;
+    char *data = load("dpkg/status.d/libssl3", &len);
+    rs_analysis a = {0};
+    char err[256];
+    RS_CHECK_INT(rs_analyzer_dpkg.parse("/var/lib/dpkg/status.d/libssl3", data, len, &a, err,
+                                        sizeof err),
+                 0);
+    RS_REQUIRE(a.n_pkgs == 1);
+    RS_CHECK_STR(a.pkgs[0].name, "libssl3");
+    RS_CHECK_STR(a.pkgs[0].version, "3.0.11-1~deb12u2");
+    RS_CHECK_STR(a.pkgs[0].source_name, "openssl");
+    RS_CHECK_STR(a.pkgs[0].path, "/var/lib/dpkg/status.d/libssl3");
+    rs_analysis_clear(&a);
+    /* the same stanza in the main database lacks Status: not installed */
+    RS_CHECK_INT(rs_analyzer_dpkg.parse("/var/lib/dpkg/status", data, len, &a, err, sizeof err),
+                 0);
+    RS_CHECK_INT(a.n_pkgs, 0);
+    rs_analysis_clear(&a);
+    free(data);
+}
+
+static size_t count(const char *text, size_t *malformed)
+{
+    rs_analysis a = {0};
+    char err[256];
+    RS_CHECK_INT(
+        rs_analyzer_dpkg.parse("/var/lib/dpkg/status", text, strlen(text), &a, err, sizeof err), 0);
+    size_t n = a.n_pkgs;
+    *malformed = a.n_malformed;
+    rs_analysis_clear(&a);
+    return n;
+}
+
+static void test_malformed(void)
+{
+    size_t m;
+    RS_CHECK_INT(count("", &m), 0);
+    RS_CHECK_INT(m, 0);
+    RS_CHECK_INT(count("\n\n\n", &m), 0);
+    RS_CHECK_INT(m, 0);
+    /* no trailing newline, CRLF line ends */
+    RS_CHECK_INT(count("Package: a1\r\nStatus: install ok installed\r\nVersion: 1.0\r\n", &m), 1);
+    RS_CHECK_INT(count("Package: a1\nStatus: install ok installed\nVersion: 1.0", &m), 1);
+    /* continuation before any field */
+    RS_CHECK_INT(count(" orphan\nPackage: a1\nStatus: install ok installed\nVersion: 1\n", &m), 0);
+    RS_CHECK_INT(m, 1);
+    /* a line without a colon */
+    RS_CHECK_INT(count("Package: a1\ngarbage\nStatus: install ok installed\nVersion: 1\n", &m), 0);
+    RS_CHECK_INT(m, 1);
+    /* a continuation of Version (ours are single-line) */
+    RS_CHECK_INT(count("Package: a1\nStatus: install ok installed\nVersion: 1\n 2\n", &m), 0);
+    RS_CHECK_INT(m, 1);
+    /* a duplicated field, a bad epoch, a bad name, a bad Source */
+    RS_CHECK_INT(count("Package: a1\nPackage: a2\nStatus: install ok installed\nVersion: 1\n\n"
+                       "Package: b1\nStatus: install ok installed\nVersion: x:1\n\n"
+                       "Package: c d\nStatus: install ok installed\nVersion: 1\n\n"
+                       "Package: e1\nStatus: install ok installed\nVersion: 1\nSource: s (1\n\n"
+                       "Package: ok\nStatus: install ok installed\nVersion: 2\nSource: s (1)\n",
+                       &m),
+                 1);
+    RS_CHECK_INT(m, 4);
+    /* binary junk never crashes */
+    char junk[512];
+    for (size_t i = 0; i < sizeof junk - 1; i++)
+        junk[i] = (char)((i * 131 + 7) % 251 + 1);
+    junk[sizeof junk - 1] = '\0';
+    (void)count(junk, &m);
+    /* status words must be exact */
+    RS_CHECK_INT(count("Package: a1\nStatus: install ok half-installed\nVersion: 1\n", &m), 0);
+    RS_CHECK_INT(m, 0);
+    RS_CHECK_INT(count("Package: a1\nStatus: purge ok not-installed\nVersion: 1\n", &m), 0);
+}
+
+int main(void)
+{
+    test_wants();
+    test_status();
+    test_status_d();
+    test_malformed();
+    return RS_TEST_RESULT();
+}
