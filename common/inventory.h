@@ -67,4 +67,16 @@ int rs_inventory_from_json(const json_t *j, rs_inventory **out, char *errstr,
  * "Alpine:v3.19"), written into out; "" when unknown. */
 void rs_inventory_ecosystem(const rs_os *os, const char *type, char *out, size_t out_size);
 
+/* Copies every string of `src` into a zeroed `dst` (NULL fields stay NULL).
+ * Returns 0 or RS_ERR_INTERNAL (dst left cleared). */
+int rs_pkg_copy(rs_pkg *dst, const rs_pkg *src);
+/* Decodes one package as rs_pkg_to_json wrote it into a zeroed *out
+ * (untrusted: types and lengths checked). Returns 0 or RS_ERR_INVALID. */
+int rs_pkg_from_json(const json_t *j, rs_pkg *out, char *errstr, size_t errstr_size);
+/* Decodes an OS object as rs_os_to_json wrote it. Returns 0 or RS_ERR_INVALID. */
+int rs_os_from_json(const json_t *j, rs_os *out, char *errstr, size_t errstr_size);
+/* The package URL of `p` on `os` (purl spec: pkg:deb/debian/..., pkg:apk/alpine/...),
+ * malloc'd; NULL when the type or OS has no purl type, or out of memory. */
+char *rs_pkg_purl(const rs_os *os, const rs_pkg *p);
+
 #endif
