@@ -1,1 +1,362 @@
-/* merge.c - (being written) */
+/* merge.c - apply layer results in order into one view of the wanted paths.
+ *
+ * The view is an array of entries sorted by path; each layer first removes
+ * what its whiteouts and opaque directories hide (each view entry checks its
+ * own path and its ancestors against the layer's sorted lists), then its own
+ * entries are merged in. Costs O((E + F) log) per layer whatever the image
+ * throws at it. Package attribution: a package keeps the layer index it had in
+ * the previous version of the same path when (name, version, arch) is equal,
+ * else gets the current layer. */
+#include "merge.h"
+#include "err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MERGE_PATH_MAX 4096
+#define MERGE_MAX_HOPS 16
+
+enum { V_FILE, V_LINK, V_SKIPPED };
+
+typedef struct ventry {
+    const char *path;
+    int kind;
+    const rs_layer_file *file;
+    const rs_layer_link *link;
+    size_t *pkg_layer; /* V_FILE: the layer index of each package */
+    size_t seq;        /* order within its layer, so the last duplicate wins */
+} ventry;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const ventry *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    if (c)
+        return c;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int in_sorted(char *const *v, size_t n, const char *s)
+{
+    return n && bsearch(&s, v, n, sizeof *v, cmp_str) != NULL;
+}
+
+/* 1 when the layer's whiteouts or opaque directories hide `path`. */
+static int hidden(const char *path, char **wh, size_t n_wh, char **opq, size_t n_opq)
+{
+    char buf[MERGE_PATH_MAX + 2];
+    if (in_sorted(wh, n_wh, path))
+        return 1;
+    snprintf(buf, sizeof buf, "%s", path);
+    /* walk up the ancestors: "/a/b/c" -> "/a/b" -> "/a" -> "/" */
+    for (;;) {
+        char *slash = strrchr(buf, '/');
+        if (!slash)
+            return 0;
+        if (slash == buf) {
+            if (!buf[1])
+                return 0;
+            buf[1] = '\0';
+        } else {
+            *slash = '\0';
+        }
+        if (in_sorted(wh, n_wh, buf) || in_sorted(opq, n_opq, buf))
+            return 1;
+        if (buf[0] == '/' && !buf[1])
+            return 0;
+    }
+}
+
+static int strcmp_null(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int pkg_key_cmp(const rs_pkg *a, const rs_pkg *b)
+{
+    int c;
+    if ((c = strcmp_null(a->name, b->name)) || (c = strcmp_null(a->version, b->version)))
+        return c;
+    return strcmp_null(a->arch, b->arch);
+}
+
+/* qsort_r (glibc, _GNU_SOURCE): merges run on several threads at once */
+static int cmp_pkg_index(const void *a, const void *b, void *base)
+{
+    const rs_pkg *p = base;
+    return pkg_key_cmp(&p[*(const size_t *)a], &p[*(const size_t *)b]);
+}
+
+/* Attribution of the packages of `nf` (layer `layer`) given the previous
+ * version `old` of the same path (may be NULL). */
+static size_t *attribute(const rs_layer_file *nf, const ventry *old, size_t layer)
+{
+    size_t *out = calloc(nf->n_pkgs ? nf->n_pkgs : 1, sizeof *out);
+    if (!out)
+        return NULL;
+    for (size_t k = 0; k < nf->n_pkgs; k++)
+        out[k] = layer;
+    if (!old || old->kind != V_FILE || !old->file->n_pkgs)
+        return out;
+    const rs_layer_file *of = old->file;
+    size_t *idx = malloc(of->n_pkgs * sizeof *idx);
+    if (!idx) {
+        free(out);
+        return NULL;
+    }
+    for (size_t k = 0; k < of->n_pkgs; k++)
+        idx[k] = k;
+    qsort_r(idx, of->n_pkgs, sizeof *idx, cmp_pkg_index, of->pkgs);
+    for (size_t k = 0; k < nf->n_pkgs; k++) {
+        size_t lo = 0, hi = of->n_pkgs;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = pkg_key_cmp(&of->pkgs[idx[mid]], &nf->pkgs[k]);
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < of->n_pkgs && pkg_key_cmp(&of->pkgs[idx[lo]], &nf->pkgs[k]) == 0)
+            out[k] = old->pkg_layer[idx[lo]];
+    }
+    free(idx);
+    return out;
+}
+
+static const ventry *view_find(const ventry *v, size_t n, const char *path)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v[mid].path, path);
+        if (c == 0)
+            return &v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Resolves a symlink's target against the directory of `link`, ".." clamped
+ * at the root as the kernel does in a chroot. Returns 0 or -1 (too long). */
+static int resolve_target(const char *link, const char *target, char *out, size_t out_size)
+{
+    size_t o = 0;
+    if (target[0] != '/') {
+        const char *slash = strrchr(link, '/');
+        o = slash ? (size_t)(slash - link) : 0;
+        if (o + 1 > out_size)
+            return -1;
+        memcpy(out, link, o);
+    }
+    out[o] = '\0';
+    const char *p = target;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 1 && p[0] == '.') {
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            char *slash = strrchr(out, '/');
+            o = slash ? (size_t)(slash - out) : 0;
+            out[o] = '\0';
+        } else {
+            if (o + 1 + n + 1 > out_size)
+                return -1;
+            out[o++] = '/';
+            memcpy(out + o, p, n);
+            o += n;
+            out[o] = '\0';
+        }
+        p += n;
+    }
+    if (o == 0) {
+        if (out_size < 2)
+            return -1;
+        out[0] = '/';
+        out[1] = '\0';
+    }
+    return 0;
+}
+
+/* The file at `path` after following links, or NULL. */
+static const rs_layer_file *follow(const ventry *v, size_t n, const char *path)
+{
+    char cur[MERGE_PATH_MAX + 2], next[MERGE_PATH_MAX + 2];
+    snprintf(cur, sizeof cur, "%s", path);
+    for (int hop = 0; hop <= MERGE_MAX_HOPS; hop++) {
+        const ventry *e = view_find(v, n, cur);
+        if (!e)
+            return NULL;
+        if (e->kind == V_FILE)
+            return e->file;
+        if (e->kind != V_LINK)
+            return NULL;
+        if (resolve_target(e->link->hard ? "/" : cur, e->link->target, next, sizeof next))
+            return NULL;
+        memcpy(cur, next, sizeof cur);
+    }
+    return NULL;
+}
+
+static void view_free(ventry *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].pkg_layer);
+    free(v);
+}
+
+/* Applies layer `li` to the view (*pv, *pn). Returns 0 or RS_ERR_INTERNAL. */
+static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t li)
+{
+    ventry *v = *pv, *add = NULL, *merged = NULL;
+    size_t n = *pn, n_add = 0;
+    char **wh = NULL, **opq = NULL;
+    int rc = RS_ERR_INTERNAL;
+
+    /* removals */
+    if (L->n_whiteouts || L->n_opaque_dirs) {
+        wh = malloc((L->n_whiteouts + 1) * sizeof *wh);
+        opq = malloc((L->n_opaque_dirs + 1) * sizeof *opq);
+        if (!wh || !opq)
+            goto out;
+        if (L->n_whiteouts)
+            memcpy(wh, L->whiteouts, L->n_whiteouts * sizeof *wh);
+        if (L->n_opaque_dirs)
+            memcpy(opq, L->opaque_dirs, L->n_opaque_dirs * sizeof *opq);
+        qsort(wh, L->n_whiteouts, sizeof *wh, cmp_str);
+        qsort(opq, L->n_opaque_dirs, sizeof *opq, cmp_str);
+        size_t keep = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (hidden(v[i].path, wh, L->n_whiteouts, opq, L->n_opaque_dirs)) {
+                free(v[i].pkg_layer);
+                continue;
+            }
+            v[keep++] = v[i];
+        }
+        n = keep;
+        *pn = n;
+    }
+
+    /* this layer's own entries, sorted, the last of a duplicated path kept */
+    size_t total = L->n_files + L->n_links + L->n_skipped;
+    if (!(add = calloc(total ? total : 1, sizeof *add)))
+        goto out;
+    for (size_t i = 0; i < L->n_files; i++)
+        add[n_add++] = (ventry){L->files[i].path, V_FILE, &L->files[i], NULL, NULL, n_add};
+    for (size_t i = 0; i < L->n_links; i++)
+        add[n_add++] = (ventry){L->links[i].path, V_LINK, NULL, &L->links[i], NULL, n_add};
+    for (size_t i = 0; i < L->n_skipped; i++)
+        if (L->skipped[i].path[0] == '/')
+            add[n_add++] = (ventry){L->skipped[i].path, V_SKIPPED, NULL, NULL, NULL, n_add};
+    qsort(add, n_add, sizeof *add, cmp_entry);
+    size_t uniq = 0;
+    for (size_t i = 0; i < n_add; i++) {
+        if (uniq && strcmp(add[uniq - 1].path, add[i].path) == 0)
+            uniq--;
+        add[uniq++] = add[i];
+    }
+    n_add = uniq;
+
+    if (!(merged = calloc(n + n_add + 1, sizeof *merged)))
+        goto out;
+    size_t i = 0, j = 0, m = 0;
+    while (i < n || j < n_add) {
+        int c = i >= n ? 1 : j >= n_add ? -1 : strcmp(v[i].path, add[j].path);
+        if (c < 0) {
+            merged[m++] = v[i++];
+            continue;
+        }
+        ventry e = add[j++];
+        const ventry *old = c == 0 ? &v[i] : NULL;
+        if (e.kind == V_FILE && !(e.pkg_layer = attribute(e.file, old, li)))
+            goto out_merged;
+        if (old) {
+            free(v[i].pkg_layer);
+            v[i].pkg_layer = NULL;
+            i++;
+        }
+        merged[m++] = e;
+    }
+    free(v);
+    *pv = merged;
+    *pn = m;
+    merged = NULL;
+    rc = 0;
+    goto out;
+out_merged:
+    /* entries taken from v stay owned by v; only the new attributions go */
+    for (size_t k = 0; k < m; k++)
+        if (merged[k].kind == V_FILE && merged[k].file >= L->files &&
+            merged[k].file < L->files + L->n_files)
+            free(merged[k].pkg_layer);
+out:
+    free(merged);
+    free(add);
+    free(wh);
+    free(opq);
+    return rc;
+}
+
+int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, size_t n,
+                    rs_inventory **out, char *errstr, size_t errsz)
+{
+    int rc = 0;
+    ventry *v = NULL;
+    size_t nv = 0;
+    rs_inventory *inv = NULL;
+    *out = NULL;
+
+    if (!(inv = rs_inventory_new()))
+        goto oom;
+    for (size_t li = 0; li < n; li++) {
+        if (layer_digests && rs_inventory_add_layer(inv, layer_digests[li]))
+            goto oom;
+        if (layers[li] && apply_layer(&v, &nv, layers[li], li))
+            goto oom;
+    }
+    static const char *const os_paths[] = {"/etc/os-release", "/usr/lib/os-release"};
+    for (size_t k = 0; k < 2; k++) {
+        const rs_layer_file *f = follow(v, nv, os_paths[k]);
+        if (f && f->os.found) {
+            inv->os = f->os;
+            break;
+        }
+    }
+    for (size_t i = 0; i < nv; i++) {
+        if (v[i].kind != V_FILE)
+            continue;
+        const rs_layer_file *f = v[i].file;
+        for (size_t k = 0; k < f->n_pkgs; k++) {
+            rs_pkg p = f->pkgs[k];
+            p.path = (char *)f->path;
+            p.layer = layer_digests ? layer_digests[v[i].pkg_layer[k]] : NULL;
+            if (rs_inventory_add(inv, &p))
+                goto oom;
+        }
+    }
+    rs_inventory_finish(inv);
+    *out = inv;
+    inv = NULL;
+    goto out;
+oom:
+    rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory merging layers");
+out:
+    view_free(v, nv);
+    rs_inventory_free(inv);
+    return rc;
+}

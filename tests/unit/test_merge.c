@@ -1,0 +1,265 @@
+/* test_merge.c - merging layer results: whiteouts, opaque directories,
+ * os-release through a symlink, /etc over /usr/lib, and package attribution
+ * across layers (kept through rewrites, reset by removal and re-adding). */
+#include "buf.h"
+#include "err.h"
+#include "layer.h"
+#include "merge.h"
+#include "reader.h"
+#include "rs_test.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+/* A tar written in memory with libarchive's writer (each test builds its own). */
+enum { T_FILE, T_DIR, T_SYMLINK, T_HARDLINK, T_BIGFILE };
+typedef struct tent {
+    int type;
+    const char *path;
+    const char *data; /* file content, or link target */
+    size_t size;      /* T_BIGFILE: that many zero bytes */
+} tent;
+enum { F_NONE, F_GZIP, F_ZSTD };
+
+static int tar_open_cb(struct archive *a, void *c)
+{
+    (void)a;
+    (void)c;
+    return ARCHIVE_OK;
+}
+
+static la_ssize_t tar_write_cb(struct archive *a, void *c, const void *buf, size_t n)
+{
+    (void)a;
+    return rs_buf_append(c, buf, n) ? -1 : (la_ssize_t)n;
+}
+
+static char *mktar(const tent *e, size_t n, int filter, size_t *len)
+{
+    rs_buf b = RS_BUF_INIT;
+    struct archive *a = archive_write_new();
+    RS_REQUIRE(a);
+    archive_write_set_format_pax_restricted(a);
+    if (filter == F_GZIP)
+        RS_REQUIRE(archive_write_add_filter_gzip(a) == ARCHIVE_OK);
+    else if (filter == F_ZSTD)
+        RS_REQUIRE(archive_write_add_filter_zstd(a) == ARCHIVE_OK);
+    archive_write_set_bytes_in_last_block(a, 1);
+    RS_REQUIRE(archive_write_open(a, &b, tar_open_cb, tar_write_cb, NULL) == ARCHIVE_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *ae = archive_entry_new();
+        archive_entry_set_pathname(ae, e[i].path);
+        archive_entry_set_mtime(ae, 1700000000, 0);
+        size_t size = e[i].type == T_BIGFILE ? e[i].size
+                      : e[i].type == T_FILE  ? (e[i].size ? e[i].size : strlen(e[i].data))
+                                             : 0;
+        switch (e[i].type) {
+        case T_DIR:
+            archive_entry_set_filetype(ae, AE_IFDIR);
+            archive_entry_set_perm(ae, 0755);
+            break;
+        case T_SYMLINK:
+            archive_entry_set_filetype(ae, AE_IFLNK);
+            archive_entry_set_perm(ae, 0777);
+            archive_entry_set_symlink(ae, e[i].data);
+            break;
+        case T_HARDLINK:
+            archive_entry_set_filetype(ae, AE_IFREG);
+            archive_entry_set_perm(ae, 0644);
+            archive_entry_set_hardlink(ae, e[i].data);
+            break;
+        default:
+            archive_entry_set_filetype(ae, AE_IFREG);
+            archive_entry_set_perm(ae, 0644);
+            archive_entry_set_size(ae, (la_int64_t)size);
+        }
+        RS_REQUIRE(archive_write_header(a, ae) == ARCHIVE_OK);
+        if (e[i].type == T_FILE && size)
+            RS_REQUIRE(archive_write_data(a, e[i].data, size) == (la_ssize_t)size);
+        if (e[i].type == T_BIGFILE) {
+            static const char zeros[65536];
+            for (size_t off = 0; off < size;) {
+                size_t k = size - off < sizeof zeros ? size - off : sizeof zeros;
+                RS_REQUIRE(archive_write_data(a, zeros, k) == (la_ssize_t)k);
+                off += k;
+            }
+        }
+        archive_entry_free(ae);
+    }
+    RS_REQUIRE(archive_write_close(a) == ARCHIVE_OK);
+    archive_write_free(a);
+    *len = b.len;
+    return rs_buf_steal(&b);
+}
+
+static rs_layer_result *layer(const tent *e, size_t n)
+{
+    size_t len;
+    char *data = mktar(e, n, F_GZIP, &len), err[256] = "";
+    rs_reader *r = rs_reader_mem_new(data, len);
+    rs_layer_result *res = NULL;
+    int rc = rs_layer_analyze(r, NULL, NULL, &res, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "analyze: %s\n", err);
+    RS_REQUIRE(rc == 0);
+    rs_reader_destroy(r);
+    free(data);
+    return res;
+}
+
+#define STANZA(name, ver) \
+    "Package: " name "\nStatus: install ok installed\nArchitecture: amd64\nVersion: " ver "\n\n"
+
+static const char DEB_OS[] = "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12\"\n";
+static const char UBU_OS[] = "ID=ubuntu\nVERSION_ID=\"22.04\"\n";
+
+static const rs_pkg *pkg(const rs_inventory *inv, const char *name)
+{
+    for (size_t i = 0; i < inv->n_pkgs; i++)
+        if (strcmp(inv->pkgs[i].name, name) == 0)
+            return &inv->pkgs[i];
+    return NULL;
+}
+
+static char *const DIGESTS[] = {"sha256:l0", "sha256:l1", "sha256:l2", "sha256:l3"};
+
+static void test_attribution(void)
+{
+    tent l0[] = {{T_SYMLINK, "etc/os-release", "../usr/lib/os-release", 0},
+                 {T_FILE, "usr/lib/os-release", DEB_OS, 0},
+                 {T_FILE, "var/lib/dpkg/status",
+                  STANZA("aaa", "1") STANZA("bbb", "1") STANZA("ccc", "1"), 0},
+                 {T_FILE, "var/lib/dpkg/status.d/foo", "Package: foo\nVersion: 1.0\n", 0}};
+    /* bbb upgraded, ddd added, foo deleted: the status is rewritten whole */
+    tent l1[] = {{T_FILE, "var/lib/dpkg/status",
+                  STANZA("aaa", "1") STANZA("bbb", "2") STANZA("ccc", "1") STANZA("ddd", "1"), 0},
+                 {T_FILE, "var/lib/dpkg/status.d/.wh.foo", "", 0}};
+    /* ccc removed */
+    tent l2[] = {{T_FILE, "var/lib/dpkg/status",
+                  STANZA("aaa", "1") STANZA("bbb", "2") STANZA("ddd", "1"), 0}};
+    /* ccc back */
+    tent l3[] = {{T_FILE, "var/lib/dpkg/status",
+                  STANZA("aaa", "1") STANZA("bbb", "2") STANZA("ccc", "1") STANZA("ddd", "1"),
+                  0}};
+    rs_layer_result *L[4] = {layer(l0, 4), layer(l1, 2), layer(l2, 1), layer(l3, 1)};
+    rs_inventory *inv = NULL;
+    char err[256];
+    RS_CHECK_INT(rs_merge_layers(L, DIGESTS, 4, &inv, err, sizeof err), 0);
+    RS_REQUIRE(inv);
+    RS_CHECK_STR(inv->os.id, "debian");
+    RS_CHECK_STR(inv->os.version_id, "12");
+    RS_CHECK_INT(inv->n_layers, 4);
+    RS_CHECK_STR(inv->layers[3], "sha256:l3");
+    RS_REQUIRE(inv->n_pkgs == 4);
+    RS_CHECK(pkg(inv, "foo") == NULL);
+    RS_CHECK_STR(pkg(inv, "aaa")->layer, "sha256:l0");
+    RS_CHECK_STR(pkg(inv, "bbb")->layer, "sha256:l1");
+    RS_CHECK_STR(pkg(inv, "bbb")->version, "2");
+    RS_CHECK_STR(pkg(inv, "ccc")->layer, "sha256:l3");
+    RS_CHECK_STR(pkg(inv, "ddd")->layer, "sha256:l1");
+    RS_CHECK_STR(pkg(inv, "aaa")->ecosystem, "Debian:12");
+    RS_CHECK_STR(pkg(inv, "aaa")->purl, "pkg:deb/debian/aaa@1?arch=amd64&distro=debian-12");
+    RS_CHECK_STR(pkg(inv, "aaa")->path, "/var/lib/dpkg/status");
+    rs_inventory_free(inv);
+
+    /* layer 0 alone: foo is there */
+    RS_CHECK_INT(rs_merge_layers(L, DIGESTS, 1, &inv, err, sizeof err), 0);
+    RS_REQUIRE(inv->n_pkgs == 4);
+    RS_CHECK_STR(pkg(inv, "foo")->layer, "sha256:l0");
+    RS_CHECK_STR(pkg(inv, "foo")->path, "/var/lib/dpkg/status.d/foo");
+    rs_inventory_free(inv);
+    for (int i = 0; i < 4; i++)
+        rs_layer_result_free(L[i]);
+}
+
+static void test_opaque_and_os_precedence(void)
+{
+    tent l0[] = {{T_FILE, "etc/os-release", UBU_OS, 0},
+                 {T_FILE, "usr/lib/os-release", DEB_OS, 0},
+                 {T_FILE, "var/lib/dpkg/status.d/xx", "Package: xx\nVersion: 1\n", 0},
+                 {T_FILE, "var/lib/dpkg/status.d/yy", "Package: yy\nVersion: 1\n", 0}};
+    tent l1[] = {{T_FILE, "var/lib/dpkg/status.d/.wh..wh..opq", "", 0},
+                 {T_FILE, "var/lib/dpkg/status.d/zz", "Package: zz\nVersion: 1\n", 0}};
+    tent l2[] = {{T_FILE, "etc/.wh.os-release", "", 0}};
+    rs_layer_result *L[3] = {layer(l0, 4), layer(l1, 2), layer(l2, 1)};
+    rs_inventory *inv = NULL;
+    char err[256];
+    RS_CHECK_INT(rs_merge_layers(L, NULL, 2, &inv, err, sizeof err), 0);
+    RS_REQUIRE(inv);
+    RS_CHECK_STR(inv->os.id, "ubuntu"); /* /etc wins over /usr/lib */
+    RS_REQUIRE(inv->n_pkgs == 1);
+    RS_CHECK_STR(inv->pkgs[0].name, "zz");
+    RS_CHECK_STR(inv->pkgs[0].layer, NULL);
+    RS_CHECK_STR(inv->pkgs[0].ecosystem, "Ubuntu:22.04");
+    RS_CHECK_INT(inv->n_layers, 0);
+    rs_inventory_free(inv);
+    /* /etc/os-release deleted: /usr/lib/os-release speaks */
+    RS_CHECK_INT(rs_merge_layers(L, NULL, 3, &inv, err, sizeof err), 0);
+    RS_CHECK_STR(inv->os.id, "debian");
+    rs_inventory_free(inv);
+    for (int i = 0; i < 3; i++)
+        rs_layer_result_free(L[i]);
+}
+
+static void test_whiteout_dir_and_links(void)
+{
+    /* an absolute symlink, then a directory whiteout that removes the target */
+    tent l0[] = {{T_FILE, "usr/lib/os-release", DEB_OS, 0},
+                 {T_SYMLINK, "etc/os-release", "/usr/lib/os-release", 0},
+                 {T_FILE, "lib/apk/db/installed", "P:musl\nV:1.2.4-r2\nA:x86_64\no:musl\n", 0}};
+    tent l1[] = {{T_FILE, "usr/.wh.lib", "", 0}};
+    tent l2[] = {{T_SYMLINK, "etc/os-release", "../../../../etc/alpine-release", 0},
+                 {T_FILE, "etc/alpine-release",
+                  "ID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n", 0}};
+    rs_layer_result *L[3] = {layer(l0, 3), layer(l1, 1), layer(l2, 2)};
+    rs_inventory *inv = NULL;
+    char err[256];
+    RS_CHECK_INT(rs_merge_layers(L, DIGESTS, 1, &inv, err, sizeof err), 0);
+    RS_CHECK_STR(inv->os.id, "debian");
+    rs_inventory_free(inv);
+    RS_CHECK_INT(rs_merge_layers(L, DIGESTS, 2, &inv, err, sizeof err), 0);
+    RS_CHECK_INT(inv->os.found, 0); /* dangling symlink, /usr/lib gone */
+    RS_REQUIRE(inv->n_pkgs == 1);
+    RS_CHECK_STR(inv->pkgs[0].ecosystem, NULL);
+    RS_CHECK_STR(inv->pkgs[0].purl, NULL);
+    rs_inventory_free(inv);
+    /* os-release from a file only an analyzer of os-release paths would not
+     * read: the link's target is not a wanted path, so no OS */
+    RS_CHECK_INT(rs_merge_layers(L, DIGESTS, 3, &inv, err, sizeof err), 0);
+    RS_CHECK_INT(inv->os.found, 0);
+    RS_CHECK_STR(inv->pkgs[0].layer, "sha256:l0");
+    rs_inventory_free(inv);
+    for (int i = 0; i < 3; i++)
+        rs_layer_result_free(L[i]);
+}
+
+static void test_alpine(void)
+{
+    tent l0[] = {{T_FILE, "etc/os-release",
+                  "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\n", 0},
+                 {T_FILE, "lib/apk/db/installed",
+                  "P:musl\nV:1.2.4_git20230717-r4\nA:x86_64\no:musl\n\n"
+                  "P:ssl_client\nV:1.36.1-r15\nA:x86_64\no:busybox\n",
+                  0}};
+    rs_layer_result *L[1] = {layer(l0, 2)};
+    rs_inventory *inv = NULL;
+    char err[256];
+    RS_CHECK_INT(rs_merge_layers(L, DIGESTS, 1, &inv, err, sizeof err), 0);
+    RS_REQUIRE(inv->n_pkgs == 2);
+    RS_CHECK_STR(inv->pkgs[1].name, "ssl_client");
+    RS_CHECK_STR(inv->pkgs[1].ecosystem, "Alpine:v3.19");
+    RS_CHECK_STR(inv->pkgs[1].source_name, "busybox");
+    RS_CHECK_STR(inv->pkgs[1].purl,
+                 "pkg:apk/alpine/ssl_client@1.36.1-r15?arch=x86_64&distro=alpine-3.19.1");
+    rs_inventory_free(inv);
+    rs_layer_result_free(L[0]);
+}
+
+int main(void)
+{
+    test_attribution();
+    test_opaque_and_os_precedence();
+    test_whiteout_dir_and_links();
+    test_alpine();
+    return RS_TEST_RESULT();
+}
