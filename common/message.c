@@ -128,6 +128,8 @@ static const char *str_problem(const char *s, size_t len, size_t max, enum chars
             return "bad character";
     if (cs == CS_REPOSITORY && (s[0] == '/' || s[len - 1] == '/' || strstr(s, "//")))
         return "bad path";
+    if (cs == CS_TAG && (s[0] == '.' || s[0] == '-')) /* [A-Za-z0-9_][A-Za-z0-9_.-]* */
+        return "bad character";
     return NULL;
 }
 
