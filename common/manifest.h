@@ -95,10 +95,17 @@ void rs_manifest_free(rs_manifest *m);
 int rs_manifest_tag_is_artifact(const char *tag, rs_skip_reason *reason);
 
 /* Returns 1 when `p` matches one of the patterns "os/arch[/variant]" with
- * '*' wildcards ("linux/*"); an empty list matches everything. */
+ * '*' wildcards (os "linux", any architecture: linux then a slash and a star); an
+ * empty list matches everything. */
 int rs_platform_match(const rs_platform *p, char *const *patterns, size_t n_patterns);
 
 /* Writes "linux/arm64/v8" (no trailing slash when variant is empty). */
 void rs_platform_format(const rs_platform *p, char *out, size_t out_size);
+
+/* Why an index entry is not scanned: attestation, schema 1, an unknown media
+ * type, Windows, or a platform outside `patterns` (see rs_platform_match);
+ * RS_SKIP_NONE when it is to be scanned. */
+rs_skip_reason rs_manifest_entry_skip(const rs_descriptor *d, char *const *patterns,
+                                      size_t n_patterns);
 
 #endif
