@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CONNECT_TIMEOUT_S 5
 #define COMMAND_TIMEOUT_S 10
@@ -260,6 +261,16 @@ static int connect_locked(rs_state *st, char *errstr, size_t errstr_size)
         rc = handshake(st, 2, argv, "SELECT", errstr, errstr_size);
     }
     if (!rc) {
+        /* a name per process, so operators (and tests) can tell connections apart;
+           an ACL may forbid it, which is no reason to fail */
+        char name[48];
+        snprintf(name, sizeof name, "regscan-%ld", (long)getpid());
+        const char *argv[3] = {"CLIENT", "SETNAME", name};
+        redisReply *r = redisCommandArgv(st->c, 3, argv, NULL);
+        if (r)
+            freeReplyObject(r);
+    }
+    if (!rc) {
         const char *argv[1] = {"PING"};
         rc = handshake(st, 1, argv, "PING", errstr, errstr_size);
     }
@@ -374,12 +385,15 @@ static int pipeline(rs_state *st, const cmd *cmds, size_t n, redisReply **replie
             replies[i] = NULL;
         }
         int retry = broken(st->c, saved) && attempt == 0;
-        rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE, "redis at '%s': %s", st->where,
-                     st->c->errstr[0] ? st->c->errstr : "connection lost");
-        disconnect(st);
-        if (!retry)
+        if (!retry) {
+            rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE, "redis at '%s': %s", st->where,
+                         st->c->errstr[0] ? st->c->errstr : "connection lost");
+            disconnect(st);
             break;
-        rs_log(RS_LOG_WARN, "redis connection to '%s' broke, reconnecting", st->where);
+        }
+        rs_log(RS_LOG_WARN, "redis connection to '%s' broke (%s), reconnecting", st->where,
+               st->c->errstr);
+        disconnect(st);
     }
     pthread_mutex_unlock(&st->lock);
     if (rc)
