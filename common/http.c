@@ -347,7 +347,6 @@ static struct curl_slist *build_headers(const rs_http_request *req, int send_aut
             goto fail;
         l = t;
     }
-    /* curl would send "Expect:" and "Accept: * / *" on its own; keep Accept only when given */
     return l;
 fail:
     curl_slist_free_all(l);
@@ -379,8 +378,8 @@ static int is_redirect(long status)
 }
 
 /* Decides the next hop after a redirect; returns 0 with *next malloc'd. */
-static int next_hop(CURL *c, const char *cur, const char *orig, char **next, int *send_auth,
-                    char *errstr, size_t errsz, const char *what)
+static int next_hop(CURL *c, const char *cur, char **next, int *send_auth, char *errstr,
+                    size_t errsz, const char *what)
 {
     char *loc = NULL;
     if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || !loc || !*loc)
@@ -397,7 +396,6 @@ static int next_hop(CURL *c, const char *cur, const char *orig, char **next, int
     if (!strcmp(s1, "https") && !strcmp(s2, "http"))
         return rs_errf(errstr, errsz, RS_ERR_INVALID,
                        "redirect from https to plain http refused for '%s'", what);
-    (void)orig;
     if (strcmp(s1, s2) || strcmp(h1, h2) || strcmp(p1, p2))
         *send_auth = 0; /* never again, even if a later hop comes back */
     *next = strdup(loc);
@@ -485,7 +483,7 @@ static int do_chain(rs_http *h, const rs_http_request *req, rs_http_response *re
                 goto out;
             }
             char *next = NULL;
-            if ((rc = next_hop(c, url, req->url, &next, &send_auth, errstr, errsz, what)))
+            if ((rc = next_hop(c, url, &next, &send_auth, errstr, errsz, what)))
                 goto out;
             free(url);
             url = next;
@@ -764,7 +762,7 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
                     goto out;
                 }
                 char *next = NULL;
-                if ((rc = next_hop(st->c, url, req->url, &next, &send_auth, errstr, errsz, what)))
+                if ((rc = next_hop(st->c, url, &next, &send_auth, errstr, errsz, what)))
                     goto out;
                 free(url);
                 url = next;

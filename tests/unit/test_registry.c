@@ -136,7 +136,10 @@ static void test_imagerefs(void)
 
 static void test_docker_config(void)
 {
-    char dir[] = "/tmp/rs-dockercfg-XXXXXX";
+    char dir[64] = "/tmp/rs-dockercfg-";
+    size_t dl = strlen(dir);
+    memset(dir + dl, 'X', 6); /* mkdtemp's template */
+    dir[dl + 6] = '\0';
     RS_REQUIRE(mkdtemp(dir) != NULL);
     char path[256];
     snprintf(path, sizeof path, "%s/config.json", dir);
