@@ -22,17 +22,21 @@
 
 static const char *const keys_top[] = {"tenants", NULL};
 static const char *const keys_tenant[] = {"name", "registries", "azure", "policy", NULL};
-static const char *const keys_registry[] = {"url",       "auth",      "repositories", "exclude",
-                                            "platforms", "tags",      NULL};
+static const char *const keys_registry[] = {"url",  "auth", "repositories", "exclude", "platforms",
+                                            "tags", NULL};
 static const char *const keys_tags[] = {"include", "exclude", "newest", NULL};
 static const char *const keys_auth_none[] = {"type", NULL};
 static const char *const keys_auth_basic[] = {"type", "username", "password_env", "password_file",
                                               NULL};
 static const char *const keys_auth_bearer[] = {"type", "token_env", "token_file", NULL};
-static const char *const keys_azure[] = {"tenant_id",         "client_id",
-                                         "client_secret_env", "client_secret_file",
-                                         "federated_token_file", "subscriptions",
-                                         "authority",         "resource_manager",
+static const char *const keys_azure[] = {"tenant_id",
+                                         "client_id",
+                                         "client_secret_env",
+                                         "client_secret_file",
+                                         "federated_token_file",
+                                         "subscriptions",
+                                         "authority",
+                                         "resource_manager",
                                          NULL};
 static const char *const keys_auth_azure[] = {"type",
                                               "tenant_id",
@@ -72,12 +76,13 @@ static void free_list(char **l, size_t n)
     free(l);
 }
 
-static int check_keys(const json_t *obj, const char *path, const char *const *allowed,
-                      char *errstr, size_t errstr_size)
+static int check_keys(const json_t *obj, const char *path, const char *const *allowed, char *errstr,
+                      size_t errstr_size)
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         int ok = 0;
         for (size_t i = 0; allowed[i]; i++)
             if (!strcmp(allowed[i], key)) {
@@ -107,8 +112,7 @@ static int get_string(const json_t *obj, const char *key, const char *path, int 
     if (json_string_length(v) == 0)
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.%s: must not be empty", path, key);
     if (strlen(json_string_value(v)) != json_string_length(v))
-        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.%s: contains a NUL byte", path,
-                       key);
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.%s: contains a NUL byte", path, key);
     *out = strdup(json_string_value(v));
     return *out ? 0 : RS_ERR_INTERNAL;
 }
@@ -157,8 +161,8 @@ static int read_secret_file(const char *file, const char *path, const char *key,
 {
     FILE *f = fopen(file, "rb");
     if (!f)
-        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.%s: cannot read '%s': %s", path,
-                       key, file, strerror(errno));
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.%s: cannot read '%s': %s", path, key,
+                       file, strerror(errno));
     char *data = malloc(SECRET_FILE_MAX + 1);
     if (!data) {
         fclose(f);
@@ -169,8 +173,8 @@ static int read_secret_file(const char *file, const char *path, const char *key,
     fclose(f);
     int rc = 0;
     if (rerr) {
-        rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.%s: cannot read '%s'", path, key,
-                     file);
+        rc =
+            rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.%s: cannot read '%s'", path, key, file);
         goto out;
     }
     if (n > SECRET_FILE_MAX) {
@@ -323,11 +327,11 @@ static int endpoint_check(const char *v, const char *path, const char *key, char
 
 /* Parses the fields of an azure block (tenant level, with subscriptions) or
  * of an auth of type azure (without). Absent fields stay NULL. */
-static int parse_azure(const json_t *o, const char *path, int with_subscriptions,
-                       rs_azure_conf *a, char *errstr, size_t errstr_size)
+static int parse_azure(const json_t *o, const char *path, int with_subscriptions, rs_azure_conf *a,
+                       char *errstr, size_t errstr_size)
 {
-    int rc = check_keys(o, path, with_subscriptions ? keys_azure : keys_auth_azure, errstr,
-                        errstr_size);
+    int rc =
+        check_keys(o, path, with_subscriptions ? keys_azure : keys_auth_azure, errstr, errstr_size);
     if (!rc)
         rc = get_string(o, "tenant_id", path, 0, &a->tenant_id, errstr, errstr_size);
     if (!rc)
@@ -345,8 +349,7 @@ static int parse_azure(const json_t *o, const char *path, int with_subscriptions
     if (!rc)
         rc = endpoint_check(a->authority, path, "authority", errstr, errstr_size);
     if (!rc)
-        rc = get_string(o, "resource_manager", path, 0, &a->resource_manager, errstr,
-                        errstr_size);
+        rc = get_string(o, "resource_manager", path, 0, &a->resource_manager, errstr, errstr_size);
     if (!rc)
         rc = endpoint_check(a->resource_manager, path, "resource_manager", errstr, errstr_size);
     return rc;
@@ -461,8 +464,7 @@ static int parse_registry(const json_t *o, const char *path, const rs_azure_conf
     if ((rc = get_list(o, "repositories", path, &r->repositories, &r->n_repositories, errstr,
                        errstr_size)) ||
         (rc = get_list(o, "exclude", path, &r->exclude, &r->n_exclude, errstr, errstr_size)) ||
-        (rc = get_list(o, "platforms", path, &r->platforms, &r->n_platforms, errstr,
-                       errstr_size)))
+        (rc = get_list(o, "platforms", path, &r->platforms, &r->n_platforms, errstr, errstr_size)))
         goto out;
     json_t *tags = json_object_get(o, "tags");
     if (tags) {
@@ -550,8 +552,7 @@ static int parse_tenant(const json_t *o, const char *path, rs_tenant *t, char *e
     }
     json_t *regs = json_object_get(o, "registries");
     if (regs && !json_is_array(regs))
-        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.registries: must be an array",
-                       path);
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.registries: must be an array", path);
     size_t n = regs ? json_array_size(regs) : 0;
     if (n == 0 && !t->azure)
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
@@ -563,14 +564,13 @@ static int parse_tenant(const json_t *o, const char *path, rs_tenant *t, char *e
     for (size_t i = 0; i < n; i++) {
         subpath(sub, sizeof sub, "%s.registries[%zu]", path, i);
         t->n_registries = i + 1;
-        if ((rc = parse_registry(json_array_get(regs, i), sub, t->azure, &t->registries[i],
-                                 errstr, errstr_size)))
+        if ((rc = parse_registry(json_array_get(regs, i), sub, t->azure, &t->registries[i], errstr,
+                                 errstr_size)))
             return rc;
         for (size_t k = 0; k < i; k++)
             if (!strcmp(t->registries[k].host, t->registries[i].host))
                 return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
-                               "%s.url: registry '%s' is listed twice", sub,
-                               t->registries[i].host);
+                               "%s.url: registry '%s' is listed twice", sub, t->registries[i].host);
     }
     return 0;
 }
@@ -644,8 +644,7 @@ static int parse_props(rs_settings *s, const char *list, char *errstr, size_t er
             while (e > b && isspace((unsigned char)cur[e - 1]))
                 e--;
             if (e > b)
-                rc = add_prop(s, cur + b, e - b, "REGSCAN_KAFKA_PROPERTIES", errstr,
-                              errstr_size);
+                rc = add_prop(s, cur + b, e - b, "REGSCAN_KAFKA_PROPERTIES", errstr, errstr_size);
             len = 0;
         } else {
             cur[len++] = list[i];
@@ -760,8 +759,8 @@ int rs_config_load(const char *path, rs_config **out, char *errstr, size_t errst
         char tp[PATH_SIZE];
         subpath(tp, sizeof tp, "tenants[%zu]", i);
         c->n_tenants = i + 1;
-        if ((rc = parse_tenant(json_array_get(tenants, i), tp, &c->tenants[i], errstr,
-                               errstr_size)))
+        if ((rc =
+                 parse_tenant(json_array_get(tenants, i), tp, &c->tenants[i], errstr, errstr_size)))
             goto out;
         for (size_t k = 0; k < i; k++)
             if (!strcmp(c->tenants[k].name, c->tenants[i].name)) {

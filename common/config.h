@@ -39,7 +39,7 @@ typedef struct rs_registry_conf {
     rs_auth_conf auth;
     char **repositories; size_t n_repositories;   /* globs; empty means ["*"] */
     char **exclude; size_t n_exclude;             /* repository globs */
-    char **platforms; size_t n_platforms;         /* os/arch globs ("linux/amd64"); empty: all but windows */
+    char **platforms; size_t n_platforms;         /* "linux/amd64" globs; empty: all but windows */
     char **tags_include; size_t n_tags_include;   /* empty means ["*"] */
     char **tags_exclude; size_t n_tags_exclude;
     int tags_newest;                              /* 0: all */

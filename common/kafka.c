@@ -32,7 +32,7 @@ struct delivery {
     rd_kafka_resp_err_t err;
 };
 
-static const char *const secret_words[] = {"password", "secret", "jaas", "token",
+static const char *const secret_words[] = {"password",         "secret",  "jaas", "token",
                                            "sasl.oauthbearer", "ssl.key", NULL};
 
 /* 1 when a property name or a log line may carry a credential. */
@@ -47,7 +47,7 @@ static int may_hold_secret(const char *s)
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
-    rs_log_level l = level <= 3 ? RS_LOG_ERROR
+    rs_log_level l = level <= 3   ? RS_LOG_ERROR
                      : level == 4 ? RS_LOG_WARN
                      : level <= 6 ? RS_LOG_INFO
                                   : RS_LOG_DEBUG;
@@ -102,8 +102,8 @@ static rd_kafka_conf_t *conf_build(const rs_settings *s, const char *const *defa
         const char *eq = strchr(kv, '=');
         char key[256];
         if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key) {
-            rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "kafka property %zu is not k=v",
-                         i + 1);
+            rc =
+                rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "kafka property %zu is not k=v", i + 1);
             goto out;
         }
         memcpy(key, kv, (size_t)(eq - kv));
@@ -146,10 +146,9 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     pthread_mutex_unlock(&p->lock);
 }
 
-static const char *const producer_defaults[] = {
-    "compression.type", "zstd", "linger.ms", "5",
-    /* a mistyped topic is an error, not a new topic */
-    "allow.auto.create.topics", "false", NULL};
+static const char *const producer_defaults[] = {"compression.type", "zstd", "linger.ms", "5",
+                                                /* a mistyped topic is an error, not a new topic */
+                                                "allow.auto.create.topics", "false", NULL};
 /* at-least-once delivery depends on these (DESIGN.md §6) */
 static const char *const producer_forced[] = {"acks", "all", "enable.idempotence", "true", NULL};
 
@@ -198,7 +197,8 @@ static int map_err(const rs_producer *p, rd_kafka_resp_err_t err, const char *to
                    size_t errstr_size)
 {
     switch (err) {
-    case RD_KAFKA_RESP_ERR_NO_ERROR: return 0;
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+        return 0;
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
         return rs_errf(errstr, errstr_size, RS_ERR_LIMIT_EXCEEDED,
@@ -237,11 +237,10 @@ int rs_producer_send_sync(rs_producer *p, const char *topic, const char *key, co
         return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
     rd_kafka_resp_err_t err;
     for (;;) {
-        err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
-                                RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-                                RD_KAFKA_V_VALUE((void *)value, len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(d),
-                                RD_KAFKA_V_END);
+        err = rd_kafka_producev(
+            p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline)
             break;
         rd_kafka_poll(p->rk, 50);
@@ -312,8 +311,7 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof rderr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
-        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "cannot create kafka client: %s",
-                       rderr);
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "cannot create kafka client: %s", rderr);
     }
     const struct rd_kafka_metadata *md = NULL;
     /* all topics: asking for one by name could make the broker create it */

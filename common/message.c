@@ -105,12 +105,18 @@ enum charset { CS_TENANT, CS_REGISTRY, CS_REPOSITORY, CS_TAG, CS_PLATFORM, CS_PR
 static int char_ok(enum charset cs, unsigned char c)
 {
     switch (cs) {
-    case CS_TENANT: return isalnum(c) || c == '.' || c == '_' || c == '-';
-    case CS_REGISTRY: return isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-    case CS_REPOSITORY: return isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
-    case CS_TAG: return isalnum(c) || c == '.' || c == '_' || c == '-';
-    case CS_PLATFORM: return isalnum(c) || c == '.' || c == '_' || c == '-';
-    case CS_PRINTABLE: return c >= 0x20 && c < 0x7f;
+    case CS_TENANT:
+        return isalnum(c) || c == '.' || c == '_' || c == '-';
+    case CS_REGISTRY:
+        return isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    case CS_REPOSITORY:
+        return isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
+    case CS_TAG:
+        return isalnum(c) || c == '.' || c == '_' || c == '-';
+    case CS_PLATFORM:
+        return isalnum(c) || c == '.' || c == '_' || c == '-';
+    case CS_PRINTABLE:
+        return c >= 0x20 && c < 0x7f;
     }
     return 0;
 }
@@ -159,9 +165,8 @@ static json_t *platform_to_json(const rs_platform *p)
 int rs_scan_request_encode(const rs_scan_request *req, char **json)
 {
     *json = NULL;
-    if (!is_mode(req->mode) || !req->tenant || !*req->tenant || !req->registry ||
-        !*req->registry || !req->repository || !*req->repository ||
-        !rs_digest_valid(req->digest) ||
+    if (!is_mode(req->mode) || !req->tenant || !*req->tenant || !req->registry || !*req->registry ||
+        !req->repository || !*req->repository || !rs_digest_valid(req->digest) ||
         (req->index_digest[0] && !rs_digest_valid(req->index_digest)))
         return RS_ERR_INVALID;
     json_t *refs = rs_refs_to_json(&req->refs);
@@ -213,8 +218,8 @@ static int req_str(const json_t *o, const char *key, int required, size_t max, e
                        "invalid scan request: '%s' is not a string", key);
     const char *why = str_problem(json_string_value(v), json_string_length(v), max, cs, !required);
     if (why)
-        return rs_errf(errstr, errstr_size, RS_ERR_INVALID, "invalid scan request: '%s': %s",
-                       key, why);
+        return rs_errf(errstr, errstr_size, RS_ERR_INVALID, "invalid scan request: '%s': %s", key,
+                       why);
     if (!(*out = strdup(json_string_value(v))))
         return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
     return 0;
@@ -261,8 +266,7 @@ static int req_platform(const json_t *o, rs_platform *p, char *errstr, size_t er
         if (!s || json_is_null(s))
             continue;
         if (!json_is_string(s) ||
-            str_problem(json_string_value(s), json_string_length(s), f[i].size - 1, CS_PLATFORM,
-                        1))
+            str_problem(json_string_value(s), json_string_length(s), f[i].size - 1, CS_PLATFORM, 1))
             return rs_errf(errstr, errstr_size, RS_ERR_INVALID,
                            "invalid scan request: 'platform.%s' is not a short name", f[i].key);
         memcpy(f[i].dst, json_string_value(s), json_string_length(s) + 1);
@@ -329,8 +333,7 @@ int rs_scan_request_decode(const void *data, size_t len, rs_scan_request *req, c
     int rc = 0;
     if (!o)
         return rs_errf(errstr, errstr_size, RS_ERR_INVALID,
-                       "invalid scan request: not JSON (%s at byte %d)", jerr.text,
-                       jerr.position);
+                       "invalid scan request: not JSON (%s at byte %d)", jerr.text, jerr.position);
     if (!json_is_object(o)) {
         rc = rs_errf(errstr, errstr_size, RS_ERR_INVALID, "invalid scan request: not an object");
         goto out;
@@ -475,11 +478,10 @@ static json_t *header_build(const char *schema, const rs_report_meta *m, const r
     bad |= json_object_set_new(o, "status",
                                json_string(m->status == RS_REPORT_ERROR ? "error" : "ok"));
     if (m->status == RS_REPORT_ERROR)
-        bad |= json_object_set_new(o, "error",
-                                   json_pack("{s:o, s:o}", "code",
-                                             str_or_null(m->error_code ? m->error_code
-                                                                       : "INTERNAL"),
-                                             "message", str_or_null(m->error_message)));
+        bad |= json_object_set_new(
+            o, "error",
+            json_pack("{s:o, s:o}", "code", str_or_null(m->error_code ? m->error_code : "INTERNAL"),
+                      "message", str_or_null(m->error_message)));
     bad |= json_object_set_new(o, "tenant", str_or_null(m->tenant));
     bad |= json_object_set_new(o, "registry", str_or_null(m->registry));
     bad |= json_object_set_new(o, "repository", str_or_null(m->repository));
@@ -488,9 +490,8 @@ static json_t *header_build(const char *schema, const rs_report_meta *m, const r
     bad |= json_object_set_new(o, "platform", platform_to_json(m->platform));
     bad |= json_object_set_new(o, "os", report_os(inv));
     bad |= json_object_set_new(o, "analyzer_version", str_or_null(m->analyzer_version));
-    bad |= json_object_set_new(o, "vulndb_version", m->vulndb_version
-                                                         ? json_integer(m->vulndb_version)
-                                                         : json_null());
+    bad |= json_object_set_new(o, "vulndb_version",
+                               m->vulndb_version ? json_integer(m->vulndb_version) : json_null());
     bad |= json_object_set_new(o, "policy_version", str_or_null(m->policy_version));
     bad |= json_object_set_new(o, "scanned_at", str_or_null(m->scanned_at));
     bad |= json_object_set_new(o, "worker", str_or_null(m->worker));
@@ -506,23 +507,22 @@ json_t *rs_report_build(const rs_report_meta *m, const rs_inventory *inv)
     json_t *o = header_build(RS_SCHEMA_IMAGE_REPORT, m, inv);
     if (!o)
         return NULL;
-    json_t *summary = json_pack(
-        "{s:I, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:i, s:i, s:i}", "packages",
-        (json_int_t)(inv ? inv->n_pkgs : 0), "vulnerabilities", "critical", 0, "high", 0,
-        "medium", 0, "low", 0, "negligible", 0, "unknown", 0, "fixable", 0, "secrets", 0,
-        "misconfigurations", 0);
+    json_t *summary = json_pack("{s:I, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:i, s:i, s:i}",
+                                "packages", (json_int_t)(inv ? inv->n_pkgs : 0), "vulnerabilities",
+                                "critical", 0, "high", 0, "medium", 0, "low", 0, "negligible", 0,
+                                "unknown", 0, "fixable", 0, "secrets", 0, "misconfigurations", 0);
     int bad = json_object_set_new(o, "summary", summary);
     bad |= json_object_set_new(o, "vulnerabilities", json_array());
     bad |= json_object_set_new(o, "secrets", json_array());
     bad |= json_object_set_new(o, "misconfigurations", json_array());
     bad |= json_object_set_new(o, "skipped", json_array());
-    bad |= json_object_set_new(o, "policy",
-                               json_pack("{s:s, s:[]}", "verdict", "pass", "violations"));
-    bad |= json_object_set_new(o, "timings_ms",
-                               json_pack("{s:I, s:I, s:I, s:I}", "pull", (json_int_t)m->pull_ms,
-                                         "analyze", (json_int_t)m->analyze_ms, "match",
-                                         (json_int_t)m->match_ms, "total",
-                                         (json_int_t)m->total_ms));
+    bad |=
+        json_object_set_new(o, "policy", json_pack("{s:s, s:[]}", "verdict", "pass", "violations"));
+    bad |=
+        json_object_set_new(o, "timings_ms",
+                            json_pack("{s:I, s:I, s:I, s:I}", "pull", (json_int_t)m->pull_ms,
+                                      "analyze", (json_int_t)m->analyze_ms, "match",
+                                      (json_int_t)m->match_ms, "total", (json_int_t)m->total_ms));
     if (bad) {
         json_decref(o);
         return NULL;
@@ -639,11 +639,10 @@ int rs_message_split(const json_t *doc, const char *const *array_keys, size_t ma
     if (!ok)
         goto out;
     if (base_len > max_bytes || total == 0) {
-        rc = rs_errf(errstr, errstr_size, RS_ERR_LIMIT_EXCEEDED,
-                     "message of %zu bytes over the limit of %zu bytes: %s", dump_len(whole, &ok),
-                     max_bytes,
-                     total ? "its fields besides the arrays are too large"
-                           : "it has no array to split");
+        rc = rs_errf(
+            errstr, errstr_size, RS_ERR_LIMIT_EXCEEDED,
+            "message of %zu bytes over the limit of %zu bytes: %s", dump_len(whole, &ok), max_bytes,
+            total ? "its fields besides the arrays are too large" : "it has no array to split");
         goto out;
     }
 

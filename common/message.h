@@ -24,15 +24,15 @@
 #define RS_REQUEST_MAX_REGISTRY 255
 #define RS_REQUEST_MAX_REPOSITORY 255
 #define RS_REQUEST_MAX_TAG 128
-#define RS_REQUEST_MAX_ID 128       /* batch_id, requested_at */
+#define RS_REQUEST_MAX_ID 128 /* batch_id, requested_at */
 #define RS_REQUEST_MAX_REFS 1024
-#define RS_REQUEST_MAX_TAGS 16384   /* over all refs */
+#define RS_REQUEST_MAX_TAGS 16384 /* over all refs */
 
 /* The tags of one repository that point to a digest. */
 typedef struct rs_ref {
-    char *registry;   /* host[:port] as in rs_registry_conf.host */
+    char *registry; /* host[:port] as in rs_registry_conf.host */
     char *repository;
-    char **tags;      /* sorted */
+    char **tags; /* sorted */
     size_t n_tags;
 } rs_ref;
 
@@ -53,8 +53,8 @@ json_t *rs_refs_to_json(const rs_refs *r);
 /* regscan.scan-request/v1. Strings may be borrowed by an encoder; a decoded
  * request owns them and is released with rs_scan_request_free. */
 typedef struct rs_scan_request {
-    char *mode;      /* "scan" or "rematch" */
-    int force;       /* the pass was a --rescan */
+    char *mode; /* "scan" or "rematch" */
+    int force;  /* the pass was a --rescan */
     char *tenant;
     char *registry;
     char *repository;
@@ -62,8 +62,8 @@ typedef struct rs_scan_request {
     char index_digest[RS_DIGEST_SIZE]; /* "" when the image is not part of an index */
     rs_platform platform;              /* fields "" when unknown */
     rs_refs refs;
-    char *batch_id;                    /* NULL or "" when none */
-    char *requested_at;                /* RFC 3339 UTC, NULL or "" when none */
+    char *batch_id;     /* NULL or "" when none */
+    char *requested_at; /* RFC 3339 UTC, NULL or "" when none */
 } rs_scan_request;
 
 /* Writes the compact JSON of `req` into *json (free()). Returns 0,
@@ -90,16 +90,16 @@ typedef struct rs_report_meta {
     const char *registry;
     const char *repository;
     const char *digest;
-    const rs_refs *refs;               /* NULL: [] */
-    const rs_platform *platform;       /* NULL: {} */
+    const rs_refs *refs;         /* NULL: [] */
+    const rs_platform *platform; /* NULL: {} */
     const char *analyzer_version;
-    int64_t vulndb_version;            /* 0: none (written as null) */
-    const char *policy_version;        /* NULL: none */
+    int64_t vulndb_version;     /* 0: none (written as null) */
+    const char *policy_version; /* NULL: none */
     const char *worker;
     const char *scan_id;
     const char *scanned_at;
     rs_report_status status;
-    const char *error_code;            /* with RS_REPORT_ERROR: "MANIFEST_UNKNOWN", ... */
+    const char *error_code; /* with RS_REPORT_ERROR: "MANIFEST_UNKNOWN", ... */
     const char *error_message;
     int64_t pull_ms, analyze_ms, match_ms, total_ms;
 } rs_report_meta;

@@ -42,9 +42,8 @@ typedef struct cmd {
 static const char SCRIPT_RENEW[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
     "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
-static const char SCRIPT_RELEASE[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-    "return redis.call('DEL', KEYS[1]) else return 0 end";
+static const char SCRIPT_RELEASE[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+                                     "return redis.call('DEL', KEYS[1]) else return 0 end";
 static const char SCRIPT_TOUCH[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then "
     "redis.call('HSET', KEYS[1], 'last_seen_pass', ARGV[1]) return 1 end return 0";
@@ -242,8 +241,8 @@ static int connect_locked(rs_state *st, char *errstr, size_t errstr_size)
     if (!st->c)
         return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
     if (st->c->err) {
-        int rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE, "cannot connect to redis at '%s': %s",
-                         st->where, st->c->errstr);
+        int rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+                         "cannot connect to redis at '%s': %s", st->where, st->c->errstr);
         disconnect(st);
         return rc;
     }
@@ -294,11 +293,9 @@ rs_state *rs_state_new_err(const char *redis_url, const char *prefix, int *err, 
     if (st->url.path[0])
         snprintf(st->where, sizeof st->where, "unix:%s/%d", st->url.path, st->url.db);
     else if (strchr(st->url.host, ':'))
-        snprintf(st->where, sizeof st->where, "[%s]:%d/%d", st->url.host, st->url.port,
-                 st->url.db);
+        snprintf(st->where, sizeof st->where, "[%s]:%d/%d", st->url.host, st->url.port, st->url.db);
     else
-        snprintf(st->where, sizeof st->where, "%s:%d/%d", st->url.host, st->url.port,
-                 st->url.db);
+        snprintf(st->where, sizeof st->where, "%s:%d/%d", st->url.host, st->url.port, st->url.db);
     if ((rc = connect_locked(st, errstr, errstr_size)))
         goto fail_lock;
     if (err)
@@ -317,8 +314,7 @@ fail:
     return NULL;
 }
 
-rs_state *rs_state_new(const char *redis_url, const char *prefix, char *errstr,
-                       size_t errstr_size)
+rs_state *rs_state_new(const char *redis_url, const char *prefix, char *errstr, size_t errstr_size)
 {
     return rs_state_new_err(redis_url, prefix, NULL, errstr, errstr_size);
 }
@@ -359,8 +355,7 @@ static int pipeline(rs_state *st, const cmd *cmds, size_t n, redisReply **replie
         int ok = 1, saved = 0;
         for (size_t i = 0; ok && i < n; i++)
             ok = redisAppendCommandArgv(st->c, cmds[i].argc, (const char **)cmds[i].argv,
-                                        cmds[i].len) ==
-                 REDIS_OK;
+                                        cmds[i].len) == REDIS_OK;
         if (!ok) {
             rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
             disconnect(st);
@@ -413,8 +408,7 @@ static void free_replies(redisReply **r, size_t n)
 }
 
 /* One command. */
-static int command(rs_state *st, const cmd *c, redisReply **reply, char *errstr,
-                   size_t errstr_size)
+static int command(rs_state *st, const cmd *c, redisReply **reply, char *errstr, size_t errstr_size)
 {
     int rc = pipeline(st, c, 1, reply, errstr, errstr_size);
     if (rc) {
@@ -577,11 +571,10 @@ out:
     return rc;
 }
 
-int rs_state_done_get_many(rs_state *st, const char *tenant, const char *const *digests,
-                           size_t n, rs_done *outs, int *found, char *errstr, size_t errstr_size)
+int rs_state_done_get_many(rs_state *st, const char *tenant, const char *const *digests, size_t n,
+                           rs_done *outs, int *found, char *errstr, size_t errstr_size)
 {
-    return rs_state_done_get_many_pass(st, tenant, digests, n, 0, outs, found, errstr,
-                                       errstr_size);
+    return rs_state_done_get_many_pass(st, tenant, digests, n, 0, outs, found, errstr, errstr_size);
 }
 
 int rs_state_done_get(rs_state *st, const char *tenant, const char *digest, rs_done *out,
@@ -688,8 +681,7 @@ static int int_command(rs_state *st, cmd *c, char *key, long long *v, const char
     if (!rc) {
         long long x = 0;
         if (reply_int(r, &x))
-            rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected %s reply",
-                         what);
+            rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected %s reply", what);
         else if (v)
             *v = x;
     }
@@ -909,14 +901,13 @@ int rs_state_refs_get(rs_state *st, const char *tenant, const char *digest, rs_r
     return rc;
 }
 
-int rs_state_refs_remove(rs_state *st, const char *tenant, const char *digest,
-                         const char *registry, const char *repository, const char *tag,
-                         int *removed, char *errstr, size_t errstr_size)
+int rs_state_refs_remove(rs_state *st, const char *tenant, const char *digest, const char *registry,
+                         const char *repository, const char *tag, int *removed, char *errstr,
+                         size_t errstr_size)
 {
     if (removed)
         *removed = 0;
-    if (!ok_arg(tenant) || !ok_arg(digest) ||
-        (tag && (!ok_arg(registry) || !ok_arg(repository))))
+    if (!ok_arg(tenant) || !ok_arg(digest) || (tag && (!ok_arg(registry) || !ok_arg(repository))))
         return bad_args(errstr, errstr_size, "rs_state_refs_remove");
     char *key = key_make(st, "refs:", tenant, ":", digest, NULL);
     char *member = tag ? ref_member(registry, repository, tag) : NULL;
@@ -948,9 +939,9 @@ static char *key_tag(const rs_state *st, const char *tenant, const char *registr
     return k;
 }
 
-int rs_state_tag_get(rs_state *st, const char *tenant, const char *registry,
-                     const char *repository, const char *tag, char digest[RS_DIGEST_SIZE],
-                     int *found, char *errstr, size_t errstr_size)
+int rs_state_tag_get(rs_state *st, const char *tenant, const char *registry, const char *repository,
+                     const char *tag, char digest[RS_DIGEST_SIZE], int *found, char *errstr,
+                     size_t errstr_size)
 {
     digest[0] = '\0';
     *found = 0;
@@ -976,9 +967,8 @@ int rs_state_tag_get(rs_state *st, const char *tenant, const char *registry,
     return rc;
 }
 
-int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry,
-                     const char *repository, const char *tag, const char *digest, char *errstr,
-                     size_t errstr_size)
+int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry, const char *repository,
+                     const char *tag, const char *digest, char *errstr, size_t errstr_size)
 {
     if (!ok_arg(tenant) || !ok_arg(registry) || !ok_arg(repository) || !ok_arg(tag) ||
         !ok_arg(digest))
@@ -1042,8 +1032,8 @@ int rs_state_cache_get(rs_state *st, const char *kind, const char *id, char **da
     return rc;
 }
 
-int rs_state_cache_set(rs_state *st, const char *kind, const char *id, const void *data,
-                       size_t len, long long ttl_s, char *errstr, size_t errstr_size)
+int rs_state_cache_set(rs_state *st, const char *kind, const char *id, const void *data, size_t len,
+                       long long ttl_s, char *errstr, size_t errstr_size)
 {
     if (!kind_ok(kind) || !ok_arg(id) || (!data && len) || ttl_s < 0)
         return rs_errf(errstr, errstr_size, RS_ERR_INVALID,

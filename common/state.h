@@ -34,8 +34,7 @@ int rs_redis_url_parse(const char *url, rs_redis_url *out, char *errstr, size_t 
  * `prefix` is put before every key (NULL: ""). Returns NULL with errstr set:
  * the cause is in errstr and RS_ERR_CONFIG / RS_ERR_UNREACHABLE /
  * RS_ERR_UNAUTHORIZED in *err when err is not NULL (rs_state_new_err). */
-rs_state *rs_state_new(const char *redis_url, const char *prefix, char *errstr,
-                       size_t errstr_size);
+rs_state *rs_state_new(const char *redis_url, const char *prefix, char *errstr, size_t errstr_size);
 /* As rs_state_new, also telling why it failed. */
 rs_state *rs_state_new_err(const char *redis_url, const char *prefix, int *err, char *errstr,
                            size_t errstr_size);
@@ -47,8 +46,8 @@ typedef struct rs_done {
     int64_t vulndb_version;
     char policy_version[80];
     char report_id[65];
-    char status[16];      /* "ok" or "error" */
-    char error_code[32];  /* with "error" */
+    char status[16];     /* "ok" or "error" */
+    char error_code[32]; /* with "error" */
     char scanned_at[40];
     int64_t last_seen_pass;
 } rs_done;
@@ -60,8 +59,8 @@ typedef struct rs_done {
 int rs_state_done_get(rs_state *st, const char *tenant, const char *digest, rs_done *out,
                       int *found, char *errstr, size_t errstr_size);
 /* One round-trip for n digests: outs[i] and found[i] per digest. */
-int rs_state_done_get_many(rs_state *st, const char *tenant, const char *const *digests,
-                           size_t n, rs_done *outs, int *found, char *errstr, size_t errstr_size);
+int rs_state_done_get_many(rs_state *st, const char *tenant, const char *const *digests, size_t n,
+                           rs_done *outs, int *found, char *errstr, size_t errstr_size);
 /* As rs_state_done_get_many; with seen_pass > 0 also sets last_seen_pass of
  * every existing entry to seen_pass in the same pipeline (outs show the
  * values from before). */
@@ -105,25 +104,24 @@ int rs_state_refs_add(rs_state *st, const char *tenant, const char *digest, cons
 int rs_state_refs_get(rs_state *st, const char *tenant, const char *digest, rs_refs *out,
                       char *errstr, size_t errstr_size);
 /* Removes one member; with tag NULL removes the whole set. *removed may be NULL. */
-int rs_state_refs_remove(rs_state *st, const char *tenant, const char *digest,
-                         const char *registry, const char *repository, const char *tag,
-                         int *removed, char *errstr, size_t errstr_size);
+int rs_state_refs_remove(rs_state *st, const char *tenant, const char *digest, const char *registry,
+                         const char *repository, const char *tag, int *removed, char *errstr,
+                         size_t errstr_size);
 
 /* tag:{tenant}:{registry}/{repository}:{tag} → digest. get: *found = 0 and
  * digest "" when unknown. */
-int rs_state_tag_get(rs_state *st, const char *tenant, const char *registry,
-                     const char *repository, const char *tag, char digest[RS_DIGEST_SIZE],
-                     int *found, char *errstr, size_t errstr_size);
-int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry,
-                     const char *repository, const char *tag, const char *digest, char *errstr,
+int rs_state_tag_get(rs_state *st, const char *tenant, const char *registry, const char *repository,
+                     const char *tag, char digest[RS_DIGEST_SIZE], int *found, char *errstr,
                      size_t errstr_size);
+int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry, const char *repository,
+                     const char *tag, const char *digest, char *errstr, size_t errstr_size);
 
 /* Caches: kind is "inv", "index" or "layer"; key "{kind}:{id}". get: *data
  * is malloc'd (NUL-terminated, not counted in *len), NULL when not found.
  * set: ttl_s 0 means no expiry. */
 int rs_state_cache_get(rs_state *st, const char *kind, const char *id, char **data, size_t *len,
                        int *found, char *errstr, size_t errstr_size);
-int rs_state_cache_set(rs_state *st, const char *kind, const char *id, const void *data,
-                       size_t len, long long ttl_s, char *errstr, size_t errstr_size);
+int rs_state_cache_set(rs_state *st, const char *kind, const char *id, const void *data, size_t len,
+                       long long ttl_s, char *errstr, size_t errstr_size);
 
 #endif

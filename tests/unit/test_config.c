@@ -131,8 +131,7 @@ static void test_valid(void)
 
     RS_CHECK(rs_config_tenant(c, "contoso") == &c->tenants[0]);
     RS_CHECK(rs_config_tenant(c, "nobody") == NULL);
-    RS_CHECK(rs_config_registry(&c->tenants[0], "127.0.0.1:5000") ==
-             &c->tenants[0].registries[1]);
+    RS_CHECK(rs_config_registry(&c->tenants[0], "127.0.0.1:5000") == &c->tenants[0].registries[1]);
     RS_CHECK(rs_config_registry(&c->tenants[0], "CONTOSO.azurecr.io") ==
              &c->tenants[0].registries[0]);
     RS_CHECK(rs_config_registry(&c->tenants[0], "127.0.0.1:5001") == NULL);
@@ -143,12 +142,21 @@ static void test_valid(void)
     rs_config_free(c);
 }
 
-static const char *const env_names[] = {
-    "REGSCAN_KAFKA_BROKERS",   "REGSCAN_KAFKA_PROPERTIES", "REGSCAN_REDIS_URL",
-    "REGSCAN_CACHE_REDIS_URL", "REGSCAN_REDIS_PREFIX",     "REGSCAN_TOPIC_REQUESTS",
-    "REGSCAN_TOPIC_BATCH",     "REGSCAN_TOPIC_FINDINGS",   "REGSCAN_TOPIC_INVENTORY",
-    "REGSCAN_TOPIC_DEAD_LETTER", "REGSCAN_GROUP",          "REGSCAN_LOG",
-    "REGSCAN_LOG_LEVEL",       "REGSCAN_HTTP_PORT",        NULL};
+static const char *const env_names[] = {"REGSCAN_KAFKA_BROKERS",
+                                        "REGSCAN_KAFKA_PROPERTIES",
+                                        "REGSCAN_REDIS_URL",
+                                        "REGSCAN_CACHE_REDIS_URL",
+                                        "REGSCAN_REDIS_PREFIX",
+                                        "REGSCAN_TOPIC_REQUESTS",
+                                        "REGSCAN_TOPIC_BATCH",
+                                        "REGSCAN_TOPIC_FINDINGS",
+                                        "REGSCAN_TOPIC_INVENTORY",
+                                        "REGSCAN_TOPIC_DEAD_LETTER",
+                                        "REGSCAN_GROUP",
+                                        "REGSCAN_LOG",
+                                        "REGSCAN_LOG_LEVEL",
+                                        "REGSCAN_HTTP_PORT",
+                                        NULL};
 
 static void clear_env(void)
 {
@@ -229,7 +237,8 @@ static void test_settings(void)
         {"REGSCAN_HTTP_PORT", "70000", "REGSCAN_HTTP_PORT: '70000' is not a port number"},
         {"REGSCAN_HTTP_PORT", "80x", "REGSCAN_HTTP_PORT: '80x' is not a port number"},
         {"REGSCAN_LOG", "xml", "REGSCAN_LOG: 'xml' is neither json nor text"},
-        {"REGSCAN_LOG_LEVEL", "loud", "REGSCAN_LOG_LEVEL: 'loud' is not debug, info, warn or error"},
+        {"REGSCAN_LOG_LEVEL", "loud",
+         "REGSCAN_LOG_LEVEL: 'loud' is not debug, info, warn or error"},
         {"REGSCAN_KAFKA_PROPERTIES", "a=b,s3cret",
          "REGSCAN_KAFKA_PROPERTIES: kafka property 2 is not k=v (a ',' in a value is written "
          "'\\,')"},

@@ -95,21 +95,20 @@ static void test_unreachable(void)
     RS_REQUIRE(p != NULL);
     RS_CHECK_INT(rs_producer_max_message_bytes(p), 20000);
     t0 = now_ms();
-    RS_CHECK_INT(rs_producer_send_sync(p, "regscan.findings", "k", "v", 1, 1500, errstr,
-                                       sizeof errstr),
-                 RS_ERR_UNREACHABLE);
+    RS_CHECK_INT(
+        rs_producer_send_sync(p, "regscan.findings", "k", "v", 1, 1500, errstr, sizeof errstr),
+        RS_ERR_UNREACHABLE);
     long long took = now_ms() - t0;
     RS_CHECK(took >= 1400 && took < 4000);
-    RS_CHECK_STR(errstr,
-                 "no acknowledgement from kafka '127.0.0.1:1' for topic 'regscan.findings' "
-                 "within 1500 ms");
+    RS_CHECK_STR(errstr, "no acknowledgement from kafka '127.0.0.1:1' for topic 'regscan.findings' "
+                         "within 1500 ms");
 
     /* over message.max.bytes: refused before anything is queued */
     char *big = calloc(1, 30000);
     RS_REQUIRE(big != NULL);
-    RS_CHECK_INT(rs_producer_send_sync(p, "regscan.findings", "k", big, 30000, 1500, errstr,
-                                       sizeof errstr),
-                 RS_ERR_LIMIT_EXCEEDED);
+    RS_CHECK_INT(
+        rs_producer_send_sync(p, "regscan.findings", "k", big, 30000, 1500, errstr, sizeof errstr),
+        RS_ERR_LIMIT_EXCEEDED);
     RS_CHECK(strstr(errstr, "(limit 20000 bytes)") != NULL);
     free(big);
     RS_CHECK_INT(rs_producer_flush(p, 100), RS_ERR_UNREACHABLE); /* the first message waits */
@@ -178,8 +177,7 @@ static void test_live(const char *brokers)
                  RS_ERR_CONFIG);
     char expected[512];
     snprintf(expected, sizeof expected,
-             "kafka topic '%s' does not exist on '%s' (or is not visible to us)", missing,
-             brokers);
+             "kafka topic '%s' does not exist on '%s' (or is not visible to us)", missing, brokers);
     RS_CHECK_STR(errstr, expected);
 
     /* the partitions' ends before we produce */
@@ -211,9 +209,9 @@ static void test_live(const char *brokers)
     snprintf(key, sizeof key, "regscan-test/%d-%02x%02x%02x%02x", (int)getpid(), rnd[0], rnd[1],
              rnd[2], rnd[3]);
     snprintf(value, sizeof value, "{\"schema\":\"test\",\"key\":\"%s\"}", key);
-    RS_CHECK_INT(rs_producer_send_sync(p, topic, key, value, strlen(value), 15000, errstr,
-                                       sizeof errstr),
-                 0);
+    RS_CHECK_INT(
+        rs_producer_send_sync(p, topic, key, value, strlen(value), 15000, errstr, sizeof errstr),
+        0);
     char got[256] = "";
     RS_CHECK_INT(find_message(brokers, topic, n_parts, start, key, got, sizeof got), 1);
     RS_CHECK_STR(got, value);

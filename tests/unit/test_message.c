@@ -50,8 +50,10 @@ static const char expected_request[] =
     "\"tenant\":\"contoso\",\"registry\":\"contoso.azurecr.io\",\"repository\":\"team/web\","
     "\"digest\":\"" DA "\",\"index_digest\":\"" DB "\","
     "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"},"
-    "\"refs\":[{\"registry\":\"contoso.azurecr.io\",\"repository\":\"team/api\",\"tags\":[\"1.0\"]},"
-    "{\"registry\":\"contoso.azurecr.io\",\"repository\":\"team/web\",\"tags\":[\"1.4\",\"latest\"]}],"
+    "\"refs\":[{\"registry\":\"contoso.azurecr.io\",\"repository\":\"team/"
+    "api\",\"tags\":[\"1.0\"]},"
+    "{\"registry\":\"contoso.azurecr.io\",\"repository\":\"team/"
+    "web\",\"tags\":[\"1.4\",\"latest\"]}],"
     "\"batch_id\":\"b-1\",\"requested_at\":\"2026-11-27T10:00:00Z\"}";
 
 static void test_request_roundtrip(void)
@@ -101,9 +103,10 @@ static void test_request_roundtrip(void)
     r.repository = "busybox";
     snprintf(r.digest, sizeof r.digest, "%s", DB);
     RS_CHECK_INT(rs_scan_request_encode(&r, &json), 0);
-    RS_CHECK_STR(json, "{\"schema\":\"regscan.scan-request/v1\",\"mode\":\"rematch\",\"force\":false,"
-                       "\"tenant\":\"t\",\"registry\":\"127.0.0.1:5000\",\"repository\":\"busybox\","
-                       "\"digest\":\"" DB "\",\"platform\":{},\"refs\":[]}");
+    RS_CHECK_STR(json,
+                 "{\"schema\":\"regscan.scan-request/v1\",\"mode\":\"rematch\",\"force\":false,"
+                 "\"tenant\":\"t\",\"registry\":\"127.0.0.1:5000\",\"repository\":\"busybox\","
+                 "\"digest\":\"" DB "\",\"platform\":{},\"refs\":[]}");
     RS_CHECK_INT(rs_scan_request_decode(json, strlen(json), &d, errstr, sizeof errstr), 0);
     RS_CHECK_STR(d.mode, "rematch");
     RS_CHECK_INT(d.force, 0);
@@ -174,18 +177,18 @@ static void check_decode_prefix(const char *data, size_t len, const char *prefix
     int rc = rs_scan_request_decode(data, len, &d, errstr, sizeof errstr);
     if (rc != RS_ERR_INVALID || strncmp(errstr, prefix, strlen(prefix))) {
         rs_test_failed++;
-        fprintf(stderr, "line %d: rc %d, errstr \"%s\", expected prefix \"%s\"\n", line, rc,
-                errstr, prefix);
+        fprintf(stderr, "line %d: rc %d, errstr \"%s\", expected prefix \"%s\"\n", line, rc, errstr,
+                prefix);
     } else {
         rs_test_passed++;
     }
     rs_scan_request_free(&d);
 }
 
-#define BAD(drop, field, expected)                                                               \
-    do {                                                                                         \
-        const char *v_ = variant(drop, field);                                                   \
-        check_decode_error(v_, strlen(v_), "invalid scan request: " expected, __LINE__);         \
+#define BAD(drop, field, expected)                                                                 \
+    do {                                                                                           \
+        const char *v_ = variant(drop, field);                                                     \
+        check_decode_error(v_, strlen(v_), "invalid scan request: " expected, __LINE__);           \
     } while (0)
 
 static void test_request_errors(void)
@@ -219,7 +222,8 @@ static void test_request_errors(void)
     BAD("repository", "\"repository\":\"a//b\"", "'repository': bad path");
     BAD("repository", "\"repository\":\"team/web:1\"", "'repository': bad character");
     BAD("digest", "", "'digest' is missing");
-    BAD("digest", "\"digest\":\"sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"",
+    BAD("digest",
+        "\"digest\":\"sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"",
         "'digest' is not a sha256 digest");
     BAD("digest", "\"digest\":\"sha512:aa\"", "'digest' is not a sha256 digest");
     BAD("digest", "\"digest\":\"" DA "a\"", "'digest' is not a sha256 digest");
@@ -248,8 +252,8 @@ static void test_request_errors(void)
     char tag[140];
     memset(tag, 'a', 129);
     tag[129] = '\0';
-    snprintf(big, sizeof big, "\"refs\":[{\"registry\":\"r\",\"repository\":\"x\",\"tags\":[\"%s\"]}]",
-             tag);
+    snprintf(big, sizeof big,
+             "\"refs\":[{\"registry\":\"r\",\"repository\":\"x\",\"tags\":[\"%s\"]}]", tag);
     BAD(NULL, big, "'refs[0].tags[0]' is not a tag");
 
     /* not JSON, not UTF-8, NUL inside a string, not an object, duplicate keys */
@@ -280,7 +284,8 @@ static void test_request_errors(void)
     RS_REQUIRE(many != NULL);
     size_t w = (size_t)snprintf(many, cap, "%s", variant(NULL, ""));
     w--; /* drop the closing brace */
-    w += (size_t)snprintf(many + w, cap - w, ",\"refs\":[{\"registry\":\"r\",\"repository\":\"x\",\"tags\":[");
+    w += (size_t)snprintf(many + w, cap - w,
+                          ",\"refs\":[{\"registry\":\"r\",\"repository\":\"x\",\"tags\":[");
     for (int i = 0; i < RS_REQUEST_MAX_TAGS + 1; i++)
         w += (size_t)snprintf(many + w, cap - w, "%s\"t%d\"", i ? "," : "", i);
     w += (size_t)snprintf(many + w, cap - w, "]}]}");
@@ -429,8 +434,7 @@ static void test_reports(void)
     RS_CHECK_STR(json_string_value(json_object_get(p1, "ecosystem")), "Debian:12");
     RS_CHECK_STR(json_string_value(json_object_get(p1, "name")), "zlib1g");
     RS_CHECK_STR(json_string_value(json_object_get(p1, "version")), "1:1.2.13.dfsg-1");
-    RS_CHECK_STR(json_string_value(json_object_get(json_object_get(p1, "source"), "name")),
-                 "zlib");
+    RS_CHECK_STR(json_string_value(json_object_get(json_object_get(p1, "source"), "name")), "zlib");
     RS_CHECK_STR(json_string_value(json_object_get(json_object_get(p1, "source"), "version")),
                  "1.2.13.dfsg-1");
     RS_CHECK_STR(json_string_value(json_object_get(p1, "path")), "/var/lib/dpkg/status");
@@ -494,8 +498,7 @@ static void test_split(void)
         RS_CHECK_INT(json_integer_value(json_object_get(p, "part")), i + 1);
         RS_CHECK_INT(json_integer_value(json_object_get(p, "parts")), n);
         RS_CHECK_STR(json_string_value(json_object_get(p, "report_id")), "r");
-        RS_CHECK_INT(json_integer_value(
-                         json_object_get(json_object_get(p, "summary"), "packages")),
+        RS_CHECK_INT(json_integer_value(json_object_get(json_object_get(p, "summary"), "packages")),
                      7);
         RS_CHECK_STR(json_string_value(json_object_get(json_object_get(p, "policy"), "verdict")),
                      "pass");

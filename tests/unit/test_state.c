@@ -23,9 +23,8 @@ static void test_url(void)
     RS_CHECK_STR(u.password, "");
     RS_CHECK_STR(u.user, "");
 
-    RS_CHECK_INT(rs_redis_url_parse("redis://:p%40ss@redis.local:6380/12", &u, errstr,
-                                    sizeof errstr),
-                 0);
+    RS_CHECK_INT(
+        rs_redis_url_parse("redis://:p%40ss@redis.local:6380/12", &u, errstr, sizeof errstr), 0);
     RS_CHECK_STR(u.host, "redis.local");
     RS_CHECK_INT(u.port, 6380);
     RS_CHECK_INT(u.db, 12);
@@ -80,13 +79,12 @@ static char prefix[64];
 
 static redisContext *raw_connect(void)
 {
-    redisContext *c = server.path[0] ? redisConnectUnix(server.path)
-                                     : redisConnect(server.host, server.port);
+    redisContext *c =
+        server.path[0] ? redisConnectUnix(server.path) : redisConnect(server.host, server.port);
     RS_REQUIRE(c && !c->err);
     if (server.password[0]) {
-        redisReply *r = server.user[0]
-                            ? redisCommand(c, "AUTH %s %s", server.user, server.password)
-                            : redisCommand(c, "AUTH %s", server.password);
+        redisReply *r = server.user[0] ? redisCommand(c, "AUTH %s %s", server.user, server.password)
+                                       : redisCommand(c, "AUTH %s", server.password);
         freeReplyObject(r);
     }
     redisReply *r = redisCommand(c, "SELECT %d", server.db);
@@ -174,9 +172,9 @@ static void test_done(rs_state *st, redisContext *raw)
 
     /* with a pass number: values from before, then last_seen_pass moved on
      * existing entries only */
-    RS_CHECK_INT(rs_state_done_get_many_pass(st, "contoso", digests, 3, 9, outs, f, errstr,
-                                             sizeof errstr),
-                 0);
+    RS_CHECK_INT(
+        rs_state_done_get_many_pass(st, "contoso", digests, 3, 9, outs, f, errstr, sizeof errstr),
+        0);
     RS_CHECK_INT(outs[0].last_seen_pass, 3);
     RS_CHECK_INT(f[1], 0);
     RS_CHECK_INT(rs_state_done_get(st, "contoso", DA, &out, &found, errstr, sizeof errstr), 0);
@@ -203,9 +201,9 @@ static void test_done(rs_state *st, redisContext *raw)
         many[i] = names[i];
     }
     RS_CHECK_INT(rs_state_done_set(st, "contoso", names[1234], &d, errstr, sizeof errstr), 0);
-    RS_CHECK_INT(rs_state_done_get_many_pass(st, "contoso", many, N, 10, mouts, mf, errstr,
-                                             sizeof errstr),
-                 0);
+    RS_CHECK_INT(
+        rs_state_done_get_many_pass(st, "contoso", many, N, 10, mouts, mf, errstr, sizeof errstr),
+        0);
     int n_found = 0;
     for (int i = 0; i < N; i++)
         n_found += mf[i];
@@ -280,15 +278,14 @@ static void test_refs_tags(rs_state *st, redisContext *raw)
     RS_CHECK_INT(rs_state_refs_add(st, "contoso", DA, "contoso.azurecr.io", "team/web", "1.4",
                                    &added, errstr, sizeof errstr),
                  0);
-    RS_CHECK_INT(rs_state_refs_add(st, "contoso", DA, "127.0.0.1:5000", "mirror/web", "1.4",
-                                   &added, errstr, sizeof errstr),
+    RS_CHECK_INT(rs_state_refs_add(st, "contoso", DA, "127.0.0.1:5000", "mirror/web", "1.4", &added,
+                                   errstr, sizeof errstr),
                  0);
     RS_CHECK_INT(rs_state_refs_add(st, "contoso", DA, "contoso.azurecr.io", "team/api", "v2",
                                    &added, errstr, sizeof errstr),
                  0);
     RS_CHECK_INT(raw_int(raw, "SCARD %s", k("refs:contoso:" DA)), 4);
-    RS_CHECK_INT(raw_int(raw, "SISMEMBER %s 127.0.0.1:5000/mirror/web:1.4",
-                         k("refs:contoso:" DA)),
+    RS_CHECK_INT(raw_int(raw, "SISMEMBER %s 127.0.0.1:5000/mirror/web:1.4", k("refs:contoso:" DA)),
                  1);
 
     rs_refs refs = {0};
@@ -311,9 +308,9 @@ static void test_refs_tags(rs_state *st, redisContext *raw)
     RS_CHECK_INT(rs_state_refs_get(st, "contoso", DA, &refs, errstr, sizeof errstr), 0);
     RS_REQUIRE(refs.n == 3);
     RS_CHECK_INT(refs.items[2].n_tags, 1);
-    RS_CHECK_INT(rs_state_refs_remove(st, "contoso", DA, NULL, NULL, NULL, &removed, errstr,
-                                      sizeof errstr),
-                 0);
+    RS_CHECK_INT(
+        rs_state_refs_remove(st, "contoso", DA, NULL, NULL, NULL, &removed, errstr, sizeof errstr),
+        0);
     RS_CHECK_INT(removed, 1);
     RS_CHECK_INT(rs_state_refs_get(st, "contoso", DA, &refs, errstr, sizeof errstr), 0);
     RS_CHECK_INT(refs.n, 0);
@@ -321,18 +318,17 @@ static void test_refs_tags(rs_state *st, redisContext *raw)
 
     char digest[RS_DIGEST_SIZE];
     int found = -1;
-    RS_CHECK_INT(rs_state_tag_get(st, "contoso", "contoso.azurecr.io", "team/web", "latest",
-                                  digest, &found, errstr, sizeof errstr),
+    RS_CHECK_INT(rs_state_tag_get(st, "contoso", "contoso.azurecr.io", "team/web", "latest", digest,
+                                  &found, errstr, sizeof errstr),
                  0);
     RS_CHECK_INT(found, 0);
     RS_CHECK_STR(digest, "");
     RS_CHECK_INT(rs_state_tag_set(st, "contoso", "contoso.azurecr.io", "team/web", "latest", DB,
                                   errstr, sizeof errstr),
                  0);
-    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("tag:contoso:contoso.azurecr.io/team/web:latest")),
-                 1);
-    RS_CHECK_INT(rs_state_tag_get(st, "contoso", "contoso.azurecr.io", "team/web", "latest",
-                                  digest, &found, errstr, sizeof errstr),
+    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("tag:contoso:contoso.azurecr.io/team/web:latest")), 1);
+    RS_CHECK_INT(rs_state_tag_get(st, "contoso", "contoso.azurecr.io", "team/web", "latest", digest,
+                                  &found, errstr, sizeof errstr),
                  0);
     RS_CHECK_INT(found, 1);
     RS_CHECK_STR(digest, DB);
@@ -460,8 +456,7 @@ static void test_connect_errors(const char *url)
 {
     char errstr[512] = "";
     int err = 0;
-    RS_CHECK(rs_state_new_err("redis://127.0.0.1:1/0", "x:", &err, errstr, sizeof errstr) ==
-             NULL);
+    RS_CHECK(rs_state_new_err("redis://127.0.0.1:1/0", "x:", &err, errstr, sizeof errstr) == NULL);
     RS_CHECK_INT(err, RS_ERR_UNREACHABLE);
     RS_CHECK(strncmp(errstr, "cannot connect to redis at '127.0.0.1:1/0': ", 44) == 0);
 
