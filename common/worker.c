@@ -172,7 +172,7 @@ static void drain_partition(struct worker *w, struct part *p)
     }
 }
 
-static void forget_partition(struct worker *w, struct part *p)
+static void forget_partition(struct part *p)
 {
     struct job *j = p->head;
     while (j) {
@@ -220,7 +220,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     for (int i = 0; i < parts->cnt; i++) {
         struct part *p = part_find(w, parts->elems[i].topic, parts->elems[i].partition, 0);
         if (p)
-            forget_partition(w, p);
+            forget_partition(p);
     }
     pthread_mutex_unlock(&w->lock);
     if (!lost) {
@@ -619,7 +619,7 @@ static int process_request(struct worker *w, struct job *jb)
     rc = RETRY(rs_state_done_set(w->state, req->tenant, req->digest, &d, errstr, sizeof errstr));
     if (rc == 0)
         rs_log(RS_LOG_INFO, "reported '%s/%s@%s' for tenant '%s': %s, %zu packages",
-               req->registry, req->repository, req->digest, req->tenant, meta.status,
+               req->registry, req->repository, req->digest, req->tenant, d.status,
                inv ? inv->n_pkgs : 0);
 out:
     if (rc && rc != RS_ERR_CANCELLED)
@@ -914,7 +914,7 @@ out:
         pthread_mutex_lock(&w->lock);
         for (int i = 0; i < MAX_PARTS; i++)
             if (w->parts[i].used)
-                forget_partition(w, &w->parts[i]);
+                forget_partition(&w->parts[i]);
         pthread_mutex_unlock(&w->lock);
         rd_kafka_destroy(w->rk);
     }

@@ -159,6 +159,11 @@ static int emit(const char *path, const stanza *st, int status_d, rs_analysis *o
     p.name = dupn(st->v[F_PACKAGE], st->n[F_PACKAGE]);
     p.version = dupn(st->v[F_VERSION], st->n[F_VERSION]);
     p.arch = st->v[F_ARCH] ? dupn(st->v[F_ARCH], st->n[F_ARCH]) : NULL;
+    /* dpkg's Source defaults to the binary package itself (deb-control(5)) */
+    if (!src_name && p.name && !(src_name = strdup(p.name))) {
+        free(src_ver);
+        src_ver = NULL;
+    }
     p.source_name = src_name;
     p.source_version = src_ver;
     p.path = (char *)path;

@@ -53,7 +53,7 @@ static void test_status(void)
     RS_CHECK_STR(p->type, "dpkg");
     RS_CHECK_STR(p->version, "12.4+deb12u5");
     RS_CHECK_STR(p->arch, "amd64");
-    RS_CHECK_STR(p->source_name, NULL);
+    RS_CHECK_STR(p->source_name, "base-files"); /* Source defaults to the package */
     RS_CHECK_STR(p->path, "/var/lib/dpkg/status");
     RS_CHECK_STR(p->layer, NULL);
     p = find(&a, "bsdutils");

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, builds with
+# -Werror, runs the unit tests under AddressSanitizer and UndefinedBehavior-
+# Sanitizer, starts the local services (Kafka, Redis, three registries, the
+# token service) and runs every test against them.
+#
+# Services that were already running are left running; services this script
+# started are stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+deploy/local/install-deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREGSCAN_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DREGSCAN_WERROR=ON \
+      -DREGSCAN_SANITIZE="address;undefined" >/dev/null
+cmake --build build-asan -j"$jobs"
+
+echo "== unit tests (address and undefined behaviour sanitizers)"
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -L unit --output-on-failure
+
+started=0
+if ! deploy/local/services.sh status >/dev/null 2>&1; then
+    started=1
+fi
+deploy/local/services.sh start
+if [ "$started" = 1 ]; then
+    trap 'deploy/local/services.sh stop >/dev/null 2>&1 || true' EXIT
+fi
+eval "$(deploy/local/services.sh env)"
+
+echo "== all tests against the real services"
+ctest --test-dir build --output-on-failure --timeout 1500

@@ -1,0 +1,315 @@
+"""Shared helpers of the integration tests (Debian's python3, stdlib + confluent_kafka).
+
+Every test talks to the real services that deploy/local/services.sh started (their
+addresses come from `services.sh env`, exported by scripts/test.sh) and isolates itself:
+its own topic prefix, Redis key prefix, consumer group and repository namespace, so tests
+can run one after another against the same services without seeing each other's data.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("RS_BIN_DIR", os.path.join(ROOT, "build", "bin"))
+MKIMAGE = os.path.join(ROOT, "tests", "helpers", "mkimage.py")
+IMAGES = os.path.join(ROOT, "tests", "data", "images")
+SKIP = 77
+
+
+def env(name, default=None):
+    v = os.environ.get(name, default)
+    return v
+
+
+class Checks:
+    """Counts exact checks; prints each failure with both values; ends with 'N passed, N failed'."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def eq(self, got, want, what):
+        if got == want:
+            self.passed += 1
+            return True
+        self.failed += 1
+        print(f"FAIL {what}:\n  got:  {got!r}\n  want: {want!r}", flush=True)
+        return False
+
+    def true(self, cond, what):
+        return self.eq(bool(cond), True, what)
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def require_services():
+    need = ["REGSCAN_KAFKA_BROKERS", "REGSCAN_REDIS_URL", "REGSCAN_TEST_REGISTRY_OPEN"]
+    missing = [n for n in need if not os.environ.get(n)]
+    if missing:
+        print("skipped: services not started (eval \"$(deploy/local/services.sh env)\"): "
+              + ", ".join(missing))
+        sys.exit(SKIP)
+
+
+class Run:
+    """One isolated test run: unique names, a work directory, helpers to drive regscan."""
+
+    def __init__(self, name):
+        require_services()
+        self.id = f"{name}-{uuid.uuid4().hex[:8]}"
+        self.ns = f"it-{self.id}"           # repository namespace in the registries
+        self.tmp = tempfile.mkdtemp(prefix=f"regscan-{name}-")
+        self.brokers = os.environ["REGSCAN_KAFKA_BROKERS"]
+        self.redis_url = os.environ["REGSCAN_REDIS_URL"]
+        self.open = os.environ["REGSCAN_TEST_REGISTRY_OPEN"]
+        self.basic = os.environ.get("REGSCAN_TEST_REGISTRY_BASIC")
+        self.token = os.environ.get("REGSCAN_TEST_REGISTRY_TOKEN")
+        self.user = os.environ.get("REGSCAN_TEST_REGISTRY_USER")
+        self.password = os.environ.get("REGSCAN_TEST_REGISTRY_PASSWORD")
+        self.prefix = f"rs-{self.id}:"
+        self.topic_prefix = f"{self.id}."
+        self.env = dict(os.environ)
+        self.env.update({
+            "REGSCAN_KAFKA_BROKERS": self.brokers,
+            "REGSCAN_REDIS_URL": self.redis_url,
+            "REGSCAN_REDIS_PREFIX": self.prefix,
+            "REGSCAN_TOPIC_REQUESTS": self.topic("regscan.scan-requests"),
+            "REGSCAN_TOPIC_BATCH": self.topic("regscan.scan-requests.batch"),
+            "REGSCAN_TOPIC_FINDINGS": self.topic("regscan.findings"),
+            "REGSCAN_TOPIC_INVENTORY": self.topic("regscan.inventory"),
+            "REGSCAN_TOPIC_DEAD_LETTER": self.topic("regscan.dead-letter"),
+            "REGSCAN_GROUP": f"{self.id}-workers",
+            "REGSCAN_LOG": "text",
+        })
+        subprocess.run([os.path.join(ROOT, "deploy", "local", "topics.sh"), "--prefix",
+                        self.topic_prefix], check=True, stdout=subprocess.DEVNULL)
+        self.procs = []
+
+    def topic(self, name):
+        return self.topic_prefix + name
+
+    # ---- images ----
+    def build(self, spec_name, out_name=None):
+        """Builds tests/data/images/<spec_name>.json into an OCI layout; returns (layout, refs)
+        where refs maps ref name -> (media type, digest)."""
+        out = os.path.join(self.tmp, out_name or spec_name)
+        p = subprocess.run(["/usr/bin/python3", MKIMAGE, "build",
+                            os.path.join(IMAGES, spec_name + ".json"), out],
+                           check=True, capture_output=True, text=True)
+        refs = {}
+        for line in p.stdout.splitlines():
+            parts = line.split("\t")
+            if len(parts) == 3:
+                refs[parts[0]] = (parts[1], parts[2])
+        return out, refs
+
+    def push(self, layout_ref, dest, creds=None):
+        cmd = ["/usr/bin/python3", MKIMAGE, "push", layout_ref, dest]
+        if creds:
+            cmd += ["--creds", creds]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+    # ---- configuration ----
+    def tenants_file(self, tenants, name="tenants.json"):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            json.dump({"tenants": tenants}, f, indent=2)
+        return path
+
+    def registry(self, addr, repos=None, auth=None, **extra):
+        r = {"url": f"http://{addr}", "auth": auth or {"type": "none"},
+             "repositories": repos or [f"{self.ns}/*"]}
+        r.update(extra)
+        return r
+
+    # ---- programs ----
+    def coordinator(self, config, *args, check=True, env=None):
+        e = dict(self.env)
+        e.update(env or {})
+        p = subprocess.run([os.path.join(BIN, "regscan-coordinator"), "--config", config,
+                            "--json", *args], env=e, capture_output=True, text=True,
+                           timeout=300)
+        if check and p.returncode != 0:
+            print(p.stderr[-4000:])
+            raise RuntimeError(f"coordinator exited {p.returncode}")
+        summary = None
+        lines = [l for l in p.stdout.splitlines() if l.strip()]
+        if lines:
+            try:
+                summary = json.loads(lines[-1])
+            except ValueError:
+                summary = None
+        return p, summary
+
+    def start_worker(self, config, *args, env=None, log_name=None):
+        e = dict(self.env)
+        e.update(env or {})
+        log = open(os.path.join(self.tmp, log_name or f"worker-{len(self.procs)}.log"), "w")
+        p = subprocess.Popen([os.path.join(BIN, "regscan-worker"), "--config", config,
+                              "--kafka-prop", "session.timeout.ms=6000",
+                              "--kafka-prop", "heartbeat.interval.ms=500", *args],
+                             env=e, stdout=log, stderr=subprocess.STDOUT)
+        p.log_path = log.name
+        self.procs.append(p)
+        return p
+
+    def stop_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    # ---- Kafka ----
+    def consume(self, topic, want=None, timeout=90, idle=3.0):
+        """Reads `topic` from the beginning: until `want` messages (then `idle` more seconds
+        to catch extras) or until timeout. Returns [(key, value_dict_or_bytes)]."""
+        c = Consumer({"bootstrap.servers": self.brokers, "group.id": f"{self.id}-reader-{uuid.uuid4().hex[:6]}",
+                      "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        c.subscribe([topic])
+        out = []
+        deadline = time.time() + timeout
+        last = None
+        try:
+            while time.time() < deadline:
+                m = c.poll(0.5)
+                if m is None:
+                    if want is not None and len(out) >= want and last and time.time() - last > idle:
+                        break
+                    continue
+                if m.error():
+                    continue
+                last = time.time()
+                v = m.value()
+                try:
+                    v = json.loads(v)
+                except ValueError:
+                    pass
+                out.append((m.key().decode() if m.key() else None, v))
+        finally:
+            c.close()
+        return out
+
+    def produce(self, topic, key, value):
+        p = Producer({"bootstrap.servers": self.brokers})
+        p.produce(topic, key=key, value=value)
+        p.flush(10)
+
+    # ---- Redis ----
+    def redis(self, *args):
+        url = self.redis_url
+        p = subprocess.run(["redis-cli", "-u", url, "--raw", *args], capture_output=True,
+                           text=True, check=True)
+        return p.stdout
+
+    def hgetall(self, key):
+        out = self.redis("HGETALL", self.prefix + key).splitlines()
+        return dict(zip(out[0::2], out[1::2]))
+
+    def smembers(self, key):
+        return sorted(l for l in self.redis("SMEMBERS", self.prefix + key).splitlines() if l)
+
+    def keys(self, pattern):
+        return sorted(l for l in self.redis("--scan", "--pattern", self.prefix + pattern).splitlines() if l)
+
+
+def reports_by_digest(msgs):
+    """Merges report parts: {(tenant, digest): report} keeping the last complete scan."""
+    by = {}
+    for key, v in msgs:
+        if not isinstance(v, dict):
+            continue
+        by.setdefault((v.get("tenant"), v.get("digest")), []).append(v)
+    return by
+
+
+# ---- OCI layouts (what mkimage.py built) ----
+
+def _blob(layout, digest):
+    with open(os.path.join(layout, "blobs", "sha256", digest.split(":", 1)[1]), "rb") as f:
+        return json.loads(f.read())
+
+
+def layout_images(layout, ref):
+    """{platform "os/arch[/variant]": {"digest", "layers": [...], "index_digest"}} for `ref`."""
+    idx = _blob_index(layout)
+    desc = next(m for m in idx["manifests"]
+                if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == ref)
+    out = {}
+
+    def add(d, index_digest, platform=None):
+        m = _blob(layout, d["digest"])
+        cfg = _blob(layout, m["config"]["digest"])
+        plat = platform or {"os": cfg.get("os"), "architecture": cfg.get("architecture"),
+                            "variant": cfg.get("variant")}
+        key = "/".join(x for x in (plat.get("os"), plat.get("architecture"), plat.get("variant")) if x)
+        out[key] = {"digest": d["digest"], "layers": [l["digest"] for l in m["layers"]],
+                    "index_digest": index_digest}
+
+    if desc["mediaType"].endswith("index.v1+json") or "manifest.list" in desc["mediaType"]:
+        inner = _blob(layout, desc["digest"])
+        for d in inner["manifests"]:
+            add(d, desc["digest"], d.get("platform"))
+    else:
+        add(desc, "")
+    return out
+
+
+def _blob_index(layout):
+    with open(os.path.join(layout, "index.json")) as f:
+        return json.load(f)
+
+
+def spec_expected(spec_name):
+    with open(os.path.join(IMAGES, spec_name + ".json")) as f:
+        return json.load(f)["expected"]
+
+
+def expected_packages(spec_name, images):
+    """{digest: sorted [(name, version, source_name, source_version, path, layer_digest)]}."""
+    out = {}
+    for img in spec_expected(spec_name)["images"]:
+        info = images[img["platform"]]
+        rows = []
+        for p in img["packages"]:
+            src = p.get("source") or {}
+            rows.append((p["name"], p["version"], src.get("name", p["name"]),
+                         src.get("version", p["version"]), p["path"],
+                         info["layers"][p["layer_index"]]))
+        out[info["digest"]] = sorted(rows)
+    return out
+
+
+def inventory_rows(inv):
+    rows = []
+    for p in inv.get("packages", []):
+        src = p.get("source") or {}
+        rows.append((p["name"], p["version"], src.get("name"), src.get("version"), p["path"],
+                     p["layer"]))
+    return sorted(rows)
+
+
+def wait_all(procs, timeout):
+    deadline = time.time() + timeout
+    for p in procs:
+        left = max(1, deadline - time.time())
+        try:
+            p.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise RuntimeError(f"process {p.args[0]} did not exit in {timeout} s")

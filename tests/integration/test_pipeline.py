@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""End to end on the real services: coordinator → Kafka → two workers → reports and
+inventories, with exact content, refs, the done/refs/tag keys, and incremental passes."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+
+t = h.Checks("pipeline")
+r = h.Run("pipeline")
+reg = r.open
+ns = r.ns
+
+# ---- seed: the images of tests/data/images, under this run's namespace ----
+single, _ = r.build("debian-single")
+layers, _ = r.build("debian-layers")
+multi, _ = r.build("multiarch")
+alpine, _ = r.build("alpine")
+notimg, _ = r.build("not-images")
+zstd, _ = r.build("tiny-zstd")
+
+img_single = h.layout_images(single, "12")
+img_layers = h.layout_images(layers, "3-layers")
+img_multi = h.layout_images(multi, "12-multi")
+img_alpine = h.layout_images(alpine, "3.19.1")
+img_zstd = h.layout_images(zstd, "zstd")
+d_single = img_single["linux/amd64"]["digest"]
+
+r.push(f"{single}:12", f"{reg}/{ns}/debian:12")
+r.push(f"{single}:12", f"{reg}/{ns}/debian:latest")
+r.push(f"{single}:12", f"{reg}/{ns}/mirror/debian:bookworm")   # same digest, second repository
+r.push(f"{layers}:3-layers", f"{reg}/{ns}/layers:3")
+r.push(f"{multi}:12-multi", f"{reg}/{ns}/multi:12")
+r.push(f"{alpine}:3.19.1", f"{reg}/{ns}/alpine:3.19")
+r.push(f"{notimg}:sbom", f"{reg}/{ns}/artifacts:sbom")
+r.push(f"{notimg}:chart-0.1.0", f"{reg}/{ns}/artifacts:chart-0.1.0")
+sig_tag = "sha256-" + d_single.split(":")[1] + ".sig"
+r.push(f"{notimg}:sbom", f"{reg}/{ns}/debian:{sig_tag}")             # a cosign-style tag
+
+config = r.tenants_file([{"name": "acme", "registries": [r.registry(reg)]}])
+
+expected = {}
+expected.update(h.expected_packages("debian-single", img_single))
+expected.update(h.expected_packages("debian-layers", img_layers))
+expected.update(h.expected_packages("multiarch", img_multi))
+expected.update(h.expected_packages("alpine", img_alpine))
+scan_digests = set(expected)
+t.eq(len(scan_digests), 5, "five images to scan (the multi-arch index gives two)")
+
+# ---- first pass ----
+p, s = r.coordinator(config)
+t.eq(s["published"], {"total": 5, "scan": 5, "rematch": 0}, "first pass publishes one request per digest")
+t.eq(s["digests"], 7, "digests resolved (5 images, 2 artifacts)")
+t.eq(s["repositories"], 6, "repositories")
+t.eq(s["tags"], 8, "tags kept (the .sig tag is not one)")
+t.eq(s["skipped_by_reason"]["signature"], 1, "cosign signature tag skipped")
+t.eq(s["skipped_by_reason"]["helm"], 1, "helm chart skipped")
+t.eq(s["skipped_by_reason"]["sbom"] + s["skipped_by_reason"]["artifact"], 1, "sbom artifact skipped")
+t.eq(s["errors"], 0, "no errors")
+
+reqs = r.consume(r.topic("regscan.scan-requests"), want=5, timeout=30)
+t.eq(sorted(k for k, _ in reqs), sorted(scan_digests), "one request per digest, keyed by digest")
+by_digest = {v["digest"]: v for _, v in reqs}
+for plat, info in img_multi.items():
+    q = by_digest.get(info["digest"], {})
+    t.eq(q.get("index_digest"), info["index_digest"], f"index_digest of {plat}")
+    want = dict(zip(("os", "architecture", "variant"), plat.split("/")))
+    got = {k: v for k, v in q.get("platform", {}).items() if v}
+    t.eq(got, want, f"platform of {plat} request")
+q = by_digest.get(d_single, {})
+t.eq((q.get("schema"), q.get("mode"), q.get("force"), q.get("tenant"), q.get("registry")),
+     ("regscan.scan-request/v1", "scan", False, "acme", reg), "request header fields")
+
+# ---- two workers share the work ----
+w1 = r.start_worker(config, "--exit-when-idle", "8")
+w2 = r.start_worker(config, "--exit-when-idle", "8")
+h.wait_all([w1, w2], 180)
+t.eq((w1.returncode, w2.returncode), (0, 0), "workers exit 0 when idle")
+
+reports = r.consume(r.topic("regscan.findings"), want=5, timeout=30)
+invs = r.consume(r.topic("regscan.inventory"), want=5, timeout=30)
+t.eq(sorted(k for k, _ in reports), sorted(f"acme/{d}" for d in scan_digests),
+     "one report per digest, keyed tenant/digest")
+t.eq(sorted(k for k, _ in invs), sorted(f"acme/{d}" for d in scan_digests), "one inventory per digest")
+rep = {v["digest"]: v for _, v in reports}
+inv = {v["digest"]: v for _, v in invs}
+for d in sorted(scan_digests):
+    t.eq(rep.get(d, {}).get("status"), "ok", f"report status of {d}")
+    t.eq(h.inventory_rows(inv.get(d, {})), expected[d], f"inventory packages of {d}")
+    t.eq(rep.get(d, {}).get("summary", {}).get("packages"), len(expected[d]), f"package count of {d}")
+t.eq(rep[d_single]["os"], {"id": "debian", "version_id": "12",
+                           "pretty_name": "Debian GNU/Linux 12 (bookworm)", "eol": False},
+     "os of debian-single")
+t.eq(rep[img_alpine["linux/amd64"]["digest"]]["os"]["id"], "alpine", "os of alpine")
+t.eq(sorted(p["ecosystem"] for p in inv[img_alpine["linux/amd64"]["digest"]]["packages"])[0],
+     "Alpine:v3.19", "alpine ecosystem")
+t.eq(rep[d_single]["refs"], [
+    {"registry": reg, "repository": f"{ns}/debian", "tags": ["12", "latest"]},
+    {"registry": reg, "repository": f"{ns}/mirror/debian", "tags": ["bookworm"]},
+], "refs list every tag of the digest in every repository")
+
+# the worker that did not get a request still shares the group: both logs show an assignment
+for wp in (w1, w2):
+    t.true("assigned" in open(wp.log_path).read(), f"{os.path.basename(wp.log_path)} joined and got partitions")
+shares = [open(wp.log_path).read().count("reported '") for wp in (w1, w2)]
+t.eq(sum(shares), 5, "five reports between the two workers")
+
+# done keys: one per digest, written with the report id that was published
+published_ids = {v["report_id"] for _, v in reports}
+for d in sorted(scan_digests):
+    done = r.hgetall(f"done:acme:{d}")
+    t.eq((done.get("status"), done.get("analyzer_version") is not None), ("ok", True), f"done of {d}")
+    t.true(done.get("report_id") in published_ids, f"done report_id of {d} was published")
+t.eq(r.smembers(f"refs:acme:{d_single}"),
+     sorted([f"{reg}/{ns}/debian:12", f"{reg}/{ns}/debian:latest", f"{reg}/{ns}/mirror/debian:bookworm"]),
+     "refs key")
+t.eq(r.redis("GET", f"{r.prefix}tag:acme:{reg}/{ns}/debian:latest").strip(), d_single, "tag key")
+t.eq(r.keys("lease:*"), [], "no lease left behind")
+t.eq(r.keys("attempts:*"), [], "no attempts counter left behind")
+t.eq(len(r.keys("inv:*")), 5, "one cached inventory per digest")
+t.eq(len(r.keys(f"index:{img_multi['linux/amd64']['index_digest']}")), 1, "the index is cached")
+
+# ---- incremental passes ----
+p, s = r.coordinator(config)
+t.eq(s["published"]["total"], 0, "second pass publishes nothing")
+t.eq(s["skipped_by_reason"]["done"], 5, "second pass: 5 digests done")
+
+r.push(f"{zstd}:zstd", f"{reg}/{ns}/zstd:1")
+p, s = r.coordinator(config)
+t.eq(s["published"]["total"], 1, "a new image gives exactly one request")
+w3 = r.start_worker(config, "--exit-when-idle", "5")
+h.wait_all([w3], 120)
+t.eq(len(r.consume(r.topic("regscan.findings"), want=6, timeout=30)), 6, "the new image is reported")
+
+r.push(f"{alpine}:3.19.1", f"{reg}/{ns}/alpine:extra")
+p, s = r.coordinator(config)
+t.eq(s["published"]["total"], 0, "a new tag on a done digest gives no request")
+d_alpine = img_alpine["linux/amd64"]["digest"]
+t.eq(r.smembers(f"refs:acme:{d_alpine}"), sorted([f"{reg}/{ns}/alpine:3.19", f"{reg}/{ns}/alpine:extra"]),
+     "refs key lists the new tag")
+
+p, s = r.coordinator(config, "--rescan")
+t.eq(s["published"], {"total": 6, "scan": 6, "rematch": 0}, "--rescan republishes every digest")
+reqs = r.consume(r.topic("regscan.scan-requests"), want=12, timeout=30)
+forced = [v for _, v in reqs if v.get("force")]
+t.eq(len(forced), 6, "--rescan requests carry force: true")
+t.eq(len(reqs), 12, "requests in all: 5 + 1 + 6")
+
+p, s = r.coordinator(config, "--dry-run")
+t.eq(s["published"]["total"], 0, "dry run: every digest is done")
+p, s = r.coordinator(config, "--dry-run", "--rescan")
+t.eq(s["published"]["total"], 6, "dry run with --rescan: every digest would be published")
+reqs2 = r.consume(r.topic("regscan.scan-requests"), want=12, timeout=10, idle=2)
+t.eq(len(reqs2), 12, "dry run publishes nothing")
+t.true(img_zstd["linux/amd64"]["digest"] in p.stdout, "dry run prints the requests")
+
+r.stop_all()
+t.finish()
