@@ -313,3 +313,55 @@ def wait_all(procs, timeout):
             p.kill()
             p.wait()
             raise RuntimeError(f"process {p.args[0]} did not exit in {timeout} s")
+
+
+class RegistryProxy:
+    """tests/helpers/registry_proxy.py in front of a registry: counts requests, delays blobs."""
+
+    def __init__(self, upstream, blob_delay=0.0):
+        self.p = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "helpers", "registry_proxy.py"),
+                                   "--upstream", upstream, "--blob-delay", str(blob_delay)],
+                                  stdout=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline().split()
+        self.addr = f"127.0.0.1:{line[1]}"
+
+    def stats(self):
+        import urllib.request
+        with urllib.request.urlopen(f"http://{self.addr}/__proxy/stats", timeout=10) as f:
+            return json.loads(f.read())
+
+    def count(self, method, path_suffix):
+        return sum(n for k, n in self.stats().items()
+                   if k.startswith(method + " ") and k.endswith(path_suffix))
+
+    def close(self):
+        self.p.terminate()
+        self.p.wait(timeout=10)
+
+
+def dpkg_image_spec(path, name, packages, tag="latest", extra_files=()):
+    """Writes a one-layer Debian-like image spec whose dpkg status lists `packages`
+    [(name, version)], returns the spec path (for Run.build_spec)."""
+    stanzas = []
+    for n, v in packages:
+        stanzas.append(f"Package: {n}\nStatus: install ok installed\nPriority: optional\n"
+                       f"Architecture: amd64\nVersion: {v}\nDescription: test package {n}\n")
+    entries = [
+        {"type": "file", "path": "usr/lib/os-release",
+         "text": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\n'
+                 'VERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n'},
+        {"type": "symlink", "path": "etc/os-release", "target": "../usr/lib/os-release"},
+        {"type": "file", "path": "var/lib/dpkg/status", "text": "\n".join(stanzas)},
+    ] + list(extra_files)
+    spec = {"name": name, "tag": tag, "image": {"os": "linux", "architecture": "amd64",
+                                                "layers": [{"entries": entries}]}}
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    return path
+
+
+def build_spec(run, spec_path, out_name):
+    out = os.path.join(run.tmp, out_name)
+    subprocess.run(["/usr/bin/python3", MKIMAGE, "build", spec_path, out], check=True,
+                   capture_output=True, text=True)
+    return out
