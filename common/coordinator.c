@@ -240,6 +240,12 @@ static int publish(struct pass *p, const char *repo, const struct candidate *c, 
     rs_refs_clear(&refs);
     if (rc)
         return rc;
+    if (!p->o->dry_run) {
+        long ttl = p->o->requeue_after_s > 0 ? p->o->requeue_after_s : 6 * 3600;
+        rc = rs_state_queued_set(p->state, p->tenant->name, c->digest, ttl, errstr, errsz);
+        if (rc)
+            return rc;
+    }
     if (!strcmp(mode, "rematch"))
         p->st->published_rematch++;
     else
@@ -370,11 +376,14 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
     /* one pipelined look-up of the done entries of this batch */
     const char *digests[BATCH * 4];
     rs_done dones[BATCH * 4];
-    int found[BATCH * 4];
+    int found[BATCH * 4], queued[BATCH * 4];
     for (size_t i = 0; i < n; i++)
         digests[i] = cands[i].digest;
     int rc = rs_state_done_get_many(p->state, p->tenant->name, digests, n, dones, found, errstr,
                                     sizeof errstr);
+    if (rc == 0)
+        rc = rs_state_queued_exists_many(p->state, p->tenant->name, digests, n, queued, errstr,
+                                         sizeof errstr);
     if (rc) {
         rs_log(RS_LOG_ERROR, "%s", errstr);
         return rc;
@@ -390,6 +399,10 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
         int force;
         if (!needs_work(p, &dones[i], found[i], &mode, &force)) {
             p->st->skipped_done++;
+            continue;
+        }
+        if (queued[i] && !force) {
+            p->st->skipped_queued++;
             continue;
         }
         rs_skip_reason skip = RS_SKIP_NONE;
@@ -570,17 +583,19 @@ void rs_coord_stats_line(const rs_coord_stats *s, char *out, size_t n)
     }
     snprintf(out, n,
              "pass done: registries %ld, repositories %ld, tags %ld, digests %ld, published %ld "
-             "(scan %ld, rematch %ld), skipped %ld (done %ld%s%s), errors %ld",
+             "(scan %ld, rematch %ld), skipped %ld (done %ld, queued %ld%s%s), errors %ld",
              s->registries, s->repositories, s->tags, s->digests,
              s->published_scan + s->published_rematch, s->published_scan, s->published_rematch,
-             skipped + s->skipped_done, s->skipped_done, len ? ", " : "", reasons, s->errors);
+             skipped + s->skipped_done + s->skipped_queued, s->skipped_done, s->skipped_queued,
+             len ? ", " : "", reasons, s->errors);
 }
 
 json_t *rs_coord_stats_json(const rs_coord_stats *s)
 {
     json_t *by = json_object();
-    long skipped = s->skipped_done;
+    long skipped = s->skipped_done + s->skipped_queued;
     json_object_set_new(by, "done", json_integer(s->skipped_done));
+    json_object_set_new(by, "queued", json_integer(s->skipped_queued));
     for (int i = 1; i < RS_SKIP__COUNT; i++) {
         skipped += s->skipped[i];
         json_object_set_new(by, rs_skip_reason_name((rs_skip_reason)i),

@@ -18,6 +18,7 @@ typedef struct rs_coord_opts {
     size_t n_tenants;
     int rescan;           /* republish every digest, force = true */
     int dry_run;          /* print requests to dry_out, publish and write nothing */
+    long requeue_after_s; /* a published digest not done is requested again after this (0: 6 h) */
     FILE *dry_out;
 } rs_coord_opts;
 
@@ -25,6 +26,7 @@ typedef struct rs_coord_stats {
     long registries, repositories, tags, digests;
     long published_scan, published_rematch;
     long skipped_done;                     /* done with the current versions */
+    long skipped_queued;                   /* requested by an earlier pass, not finished yet */
     long skipped[RS_SKIP__COUNT];          /* not images, by reason */
     long errors;
 } rs_coord_stats;

@@ -622,11 +622,18 @@ int rs_state_done_set(rs_state *st, const char *tenant, const char *digest, cons
     return rc;
 }
 
-int rs_state_done_exists_many(rs_state *st, const char *tenant, const char *const *digests,
-                              size_t n, int *exists, char *errstr, size_t errstr_size)
+static char *key_queued(const rs_state *st, const char *tenant, const char *digest)
+{
+    return key_make(st, "queued:", tenant, ":", digest, NULL);
+}
+
+/* EXISTS of one key per digest, in one pipeline. */
+static int exists_many(rs_state *st, char *(*key_of)(const rs_state *, const char *, const char *),
+                       const char *tenant, const char *const *digests, size_t n, int *exists,
+                       char *errstr, size_t errstr_size)
 {
     if (!ok_arg(tenant))
-        return bad_args(errstr, errstr_size, "rs_state_done_exists_many");
+        return bad_args(errstr, errstr_size, "rs_state_exists_many");
     if (n == 0)
         return 0;
     char **keys = calloc(n, sizeof *keys);
@@ -639,10 +646,10 @@ int rs_state_done_exists_many(rs_state *st, const char *tenant, const char *cons
     }
     for (size_t i = 0; i < n; i++) {
         if (!ok_arg(digests[i])) {
-            rc = bad_args(errstr, errstr_size, "rs_state_done_exists_many");
+            rc = bad_args(errstr, errstr_size, "rs_state_exists_many");
             goto out;
         }
-        if (!(keys[i] = key_done(st, tenant, digests[i]))) {
+        if (!(keys[i] = key_of(st, tenant, digests[i]))) {
             rc = oom(errstr, errstr_size);
             goto out;
         }
@@ -671,6 +678,18 @@ out:
 
 /* Runs one command on one key built by the caller and returns its integer
  * reply in *v (may be NULL). Frees key. */
+int rs_state_done_exists_many(rs_state *st, const char *tenant, const char *const *digests,
+                              size_t n, int *exists, char *errstr, size_t errstr_size)
+{
+    return exists_many(st, key_done, tenant, digests, n, exists, errstr, errstr_size);
+}
+
+int rs_state_queued_exists_many(rs_state *st, const char *tenant, const char *const *digests,
+                                size_t n, int *exists, char *errstr, size_t errstr_size)
+{
+    return exists_many(st, key_queued, tenant, digests, n, exists, errstr, errstr_size);
+}
+
 static int int_command(rs_state *st, cmd *c, char *key, long long *v, const char *what,
                        char *errstr, size_t errstr_size)
 {
@@ -1057,4 +1076,40 @@ int rs_state_cache_set(rs_state *st, const char *kind, const char *id, const voi
         freeReplyObject(r);
     free(key);
     return rc;
+}
+
+int rs_state_queued_set(rs_state *st, const char *tenant, const char *digest, long long ttl_s,
+                        char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(tenant) || !ok_arg(digest) || ttl_s <= 0)
+        return bad_args(errstr, errstr_size, "rs_state_queued_set");
+    char *key = key_queued(st, tenant, digest);
+    if (!key)
+        return oom(errstr, errstr_size);
+    char ttl[32];
+    snprintf(ttl, sizeof ttl, "%lld", ttl_s);
+    cmd c = {0};
+    arg(&c, "SET");
+    arg(&c, key);
+    arg(&c, "1");
+    arg(&c, "EX");
+    arg(&c, ttl);
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
+
+int rs_state_queued_clear(rs_state *st, const char *tenant, const char *digest, char *errstr,
+                          size_t errstr_size)
+{
+    if (!ok_arg(tenant) || !ok_arg(digest))
+        return bad_args(errstr, errstr_size, "rs_state_queued_clear");
+    char *key = key_queued(st, tenant, digest);
+    cmd c = {0};
+    arg(&c, "DEL");
+    arg(&c, key ? key : "");
+    return int_command(st, &c, key, NULL, "DEL", errstr, errstr_size);
 }

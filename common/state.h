@@ -73,6 +73,17 @@ int rs_state_done_set(rs_state *st, const char *tenant, const char *digest, cons
 /* exists[i] = 1 when done:{tenant}:{digests[i]} exists; one round-trip. */
 int rs_state_done_exists_many(rs_state *st, const char *tenant, const char *const *digests,
                               size_t n, int *exists, char *errstr, size_t errstr_size);
+/* queued:{tenant}:{digest}: a request was published and is not finished yet.
+ * The coordinator skips such digests (so a backlog is not requested again by
+ * every pass) until the key expires (ttl_s: a request lost with a topic is
+ * requested again then) or the worker clears it when the request is done. */
+int rs_state_queued_exists_many(rs_state *st, const char *tenant, const char *const *digests,
+                                size_t n, int *exists, char *errstr, size_t errstr_size);
+int rs_state_queued_set(rs_state *st, const char *tenant, const char *digest, long long ttl_s,
+                        char *errstr, size_t errstr_size);
+int rs_state_queued_clear(rs_state *st, const char *tenant, const char *digest, char *errstr,
+                          size_t errstr_size);
+
 /* Deletes the done entry (tombstones). */
 int rs_state_done_delete(rs_state *st, const char *tenant, const char *digest, char *errstr,
                          size_t errstr_size);

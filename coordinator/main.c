@@ -23,7 +23,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: regscan-coordinator --config FILE [--tenant NAME]... [--rescan] [--dry-run]\n"
-               "                           [--interval SECONDS] [--json] [--kafka-prop k=v]...\n");
+               "                           [--interval SECONDS] [--json] [--kafka-prop k=v]...\n"
+               "                           [--requeue-after SECONDS]\n");
 }
 
 int main(int argc, char **argv)
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
         {"interval", required_argument, NULL, 'i'},
         {"json", no_argument, NULL, 'j'},
         {"kafka-prop", required_argument, NULL, 'k'},
+        {"requeue-after", required_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *config = getenv("REGSCAN_CONFIG");
@@ -51,6 +53,7 @@ int main(int argc, char **argv)
     long interval = 0;
     int json = 0, c;
     const char *iv = getenv("REGSCAN_INTERVAL");
+    const char *rq = getenv("REGSCAN_REQUEUE_AFTER");
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
@@ -65,6 +68,7 @@ int main(int argc, char **argv)
         case 'd': o.dry_run = 1; break;
         case 'i': iv = optarg; break;
         case 'j': json = 1; break;
+        case 'q': rq = optarg; break;
         case 'k':
             if (n_kprops == 64) {
                 fprintf(stderr, "regscan-coordinator: too many --kafka-prop\n");
@@ -88,6 +92,15 @@ int main(int argc, char **argv)
         if (*end || interval < 1) {
             fprintf(stderr, "regscan-coordinator: --interval: '%s' is not a positive number of "
                             "seconds\n", iv);
+            return 2;
+        }
+    }
+    if (rq && *rq) {
+        char *end = NULL;
+        o.requeue_after_s = strtol(rq, &end, 10);
+        if (*end || o.requeue_after_s < 1) {
+            fprintf(stderr, "regscan-coordinator: --requeue-after: '%s' is not a positive number "
+                            "of seconds\n", rq);
             return 2;
         }
     }

@@ -31,6 +31,7 @@ if [ "$started" = 1 ]; then
     trap 'deploy/local/services.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 eval "$(deploy/local/services.sh env)"
+export REGSCAN_TEST_REDIS_URL=$REGSCAN_REDIS_URL REGSCAN_TEST_KAFKA_BROKERS=$REGSCAN_KAFKA_BROKERS
 
 echo "== all tests against the real services"
 ctest --test-dir build --output-on-failure --timeout 1500

@@ -130,9 +130,15 @@ t.eq(s["skipped_by_reason"]["done"], 5, "second pass: 5 digests done")
 r.push(f"{zstd}:zstd", f"{reg}/{ns}/zstd:1")
 p, s = r.coordinator(config)
 t.eq(s["published"]["total"], 1, "a new image gives exactly one request")
+d_zstd = img_zstd["linux/amd64"]["digest"]
+t.eq(r.redis("EXISTS", f"{r.prefix}queued:acme:{d_zstd}").strip(), "1", "the request is marked queued")
+p, s = r.coordinator(config)
+t.eq((s["published"]["total"], s["skipped_by_reason"]["queued"]), (0, 1),
+     "a requested digest not finished yet is not requested again")
 w3 = r.start_worker(config, "--exit-when-idle", "5")
 h.wait_all([w3], 120)
 t.eq(len(r.consume(r.topic("regscan.findings"), want=6, timeout=30)), 6, "the new image is reported")
+t.eq(r.keys("queued:*"), [], "queued marks are cleared when requests are done")
 
 r.push(f"{alpine}:3.19.1", f"{reg}/{ns}/alpine:extra")
 p, s = r.coordinator(config)

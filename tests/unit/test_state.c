@@ -187,6 +187,20 @@ static void test_done(rs_state *st, redisContext *raw)
     RS_CHECK_INT(ex[1], 0); /* not created by the pass update */
     RS_CHECK_INT(ex[2], 1);
 
+    /* queued marks: set with an expiry, seen in one pipeline, cleared */
+    int q[3] = {-1, -1, -1};
+    RS_CHECK_INT(rs_state_queued_set(st, "contoso", DB, 600, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(rs_state_queued_exists_many(st, "contoso", digests, 3, q, errstr, sizeof errstr),
+                 0);
+    RS_CHECK_INT(q[0], 0);
+    RS_CHECK_INT(q[1], 1);
+    RS_CHECK_INT(q[2], 0);
+    long long qttl = raw_int(raw, "TTL %s", k("queued:contoso:" DB));
+    RS_CHECK(qttl > 590 && qttl <= 600);
+    RS_CHECK_INT(rs_state_queued_set(st, "contoso", DB, 0, errstr, sizeof errstr), RS_ERR_INVALID);
+    RS_CHECK_INT(rs_state_queued_clear(st, "contoso", DB, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("queued:contoso:" DB)), 0);
+
     RS_CHECK_INT(rs_state_done_delete(st, "contoso", DC, errstr, sizeof errstr), 0);
     RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("done:contoso:" DC)), 0);
 
