@@ -564,7 +564,7 @@ static int process_request(struct worker *w, struct job *jb)
     meta.platform = &req->platform;
     meta.analyzer_version = RS_ANALYZER_VERSION;
     meta.vulndb_version = 0;
-    meta.policy_version = "";
+    meta.policy_version = NULL; /* no policy engine yet */
     meta.worker = w->worker_id;
     char scan_id[40], when[32];
     rs_scan_id_new(scan_id);
@@ -617,6 +617,10 @@ static int process_request(struct worker *w, struct job *jb)
     snprintf(d.error_code, sizeof d.error_code, "%s", scan_rc ? rs_err_code(scan_rc) : "");
     snprintf(d.scanned_at, sizeof d.scanned_at, "%s", when);
     rc = RETRY(rs_state_done_set(w->state, req->tenant, req->digest, &d, errstr, sizeof errstr));
+    if (rc == 0 && rs_state_queued_clear(w->state, req->tenant, req->digest, scan_err,
+                                         sizeof scan_err) != 0)
+        rs_log(RS_LOG_WARN, "cannot clear the queued mark of '%s' (it expires by itself)",
+               req->digest);
     if (rc == 0)
         rs_log(RS_LOG_INFO, "reported '%s/%s@%s' for tenant '%s': %s, %zu packages",
                req->registry, req->repository, req->digest, req->tenant, d.status,
