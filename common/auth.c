@@ -25,7 +25,8 @@
 
 static int is_tchar(int c)
 {
-    return isalnum(c) || strchr("!#$%&'*+-.^_`|~/", c) != NULL;
+    /* c != 0: strchr finds the terminator, which would walk a scan off the string */
+    return c != 0 && (isalnum(c) || strchr("!#$%&'*+-.^_`|~/", c) != NULL);
 }
 
 static const char *skip_ws(const char *p)

@@ -63,6 +63,12 @@ static void test_challenges(void)
     free(text);
     rs_auth_challenge ch;
     RS_CHECK_INT(rs_auth_challenge_parse(NULL, &ch), RS_ERR_INVALID);
+    /* the parse stops at the terminator: a scheme ending the string once read
+     * on past it (found by tests/fuzz/fuzz_auth_challenge.c) */
+    static const char past_end[] = "Basic\0 realm=\"beyond\"";
+    RS_CHECK_INT(rs_auth_challenge_parse(past_end, &ch), 0);
+    RS_CHECK_INT(ch.scheme, RS_CHALLENGE_BASIC);
+    RS_CHECK_STR(ch.realm, "");
 }
 
 static void test_tokens(void)
