@@ -427,6 +427,121 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
     return 0;
 }
 
+/* Seconds since the epoch of an RFC 3339 time ("2024-01-02T03:04:05.5+01:00"), or -1. */
+static long long parse_rfc3339(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    int n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+        return -1;
+    const char *z = s + n;
+    if (*z == '.')
+        for (z++; *z >= '0' && *z <= '9'; z++)
+            ;
+    long off = 0;
+    if (*z == '+' || *z == '-') {
+        int oh = 0, om = 0;
+        if (sscanf(z + 1, "%2d:%2d", &oh, &om) != 2)
+            return -1;
+        off = (*z == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
+    } else if (*z != 'Z' && *z != 'z') {
+        return -1;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    return (long long)t - off;
+}
+
+/* The creation time of what `tag` points to: the image config's `created`
+ * (for an index, that of its first linux entry); -1 when unknown. */
+static long long tag_created(struct pass *p, const char *repo, const char *tag)
+{
+    char errstr[512], *body = NULL, *config = NULL, mt[128] = "", d[RS_DIGEST_SIZE] = "";
+    size_t len = 0, clen = 0;
+    rs_manifest *m = NULL;
+    long long when = -1;
+    if (rs_registry_get_manifest(p->reg, repo, tag, &body, &len, mt, d, errstr, sizeof errstr) ||
+        rs_manifest_parse(body, len, mt, &m, errstr, sizeof errstr))
+        goto out;
+    if (m->kind == RS_MANIFEST_INDEX) {
+        const char *pick = NULL;
+        for (size_t i = 0; i < m->n_manifests && !pick; i++)
+            if (!m->manifests[i].is_attestation && !strcmp(m->manifests[i].platform.os, "linux"))
+                pick = m->manifests[i].digest;
+        char inner[RS_DIGEST_SIZE];
+        if (!pick)
+            goto out;
+        snprintf(inner, sizeof inner, "%s", pick);
+        rs_manifest_free(m);
+        m = NULL;
+        free(body);
+        body = NULL;
+        if (rs_registry_get_manifest(p->reg, repo, inner, &body, &len, mt, d, errstr,
+                                     sizeof errstr) ||
+            rs_manifest_parse(body, len, mt, &m, errstr, sizeof errstr) ||
+            m->kind != RS_MANIFEST_IMAGE)
+            goto out;
+    }
+    rs_reader *r = NULL;
+    if (rs_registry_open_blob(p->reg, repo, m->config.digest, 8u << 20, &r, errstr,
+                              sizeof errstr))
+        goto out;
+    int rc = rs_reader_slurp(r, 8u << 20, &config, &clen, errstr, sizeof errstr);
+    rs_reader_destroy(r);
+    if (rc)
+        goto out;
+    json_t *cj = json_loadb(config, clen, 0, NULL);
+    when = parse_rfc3339(json_string_value(json_object_get(cj, "created")));
+    json_decref(cj);
+out:
+    rs_manifest_free(m);
+    free(body);
+    free(config);
+    return when;
+}
+
+struct dated_tag {
+    char *tag;
+    long long created;
+};
+
+static int dated_cmp(const void *a, const void *b)
+{
+    const struct dated_tag *x = a, *y = b;
+    if (x->created != y->created)
+        return x->created > y->created ? -1 : 1;
+    return strcmp(y->tag, x->tag);
+}
+
+/* Keeps the `newest` most recently created tags (by image config `created`,
+ * ties broken by tag name); the others are freed. */
+static void keep_newest(struct pass *p, const char *repo, struct names *tags, size_t newest)
+{
+    if (tags->n <= newest)
+        return;
+    struct dated_tag *d = calloc(tags->n, sizeof *d);
+    if (!d)
+        return; /* out of memory: scan every tag rather than guess */
+    for (size_t i = 0; i < tags->n; i++) {
+        d[i].tag = tags->v[i];
+        d[i].created = tag_created(p, repo, tags->v[i]);
+    }
+    qsort(d, tags->n, sizeof *d, dated_cmp);
+    for (size_t i = 0; i < tags->n; i++) {
+        if (i < newest)
+            tags->v[i] = d[i].tag;
+        else
+            free(d[i].tag);
+    }
+    rs_log(RS_LOG_INFO, "'%s/%s': keeping the %zu newest of %zu tags", p->rc->host, repo, newest,
+           tags->n);
+    tags->n = newest;
+    free(d);
+}
+
 static int process_repository(struct pass *p, const char *repo)
 {
     char errstr[1024];
@@ -455,6 +570,8 @@ static int process_repository(struct pass *p, const char *repo)
         tags.v[keep++] = tags.v[i];
     }
     tags.n = keep;
+    if (p->rc->tags_newest > 0)
+        keep_newest(p, repo, &tags, (size_t)p->rc->tags_newest);
     p->st->tags += (long)tags.n;
     rs_log(RS_LOG_INFO, "'%s/%s': %zu tags", p->rc->host, repo, tags.n);
     for (size_t i = 0; i < tags.n && rc == 0; i += BATCH) {

@@ -162,5 +162,25 @@ reqs2 = r.consume(r.topic("regscan.scan-requests"), want=12, timeout=10, idle=2)
 t.eq(len(reqs2), 12, "dry run publishes nothing")
 t.true(img_zstd["linux/amd64"]["digest"] in p.stdout, "dry run prints the requests")
 
+# ---- tags.newest: only the N most recently created tags are scanned ----
+import json  # noqa: E402
+recent = {}
+for i, (tag, created) in enumerate([("old", "2024-01-01T00:00:00Z"), ("mid", "2025-06-01T12:00:00+02:00"),
+                                     ("new", "2026-11-01T08:30:00.123456789Z")]):
+    spec_path = h.dpkg_image_spec(os.path.join(r.tmp, f"recent-{tag}.json"), f"recent-{tag}",
+                                  [(f"pkg-{tag}", f"{i}.0-1")], tag=tag)
+    spec = json.load(open(spec_path))
+    spec["image"]["created"] = created
+    json.dump(spec, open(spec_path, "w"))
+    lay = h.build_spec(r, spec_path, f"recent-{tag}")
+    recent[tag] = h.layout_images(lay, tag)["linux/amd64"]["digest"]
+    r.push(f"{lay}:{tag}", f"{reg}/{ns}/recent:{tag}")
+cfg_recent = r.tenants_file([{"name": "recent", "registries": [
+    r.registry(reg, repos=[f"{ns}/recent"], tags={"newest": 2})]}], name="recent.json")
+p, s = r.coordinator(cfg_recent, "--dry-run")
+t.eq(s["tags"], 2, "tags.newest 2 keeps two tags")
+printed = {json.loads(l)["digest"] for l in p.stdout.splitlines() if l.startswith('{"schema"')}
+t.eq(printed, {recent["new"], recent["mid"]}, "the two newest tags by image creation time")
+
 r.stop_all()
 t.finish()
