@@ -154,7 +154,7 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
     }
     err = rs_scan_resolve(src, repo, ref, o->platform, digest, errstr, sizeof errstr);
     if (err) {
-        rs_log(RS_LOG_ERROR, "cannot resolve '%s': %s", image_ref, errstr);
+        rs_log(RS_LOG_ERROR, "cannot resolve '%s': %s: %s", image_ref, rs_err_code(err), errstr);
         code = rs_err_exit_code(err);
         goto out;
     }
@@ -170,7 +170,8 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
         goto out;
     }
     if (res->status) {
-        rs_log(RS_LOG_ERROR, "cannot scan '%s': %s", image_ref, res->error);
+        rs_log(RS_LOG_ERROR, "cannot scan '%s': %s: %s", image_ref, rs_err_code(res->status),
+               res->error);
         code = rs_err_exit_code(res->status);
         if (!o->format || strcmp(o->format, "json") != 0)
             goto out;

@@ -3,9 +3,10 @@
  *
  * Parses deb822 stanzas as dpkg writes them: field names case-insensitive,
  * continuation lines (leading space or tab), blank lines between stanzas.
- * Only packages whose Status is "install ok installed" or "hold ok installed"
- * count; status.d files carry no Status field and are installed by being
- * there. A malformed stanza is skipped and counted, never fatal. */
+ * Only installed packages count, as dpkg-query sees them: the status word of
+ * Status is installed (or triggers-pending/-awaited), whatever the selection;
+ * status.d files carry no Status field and are installed by being there.
+ * A malformed stanza is skipped and counted, never fatal. */
 #include "analyzers/dpkg.h"
 #include "err.h"
 
@@ -81,14 +82,41 @@ static int valid_version(const char *s, size_t n)
     return 1;
 }
 
+/* Index of the word s[0..n) in `words`, or -1. */
+static int word_in(const char *s, size_t n, const char *const *words, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (n == strlen(words[i]) && strncmp(s, words[i], n) == 0)
+            return (int)i;
+    return -1;
+}
+
 static int is_installed(const char *s, size_t n)
 {
-    /* "want flag status": three words separated by single spaces */
-    static const char *const ok[] = {"install ok installed", "hold ok installed"};
-    for (size_t i = 0; i < 2; i++)
-        if (n == strlen(ok[i]) && strncmp(s, ok[i], n) == 0)
-            return 1;
-    return 0;
+    /* "want eflag status", three words separated by single spaces (dpkg(1)).
+     * What is on disk is the third word: a package selected for removal
+     * ("deinstall ok installed") is still installed until dpkg removes it, as
+     * dpkg-query reports it; packages whose triggers are pending or awaited
+     * are configured (they satisfy dependencies). config-files, unpacked,
+     * half-installed and half-configured packages do not count. */
+    static const char *const want[] = {"unknown", "install", "hold", "deinstall", "purge"};
+    static const char *const eflag[] = {"ok", "reinstreq"};
+    static const char *const status[] = {"installed", "triggers-pending", "triggers-awaited"};
+    const char *w[3];
+    size_t wn[3], k = 0, i = 0;
+    while (k < 3 && i < n) {
+        w[k] = s + i;
+        while (i < n && s[i] != ' ')
+            i++;
+        wn[k] = (size_t)(s + i - w[k]);
+        k++;
+        if (i < n)
+            i++; /* the single space */
+    }
+    if (k != 3 || i != n || (n && s[n - 1] == ' '))
+        return 0;
+    return word_in(w[0], wn[0], want, 5) >= 0 && word_in(w[1], wn[1], eflag, 2) >= 0 &&
+           word_in(w[2], wn[2], status, 3) >= 0;
 }
 
 static char *dupn(const char *s, size_t n)
