@@ -1,0 +1,23 @@
+/* fuzz_dpkg.c - libFuzzer target for the dpkg analyzer: its input is a file
+ * of a layer, untrusted and not NUL-terminated; files over the analyzer's
+ * size limit are never handed to it, so they are not fuzzed. The input is
+ * parsed both as the status file and as a distroless status.d file. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzers/analyzer.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char errstr[256];
+    rs_analysis an = {0};
+    const rs_analyzer *a = rs_analyzer_find("dpkg");
+    if (!a || size > a->max_file_size)
+        return 0;
+    (void)a->parse("/var/lib/dpkg/status", (const char *)data, size, &an, errstr, sizeof errstr);
+    rs_analysis_clear(&an);
+    (void)a->parse("/var/lib/dpkg/status.d/fuzz", (const char *)data, size, &an, errstr,
+                   sizeof errstr);
+    rs_analysis_clear(&an);
+    return 0;
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""Regenerate the seed corpora of tests/fuzz/corpus/<target>/ from the project's test data.
+
+Usage: tests/fuzz/make_corpus.py      (run from anywhere; Debian's python3, needs `zstd`)
+
+Sources: tests/data/** (manifests, analyzer files, auth answers, tenants files), the OCI
+layouts tests/helpers/mkimage.py builds from tests/data/images/*.json (their manifests,
+indexes and layer blobs), and a few hand-written values below for the parsers whose inputs
+have no file in tests/data (Link headers, image references, cached JSON forms). Every seed
+is named by the sha1 of its content, as libFuzzer names what it adds, so regenerating is
+idempotent and files libFuzzer added (crash reproducers) stay. Seeds over 64 KiB are left out.
+"""
+
+import glob
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+DATA = os.path.join(ROOT, "tests", "data")
+CORPUS = os.path.join(HERE, "corpus")
+MAX_SEED = 64 * 1024
+
+DA = "sha256:" + "a" * 64
+DB = "sha256:" + "b" * 64
+
+
+def add(target, content):
+    if isinstance(content, str):
+        content = content.encode()
+    if len(content) > MAX_SEED:
+        return
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(content).hexdigest()), "wb") as f:
+        f.write(content)
+
+
+def add_file(target, path):
+    with open(path, "rb") as f:
+        add(target, f.read())
+
+
+def jdump(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def tar_bytes(members):
+    """members: (name, type, payload) with type file/symlink/hardlink/dir."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind, payload in members:
+            ti = tarfile.TarInfo(name)
+            ti.mtime = 0
+            if kind == "file":
+                ti.size = len(payload)
+                t.addfile(ti, io.BytesIO(payload))
+                continue
+            ti.type = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE,
+                       "hardlink": tarfile.LNKTYPE}[kind]
+            if kind != "dir":
+                ti.linkname = payload
+            t.addfile(ti)
+    return raw.getvalue()
+
+
+def image_layouts():
+    """Builds every image spec and feeds manifests, indexes and layers to the corpora."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in sorted(glob.glob(os.path.join(DATA, "images", "*.json"))):
+            out = os.path.join(tmp, os.path.basename(spec)[:-5])
+            subprocess.run([sys.executable, os.path.join(ROOT, "tests", "helpers", "mkimage.py"),
+                            "build", spec, out], check=True, stdout=subprocess.DEVNULL)
+            add_file("manifest", os.path.join(out, "index.json"))
+            for blob in sorted(glob.glob(os.path.join(out, "blobs", "sha256", "*"))):
+                with open(blob, "rb") as f:
+                    b = f.read()
+                if b[:1] == b"{":
+                    try:
+                        doc = json.loads(b)
+                    except ValueError:
+                        continue
+                    if "manifests" in doc or "layers" in doc:
+                        add("manifest", b)
+                elif b[:2] == b"\x1f\x8b" or b[:4] == b"\x28\xb5\x2f\xfd" or b[257:262] == b"ustar":
+                    add("layer", b)
+
+
+def layer_extras():
+    status = open(os.path.join(DATA, "dpkg", "status"), "rb").read()
+    add("layer", tar_bytes([
+        ("etc/", "dir", None),
+        ("etc/os-release", "file", open(os.path.join(DATA, "osrelease", "debian"), "rb").read()),
+        ("var/lib/dpkg/status", "file", status),
+        ("var/lib/dpkg/status.d/libssl3", "hardlink", "var/lib/dpkg/status"),
+        ("lib/apk/db/installed", "symlink", "../../../var/lib/dpkg/status"),
+        ("opt/app/.wh..wh..opq", "file", b""),
+        ("etc/.wh.motd", "file", b""),
+        ("./usr//lib/../os-release", "file", b"ID=x\n"),
+    ]))
+    add("layer", b"")
+
+
+def json_seeds():
+    pkg = {"type": "dpkg", "ecosystem": "Debian:12", "name": "libssl3",
+           "version": "3.0.11-1~deb12u2+b1", "source": {"name": "openssl", "version": "3.0.11-1~deb12u2"},
+           "arch": "amd64", "purl": "pkg:deb/debian/libssl3@3.0.11-1~deb12u2%2Bb1?arch=amd64&distro=debian-12",
+           "path": "/var/lib/dpkg/status", "layer": DA}
+    apk = {"type": "apk", "ecosystem": None, "name": "musl", "version": "1.2.4_git20230717-r4",
+           "source": None, "arch": None, "purl": None, "path": "/lib/apk/db/installed", "layer": None}
+    os_deb = {"id": "debian", "version_id": "12", "version_codename": "bookworm",
+              "pretty_name": "Debian GNU/Linux 12 (bookworm)", "found": True}
+    add("inventory", jdump({"os": os_deb, "layers": [DA, DB], "packages": [pkg, apk]}))
+    add("inventory", jdump({"os": {"id": "", "version_id": "", "version_codename": "",
+                                   "pretty_name": "", "found": False}, "layers": [], "packages": []}))
+    lr = {"files": [{"path": "/var/lib/dpkg/status", "analyzer": "dpkg", "packages": [pkg],
+                     "malformed": 1},
+                    {"path": "/usr/lib/os-release", "analyzer": "os-release", "packages": [],
+                     "os": os_deb, "malformed": 0}],
+          "links": [{"path": "/etc/os-release", "target": "../usr/lib/os-release", "hard": False},
+                    {"path": "/lib/apk/db/installed", "target": "x/installed", "hard": True}],
+          "whiteouts": ["/etc/motd"], "opaque_dirs": ["/opt/app"],
+          "skipped": [{"path": "/var/lib/dpkg/status.d/big", "reason": "LIMIT_EXCEEDED"}],
+          "entries": 12, "uncompressed_bytes": 10240, "compressed_bytes": 2048}
+    add("layer_result", jdump(lr))
+    add("layer_result", jdump({"files": [], "links": [], "whiteouts": [], "opaque_dirs": [],
+                               "skipped": [], "entries": 0, "uncompressed_bytes": 0,
+                               "compressed_bytes": 0}))
+
+    req = {"schema": "regscan.scan-request/v1", "mode": "scan", "force": True,
+           "tenant": "contoso", "registry": "contoso.azurecr.io", "repository": "team/web",
+           "digest": DA, "index_digest": DB,
+           "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"},
+           "refs": [{"registry": "contoso.azurecr.io", "repository": "team/api", "tags": ["1.0"]},
+                    {"registry": "contoso.azurecr.io", "repository": "team/web",
+                     "tags": ["1.4", "latest"]}],
+           "batch_id": "b-1", "requested_at": "2026-11-27T10:00:00Z"}
+    add("scan_request", json.dumps(req))
+    add("scan_request", jdump({"schema": "regscan.scan-request/v1", "mode": "rematch",
+                               "force": False, "tenant": "t", "registry": "127.0.0.1:5000",
+                               "repository": "a/b", "digest": DB, "refs": []}))
+
+    # message_split: one byte picks the part size (16 + 16 * byte), then the document
+    report = open(os.path.join(DATA, "message", "report_ok.json"), "rb").read()
+    for sel in (0, 8, 40, 255):
+        add("message_split", bytes([sel]) + report)
+    doc = {"schema": "regscan.image-inventory/v1", "part": 1, "parts": 1, "tenant": "t",
+           "packages": [pkg, apk, pkg], "vulnerabilities": [{"id": "CVE-2024-%04d" % i} for i in range(6)],
+           "secrets": [], "misconfigurations": ["x"]}
+    for sel in (4, 20):
+        add("message_split", bytes([sel]) + jdump(doc).encode())
+
+    # a token endpoint's answers: distribution, ACR, OAuth2 with a JWT carrying exp
+    for p in glob.glob(os.path.join(DATA, "auth", "*.json")):
+        add_file("auth_token", p)
+    jwt = "eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDM2MDB9.c2ln"
+    add("auth_token", jdump({"access_token": jwt}))
+    add("auth_token", jdump({"token": "abc", "expires_in": 300, "issued_at": "2023-11-14T22:13:20Z"}))
+    add("auth_token", jdump({"token": "abc", "expires_in": -5, "issued_at": "2023-11-14T22:13:20.123456+01:00"}))
+
+
+def string_seeds():
+    with open(os.path.join(DATA, "auth", "challenges.txt"), encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                add("auth_challenge", line.split("|")[0])
+    for link in ['</v2/_catalog?last=b&n=100>; rel="next"',
+                 '</v2/team/web/tags/list?n=50&last=1.4>; rel="next"',
+                 '<https://reg.example.test/v2/_catalog?n=1&last=a>; rel=next',
+                 '</a>; rel="prev", </b>; rel="next"; title="x"',
+                 '</a>; rel="prev"', '<unterminated; rel="next"', '']:
+        add("link_next", link)
+    for ref in ["debian", "debian:12", "library/debian:12", "docker.io/library/debian:bookworm",
+                "127.0.0.1:5000/team/web:1.4", "localhost/app@" + DA,
+                "contoso.azurecr.io/team/web:1.4@" + DA, "[::1]:5001/a/b:c",
+                "registry.test:5000/x", "UPPER/case", "a//b", "sha256-" + "c" * 64 + ".sig",
+                "sha256-" + "d" * 64 + ".att", "1.4"]:
+        add("imageref", ref)
+
+
+def file_seeds():
+    for p in sorted(glob.glob(os.path.join(DATA, "manifest", "*.json"))):
+        add_file("manifest", p)
+    for p in [os.path.join(DATA, "dpkg", "status"), os.path.join(DATA, "dpkg", "status.d", "libssl3")]:
+        add_file("dpkg", p)
+    for p in sorted(glob.glob(os.path.join(DATA, "images", "files", "*.status"))):
+        add_file("dpkg", p)
+    add_file("apk", os.path.join(DATA, "apk", "installed"))
+    for p in sorted(glob.glob(os.path.join(DATA, "images", "files", "*.installed"))):
+        add_file("apk", p)
+    for p in sorted(glob.glob(os.path.join(DATA, "osrelease", "*"))):
+        add_file("osrelease", p)
+    for p in sorted(glob.glob(os.path.join(DATA, "images", "files", "*os-release"))):
+        add_file("osrelease", p)
+    add_file("config", os.path.join(DATA, "config", "valid.json"))
+    for p in sorted(glob.glob(os.path.join(DATA, "config", "bad", "*.json"))):
+        add_file("config", p)
+
+
+def main():
+    file_seeds()
+    string_seeds()
+    json_seeds()
+    layer_extras()
+    image_layouts()
+    total = 0
+    for d in sorted(os.listdir(CORPUS)):
+        files = os.listdir(os.path.join(CORPUS, d))
+        size = sum(os.path.getsize(os.path.join(CORPUS, d, f)) for f in files)
+        total += size
+        print("%-16s %4d seeds %8d bytes" % (d, len(files), size))
+    print("total %d bytes" % total)
+    return 0 if total < 2 * 1024 * 1024 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
