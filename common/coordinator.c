@@ -152,8 +152,13 @@ static int classify_image(struct pass *p, const char *repo, struct candidate *c,
     if (rc)
         goto out;
     rc = rs_manifest_parse(body, len, mt, &m, errstr, errsz);
-    if (rc)
+    if (rc) {
+        /* the parser does not know which image it read: say it */
+        char why[512];
+        snprintf(why, sizeof why, "%.500s", errstr);
+        rc = rs_errf(errstr, errsz, rc, "'%s/%s@%s': %s", p->rc->host, repo, c->digest, why);
         goto out;
+    }
     if (m->skip != RS_SKIP_NONE) {
         *skip = m->skip;
         goto out;

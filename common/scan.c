@@ -152,9 +152,15 @@ static void *layer_thread(void *arg)
                                    sizeof err);
         if (rc == 0) {
             rc = rs_layer_analyze(r, l->media_type, &j->opts->limits, &res, err, sizeof err);
+            size_t got = rs_reader_verify_count(r);
             pthread_mutex_lock(&j->lock);
-            j->bytes += rs_reader_verify_count(r);
+            j->bytes += got;
             pthread_mutex_unlock(&j->lock);
+            /* the digest matched; a size that differs makes the descriptor itself wrong */
+            if (rc == 0 && (l->size < 0 || (uint64_t)got != (uint64_t)l->size))
+                rc = rs_errf(err, sizeof err, RS_ERR_INVALID,
+                             "blob is %zu bytes, the manifest says %lld", got,
+                             (long long)l->size);
         }
         rs_reader_destroy(r);
         pthread_mutex_lock(&j->lock);
@@ -253,6 +259,12 @@ rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const cha
                           &config_len, res->error, sizeof res->error);
     if (rc)
         goto out;
+    if (m->config.size < 0 || (uint64_t)config_len != (uint64_t)m->config.size) {
+        rc = rs_errf(res->error, sizeof res->error, RS_ERR_INVALID,
+                     "image '%s': config '%s' is %zu bytes, the manifest says %lld", digest,
+                     m->config.digest, config_len, (long long)m->config.size);
+        goto out;
+    }
     rc = parse_config(config, config_len, &res->platform, &n_diff_ids, res->error,
                       sizeof res->error);
     if (rc)
