@@ -6,7 +6,8 @@ Feeds the same vectors to build/bin/rs-cvss and to the PyPI `cvss` package
 tests/versions/oracles.sh) and requires identical answers: the base score and
 severity of every v2/v3.x vector, "unscored" for a v4 vector, "invalid" for
 anything either side rejects. Vectors:
-- every severity[].score in the OSV records of ../shared/vulndb/osv and tests/data;
+- every severity[].score in the OSV records of ../shared/vulndb/osv and tests/data
+  (tests/data/cvss/osv copies those of shared that have one);
 - every combination of the v3 base metrics (2,592, as v3.0 and as v3.1) and of
   the v2 base metrics (729);
 - Roundup edge cases: the base vectors whose exact raw score lies on a tenth or
@@ -82,7 +83,7 @@ V4_BAD_SHAPE = [
 
 def osv_vectors():
     """Every severity[].score in the OSV records the tests use (any nesting)."""
-    found, records = [], 0
+    found, records, seen = [], 0, set()
     roots = [REPO.parent / "shared" / "vulndb" / "osv", REPO / "tests" / "data"]
 
     def walk(node):
@@ -108,6 +109,9 @@ def osv_vectors():
             except (ValueError, OSError):
                 continue
             if isinstance(doc, dict) and "id" in doc and ("affected" in doc or "severity" in doc):
+                if doc["id"] in seen:
+                    continue  # tests/data/cvss/osv holds copies of shared's records
+                seen.add(doc["id"])
                 records += 1
                 walk(doc)
     return found, records
