@@ -251,6 +251,7 @@ static size_t header_cb(char *data, size_t size, size_t nitems, void *opaque)
         /* a new response (interim or final): forget what the previous said */
         r->content_type[0] = r->docker_content_digest[0] = r->www_authenticate[0] = '\0';
         r->link[0] = r->retry_after[0] = r->location[0] = '\0';
+        r->etag[0] = r->last_modified[0] = '\0';
         return n;
     }
     const char *colon = memchr(data, ':', len);
@@ -283,6 +284,10 @@ static size_t header_cb(char *data, size_t size, size_t nitems, void *opaque)
         set_field(r->retry_after, sizeof r->retry_after, v, vlen);
     else if (IS("Location"))
         set_field(r->location, sizeof r->location, v, vlen);
+    else if (IS("ETag"))
+        set_field(r->etag, sizeof r->etag, v, vlen);
+    else if (IS("Last-Modified"))
+        set_field(r->last_modified, sizeof r->last_modified, v, vlen);
 #undef IS
     return n;
 }

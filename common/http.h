@@ -49,6 +49,8 @@ typedef struct rs_http_response {
     char location[4096];        /* of the last response; never log it unredacted */
     long long content_length;   /* -1 when unknown */
     int attempts;               /* attempts made (1 + retries) */
+    char etag[512];             /* ETag of the final response, as sent (conditional GETs) */
+    char last_modified[128];    /* Last-Modified of the final response */
 } rs_http_response;
 
 typedef struct rs_http rs_http;
