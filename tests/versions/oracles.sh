@@ -11,7 +11,7 @@
 set -eu
 
 ORACLES="${XDG_CACHE_HOME:-$HOME/.cache}/regscan/oracles"
-ALL="cvss"
+ALL="cvss semver go nuget"
 mkdir -p "$ORACLES"
 
 # Runs "$@" with its output in $log; on failure shows the log's tail.
@@ -47,6 +47,84 @@ oracle_cvss() {
     fi
     chmod +x "$dir/python"
     quietly "$dir/python" -c "import cvss" || return 1
+    touch "$stamp"
+}
+
+# --- semver, go, nuget (vers-lang2).
+# semver: the npm `semver` package, pinned, installed with npm into
+# $ORACLES/semver; use: NODE_PATH=$ORACLES/semver/node_modules node.
+SEMVER_VERSION=7.8.6
+oracle_semver() {
+    dir="$ORACLES/semver"
+    stamp="$dir/.installed-$SEMVER_VERSION"
+    [ -f "$stamp" ] && return 0
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+        { echo "oracles.sh: semver needs node and npm" >&2; return 1; }
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    log="$dir/install.log"
+    quietly npm install --prefix "$dir" --no-audit --no-fund --no-save \
+        --no-package-lock "semver@$SEMVER_VERSION" || return 1
+    quietly env NODE_PATH="$dir/node_modules" node -e 'require("semver")' || return 1
+    touch "$stamp"
+}
+
+# go: golang.org/x/mod/semver through tests/versions/go-oracle (module pinned
+# by its go.mod and go.sum), built with the machine's Go; use: $ORACLES/go/go-oracle.
+oracle_go() {
+    dir="$ORACLES/go"
+    src="$(cd "$(dirname "$0")" && pwd)/go-oracle"
+    command -v go >/dev/null 2>&1 || { echo "oracles.sh: go needs the Go toolchain" >&2; return 1; }
+    sum=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-16)
+    stamp="$dir/.installed-$sum"
+    [ -f "$stamp" ] && [ -x "$dir/go-oracle" ] && return 0
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    log="$dir/install.log"
+    quietly env -C "$src" GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
+        go build -trimpath -buildvcs=false -o "$dir/go-oracle" . || return 1
+    touch "$stamp"
+}
+
+# nuget: no .NET runtime here; the oracle is NuGet.Client's own test vectors,
+# kept in tests/data/versions/nuget/, so there is nothing to install.
+oracle_nuget() {
+    return 0
+}
+
+# --- pep440, rubygems, maven (vers-lang1).
+# pep440: Debian's python3-packaging (packaging.version.Version);
+# rubygems: Debian's ruby (Gem::Version); both from deploy/local/install-deps.sh.
+oracle_pep440() {
+    check() { /usr/bin/python3 -c "import packaging.version" 2>/dev/null; }
+    check && return 0
+    debian_deps || return 1
+    check || { echo "oracles.sh: python3-packaging missing" >&2; return 1; }
+}
+oracle_rubygems() {
+    check() { command -v ruby >/dev/null 2>&1 && ruby -e 'Gem::Version.new("1")' 2>/dev/null; }
+    check && return 0
+    debian_deps || return 1
+    check || { echo "oracles.sh: ruby missing" >&2; return 1; }
+}
+# maven: maven-artifact (ComparableVersion), pinned, copied by Maven's own
+# dependency plugin into $ORACLES/maven; use: java -cp $ORACLES/maven/maven-artifact.jar.
+MAVEN_ARTIFACT_VERSION=3.9.16
+oracle_maven() {
+    dir="$ORACLES/maven"
+    stamp="$dir/.installed-$MAVEN_ARTIFACT_VERSION"
+    [ -f "$stamp" ] && [ -s "$dir/maven-artifact.jar" ] && return 0
+    command -v mvn >/dev/null 2>&1 && command -v java >/dev/null 2>&1 || {
+        debian_deps || return 1
+    }
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    log="$dir/install.log"
+    quietly mvn -B -q dependency:copy \
+        "-Dartifact=org.apache.maven:maven-artifact:$MAVEN_ARTIFACT_VERSION" \
+        "-DoutputDirectory=$dir" -Dmdep.stripVersion=true || return 1
+    [ -s "$dir/maven-artifact.jar" ] ||
+        { echo "oracles.sh: maven-artifact.jar not copied (log: $log)" >&2; return 1; }
     touch "$stamp"
 }
 
