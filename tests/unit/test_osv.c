@@ -60,12 +60,12 @@ static int any_yes(const rs_osv_record *r, const char *v)
     return yes;
 }
 
-#define CHECK_EVAL(a, v, want)                                                                   \
-    do {                                                                                         \
-        rs_affected_state got_ = eval((a), (v));                                                 \
-        if (got_ != (want))                                                                      \
-            fprintf(stderr, "evaluate '%s' on %s/%s\n", (v), (a)->ecosystem, (a)->name);         \
-        RS_CHECK_INT(got_, (want));                                                              \
+#define CHECK_EVAL(a, v, want)                                                                     \
+    do {                                                                                           \
+        rs_affected_state got_ = eval((a), (v));                                                   \
+        if (got_ != (want))                                                                        \
+            fprintf(stderr, "evaluate '%s' on %s/%s\n", (v), (a)->ecosystem, (a)->name);           \
+        RS_CHECK_INT(got_, (want));                                                                \
     } while (0)
 
 /* Every row of boundaries.tsv: record, affected index, version, yes/no. */
@@ -526,11 +526,19 @@ static void check_key(const char *eco, const char *name, const char *want)
 static void test_keys(void)
 {
     check_key("PyPI", "PyYAML", "PyPI\x1fpyyaml");
-    check_key("PyPI", "Django", "PyPI\x1f" "django");
+    check_key("PyPI", "Django",
+              "PyPI\x1f"
+              "django");
     check_key("PyPI", "zope.interface", "PyPI\x1fzope-interface");
-    check_key("PyPI", "Foo__Bar-._baz", "PyPI\x1f" "foo-bar-baz");
-    check_key("Ubuntu:22.04:LTS", "curl", "Ubuntu:22.04\x1f" "curl");
-    check_key("Ubuntu:23.10", "curl", "Ubuntu:23.10\x1f" "curl");
+    check_key("PyPI", "Foo__Bar-._baz",
+              "PyPI\x1f"
+              "foo-bar-baz");
+    check_key("Ubuntu:22.04:LTS", "curl",
+              "Ubuntu:22.04\x1f"
+              "curl");
+    check_key("Ubuntu:23.10", "curl",
+              "Ubuntu:23.10\x1f"
+              "curl");
     check_key("Debian:9", "openssl", "Debian:9\x1fopenssl");
     check_key("NuGet", "Newtonsoft.Json", "NuGet\x1fnewtonsoft.json");
     check_key("Maven", "org.Apache:Log4j", "Maven\x1forg.Apache:Log4j");

@@ -40,8 +40,7 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /* The hits of (ecosystem, name), through rs_osv_key. */
-static const rs_vulndb_hit *find(const rs_vulndb *db, const char *eco, const char *name,
-                                 size_t *n)
+static const rs_vulndb_hit *find(const rs_vulndb *db, const char *eco, const char *name, size_t *n)
 {
     char *key = NULL;
     RS_REQUIRE(rs_osv_key(eco, name, &key) == 0);
@@ -152,8 +151,8 @@ static void test_directory(void)
     rs_vulndb_destroy(db);
 
     /* a single record file */
-    RS_CHECK_INT(rs_vulndb_load(data("osv/records/npm/GHSA-hrpp-h998-j3pp.json", p, sizeof p),
-                                &db, &st, err, sizeof err),
+    RS_CHECK_INT(rs_vulndb_load(data("osv/records/npm/GHSA-hrpp-h998-j3pp.json", p, sizeof p), &db,
+                                &st, err, sizeof err),
                  0);
     RS_REQUIRE(db != NULL);
     check_stats(&st, 1, 1, 0, 0, 0, 0, 0);
@@ -167,8 +166,7 @@ static void test_directory(void)
     RS_CHECK_INT(rs_vulndb_load(data("osv/nonexistent", p, sizeof p), &db, &st, err, sizeof err),
                  RS_ERR_INVALID);
     RS_CHECK(strstr(err, "nonexistent") != NULL);
-    RS_CHECK_INT(rs_vulndb_load(data("osv/bad/notes.txt", p, sizeof p), &db, &st, err,
-                                sizeof err),
+    RS_CHECK_INT(rs_vulndb_load(data("osv/bad/notes.txt", p, sizeof p), &db, &st, err, sizeof err),
                  RS_ERR_INVALID);
     RS_CHECK(strstr(err, "neither") != NULL);
 }
@@ -303,8 +301,7 @@ static void test_snapshot(void)
     char p[1024], err[512] = "", snap[512], sha[72] = "", filesha[RS_DIGEST_SIZE];
     rs_vulndb *db = NULL, *back = NULL;
     rs_vulndb_stats st;
-    RS_REQUIRE(rs_vulndb_load(data("osv/records", p, sizeof p), &db, &st, err, sizeof err) ==
-               0);
+    RS_REQUIRE(rs_vulndb_load(data("osv/records", p, sizeof p), &db, &st, err, sizeof err) == 0);
     snprintf(snap, sizeof snap, "%s/vulndb-000007.jsonl", tmpdir);
     RS_CHECK_INT(rs_vulndb_write(db, snap, 7, sha, err, sizeof err), 0);
     size_t len = 0;
@@ -331,12 +328,16 @@ static void test_snapshot(void)
     RS_CHECK_INT(rs_vulndb_count(back), 26);
     check_lookups(back);
     /* every hit of every key evaluates the same in both */
-    const char *probe[][3] = {
-        {"npm", "lodash", "4.17.20"},     {"npm", "qs", "6.5.2"},
-        {"Debian:9", "openssl", "1.1.0l-1~deb9u5"}, {"Debian:9", "openssl", "1.1.0l-1~deb9u6"},
-        {"Go", "stdlib", "v1.21.2"},      {"Maven", "org.apache.logging.log4j:log4j-core", "2.14.1"},
-        {"PyPI", "urllib3", "2.0.5"},     {"Alpine:v3.19", "musl", "1.2.4_git20230717-r4"},
-        {"RubyGems", "rack", "2.2.6.1"},  {"Ubuntu:24.04", "xz-utils", "5.4.5-0.2"}};
+    const char *probe[][3] = {{"npm", "lodash", "4.17.20"},
+                              {"npm", "qs", "6.5.2"},
+                              {"Debian:9", "openssl", "1.1.0l-1~deb9u5"},
+                              {"Debian:9", "openssl", "1.1.0l-1~deb9u6"},
+                              {"Go", "stdlib", "v1.21.2"},
+                              {"Maven", "org.apache.logging.log4j:log4j-core", "2.14.1"},
+                              {"PyPI", "urllib3", "2.0.5"},
+                              {"Alpine:v3.19", "musl", "1.2.4_git20230717-r4"},
+                              {"RubyGems", "rack", "2.2.6.1"},
+                              {"Ubuntu:24.04", "xz-utils", "5.4.5-0.2"}};
     for (size_t i = 0; i < sizeof probe / sizeof *probe; i++) {
         size_t n1 = 0, n2 = 0;
         const rs_vulndb_hit *h1 = find(db, probe[i][0], probe[i][1], &n1);
@@ -388,7 +389,8 @@ static void test_snapshot(void)
     RS_CHECK_INT(rs_vulndb_version(back), 7);
     rs_vulndb_destroy(back);
     back = NULL;
-    memcpy(cut, "{\"schema\":\"" RS_VULNDB_SCHEMA "\",\"version\":0", 11 + strlen(RS_VULNDB_SCHEMA) + 13);
+    memcpy(cut, "{\"schema\":\"" RS_VULNDB_SCHEMA "\",\"version\":0",
+           11 + strlen(RS_VULNDB_SCHEMA) + 13);
     f = fopen(snap2, "wb");
     RS_REQUIRE(f != NULL);
     fwrite(cut, 1, len, f);
