@@ -94,6 +94,7 @@ struct pass {
     rs_coord_stats *st;
     rs_state *state, *cache;
     rs_producer *producer;
+    int64_t vulndb_version; /* vulndb:current at the start of the pass */
     char batch_id[40];
     char requested_at[32];
     /* per tenant and registry */
@@ -125,6 +126,11 @@ static int needs_work(const struct pass *p, const rs_done *d, int found, const c
         return 1;
     if (strcmp(d->analyzer_version, RS_ANALYZER_VERSION) != 0)
         return 1;
+    if (!strcmp(d->status, "ok") && d->vulndb_version < p->vulndb_version) {
+        /* matched with an older snapshot: a cheap rematch from the cached inventory */
+        *mode = "rematch";
+        return 1;
+    }
     if (!strcmp(d->status, "error")) {
         /* retry what can change: credentials, reachability, throttling */
         static const char *retry[] = {"UNAUTHORIZED", "UNREACHABLE", "TOOMANYREQUESTS",
@@ -411,7 +417,9 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
             continue;
         }
         rs_skip_reason skip = RS_SKIP_NONE;
-        rc = classify_image(p, repo, c, &skip, errstr, sizeof errstr);
+        /* a digest with a done entry was an image when it was scanned: no need to
+         * fetch its manifest and config again (a rematch costs no registry GET) */
+        rc = found[i] ? 0 : classify_image(p, repo, c, &skip, errstr, sizeof errstr);
         if (rc) {
             p->st->errors++;
             rs_log(RS_LOG_WARN, "%s", errstr);
@@ -653,6 +661,11 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
             goto out;
         }
     }
+    rs_vulndb_current cur;
+    int have_db = 0;
+    if ((rc = rs_state_vulndb_get(p.state, &cur, &have_db, errstr, errsz)))
+        goto out;
+    p.vulndb_version = have_db ? cur.version : 0;
     rs_scan_id_new(p.batch_id);
     iso_now(p.requested_at, sizeof p.requested_at);
     for (size_t t = 0; t < cfg->n_tenants; t++) {

@@ -10,9 +10,11 @@
 #include "err.h"
 #include "inventory.h"
 #include "log.h"
+#include "match.h"
 #include "message.h"
 #include "registry.h"
 #include "scan.h"
+#include "vulndb.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,8 +100,52 @@ static const char *dash(const char *s)
     return s && *s ? s : "-";
 }
 
+static void print_findings(FILE *out, const rs_match_result *m)
+{
+    fprintf(out, "\nvulnerabilities  %zu (critical %ld, high %ld, medium %ld, low %ld, negligible "
+                 "%ld, unknown %ld), fixable %ld",
+            m->n - (size_t)m->unconfirmed, m->by_severity[RS_SEV_CRITICAL],
+            m->by_severity[RS_SEV_HIGH], m->by_severity[RS_SEV_MEDIUM], m->by_severity[RS_SEV_LOW],
+            m->by_severity[RS_SEV_NEGLIGIBLE], m->by_severity[RS_SEV_UNKNOWN], m->fixable);
+    if (m->unconfirmed)
+        fprintf(out, ", unconfirmed %ld (versions that could not be compared)", m->unconfirmed);
+    fprintf(out, "\n");
+    if (!m->n)
+        return;
+    size_t wi = 2, wp = 7, wv = 9, wf = 8;
+    for (size_t i = 0; i < m->n; i++) {
+        const rs_finding *f = &m->findings[i];
+        size_t l;
+        if ((l = strlen(f->id)) > wi)
+            wi = l;
+        if ((l = strlen(f->pkg->name)) > wp)
+            wp = l;
+        if ((l = strlen(f->pkg->version)) > wv)
+            wv = l;
+        if ((l = strlen(f->nearest_fix ? f->nearest_fix : "no fix")) > wf)
+            wf = l;
+    }
+    fprintf(out, "\n%-10s  %-*s  %-*s  %-*s  %-*s  %s\n", "SEVERITY", (int)wi, "ID", (int)wp,
+            "PACKAGE", (int)wv, "INSTALLED", (int)wf, "FIXED IN", "ALIASES");
+    for (size_t i = 0; i < m->n; i++) {
+        const rs_finding *f = &m->findings[i];
+        char aliases[512] = "";
+        size_t len = 0;
+        for (size_t k = 0; k < f->n_aliases && len < sizeof aliases; k++) {
+            int w = snprintf(aliases + len, sizeof aliases - len, "%s%s", k ? ", " : "",
+                             f->aliases[k]);
+            if (w > 0)
+                len += (size_t)w;
+        }
+        fprintf(out, "%-10s  %-*s  %-*s  %-*s  %-*s  %s\n",
+                f->version_unknown ? "unconfirmed" : rs_severity_name(f->severity), (int)wi,
+                f->id, (int)wp, f->pkg->name, (int)wv, f->pkg->version, (int)wf,
+                f->nearest_fix ? f->nearest_fix : "no fix", dash(aliases));
+    }
+}
+
 static void print_table(FILE *out, const char *image_ref, const char *digest,
-                        const rs_scan_result *res)
+                        const rs_scan_result *res, const rs_match_result *m)
 {
     const rs_inventory *inv = res->inv;
     char plat[128];
@@ -133,8 +179,10 @@ static void print_table(FILE *out, const char *image_ref, const char *digest,
         fprintf(out, "%-*s  %-*s  %-*s  %-4s  %zu %.19s\n", (int)wn, p->name, (int)wv, p->version,
                 (int)ws, dash(p->source_name), p->type, layer, dash(p->layer));
     }
-    fprintf(out, "\nvulnerabilities: matching needs a vulnerability database (not in this "
-                 "version)\n");
+    if (m)
+        print_findings(out, m);
+    else
+        fprintf(out, "\nvulnerabilities: not matched (no --vulndb given)\n");
 }
 
 int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out)
@@ -145,6 +193,19 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
     int err = 0, code = 0;
     rs_scan_result *res = NULL;
     json_t *report = NULL;
+    rs_vulndb *db = NULL;
+    rs_match_result *matches = NULL;
+    if (o->vulndb_path) {
+        rs_vulndb_stats st;
+        err = rs_vulndb_load(o->vulndb_path, &db, &st, errstr, sizeof errstr);
+        if (err) {
+            rs_log(RS_LOG_ERROR, "--vulndb: %s", errstr);
+            return 2;
+        }
+        if (st.invalid || st.unknown_ecosystem)
+            rs_log(RS_LOG_WARN, "--vulndb: %ld invalid records and %ld entries of unknown "
+                   "ecosystems skipped", st.invalid, st.unknown_ecosystem);
+    }
     rs_blobsrc *src = open_source(image_ref, o, &rc, repo, sizeof repo, ref, sizeof ref, regname,
                                   sizeof regname, &err, errstr, sizeof errstr);
     if (!src) {
@@ -176,6 +237,14 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
         if (!o->format || strcmp(o->format, "json") != 0)
             goto out;
     }
+    uint64_t t_match = rs_now_ms();
+    if (db && res->status == 0 &&
+        rs_match_inventory(db, res->inv, &matches, errstr, sizeof errstr) != 0) {
+        rs_log(RS_LOG_ERROR, "cannot match '%s': %s", image_ref, errstr);
+        code = 3;
+        goto out;
+    }
+    uint64_t match_ms = rs_now_ms() - t_match;
     if (o->format && !strcmp(o->format, "json")) {
         rs_report_meta meta;
         memset(&meta, 0, sizeof meta);
@@ -188,7 +257,7 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
         meta.digest = digest;
         meta.platform = &res->platform;
         meta.analyzer_version = RS_ANALYZER_VERSION;
-        meta.policy_version = "";
+        meta.policy_version = NULL;
         meta.worker = "embedded";
         meta.scan_id = scan_id;
         meta.scanned_at = when;
@@ -197,8 +266,12 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
         meta.error_message = res->status ? res->error : NULL;
         meta.pull_ms = (int64_t)res->pull_ms;
         meta.analyze_ms = (int64_t)res->analyze_ms;
+        meta.match_ms = (int64_t)match_ms;
         meta.total_ms = (int64_t)(rs_now_ms() - t0);
+        meta.vulndb_version = db ? (rs_vulndb_version(db) ? rs_vulndb_version(db) : 1) : 0;
         report = rs_report_build(&meta, res->inv);
+        if (report && matches)
+            rs_match_to_report(matches, report);
         if (report && res->inv) {
             /* the embedded report carries the inventory too: one document to read */
             json_t *inv = rs_inventory_to_json(res->inv);
@@ -210,9 +283,11 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
             fprintf(out, "%s\n", s);
         free(s);
     } else {
-        print_table(out, image_ref, digest, res);
+        print_table(out, image_ref, digest, res, matches);
     }
 out:
+    rs_match_result_free(matches);
+    rs_vulndb_destroy(db);
     free(rc.auth.username);
     free(rc.auth.password);
     json_decref(report);

@@ -13,6 +13,7 @@ typedef struct rs_embedded_opts {
     char **insecure_registries;  /* hosts reached over plain HTTP besides loopback */
     size_t n_insecure;
     int layer_parallelism;
+    const char *vulndb_path;     /* snapshot, directory of OSV records or all.zip; NULL: no matching */
 } rs_embedded_opts;
 
 /* Scans `image_ref` (registry reference, oci-layout:DIR[:TAG] or

@@ -22,7 +22,7 @@
 
 #define CONNECT_TIMEOUT_S 5
 #define COMMAND_TIMEOUT_S 10
-#define MAX_ARGS 20
+#define MAX_ARGS 24
 
 struct rs_state {
     pthread_mutex_t lock;
@@ -507,6 +507,10 @@ static void done_parse(const redisReply *r, rs_done *d, int *found)
             copy_field(d->error_code, sizeof d->error_code, v);
         else if (!strcmp(f->str, "scanned_at"))
             copy_field(d->scanned_at, sizeof d->scanned_at, v);
+        else if (!strcmp(f->str, "findings"))
+            copy_field(d->findings, sizeof d->findings, v);
+        else if (!strcmp(f->str, "platform"))
+            copy_field(d->platform, sizeof d->platform, v);
         else if (!strcmp(f->str, "vulndb_version")) {
             copy_field(num, sizeof num, v);
             d->vulndb_version = strtoll(num, NULL, 10);
@@ -614,6 +618,10 @@ int rs_state_done_set(rs_state *st, const char *tenant, const char *digest, cons
     arg(&c, d->scanned_at);
     arg(&c, "last_seen_pass");
     arg(&c, pass);
+    arg(&c, "findings");
+    arg(&c, d->findings);
+    arg(&c, "platform");
+    arg(&c, d->platform);
     redisReply *r = NULL;
     int rc = command(st, &c, &r, errstr, errstr_size);
     if (r)
@@ -1112,4 +1120,77 @@ int rs_state_queued_clear(rs_state *st, const char *tenant, const char *digest, 
     arg(&c, "DEL");
     arg(&c, key ? key : "");
     return int_command(st, &c, key, NULL, "DEL", errstr, errstr_size);
+}
+
+static const char SCRIPT_VULNDB_SET[] =
+    "local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0') "
+    "if tonumber(ARGV[1]) > cur then "
+    "redis.call('HSET', KEYS[1], 'version', ARGV[1], 'sha256', ARGV[2], 'location', ARGV[3], "
+    "'built_at', ARGV[4]) return 1 end return 0";
+
+int rs_state_vulndb_get(rs_state *st, rs_vulndb_current *out, int *found, char *errstr,
+                        size_t errstr_size)
+{
+    memset(out, 0, sizeof *out);
+    *found = 0;
+    char *key = key_make(st, "vulndb:current", NULL, NULL, NULL, NULL);
+    if (!key)
+        return oom(errstr, errstr_size);
+    cmd c = {0};
+    arg(&c, "HGETALL");
+    arg(&c, key);
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (!rc && r->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+            const redisReply *f = r->element[i], *v = r->element[i + 1];
+            if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+                continue;
+            char num[32];
+            if (!strcmp(f->str, "version")) {
+                copy_field(num, sizeof num, v);
+                out->version = strtoll(num, NULL, 10);
+                *found = out->version > 0;
+            } else if (!strcmp(f->str, "sha256")) {
+                copy_field(out->sha256, sizeof out->sha256, v);
+            } else if (!strcmp(f->str, "location")) {
+                copy_field(out->location, sizeof out->location, v);
+            } else if (!strcmp(f->str, "built_at")) {
+                copy_field(out->built_at, sizeof out->built_at, v);
+            }
+        }
+    } else if (!rc) {
+        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected HGETALL reply");
+    }
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
+}
+
+int rs_state_vulndb_set(rs_state *st, const rs_vulndb_current *cur, int *applied, char *errstr,
+                        size_t errstr_size)
+{
+    *applied = 0;
+    if (cur->version < 1 || !ok_arg(cur->location))
+        return bad_args(errstr, errstr_size, "rs_state_vulndb_set");
+    char *key = key_make(st, "vulndb:current", NULL, NULL, NULL, NULL);
+    if (!key)
+        return oom(errstr, errstr_size);
+    char ver[32];
+    snprintf(ver, sizeof ver, "%lld", (long long)cur->version);
+    cmd c = {0};
+    arg(&c, "EVAL");
+    arg(&c, SCRIPT_VULNDB_SET);
+    arg(&c, "1");
+    arg(&c, key);
+    arg(&c, ver);
+    arg(&c, cur->sha256);
+    arg(&c, cur->location);
+    arg(&c, cur->built_at);
+    long long v = 0;
+    int rc = int_command(st, &c, key, &v, "EVAL", errstr, errstr_size);
+    if (!rc)
+        *applied = v == 1;
+    return rc;
 }

@@ -50,6 +50,8 @@ typedef struct rs_done {
     char error_code[32]; /* with "error" */
     char scanned_at[40];
     int64_t last_seen_pass;
+    char findings[72];    /* rs_match_fingerprint of the reported findings, "" when none */
+    char platform[100];   /* "linux/arm64/v8" of the scanned image, "" when unknown */
 } rs_done;
 
 /* Every function below returns 0, RS_ERR_UNREACHABLE when Redis cannot be
@@ -126,6 +128,23 @@ int rs_state_tag_get(rs_state *st, const char *tenant, const char *registry, con
                      size_t errstr_size);
 int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry, const char *repository,
                      const char *tag, const char *digest, char *errstr, size_t errstr_size);
+
+/* vulndb:current, the snapshot the pool uses (DESIGN.md §9). */
+typedef struct rs_vulndb_current {
+    int64_t version;     /* only grows; 0 when none was published */
+    char sha256[72];
+    char location[1024]; /* path of the snapshot file in the shared directory */
+    char built_at[40];
+} rs_vulndb_current;
+
+/* Reads vulndb:current; *found = 0 (and version 0) when absent. */
+int rs_state_vulndb_get(rs_state *st, rs_vulndb_current *out, int *found, char *errstr,
+                        size_t errstr_size);
+/* Sets vulndb:current to `cur` only when its version is higher than the one
+ * stored (a script, so two updates never move it backwards); *applied = 1 when
+ * it was set. */
+int rs_state_vulndb_set(rs_state *st, const rs_vulndb_current *cur, int *applied, char *errstr,
+                        size_t errstr_size);
 
 /* Caches: kind is "inv", "index" or "layer"; key "{kind}:{id}". get: *data
  * is malloc'd (NUL-terminated, not counted in *len), NULL when not found.

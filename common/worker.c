@@ -12,10 +12,12 @@
 #include "inventory.h"
 #include "kafka.h"
 #include "log.h"
+#include "match.h"
 #include "message.h"
 #include "registry.h"
 #include "scan.h"
 #include "state.h"
+#include "vulndb.h"
 
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
@@ -78,7 +80,94 @@ struct worker {
     int running;               /* jobs running now */
     uint64_t last_activity_ms;
     int max_message_bytes;
+    /* the vulnerability snapshot: read-locked while matching, swapped under
+     * the write lock when vulndb:current moves (or fixed by --vulndb) */
+    pthread_rwlock_t db_lock;
+    pthread_mutex_t db_load_lock;
+    rs_vulndb *db;
+    int64_t db_version;
+    uint64_t db_checked_ms;
 };
+
+#define VULNDB_CHECK_MS 10000
+
+/* Hashes a file; 0 or an rs_err. */
+static int file_sha256(const char *path, char out[RS_DIGEST_SIZE], char *errstr, size_t errsz)
+{
+    rs_reader *r = rs_reader_file_new(path, errstr, errsz);
+    if (!r)
+        return RS_ERR_INVALID;
+    rs_sha256 *h = rs_sha256_new();
+    char buf[65536];
+    ssize_t n;
+    while (h && (n = rs_reader_read(r, buf, sizeof buf, errstr, errsz)) > 0)
+        rs_sha256_update(h, buf, (size_t)n);
+    rs_reader_destroy(r);
+    if (!h)
+        return RS_ERR_INTERNAL;
+    rs_sha256_final(h, out);
+    rs_sha256_destroy(h);
+    return 0;
+}
+
+/* Loads the snapshot vulndb:current names when it is newer than ours. Runs
+ * at most every VULNDB_CHECK_MS, on one thread at a time; scans in flight
+ * keep the snapshot they started with. */
+static void refresh_vulndb(struct worker *w, int force_check)
+{
+    if (w->o->vulndb_path)
+        return;
+    /* a rematch must see the newest snapshot: it waits for a load in progress */
+    if (force_check)
+        pthread_mutex_lock(&w->db_load_lock);
+    else if (pthread_mutex_trylock(&w->db_load_lock) != 0)
+        return;
+    uint64_t now = rs_now_ms();
+    if (!force_check && now - w->db_checked_ms < VULNDB_CHECK_MS) {
+        pthread_mutex_unlock(&w->db_load_lock);
+        return;
+    }
+    w->db_checked_ms = now;
+    char err[1024];
+    rs_vulndb_current cur;
+    int found = 0;
+    if (rs_state_vulndb_get(w->state, &cur, &found, err, sizeof err) != 0 || !found ||
+        cur.version <= w->db_version) {
+        pthread_mutex_unlock(&w->db_load_lock);
+        return;
+    }
+    uint64_t t0 = rs_now_ms();
+    char sha[RS_DIGEST_SIZE] = "";
+    rs_vulndb *db = NULL;
+    rs_vulndb_stats st;
+    if (file_sha256(cur.location, sha, err, sizeof err) != 0) {
+        rs_log(RS_LOG_ERROR, "cannot read vulnerability snapshot %lld: %s",
+               (long long)cur.version, err);
+    } else if (cur.sha256[0] && strcmp(sha, cur.sha256) != 0) {
+        rs_log(RS_LOG_ERROR, "vulnerability snapshot %lld at '%s' does not hash to '%s': kept %lld",
+               (long long)cur.version, cur.location, cur.sha256, (long long)w->db_version);
+    } else if (rs_vulndb_load(cur.location, &db, &st, err, sizeof err) != 0) {
+        rs_log(RS_LOG_ERROR, "cannot load vulnerability snapshot %lld: %s", (long long)cur.version,
+               err);
+    } else if (rs_vulndb_version(db) != cur.version) {
+        rs_log(RS_LOG_ERROR, "'%s' holds snapshot %lld, not %lld", cur.location,
+               (long long)rs_vulndb_version(db), (long long)cur.version);
+        rs_vulndb_destroy(db);
+        db = NULL;
+    }
+    if (db) {
+        pthread_rwlock_wrlock(&w->db_lock);
+        rs_vulndb *old = w->db;
+        w->db = db;
+        w->db_version = cur.version;
+        pthread_rwlock_unlock(&w->db_lock);
+        rs_vulndb_destroy(old);
+        rs_log(RS_LOG_INFO, "vulnerability snapshot %lld loaded: %zu records in %llu ms",
+               (long long)cur.version, rs_vulndb_count(db),
+               (unsigned long long)(rs_now_ms() - t0));
+    }
+    pthread_mutex_unlock(&w->db_load_lock);
+}
 
 /* ---- partitions and offsets (caller holds w->lock) ---- */
 
@@ -362,10 +451,11 @@ static rs_inventory *cached_inventory(struct worker *w, const char *digest)
 /* The index stage with the lease protocol of DESIGN.md §6: one worker pulls
  * a digest; the others wait for its `inv:` entry or for the lease to expire. */
 static int index_digest(struct worker *w, struct job *jb, rs_blobsrc *src, const rs_scan_request *req,
-                        rs_inventory **inv, uint64_t *pull_ms, uint64_t *analyze_ms, char *errstr,
-                        size_t errsz)
+                        rs_inventory **inv, int *from_cache, rs_platform *plat,
+                        uint64_t *pull_ms, uint64_t *analyze_ms, char *errstr, size_t errsz)
 {
     *inv = NULL;
+    *from_cache = 0;
     uint64_t deadline = rs_now_ms() + (uint64_t)w->o->lease_ttl_ms * 4 + 600000u;
     for (;;) {
         if (jb->cancel)
@@ -383,6 +473,7 @@ static int index_digest(struct worker *w, struct job *jb, rs_blobsrc *src, const
                     return rc;
                 }
                 *inv = c;
+                *from_cache = 1;
                 return 0;
             }
         }
@@ -447,6 +538,7 @@ static int index_digest(struct worker *w, struct job *jb, rs_blobsrc *src, const
     } else {
         *inv = res->inv;
         res->inv = NULL;
+        *plat = res->platform;
         *pull_ms = res->pull_ms;
         *analyze_ms = res->analyze_ms;
         json_t *j = rs_inventory_to_json(*inv);
@@ -499,6 +591,7 @@ static int process_request(struct worker *w, struct job *jb)
     rs_blobsrc *src = NULL;
     rs_inventory *inv = NULL;
     json_t *report = NULL, *invmsg = NULL;
+    rs_match_result *matches = NULL;
     rs_refs refs = {0};
     int rc = rs_scan_request_decode(jb->msg->payload, jb->msg->len, req, errstr, sizeof errstr);
     if (rc) {
@@ -519,26 +612,43 @@ static int process_request(struct worker *w, struct job *jb)
     char key[600];
     snprintf(key, sizeof key, "%s/%s", req->tenant, req->digest);
 
-    /* a redelivery of a request that was finished before the offset was stored */
-    if (!req->force) {
-        rs_done d;
-        int found = 0;
-        rc = RETRY(rs_state_done_get(w->state, req->tenant, req->digest, &d, &found, errstr,
-                                     sizeof errstr));
-        if (rc)
-            goto out;
-        if (found && !strcmp(d.analyzer_version, RS_ANALYZER_VERSION) &&
-            !strcmp(d.status, "ok") && !strcmp(req->mode, "scan")) {
-            rs_log(RS_LOG_INFO, "'%s' for tenant '%s' is already done", req->digest, req->tenant);
-            goto out;
-        }
+    refresh_vulndb(w, !strcmp(req->mode, "rematch"));
+    /* what was done before: a redelivery of a finished request is acknowledged
+     * without work; a rematch compares its findings with these */
+    rs_done prev;
+    int prev_found = 0;
+    rc = RETRY(rs_state_done_get(w->state, req->tenant, req->digest, &prev, &prev_found, errstr,
+                                 sizeof errstr));
+    if (rc)
+        goto out;
+    int64_t db_now = 0;
+    pthread_rwlock_rdlock(&w->db_lock);
+    db_now = w->db_version;
+    pthread_rwlock_unlock(&w->db_lock);
+    if (!req->force && prev_found && !strcmp(prev.analyzer_version, RS_ANALYZER_VERSION) &&
+        !strcmp(prev.status, "ok") && prev.vulndb_version >= db_now) {
+        rs_log(RS_LOG_INFO, "'%s' for tenant '%s' is already done", req->digest, req->tenant);
+        goto out;
     }
 
     uint64_t t0 = rs_now_ms(), pull_ms = 0, analyze_ms = 0;
+    int from_cache = 0;
+    rs_platform plat = req->platform;
     src = rs_blobsrc_registry_new(rconf, errstr, sizeof errstr);
-    int scan_rc = src ? index_digest(w, jb, src, req, &inv, &pull_ms, &analyze_ms, scan_err,
-                                     sizeof scan_err)
+    int scan_rc = src ? index_digest(w, jb, src, req, &inv, &from_cache, &plat, &pull_ms,
+                                     &analyze_ms, scan_err, sizeof scan_err)
                       : RS_ERR_CONFIG;
+    if (!plat.os[0] && prev_found && prev.platform[0]) {
+        /* a rematch request may not know the platform: the last scan did */
+        char *fields[3] = {plat.os, plat.architecture, plat.variant};
+        size_t sizes[3] = {sizeof plat.os, sizeof plat.architecture, sizeof plat.variant};
+        const char *part = prev.platform;
+        for (int k = 0; k < 3 && *part; k++) {
+            size_t n = strcspn(part, "/");
+            snprintf(fields[k], sizes[k], "%.*s", (int)n, part);
+            part += n + (part[n] == '/');
+        }
+    }
     if (!src)
         snprintf(scan_err, sizeof scan_err, "%s", errstr);
     if (scan_rc == RS_ERR_CANCELLED) {
@@ -547,6 +657,42 @@ static int process_request(struct worker *w, struct job *jb)
     }
     if (scan_rc == RS_ERR_UNREACHABLE && strstr(scan_err, "lease") != NULL) {
         rc = scan_rc; /* Redis trouble: not finished, the request comes back */
+        goto out;
+    }
+
+    /* the match stage, on the inventory alone */
+    uint64_t t_match = rs_now_ms();
+    int64_t db_used = 0;
+    char fingerprint[RS_DIGEST_SIZE] = "";
+    if (scan_rc == 0 && inv) {
+        pthread_rwlock_rdlock(&w->db_lock);
+        db_used = w->db_version;
+        if (w->db && rs_match_inventory(w->db, inv, &matches, scan_err, sizeof scan_err) != 0)
+            matches = NULL;
+        pthread_rwlock_unlock(&w->db_lock);
+        if (db_used && !matches) {
+            rc = rs_errf(errstr, sizeof errstr, RS_ERR_INTERNAL, "matching failed: %s", scan_err);
+            goto out;
+        }
+        if (matches)
+            rs_match_fingerprint(matches, fingerprint);
+    }
+    uint64_t match_ms = rs_now_ms() - t_match;
+
+    /* a rematch that changes nothing publishes no report, only the done update */
+    if (scan_rc == 0 && from_cache && !req->force && prev_found &&
+        !strcmp(prev.status, "ok") && !strcmp(prev.analyzer_version, RS_ANALYZER_VERSION) &&
+        !strcmp(prev.findings, fingerprint)) {
+        prev.vulndb_version = db_used;
+        rc = RETRY(rs_state_done_set(w->state, req->tenant, req->digest, &prev, errstr,
+                                     sizeof errstr));
+        if (rc == 0) {
+            if (rs_state_queued_clear(w->state, req->tenant, req->digest, scan_err,
+                                      sizeof scan_err) != 0)
+                rs_log(RS_LOG_WARN, "cannot clear the queued mark of '%s'", req->digest);
+            rs_log(RS_LOG_INFO, "rematched '%s' for tenant '%s' with snapshot %lld: unchanged",
+                   req->digest, req->tenant, (long long)db_used);
+        }
         goto out;
     }
 
@@ -561,9 +707,9 @@ static int process_request(struct worker *w, struct job *jb)
     if (rc)
         goto out;
     meta.refs = refs.n ? &refs : &req->refs;
-    meta.platform = &req->platform;
+    meta.platform = &plat;
     meta.analyzer_version = RS_ANALYZER_VERSION;
-    meta.vulndb_version = 0;
+    meta.vulndb_version = db_used;
     meta.policy_version = NULL; /* no policy engine yet */
     meta.worker = w->worker_id;
     char scan_id[40], when[32];
@@ -576,21 +722,21 @@ static int process_request(struct worker *w, struct job *jb)
     meta.error_message = scan_rc ? scan_err : NULL;
     meta.pull_ms = (int64_t)pull_ms;
     meta.analyze_ms = (int64_t)analyze_ms;
-    meta.match_ms = 0;
+    meta.match_ms = (int64_t)match_ms;
     meta.total_ms = (int64_t)(rs_now_ms() - t0);
     if (scan_rc)
         rs_log(RS_LOG_WARN, "scan of '%s/%s@%s' for tenant '%s' failed: %s", req->registry,
                req->repository, req->digest, req->tenant, scan_err);
 
     report = rs_report_build(&meta, inv);
-    if (!report) {
+    if (!report || (matches && rs_match_to_report(matches, report) != 0)) {
         rc = rs_errf(errstr, sizeof errstr, RS_ERR_INTERNAL, "cannot build the report");
         goto out;
     }
     static const char *const report_arrays[] = {"vulnerabilities", "secrets", "misconfigurations",
                                                 "skipped", NULL};
     static const char *const inv_arrays[] = {"packages", NULL};
-    if (inv) {
+    if (inv && strcmp(req->mode, "rematch") != 0) {
         invmsg = rs_inventory_msg_build(&meta, inv);
         rc = invmsg ? publish_doc(w, invmsg, w->cfg->settings.topic_inventory, req->tenant, key,
                                   inv_arrays, errstr, sizeof errstr)
@@ -610,7 +756,10 @@ static int process_request(struct worker *w, struct job *jb)
     rs_done d;
     memset(&d, 0, sizeof d);
     snprintf(d.analyzer_version, sizeof d.analyzer_version, "%s", RS_ANALYZER_VERSION);
-    d.vulndb_version = 0;
+    d.vulndb_version = db_used;
+    snprintf(d.findings, sizeof d.findings, "%s", fingerprint);
+    if (plat.os[0])
+        rs_platform_format(&plat, d.platform, sizeof d.platform);
     snprintf(d.report_id, sizeof d.report_id, "%s",
              json_string_value(json_object_get(report, "report_id")));
     snprintf(d.status, sizeof d.status, "%s", scan_rc ? "error" : "ok");
@@ -622,15 +771,18 @@ static int process_request(struct worker *w, struct job *jb)
         rs_log(RS_LOG_WARN, "cannot clear the queued mark of '%s' (it expires by itself)",
                req->digest);
     if (rc == 0)
-        rs_log(RS_LOG_INFO, "reported '%s/%s@%s' for tenant '%s': %s, %zu packages",
+        rs_log(RS_LOG_INFO,
+               "reported '%s/%s@%s' for tenant '%s': %s, %zu packages, %zu vulnerabilities "
+               "(snapshot %lld)",
                req->registry, req->repository, req->digest, req->tenant, d.status,
-               inv ? inv->n_pkgs : 0);
+               inv ? inv->n_pkgs : 0, matches ? matches->n : 0, (long long)db_used);
 out:
     if (rc && rc != RS_ERR_CANCELLED)
         rs_log(RS_LOG_ERROR, "request at '%s' [%d] offset %lld not finished: %s", jb->topic,
                jb->partition, (long long)jb->offset, errstr[0] ? errstr : scan_err);
     json_decref(report);
     json_decref(invmsg);
+    rs_match_result_free(matches);
     rs_refs_clear(&refs);
     rs_inventory_free(inv);
     rs_blobsrc_destroy(src);
@@ -735,6 +887,8 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
     w->o = o;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
+    pthread_rwlock_init(&w->db_lock, NULL);
+    pthread_mutex_init(&w->db_load_lock, NULL);
     const rs_settings *s = &cfg->settings;
     pthread_t *threads = NULL;
     int n_threads = 0, rc = 0;
@@ -760,6 +914,19 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
         }
     } else {
         w->cache = w->state;
+    }
+    if (o->vulndb_path) {
+        rs_vulndb_stats vst;
+        uint64_t t0 = rs_now_ms();
+        if ((rc = rs_vulndb_load(o->vulndb_path, &w->db, &vst, errstr, errsz)))
+            goto out;
+        w->db_version = rs_vulndb_version(w->db) ? rs_vulndb_version(w->db) : 1;
+        rs_log(RS_LOG_INFO, "vulnerability data '%s' loaded: %zu records in %llu ms "
+               "(%ld invalid, %ld withdrawn, %ld of unknown ecosystems skipped)",
+               o->vulndb_path, rs_vulndb_count(w->db), (unsigned long long)(rs_now_ms() - t0),
+               vst.invalid, vst.withdrawn, vst.unknown_ecosystem);
+    } else {
+        refresh_vulndb(w, 1);
     }
     if ((rc = rs_kafka_check(s, s->topic_requests, 10000, errstr, errsz)))
         goto out;
@@ -928,6 +1095,9 @@ out:
     if (w->cache != w->state)
         rs_state_destroy(w->cache);
     rs_state_destroy(w->state);
+    rs_vulndb_destroy(w->db);
+    pthread_rwlock_destroy(&w->db_lock);
+    pthread_mutex_destroy(&w->db_load_lock);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
     free(w);

@@ -23,6 +23,7 @@ typedef struct rs_worker_opts {
     int lease_ttl_ms;           /* default 30000 */
     int max_attempts;           /* poison threshold (default 3) */
     int window_per_partition;   /* in-flight requests per partition (default 4) */
+    const char *vulndb_path;    /* --vulndb: fixed data (snapshot, directory, zip); NULL: follow vulndb:current */
 } rs_worker_opts;
 
 void rs_worker_opts_default(rs_worker_opts *o);

@@ -4,6 +4,7 @@
 #include "coordinator.h"
 #include "err.h"
 #include "log.h"
+#include "vulndb_update.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -24,7 +25,92 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: regscan-coordinator --config FILE [--tenant NAME]... [--rescan] [--dry-run]\n"
                "                           [--interval SECONDS] [--json] [--kafka-prop k=v]...\n"
-               "                           [--requeue-after SECONDS]\n");
+               "                           [--requeue-after SECONDS]\n"
+               "       regscan-coordinator vulndb update --source PATH_OR_URL... [--store DIR]\n");
+}
+
+/* regscan-coordinator vulndb update --source PATH_OR_URL... [--store DIR] */
+static int vulndb_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"source", required_argument, NULL, 's'},
+        {"store", required_argument, NULL, 'd'},  {"cache", required_argument, NULL, 'C'},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *config = getenv("REGSCAN_CONFIG");
+    const char *store = getenv("REGSCAN_VULNDB_DIR"), *cache = getenv("REGSCAN_VULNDB_CACHE");
+    const char *sources[256];
+    size_t n = 0;
+    int json = 0, c;
+    if (argc < 2 || strcmp(argv[1], "update") != 0) {
+        fprintf(stderr, "usage: regscan-coordinator vulndb update --source PATH_OR_URL... "
+                        "[--store DIR] [--cache DIR] [--config FILE] [--json]\n");
+        return 2;
+    }
+    argc--;
+    argv++;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 's':
+            if (n == 256) {
+                fprintf(stderr, "regscan-coordinator: too many --source\n");
+                return 2;
+            }
+            sources[n++] = optarg;
+            break;
+        case 'd': store = optarg; break;
+        case 'C': cache = optarg; break;
+        case 'j': json = 1; break;
+        case 'h':
+            printf("usage: regscan-coordinator vulndb update --source PATH_OR_URL... [--store DIR] "
+                   "[--cache DIR] [--config FILE] [--json]\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "regscan-coordinator: vulndb update: unexpected argument '%s'\n",
+                argv[optind]);
+        return 2;
+    }
+    char errstr[1024] = "";
+    rs_config *cfg = NULL;
+    int rc = config && *config ? rs_config_load(config, &cfg, errstr, sizeof errstr)
+                               : rs_config_defaults(&cfg, errstr, sizeof errstr);
+    if (rc) {
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+        return rs_err_exit_code(rc);
+    }
+    rs_vulndb_update_result res;
+    rc = rs_vulndb_update(cfg, sources, n, store, cache, &res, errstr, sizeof errstr);
+    rs_config_free(cfg);
+    if (rc) {
+        rs_log(RS_LOG_ERROR, "vulndb update: %s", errstr);
+        return rc == RS_ERR_INVALID ? 2 : rs_err_exit_code(rc);
+    }
+    const rs_vulndb_stats *s = &res.stats;
+    if (json) {
+        json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I}",
+                              "version", (json_int_t)res.version, "path", res.path, "sha256",
+                              res.sha256, "records", (json_int_t)res.records, "skipped",
+                              "invalid", (json_int_t)s->invalid, "withdrawn",
+                              (json_int_t)s->withdrawn, "unknown_ecosystem",
+                              (json_int_t)s->unknown_ecosystem, "unmatchable",
+                              (json_int_t)s->unmatchable, "replaced", (json_int_t)s->replaced,
+                              "files", (json_int_t)s->files, "sources_from_cache",
+                              (json_int_t)res.sources_from_cache);
+        char *out = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        printf("%s\n", out ? out : "{}");
+        free(out);
+        json_decref(j);
+    } else {
+        printf("vulndb snapshot %lld: %zu records in '%s' (%s); skipped: %ld invalid, %ld "
+               "withdrawn, %ld entries of unknown ecosystems\n",
+               (long long)res.version, res.records, res.path, res.sha256, s->invalid,
+               s->withdrawn, s->unknown_ecosystem);
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -34,6 +120,8 @@ int main(int argc, char **argv)
                         "REGSCAN_LOG_LEVEL debug, info, warn or error\n");
         return 2;
     }
+    if (argc > 1 && !strcmp(argv[1], "vulndb"))
+        return vulndb_main(argc - 1, argv + 1);
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"tenant", required_argument, NULL, 't'},

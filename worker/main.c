@@ -25,7 +25,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: regscan-worker --config FILE [--concurrency N] [--exit-when-idle SECONDS]\n"
             "                      [--layer-parallelism N] [--instance-id ID] [--kafka-prop k=v]...\n"
+            "                      [--vulndb PATH]\n"
             "       regscan-worker scan IMAGE_REF [--format table|json] [--platform OS/ARCH]\n"
+            "                      [--vulndb PATH]\n"
             "                      [--username USER --password-env VAR] [--insecure-registry HOST]...\n"
             "IMAGE_REF: registry/repository:tag, registry/repository@sha256:..., oci-layout:DIR[:TAG],\n"
             "           docker-archive:FILE\n");
@@ -80,10 +82,9 @@ static int scan_main(int argc, char **argv)
             insecure[o.n_insecure++] = optarg;
             break;
         case 'l': lp = optarg; break;
-        case 'v':
+        case 'v': o.vulndb_path = optarg; break;
         case 'o':
-            fprintf(stderr, "regscan-worker: --%s is not available yet in this version\n",
-                    c == 'v' ? "vulndb" : "policy");
+            fprintf(stderr, "regscan-worker: --policy is not available yet in this version\n");
             return 2;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -94,6 +95,8 @@ static int scan_main(int argc, char **argv)
         return 2;
     }
     o.insecure_registries = insecure;
+    if (!o.vulndb_path && getenv("REGSCAN_VULNDB") && *getenv("REGSCAN_VULNDB"))
+        o.vulndb_path = getenv("REGSCAN_VULNDB");
     if (o.format && strcmp(o.format, "table") && strcmp(o.format, "json")) {
         fprintf(stderr, "regscan-worker: --format: unknown format '%s' (table, json)\n", o.format);
         return 2;
@@ -153,13 +156,13 @@ int main(int argc, char **argv)
             }
             kprops[n_kprops++] = optarg;
             break;
-        case 'v':
-            fprintf(stderr, "regscan-worker: --vulndb is not available yet in this version\n");
-            return 2;
+        case 'v': o.vulndb_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
+    if (!o.vulndb_path && getenv("REGSCAN_VULNDB") && *getenv("REGSCAN_VULNDB"))
+        o.vulndb_path = getenv("REGSCAN_VULNDB");
     if (optind != argc || !config) {
         fprintf(stderr, "regscan-worker: %s\n",
                 config ? "unexpected argument" : "--config FILE (or REGSCAN_CONFIG) is required");

@@ -192,7 +192,7 @@ t.eq(table_rows, [
 ], "table: one row per package, exact")
 t.eq(p.stdout.splitlines()[14:], [
     "",
-    "vulnerabilities: matching needs a vulnerability database (not in this version)",
+    "vulnerabilities: not matched (no --vulndb given)",
 ], "table: nothing after the rows but the vulnerability line")
 
 # table of a three-layer image: the row's layer index is the package's layer

@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""Vulnerability matching end to end: `vulndb update` builds snapshots from OSV records,
+workers load vulndb:current and report exact findings (Debian source versions, an epoch on
+the binary that the source lacks, Alpine origins); after an update that adds a record, the
+next pass sends rematch requests, only the image whose findings changed gets a new report,
+and the registry serves no blob meanwhile (counted by tests/helpers/registry_proxy.py)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+
+t = h.Checks("vulndb")
+r = h.Run("vulndb")
+proxy = h.RegistryProxy(r.open)
+OSV = os.path.join(h.ROOT, "tests", "data", "osv", "records")
+if not os.path.isdir(OSV):
+    OSV = os.path.join(h.ROOT, "..", "shared", "vulndb", "osv")
+
+STRETCH = ('PRETTY_NAME="Debian GNU/Linux 9 (stretch)"\nNAME="Debian GNU/Linux"\nVERSION_ID="9"\n'
+           'VERSION="9 (stretch)"\nVERSION_CODENAME=stretch\nID=debian\n')
+ALPINE = ('NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n')
+
+
+def dpkg_stanza(name, version, source=None):
+    s = f"Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\n"
+    if source:
+        s += f"Source: {source}\n"
+    return s + f"Description: {name}\n"
+
+
+def image(name, os_release, files):
+    entries = [{"type": "file", "path": "etc/os-release", "text": os_release}]
+    entries += [{"type": "file", "path": p, "text": txt} for p, txt in files]
+    spec = {"name": name, "tag": "1", "image": {"os": "linux", "architecture": "amd64",
+                                                 "layers": [{"entries": entries}]}}
+    path = os.path.join(r.tmp, name + ".json")
+    json.dump(spec, open(path, "w"))
+    layout = h.build_spec(r, path, name)
+    r.push(f"{layout}:1", f"{r.open}/{r.ns}/{name}:1")
+    return layout, h.layout_images(layout, "1")["linux/amd64"]["digest"]
+
+
+vuln_layout, d_vuln = image("stretch-vuln", STRETCH, [("var/lib/dpkg/status", "\n".join([
+    dpkg_stanza("libssl1.1", "1.1.0l-1~deb9u5", "openssl"),
+    # the binary carries an epoch its source lacks: match the source version
+    dpkg_stanza("libxml2", "1:2.9.4+dfsg1-2.2+deb9u6", "libxml2 (2.9.4+dfsg1-2.2+deb9u6)"),
+    dpkg_stanza("dpkg", "1.18.26"),
+]))])
+_, d_clean = image("stretch-clean", STRETCH, [("var/lib/dpkg/status", "\n".join([
+    dpkg_stanza("libssl1.1", "1.1.0l-1~deb9u6", "openssl"),
+    dpkg_stanza("dpkg", "1.18.27"),
+]))])
+_, d_alpine = image("alpine-318", ALPINE, [("lib/apk/db/installed",
+    "P:musl\nV:1.2.4-r2\nA:x86_64\no:musl\n\nP:libcrypto3\nV:3.1.4-r0\nA:x86_64\no:openssl\n\n")])
+
+store = os.path.join(r.tmp, "vulndb-store")
+os.makedirs(store)
+src1 = os.path.join(r.tmp, "osv-1")
+for eco in ("Debian", "Alpine", "Ubuntu", "npm"):
+    shutil.copytree(os.path.join(OSV, eco), os.path.join(src1, eco))
+# hostile input in a source: skipped and counted, never fatal
+open(os.path.join(src1, "broken.json"), "w").write('{"id": "BROKEN-1", "affected": [')
+json.dump({"id": "ODD-1", "modified": "2024-01-01T00:00:00Z", "affected": [
+    {"package": {"ecosystem": "NoSuchEcosystem", "name": "x"},
+     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]},
+          open(os.path.join(src1, "odd.json"), "w"))
+
+
+def update(src):
+    p = subprocess.run([os.path.join(h.BIN, "regscan-coordinator"), "vulndb", "update", "--source", src,
+                        "--store", store, "--json"], env=r.env, capture_output=True, text=True, timeout=120)
+    if p.returncode:
+        print(p.stderr[-2000:])
+    return p.returncode, (json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else None)
+
+
+rc, u1 = update(src1)
+t.eq(rc, 0, "vulndb update exits 0")
+t.eq((u1["version"], u1["skipped"]["invalid"], u1["skipped"]["unknown_ecosystem"]), (1, 1, 1),
+     "snapshot 1; the broken record and the unknown ecosystem are counted")
+cur = r.hgetall("vulndb:current")
+t.eq((cur.get("version"), cur.get("location"), cur.get("sha256")), ("1", u1["path"], u1["sha256"]),
+     "vulndb:current names snapshot 1")
+
+config = r.tenants_file([{"name": "acme", "registries": [
+    {"url": f"http://{proxy.addr}", "auth": {"type": "none"}, "repositories": [f"{r.ns}/*"]}]}])
+p, s = r.coordinator(config)
+t.eq(s["published"], {"total": 3, "scan": 3, "rematch": 0}, "three images to scan")
+w = r.start_worker(config, "--exit-when-idle", "6")
+h.wait_all([w], 120)
+reports = {v["digest"]: v for _, v in r.consume(r.topic("regscan.findings"), want=3, timeout=30)}
+t.eq(sorted(reports), sorted([d_vuln, d_clean, d_alpine]), "three reports")
+
+
+def vulns(rep):
+    return sorted((v["id"], v["package"], v["installed_version"], v["source_package"],
+                   v["source_version"], tuple(v["fixed_versions"]), v["remediation"])
+                  for v in rep["vulnerabilities"])
+
+
+t.eq(vulns(reports[d_vuln]), [
+    ("DLA-3008-1", "libssl1.1", "1.1.0l-1~deb9u5", "openssl", "1.1.0l-1~deb9u5", ("1.1.0l-1~deb9u6",),
+     "upgrade libssl1.1 (source package openssl) to 1.1.0l-1~deb9u6 or later"),
+    ("DLA-3012-1", "libxml2", "1:2.9.4+dfsg1-2.2+deb9u6", "libxml2", "2.9.4+dfsg1-2.2+deb9u6",
+     ("2.9.4+dfsg1-2.2+deb9u7",), "upgrade libxml2 to 2.9.4+dfsg1-2.2+deb9u7 or later"),
+], "stretch-vuln: exactly the vulnerable source versions (the epoch on the binary ignored)")
+t.eq(vulns(reports[d_clean]), [], "stretch-clean: nothing")
+al = reports[d_alpine]["vulnerabilities"]
+t.eq([(v["id"], v["package"], v["source_package"], v["upstream"], v["severity"], v["cvss"],
+       v["fixed_versions"], v["remediation"]) for v in al],
+     [("ALPINE-CVE-2025-26519", "musl", "musl", ["CVE-2025-26519"], "high",
+       {"version": "3.1", "score": 7.0, "vector": "CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:H/I:H/A:H"},
+       ["1.2.4-r3"], "upgrade musl to 1.2.4-r3 or later")],
+     "alpine: musl matched by origin in Alpine:v3.18, severity from the CVSS v3.1 vector")
+t.eq(reports[d_alpine]["summary"]["vulnerabilities"],
+     {"critical": 0, "high": 1, "medium": 0, "low": 0, "negligible": 0, "unknown": 0},
+     "alpine: summary by severity")
+t.eq(reports[d_vuln]["vulndb_version"], 1, "reports carry the snapshot version")
+t.eq(reports[d_vuln]["summary"]["fixable"], 2, "both findings are fixable")
+for d in (d_vuln, d_clean, d_alpine):
+    t.eq(r.hgetall(f"done:acme:{d}").get("vulndb_version"), "1", f"done of {d[:19]} at snapshot 1")
+
+# ---- a second snapshot adds one record that affects only stretch-vuln ----
+src2 = os.path.join(r.tmp, "osv-2")
+shutil.copytree(src1, src2)
+json.dump({"id": "REGSCAN-TEST-0001", "modified": "2026-11-27T00:00:00Z", "summary": "test record",
+           "aliases": ["CVE-2099-0001"],
+           "affected": [{"package": {"ecosystem": "Debian:9", "name": "dpkg"},
+                         "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.18.27"}]}]}]},
+          open(os.path.join(src2, "Debian", "REGSCAN-TEST-0001.json"), "w"))
+rc, u2 = update(src2)
+t.eq((rc, u2["version"] if u2 else None), (0, 2), "snapshot 2")
+blob_gets = lambda: sum(n for k, n in proxy.stats().items() if k.startswith("GET ") and "/blobs/" in k)  # noqa: E731
+before = blob_gets()
+p, s = r.coordinator(config)
+t.eq(s["published"], {"total": 3, "scan": 0, "rematch": 3}, "the next pass sends rematch requests")
+w = r.start_worker(config, "--exit-when-idle", "6")
+h.wait_all([w], 120)
+after = r.consume(r.topic("regscan.findings"), want=4, timeout=30)
+t.eq(len(after), 4, "exactly one new report (3 + 1)")
+new = after[-1][1]
+t.eq((new["digest"], new["vulndb_version"]), (d_vuln, 2), "the new report is stretch-vuln's, at snapshot 2")
+t.eq([(v["id"], v["package"], v["aliases"]) for v in new["vulnerabilities"]],
+     [("REGSCAN-TEST-0001", "dpkg", ["CVE-2099-0001"]),
+      ("DLA-3008-1", "libssl1.1", []),
+      ("DLA-3012-1", "libxml2", [])],
+     "it adds the new record (same severity: ordered by package)")
+t.eq(blob_gets() - before, 0, "no blob was requested for the rematch")
+for d in (d_vuln, d_clean, d_alpine):
+    t.eq(r.hgetall(f"done:acme:{d}").get("vulndb_version"), "2", f"done of {d[:19]} at snapshot 2")
+p, s = r.coordinator(config)
+t.eq(s["published"]["total"], 0, "after the rematch nothing is requested")
+
+# ---- the embedded mode with --vulndb ----
+pe = subprocess.run([os.path.join(h.BIN, "regscan-worker"), "scan", f"oci-layout:{vuln_layout}",
+                     "--vulndb", src2, "--format", "json"], env=r.env, capture_output=True, text=True)
+t.eq(pe.returncode, 0, "embedded scan with --vulndb exits 0")
+rep = json.loads(pe.stdout) if pe.returncode == 0 else {"vulnerabilities": []}
+t.eq(sorted(v["id"] for v in rep["vulnerabilities"]), ["DLA-3008-1", "DLA-3012-1", "REGSCAN-TEST-0001"],
+     "embedded scan finds the same")
+pt = subprocess.run([os.path.join(h.BIN, "regscan-worker"), "scan", f"oci-layout:{vuln_layout}",
+                     "--vulndb", u2["path"] if u2 else src2], env=r.env, capture_output=True, text=True)
+t.true("DLA-3008-1" in pt.stdout and "1.1.0l-1~deb9u6" in pt.stdout, "the table lists findings with their fix")
+
+proxy.close()
+r.stop_all()
+t.finish()
