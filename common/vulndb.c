@@ -113,7 +113,35 @@ static int add_json(rs_vulndb *db, json_t *j, const char *what, rs_vulndb_stats 
         return 0;
     }
     long dropped = 0;
-    if (keep_matchable(r, &dropped) == 0) {
+    size_t kept = keep_matchable(r, &dropped);
+    /* versions the ecosystem cannot parse: counted and warned; the record stays,
+     * since dropping an event would silently widen or narrow a range */
+    const char *bad = NULL;
+    for (size_t i = 0; i < r->n_affected && !bad; i++) {
+        const rs_osv_affected *a = &r->affected[i];
+        const rs_version_scheme *s = rs_version_scheme_for_ecosystem(a->ecosystem);
+        for (size_t g = 0; g < a->n_ranges && !bad; g++) {
+            const rs_osv_range *rg = &a->ranges[g];
+            const rs_version_scheme *rs = rg->type == RS_RANGE_SEMVER ? &rs_version_semver : s;
+            if (rg->type == RS_RANGE_GIT || !rs)
+                continue;
+            for (size_t e = 0; e < rg->n_events && !bad; e++) {
+                const char *v = rg->events[e].version;
+                if (rg->type == RS_RANGE_SEMVER && v[0] == 'v')
+                    v++;
+                if (strcmp(v, "0") && !strchr(v, '*') && !rs->valid(v))
+                    bad = rg->events[e].version;
+            }
+        }
+    }
+    if (bad && kept) {
+        st->unparseable++;
+        char msg[1300];
+        snprintf(msg, sizeof msg, "version '%.1024s' cannot be parsed in its ecosystem (kept: "
+                 "matches against it are reported unconfirmed)", bad);
+        warn(db, r->id, msg);
+    }
+    if (kept == 0) {
         st->unknown_ecosystem += dropped;
         st->unmatchable++;
         if (dropped)

@@ -28,6 +28,8 @@ typedef struct rs_vulndb_stats {
     long unknown_ecosystem; /* affected entries dropped: no version order for their ecosystem */
     long unmatchable;       /* records skipped: nothing left to match */
     long replaced;          /* the same id seen again: the newer `modified` kept */
+    long unparseable;       /* records kept with a version their ecosystem cannot parse: such a
+                             * range evaluates to "unknown" (reported unconfirmed), never "no" */
 } rs_vulndb_stats;
 
 /* An empty database. NULL when out of memory. */

@@ -60,6 +60,7 @@ int rs_vulndb_update(const rs_config *cfg, const char *const *sources, size_t n_
     }
     if ((rc = rs_vulndb_finish(db, errstr, errsz)))
         goto out;
+    out->stats.replaced = rs_vulndb_replaced(db);
     out->records = rs_vulndb_count(db);
     out->version = (found ? cur.version : 0) + 1;
     snprintf(out->path, sizeof out->path, "%s/vulndb-%06lld.jsonl", store_dir,

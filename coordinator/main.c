@@ -91,14 +91,15 @@ static int vulndb_main(int argc, char **argv)
     }
     const rs_vulndb_stats *s = &res.stats;
     if (json) {
-        json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I}",
+        json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I}",
                               "version", (json_int_t)res.version, "path", res.path, "sha256",
                               res.sha256, "records", (json_int_t)res.records, "skipped",
                               "invalid", (json_int_t)s->invalid, "withdrawn",
                               (json_int_t)s->withdrawn, "unknown_ecosystem",
                               (json_int_t)s->unknown_ecosystem, "unmatchable",
                               (json_int_t)s->unmatchable, "replaced", (json_int_t)s->replaced,
-                              "files", (json_int_t)s->files, "sources_from_cache",
+                              "unparseable_version", (json_int_t)s->unparseable, "files",
+                              (json_int_t)s->files, "sources_from_cache",
                               (json_int_t)res.sources_from_cache);
         char *out = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         printf("%s\n", out ? out : "{}");
@@ -106,9 +107,10 @@ static int vulndb_main(int argc, char **argv)
         json_decref(j);
     } else {
         printf("vulndb snapshot %lld: %zu records in '%s' (%s); skipped: %ld invalid, %ld "
-               "withdrawn, %ld entries of unknown ecosystems\n",
+               "withdrawn, %ld entries of unknown ecosystems; %ld kept with unparseable "
+               "versions\n",
                (long long)res.version, res.records, res.path, res.sha256, s->invalid,
-               s->withdrawn, s->unknown_ecosystem);
+               s->withdrawn, s->unknown_ecosystem, s->unparseable);
     }
     return 0;
 }

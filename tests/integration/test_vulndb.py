@@ -69,6 +69,10 @@ json.dump({"id": "ODD-1", "modified": "2024-01-01T00:00:00Z", "affected": [
     {"package": {"ecosystem": "NoSuchEcosystem", "name": "x"},
      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]},
           open(os.path.join(src1, "odd.json"), "w"))
+json.dump({"id": "UNPARSEABLE-1", "modified": "2024-01-01T00:00:00Z", "affected": [
+    {"package": {"ecosystem": "Debian:9", "name": "zzz"},
+     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "not a version!"}]}]}]},
+          open(os.path.join(src1, "unparseable.json"), "w"))
 
 
 def update(src):
@@ -81,8 +85,9 @@ def update(src):
 
 rc, u1 = update(src1)
 t.eq(rc, 0, "vulndb update exits 0")
-t.eq((u1["version"], u1["skipped"]["invalid"], u1["skipped"]["unknown_ecosystem"]), (1, 1, 1),
-     "snapshot 1; the broken record and the unknown ecosystem are counted")
+t.eq((u1["version"], u1["skipped"]["invalid"], u1["skipped"]["unknown_ecosystem"],
+      u1["skipped"]["unparseable_version"]), (1, 1, 1, 1),
+     "snapshot 1; the broken record, the unknown ecosystem and the unparseable version are counted")
 cur = r.hgetall("vulndb:current")
 t.eq((cur.get("version"), cur.get("location"), cur.get("sha256")), ("1", u1["path"], u1["sha256"]),
      "vulndb:current names snapshot 1")
