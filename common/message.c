@@ -4,6 +4,7 @@
  * charset-checked and the first problem is reported by field name. Building
  * reports does not validate what the worker computed. Splitting keeps every
  * array element exactly once and never truncates. */
+#include "eol.h"
 #include "message.h"
 #include "buf.h"
 #include "err.h"
@@ -456,8 +457,12 @@ static json_t *report_os(const rs_inventory *inv)
 {
     if (!inv || !inv->os.found)
         return json_null();
-    return json_pack("{s:s, s:s, s:s, s:b}", "id", inv->os.id, "version_id", inv->os.version_id,
-                     "pretty_name", inv->os.pretty_name, "eol", 0);
+    char date[11];
+    int eol = 0;
+    int known = rs_eol_lookup(&inv->os, NULL, date, &eol);
+    return json_pack("{s:s, s:s, s:s, s:b, s:o}", "id", inv->os.id, "version_id",
+                     inv->os.version_id, "pretty_name", inv->os.pretty_name, "eol", eol,
+                     "eol_date", known ? json_string(date) : json_null());
 }
 
 /* The fields reports and inventories share, in the order of DESIGN.md §4. */

@@ -91,6 +91,19 @@ struct worker {
 
 #define VULNDB_CHECK_MS 10000
 
+/* Resident memory of this process in KiB (0 when /proc cannot tell). */
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 /* Hashes a file; 0 or an rs_err. */
 static int file_sha256(const char *path, char out[RS_DIGEST_SIZE], char *errstr, size_t errsz)
 {
@@ -137,6 +150,7 @@ static void refresh_vulndb(struct worker *w, int force_check)
         return;
     }
     uint64_t t0 = rs_now_ms();
+    long rss0 = rss_kib();
     char sha[RS_DIGEST_SIZE] = "";
     rs_vulndb *db = NULL;
     rs_vulndb_stats st;
@@ -162,9 +176,12 @@ static void refresh_vulndb(struct worker *w, int force_check)
         w->db_version = cur.version;
         pthread_rwlock_unlock(&w->db_lock);
         rs_vulndb_destroy(old);
-        rs_log(RS_LOG_INFO, "vulnerability snapshot %lld loaded: %zu records in %llu ms",
+        rs_log(RS_LOG_INFO,
+               "vulnerability snapshot %lld loaded: %zu records in %llu ms, %ld MiB resident "
+               "(%+ld MiB)",
                (long long)cur.version, rs_vulndb_count(db),
-               (unsigned long long)(rs_now_ms() - t0));
+               (unsigned long long)(rs_now_ms() - t0), rss_kib() / 1024,
+               (rss_kib() - rss0) / 1024);
     }
     pthread_mutex_unlock(&w->db_load_lock);
 }
@@ -918,13 +935,14 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
     if (o->vulndb_path) {
         rs_vulndb_stats vst;
         uint64_t t0 = rs_now_ms();
+        long rss0 = rss_kib();
         if ((rc = rs_vulndb_load(o->vulndb_path, &w->db, &vst, errstr, errsz)))
             goto out;
         w->db_version = rs_vulndb_version(w->db) ? rs_vulndb_version(w->db) : 1;
-        rs_log(RS_LOG_INFO, "vulnerability data '%s' loaded: %zu records in %llu ms "
-               "(%ld invalid, %ld withdrawn, %ld of unknown ecosystems skipped)",
+        rs_log(RS_LOG_INFO, "vulnerability data '%s' loaded: %zu records in %llu ms, %+ld MiB "
+               "resident (%ld invalid, %ld withdrawn, %ld of unknown ecosystems skipped)",
                o->vulndb_path, rs_vulndb_count(w->db), (unsigned long long)(rs_now_ms() - t0),
-               vst.invalid, vst.withdrawn, vst.unknown_ecosystem);
+               (rss_kib() - rss0) / 1024, vst.invalid, vst.withdrawn, vst.unknown_ecosystem);
     } else {
         refresh_vulndb(w, 1);
     }

@@ -126,6 +126,10 @@ t.eq(reports[d_alpine]["summary"]["vulnerabilities"],
      {"critical": 0, "high": 1, "medium": 0, "low": 0, "negligible": 0, "unknown": 0},
      "alpine: summary by severity")
 t.eq(reports[d_vuln]["vulndb_version"], 1, "reports carry the snapshot version")
+t.eq(reports[d_vuln]["os"], {"id": "debian", "version_id": "9", "pretty_name": "Debian GNU/Linux 9 (stretch)",
+                             "eol": True, "eol_date": "2022-06-30"}, "Debian 9 is flagged end-of-life")
+t.eq((reports[d_alpine]["os"]["eol"], reports[d_alpine]["os"]["eol_date"]), (True, "2025-05-09"),
+     "Alpine 3.18 is flagged end-of-life")
 t.eq(reports[d_vuln]["summary"]["fixable"], 2, "both findings are fixable")
 for d in (d_vuln, d_clean, d_alpine):
     t.eq(r.hgetall(f"done:acme:{d}").get("vulndb_version"), "1", f"done of {d[:19]} at snapshot 1")
