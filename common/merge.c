@@ -256,13 +256,16 @@ static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t
     size_t total = L->n_files + L->n_links + L->n_skipped;
     if (!(add = calloc(total ? total : 1, sizeof *add)))
         goto out;
-    for (size_t i = 0; i < L->n_files; i++)
-        add[n_add++] = (ventry){L->files[i].path, V_FILE, &L->files[i], NULL, NULL, n_add};
-    for (size_t i = 0; i < L->n_links; i++)
-        add[n_add++] = (ventry){L->links[i].path, V_LINK, NULL, &L->links[i], NULL, n_add};
+    /* the last field is the entry's own index: it keeps the sort stable */
+    for (size_t i = 0; i < L->n_files; i++, n_add++)
+        add[n_add] = (ventry){L->files[i].path, V_FILE, &L->files[i], NULL, NULL, n_add};
+    for (size_t i = 0; i < L->n_links; i++, n_add++)
+        add[n_add] = (ventry){L->links[i].path, V_LINK, NULL, &L->links[i], NULL, n_add};
     for (size_t i = 0; i < L->n_skipped; i++)
-        if (L->skipped[i].path[0] == '/')
-            add[n_add++] = (ventry){L->skipped[i].path, V_SKIPPED, NULL, NULL, NULL, n_add};
+        if (L->skipped[i].path[0] == '/') {
+            add[n_add] = (ventry){L->skipped[i].path, V_SKIPPED, NULL, NULL, NULL, n_add};
+            n_add++;
+        }
     qsort(add, n_add, sizeof *add, cmp_entry);
     size_t uniq = 0;
     for (size_t i = 0; i < n_add; i++) {

@@ -22,6 +22,9 @@ cmake --build build-asan -j"$jobs"
 echo "== unit tests (address and undefined behaviour sanitizers)"
 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -L unit --output-on-failure
 
+echo "== fuzz targets over their seed corpora (scripts/fuzz.sh SECONDS for real fuzzing)"
+scripts/fuzz.sh --smoke
+
 started=0
 if ! deploy/local/services.sh status >/dev/null 2>&1; then
     started=1
