@@ -11,7 +11,7 @@
 set -eu
 
 ORACLES="${XDG_CACHE_HOME:-$HOME/.cache}/regscan/oracles"
-ALL="cvss semver go nuget"
+ALL="cvss dpkg apk rpm semver go nuget pep440 rubygems maven"
 mkdir -p "$ORACLES"
 
 # Runs "$@" with its output in $log; on failure shows the log's tail.
@@ -48,6 +48,33 @@ oracle_cvss() {
     chmod +x "$dir/python"
     quietly "$dir/python" -c "import cvss" || return 1
     touch "$stamp"
+}
+
+# --- dpkg, apk, rpm (vers-os): Debian packages, installed by
+# deploy/local/install-deps.sh (run here when one is missing); nothing cached.
+# dpkg: `dpkg --compare-versions` and python3-apt's apt_pkg.version_compare.
+# rpm: python3-rpm (rpm.ver, rpm 4.18). apk: no apk program is packaged in
+# Debian 12, so the oracle is apk-tools' own vectors in tests/data/versions/apk.
+REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+debian_deps() {
+    log="$ORACLES/install-deps.log"
+    quietly "$REPO_ROOT/deploy/local/install-deps.sh"
+}
+oracle_dpkg() {
+    check() { command -v dpkg >/dev/null 2>&1 && /usr/bin/python3 -c "import apt_pkg" 2>/dev/null; }
+    check && return 0
+    debian_deps || return 1
+    check || { echo "oracles.sh: dpkg or python3-apt missing" >&2; return 1; }
+}
+oracle_rpm() {
+    check() { /usr/bin/python3 -c "import rpm; rpm.ver" 2>/dev/null; }
+    check && return 0
+    debian_deps || return 1
+    check || { echo "oracles.sh: python3-rpm missing" >&2; return 1; }
+}
+oracle_apk() {
+    [ -s "$REPO_ROOT/tests/data/versions/apk/version.data" ] ||
+        { echo "oracles.sh: tests/data/versions/apk/version.data missing" >&2; return 1; }
 }
 
 # --- semver, go, nuget (vers-lang2).
