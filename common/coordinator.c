@@ -104,14 +104,6 @@ struct pass {
     struct seen seen;
 };
 
-static void iso_now(char *out, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Does the done entry ask for work? Sets *mode to "scan" or "rematch". */
 static int needs_work(const struct pass *p, const rs_done *d, int found, const char **mode,
                       int *force)
@@ -667,7 +659,7 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
         goto out;
     p.vulndb_version = have_db ? cur.version : 0;
     rs_scan_id_new(p.batch_id);
-    iso_now(p.requested_at, sizeof p.requested_at);
+    rs_iso_now(p.requested_at, sizeof p.requested_at);
     for (size_t t = 0; t < cfg->n_tenants; t++) {
         const rs_tenant *tn = &cfg->tenants[t];
         if (o->n_tenants) {

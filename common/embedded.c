@@ -20,14 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-static void iso_now(char *out, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Opens the blob source for `ref`; fills repository/reference (what to
  * resolve) and the registry name shown in the report. */
 static rs_blobsrc *open_source(const char *image_ref, const rs_embedded_opts *o,
@@ -250,7 +242,7 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
         memset(&meta, 0, sizeof meta);
         char scan_id[40], when[32];
         rs_scan_id_new(scan_id);
-        iso_now(when, sizeof when);
+        rs_iso_now(when, sizeof when);
         meta.tenant = "";
         meta.registry = regname;
         meta.repository = repo;

@@ -15,13 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-uint64_t rs_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void rs_scan_opts_default(rs_scan_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -168,7 +161,7 @@ static void *layer_thread(void *arg)
             j->results[i] = res;
         } else if (j->status == 0) {
             j->status = rc;
-            snprintf(j->error, sizeof j->error, "layer %zu '%s': %s", i, l->digest, err);
+            snprintf(j->error, sizeof j->error, "layer %zu '%s': %.400s", i, l->digest, err);
         }
         pthread_mutex_unlock(&j->lock);
         if (rc)

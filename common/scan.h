@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "blobsrc.h"
+#include "clock.h"
 #include "inventory.h"
 #include "layer.h"
 #include "manifest.h"
@@ -62,7 +63,5 @@ int rs_scan_resolve(rs_blobsrc *src, const char *repository, const char *ref,
 rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const char *digest,
                               const rs_scan_opts *opts);
 
-/* Milliseconds of a monotonic clock. */
-uint64_t rs_now_ms(void);
 
 #endif

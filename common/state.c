@@ -418,6 +418,10 @@ static int command(rs_state *st, const cmd *c, redisReply **reply, char *errstr,
     return rc;
 }
 
+/* Runs a command whose reply only says it worked, then frees `key`
+ * (NULL: out of memory). */
+static int status_command(rs_state *st, cmd *c, char *key, char *errstr, size_t errstr_size);
+
 static void arg(cmd *c, const char *s)
 {
     c->argv[c->argc] = s;
@@ -622,12 +626,7 @@ int rs_state_done_set(rs_state *st, const char *tenant, const char *digest, cons
     arg(&c, d->findings);
     arg(&c, "platform");
     arg(&c, d->platform);
-    redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
-    if (r)
-        freeReplyObject(r);
-    free(key);
-    return rc;
+    return status_command(st, &c, key, errstr, errstr_size);
 }
 
 static char *key_queued(const rs_state *st, const char *tenant, const char *digest)
@@ -718,16 +717,21 @@ static int int_command(rs_state *st, cmd *c, char *key, long long *v, const char
     return rc;
 }
 
+/* DEL of `key` (taken: freed here; NULL: out of memory). */
+static int del_key(rs_state *st, char *key, char *errstr, size_t errstr_size)
+{
+    cmd c = {0};
+    arg(&c, "DEL");
+    arg(&c, key ? key : "");
+    return int_command(st, &c, key, NULL, "DEL", errstr, errstr_size);
+}
+
 int rs_state_done_delete(rs_state *st, const char *tenant, const char *digest, char *errstr,
                          size_t errstr_size)
 {
     if (!ok_arg(tenant) || !ok_arg(digest))
         return bad_args(errstr, errstr_size, "rs_state_done_delete");
-    char *key = key_done(st, tenant, digest);
-    cmd c = {0};
-    arg(&c, "DEL");
-    arg(&c, key ? key : "");
-    return int_command(st, &c, key, NULL, "DEL", errstr, errstr_size);
+    return del_key(st, key_done(st, tenant, digest), errstr, errstr_size);
 }
 
 /* ---- leases and attempts ------------------------------------------------ */
@@ -831,11 +835,7 @@ int rs_state_attempts_clear(rs_state *st, const char *digest, char *errstr, size
 {
     if (!ok_arg(digest))
         return bad_args(errstr, errstr_size, "rs_state_attempts_clear");
-    char *key = key_make(st, "attempts:", digest, NULL, NULL, NULL);
-    cmd c = {0};
-    arg(&c, "DEL");
-    arg(&c, key ? key : "");
-    return int_command(st, &c, key, NULL, "DEL", errstr, errstr_size);
+    return del_key(st, key_make(st, "attempts:", digest, NULL, NULL, NULL), errstr, errstr_size);
 }
 
 /* ---- refs and tags ------------------------------------------------------ */
@@ -1007,12 +1007,7 @@ int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry, con
     arg(&c, "SET");
     arg(&c, key);
     arg(&c, digest);
-    redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
-    if (r)
-        freeReplyObject(r);
-    free(key);
-    return rc;
+    return status_command(st, &c, key, errstr, errstr_size);
 }
 
 /* ---- caches ------------------------------------------------------------- */
@@ -1078,12 +1073,7 @@ int rs_state_cache_set(rs_state *st, const char *kind, const char *id, const voi
         arg(&c, "EX");
         arg(&c, ttl);
     }
-    redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
-    if (r)
-        freeReplyObject(r);
-    free(key);
-    return rc;
+    return status_command(st, &c, key, errstr, errstr_size);
 }
 
 int rs_state_queued_set(rs_state *st, const char *tenant, const char *digest, long long ttl_s,
@@ -1102,12 +1092,7 @@ int rs_state_queued_set(rs_state *st, const char *tenant, const char *digest, lo
     arg(&c, "1");
     arg(&c, "EX");
     arg(&c, ttl);
-    redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
-    if (r)
-        freeReplyObject(r);
-    free(key);
-    return rc;
+    return status_command(st, &c, key, errstr, errstr_size);
 }
 
 int rs_state_queued_clear(rs_state *st, const char *tenant, const char *digest, char *errstr,
@@ -1115,11 +1100,7 @@ int rs_state_queued_clear(rs_state *st, const char *tenant, const char *digest, 
 {
     if (!ok_arg(tenant) || !ok_arg(digest))
         return bad_args(errstr, errstr_size, "rs_state_queued_clear");
-    char *key = key_queued(st, tenant, digest);
-    cmd c = {0};
-    arg(&c, "DEL");
-    arg(&c, key ? key : "");
-    return int_command(st, &c, key, NULL, "DEL", errstr, errstr_size);
+    return del_key(st, key_queued(st, tenant, digest), errstr, errstr_size);
 }
 
 static const char SCRIPT_VULNDB_SET[] =
@@ -1192,5 +1173,17 @@ int rs_state_vulndb_set(rs_state *st, const rs_vulndb_current *cur, int *applied
     int rc = int_command(st, &c, key, &v, "EVAL", errstr, errstr_size);
     if (!rc)
         *applied = v == 1;
+    return rc;
+}
+
+static int status_command(rs_state *st, cmd *c, char *key, char *errstr, size_t errstr_size)
+{
+    if (!key)
+        return oom(errstr, errstr_size);
+    redisReply *r = NULL;
+    int rc = command(st, c, &r, errstr, errstr_size);
+    if (r)
+        freeReplyObject(r);
+    free(key);
     return rc;
 }

@@ -345,14 +345,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- processing one request ---- */
 
-static void iso_now(char *out, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void set_fatal(struct worker *w, const char *msg)
 {
     pthread_mutex_lock(&w->lock);
@@ -388,7 +380,7 @@ static int dead_letter(struct worker *w, const struct job *j, const char *reason
         return RS_ERR_INTERNAL;
     EVP_EncodeBlock((unsigned char *)b64, m->payload ? m->payload : (const void *)"", (int)n);
     char when[32];
-    iso_now(when, sizeof when);
+    rs_iso_now(when, sizeof when);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:s}", "schema",
                             "regscan.dead-letter/v1", "reason", reason, "topic", j->topic,
                             "partition", (int)j->partition, "offset", (json_int_t)j->offset,
@@ -731,7 +723,7 @@ static int process_request(struct worker *w, struct job *jb)
     meta.worker = w->worker_id;
     char scan_id[40], when[32];
     rs_scan_id_new(scan_id);
-    iso_now(when, sizeof when);
+    rs_iso_now(when, sizeof when);
     meta.scan_id = scan_id;
     meta.scanned_at = when;
     meta.status = scan_rc ? RS_REPORT_ERROR : RS_REPORT_OK;
