@@ -5,92 +5,9 @@
 #include "err.h"
 #include "layer.h"
 #include "reader.h"
+#include "rs_tarbuild.h"
 #include "rs_test.h"
 #include "sha256.h"
-
-#include <archive.h>
-#include <archive_entry.h>
-
-/* A tar written in memory with libarchive's writer (each test builds its own). */
-enum { T_FILE, T_DIR, T_SYMLINK, T_HARDLINK, T_BIGFILE };
-typedef struct tent {
-    int type;
-    const char *path;
-    const char *data; /* file content, or link target */
-    size_t size;      /* T_BIGFILE: that many zero bytes */
-} tent;
-enum { F_NONE, F_GZIP, F_ZSTD };
-
-static int tar_open_cb(struct archive *a, void *c)
-{
-    (void)a;
-    (void)c;
-    return ARCHIVE_OK;
-}
-
-static la_ssize_t tar_write_cb(struct archive *a, void *c, const void *buf, size_t n)
-{
-    (void)a;
-    return rs_buf_append(c, buf, n) ? -1 : (la_ssize_t)n;
-}
-
-static char *mktar(const tent *e, size_t n, int filter, size_t *len)
-{
-    rs_buf b = RS_BUF_INIT;
-    struct archive *a = archive_write_new();
-    RS_REQUIRE(a);
-    archive_write_set_format_pax_restricted(a);
-    if (filter == F_GZIP)
-        RS_REQUIRE(archive_write_add_filter_gzip(a) == ARCHIVE_OK);
-    else if (filter == F_ZSTD)
-        RS_REQUIRE(archive_write_add_filter_zstd(a) == ARCHIVE_OK);
-    archive_write_set_bytes_in_last_block(a, 1);
-    RS_REQUIRE(archive_write_open(a, &b, tar_open_cb, tar_write_cb, NULL) == ARCHIVE_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *ae = archive_entry_new();
-        archive_entry_set_pathname(ae, e[i].path);
-        archive_entry_set_mtime(ae, 1700000000, 0);
-        size_t size = e[i].type == T_BIGFILE ? e[i].size
-                      : e[i].type == T_FILE  ? (e[i].size ? e[i].size : strlen(e[i].data))
-                                             : 0;
-        switch (e[i].type) {
-        case T_DIR:
-            archive_entry_set_filetype(ae, AE_IFDIR);
-            archive_entry_set_perm(ae, 0755);
-            break;
-        case T_SYMLINK:
-            archive_entry_set_filetype(ae, AE_IFLNK);
-            archive_entry_set_perm(ae, 0777);
-            archive_entry_set_symlink(ae, e[i].data);
-            break;
-        case T_HARDLINK:
-            archive_entry_set_filetype(ae, AE_IFREG);
-            archive_entry_set_perm(ae, 0644);
-            archive_entry_set_hardlink(ae, e[i].data);
-            break;
-        default:
-            archive_entry_set_filetype(ae, AE_IFREG);
-            archive_entry_set_perm(ae, 0644);
-            archive_entry_set_size(ae, (la_int64_t)size);
-        }
-        RS_REQUIRE(archive_write_header(a, ae) == ARCHIVE_OK);
-        if (e[i].type == T_FILE && size)
-            RS_REQUIRE(archive_write_data(a, e[i].data, size) == (la_ssize_t)size);
-        if (e[i].type == T_BIGFILE) {
-            static const char zeros[65536];
-            for (size_t off = 0; off < size;) {
-                size_t k = size - off < sizeof zeros ? size - off : sizeof zeros;
-                RS_REQUIRE(archive_write_data(a, zeros, k) == (la_ssize_t)k);
-                off += k;
-            }
-        }
-        archive_entry_free(ae);
-    }
-    RS_REQUIRE(archive_write_close(a) == ARCHIVE_OK);
-    archive_write_free(a);
-    *len = b.len;
-    return rs_buf_steal(&b);
-}
 
 static const char DEB_OS[] = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n"
                              "VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n";
