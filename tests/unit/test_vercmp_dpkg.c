@@ -1,46 +1,7 @@
 /* test_vercmp_dpkg.c - the dpkg version order: dpkg's own cases
  * (lib/dpkg/t/t-version.c), Debian policy's tilde order, the syntax errors
  * and warnings dpkg reports, and the bounds of untrusted input. */
-#include "rs_test.h"
-#include "versions/version.h"
-#include "err.h"
-
-static const rs_version_scheme *S;
-
-/* a <op> b, checked both ways round. */
-static void check_cmp(const char *a, const char *b, int want, int line)
-{
-    int c = 99, rc = S->compare(a, b, &c);
-    if (rc != 0 || c != want) {
-        fprintf(stderr, "line %d: compare('%s', '%s') = rc %d cmp %d, want %d\n", line, a, b, rc, c,
-                want);
-        rs_test_failed++;
-        return;
-    }
-    c = 99;
-    rc = S->compare(b, a, &c);
-    if (rc != 0 || c != -want) {
-        fprintf(stderr, "line %d: compare('%s', '%s') = rc %d cmp %d, want %d\n", line, b, a, rc, c,
-                -want);
-        rs_test_failed++;
-        return;
-    }
-    rs_test_passed++;
-}
-#define CMP(a, b, want) check_cmp(a, b, want, __LINE__)
-
-static void check_invalid(const char *v, int line)
-{
-    int c = 42;
-    if (S->compare(v, "1.0", &c) != RS_ERR_INVALID || S->compare("1.0", v, &c) != RS_ERR_INVALID ||
-        c != 42 || S->valid(v)) {
-        fprintf(stderr, "line %d: '%s' should be invalid\n", line, v ? v : "(null)");
-        rs_test_failed++;
-        return;
-    }
-    rs_test_passed++;
-}
-#define INVALID(v) check_invalid(v, __LINE__)
+#include "vercmp_check.h"
 
 int main(void)
 {

@@ -1,38 +1,6 @@
 /* test_vercmp_nuget.c - NuGet versions as NuGet.Client's NuGetVersion and
  * VersionComparer.Default parse and order them (cases from its own tests). */
-#include "rs_test.h"
-
-#include "err.h"
-#include "versions/version.h"
-
-static const rs_version_scheme *S;
-
-/* Returns the comparison of a and b, or 99 when compare fails. */
-static int cmp(const char *a, const char *b)
-{
-    int c = 42;
-    int rc = S->compare(a, b, &c);
-    if (rc != 0)
-        return rc == RS_ERR_INVALID ? 99 : 98;
-    return c < 0 ? -1 : c > 0;
-}
-
-#define LT(a, b)                                                                                   \
-    do {                                                                                           \
-        RS_CHECK_INT(cmp(a, b), -1);                                                               \
-        RS_CHECK_INT(cmp(b, a), 1);                                                                \
-    } while (0)
-#define EQ(a, b)                                                                                   \
-    do {                                                                                           \
-        RS_CHECK_INT(cmp(a, b), 0);                                                                \
-        RS_CHECK_INT(cmp(b, a), 0);                                                                \
-    } while (0)
-#define BAD(v)                                                                                     \
-    do {                                                                                           \
-        RS_CHECK_INT(S->valid(v), 0);                                                              \
-        RS_CHECK_INT(cmp(v, "1.0.0"), 99);                                                         \
-        RS_CHECK_INT(cmp("1.0.0", v), 99);                                                         \
-    } while (0)
+#include "vercmp_check.h"
 
 int main(void)
 {
