@@ -1,18 +1,15 @@
 /* test_apk.c - the apk analyzer on a realistic database and malformed input. */
+#include "analyzer_check.h"
 #include "analyzers/apk.h"
 #include "err.h"
-#include "reader.h"
 #include "rs_test.h"
+#include "rs_testfile.h"
 
 static void test_installed(void)
 {
-    char path[1024], err[256], *data = NULL;
+    char err[256];
     size_t len;
-    rs_reader *r = rs_reader_file_new(rs_test_data("apk/installed", path, sizeof path), err,
-                                      sizeof err);
-    RS_REQUIRE(r);
-    RS_REQUIRE(rs_reader_slurp(r, 1 << 20, &data, &len, err, sizeof err) == 0);
-    rs_reader_destroy(r);
+    char *data = rs_test_load("apk/installed", 1 << 20, &len);
     RS_CHECK_INT(rs_analyzer_apk.wants("/lib/apk/db/installed"), 1);
     RS_CHECK_INT(rs_analyzer_apk.wants("/lib/apk/db/triggers"), 0);
     rs_analysis a = {0};
@@ -37,15 +34,7 @@ static void test_installed(void)
 
 static size_t count(const char *text, size_t *malformed)
 {
-    rs_analysis a = {0};
-    char err[256];
-    RS_CHECK_INT(rs_analyzer_apk.parse("/lib/apk/db/installed", text, strlen(text), &a, err,
-                                       sizeof err),
-                 0);
-    size_t n = a.n_pkgs;
-    *malformed = a.n_malformed;
-    rs_analysis_clear(&a);
-    return n;
+    return count_pkgs(&rs_analyzer_apk, "/lib/apk/db/installed", text, malformed);
 }
 
 static void test_malformed(void)

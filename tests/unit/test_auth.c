@@ -1,21 +1,17 @@
 /* test_auth.c - WWW-Authenticate parsing, token responses, JWT expiry, base64. */
 #include "auth.h"
 #include "err.h"
-#include "reader.h"
 #include "rs_test.h"
+#include "rs_testfile.h"
 
 #include <time.h>
 
+/* tests/data/auth/<name>, whole. */
 static char *load(const char *name, size_t *len)
 {
-    char path[1024], rel[256], errstr[256];
+    char rel[256];
     snprintf(rel, sizeof rel, "auth/%s", name);
-    rs_reader *r = rs_reader_file_new(rs_test_data(rel, path, sizeof path), errstr, sizeof errstr);
-    RS_REQUIRE(r != NULL);
-    char *data = NULL;
-    RS_REQUIRE(rs_reader_slurp(r, 1024 * 1024, &data, len, errstr, sizeof errstr) == 0);
-    rs_reader_destroy(r);
-    return data;
+    return rs_test_load(rel, 1024 * 1024, len);
 }
 
 /* tests/data/auth/challenges.txt: value|scheme|realm|service|scope|error */

@@ -1,19 +1,14 @@
 /* test_dpkg.c - the dpkg analyzer on a realistic status file, a distroless
  * status.d file and malformed input. */
+#include "analyzer_check.h"
 #include "analyzers/dpkg.h"
 #include "err.h"
-#include "reader.h"
 #include "rs_test.h"
+#include "rs_testfile.h"
 
 static char *load(const char *rel, size_t *len)
 {
-    char path[1024], err[256];
-    char *data = NULL;
-    rs_reader *r = rs_reader_file_new(rs_test_data(rel, path, sizeof path), err, sizeof err);
-    RS_REQUIRE(r != NULL);
-    RS_REQUIRE(rs_reader_slurp(r, 1 << 20, &data, len, err, sizeof err) == 0);
-    rs_reader_destroy(r);
-    return data;
+    return rs_test_load(rel, 1 << 20, len);
 }
 
 static const rs_pkg *find(const rs_analysis *a, const char *name)
@@ -103,14 +98,7 @@ static void test_status_d(void)
 
 static size_t count(const char *text, size_t *malformed)
 {
-    rs_analysis a = {0};
-    char err[256];
-    RS_CHECK_INT(
-        rs_analyzer_dpkg.parse("/var/lib/dpkg/status", text, strlen(text), &a, err, sizeof err), 0);
-    size_t n = a.n_pkgs;
-    *malformed = a.n_malformed;
-    rs_analysis_clear(&a);
-    return n;
+    return count_pkgs(&rs_analyzer_dpkg, "/var/lib/dpkg/status", text, malformed);
 }
 
 static void test_malformed(void)

@@ -1,19 +1,15 @@
 /* test_manifest.c - manifest parsing and classification on tests/data/manifest. */
 #include "err.h"
 #include "manifest.h"
-#include "reader.h"
 #include "rs_test.h"
+#include "rs_testfile.h"
 
+/* tests/data/manifest/<name>, whole. */
 static char *load(const char *name, size_t *len)
 {
-    char path[1024], rel[256], errstr[256];
+    char rel[256];
     snprintf(rel, sizeof rel, "manifest/%s", name);
-    rs_reader *r = rs_reader_file_new(rs_test_data(rel, path, sizeof path), errstr, sizeof errstr);
-    RS_REQUIRE(r != NULL);
-    char *data = NULL;
-    RS_REQUIRE(rs_reader_slurp(r, 8u * 1024 * 1024, &data, len, errstr, sizeof errstr) == 0);
-    rs_reader_destroy(r);
-    return data;
+    return rs_test_load(rel, 8u * 1024 * 1024, len);
 }
 
 static int parse_file(const char *name, const char *ct, rs_manifest **m, char *errstr,

@@ -1,17 +1,14 @@
 /* test_osrelease.c - the os-release analyzer: real files and quoting rules. */
 #include "analyzers/osrelease.h"
 #include "err.h"
-#include "reader.h"
 #include "rs_test.h"
+#include "rs_testfile.h"
 
 static rs_os parse_file(const char *rel)
 {
-    char path[1024], err[256], *data = NULL;
+    char err[256];
     size_t len;
-    rs_reader *r = rs_reader_file_new(rs_test_data(rel, path, sizeof path), err, sizeof err);
-    RS_REQUIRE(r);
-    RS_REQUIRE(rs_reader_slurp(r, 1 << 16, &data, &len, err, sizeof err) == 0);
-    rs_reader_destroy(r);
+    char *data = rs_test_load(rel, 1 << 16, &len);
     rs_analysis a = {0};
     RS_CHECK_INT(rs_analyzer_osrelease.parse("/etc/os-release", data, len, &a, err, sizeof err),
                  0);
