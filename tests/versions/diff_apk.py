@@ -14,15 +14,13 @@ No apk program exists here (Debian 12 packages no apk-tools), so the oracle is:
    digit{.digit}...{letter}{_suf{#}}...{~hash}{-r#}.
 Exit 0 when everything holds, 1 otherwise, 77 when the vectors are missing.
 """
-import os
 import random
 import re
-import subprocess
 import sys
 
+from difflib_rs import data_path, finish, oracle_ready, rs_vercmp
+
 SCHEME = "apk"
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 SEED = 20240303
 GENERATED = 5200
 GROUPS = 40
@@ -37,27 +35,9 @@ GRAMMAR = re.compile(r"^[0-9]+(\.[0-9]+)*[a-z]?(_(alpha|beta|pre|rc|cvs|svn|git|
 SUFFIXES = ["alpha", "beta", "pre", "rc", "", "cvs", "svn", "git", "hg", "p"]  # "" = none
 
 
-def oracle_ready():
-    r = subprocess.run([os.path.join(HERE, "oracles.sh"), SCHEME])
-    return r.returncode == 0
-
-
-def rs_vercmp(pairs):
-    exe = os.path.join(os.environ.get("RS_BIN_DIR", os.path.join(REPO, "build", "bin")), "rs-vercmp")
-    if not os.access(exe, os.X_OK):
-        print("rs-vercmp not found at %s (build it, or set RS_BIN_DIR)" % exe)
-        sys.exit(1)
-    data = "".join("%s\t%s\n" % p for p in pairs)
-    out = subprocess.run([exe, SCHEME], input=data, capture_output=True, text=True, check=True).stdout
-    res = out.splitlines()
-    assert len(res) == len(pairs), "rs-vercmp printed %d lines for %d pairs" % (len(res), len(pairs))
-    return res
-
-
 def load_vectors():
-    path = os.path.join(REPO, "tests", "data", "versions", SCHEME, "version.data")
     out = []
-    with open(path, encoding="utf-8") as f:
+    with open(data_path(SCHEME, "version.data"), encoding="utf-8") as f:
         for line in f:
             if line.startswith("#") or not line.strip():
                 continue
@@ -160,7 +140,7 @@ def random_version(rng):
 
 
 def main():
-    if not oracle_ready():
+    if not oracle_ready(SCHEME):
         print("skipped: apk-tools' vectors missing")
         return 77
     print("no apk program here: the oracle is apk-tools' version.data, rule-built pairs, "
@@ -188,7 +168,7 @@ def main():
 
     queries = [c[0] for c in checks] + randoms + [(b, a) for a, b in randoms] + group_pairs
     queries = [q for q in queries if "\t" not in q[0] + q[1] and "\n" not in q[0] + q[1]]
-    got = dict(zip(queries, rs_vercmp(queries)))
+    got = dict(zip(queries, rs_vercmp(SCHEME, queries)))
 
     failures = []
     for pair, want, where in checks:
@@ -223,8 +203,7 @@ def main():
                                        n_triples, len(groups)))
     for f in failures[:20]:
         print("DISAGREE " + f)
-    print("%d passed, %d failed" % (total - len(failures), len(failures)))
-    return 1 if failures else 0
+    return finish(total - len(failures), len(failures))
 
 
 if __name__ == "__main__":

@@ -21,13 +21,13 @@ import itertools
 import json
 import os
 import random
-import subprocess
 import sys
 from decimal import Decimal, getcontext
 from pathlib import Path
 
+from difflib_rs import ORACLES, finish, oracle_ready, run_lines, tool_path
+
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "regscan" / "oracles"
 
 # Runs in the oracle's python: one answer per input line.
 ORACLE = r"""
@@ -234,24 +234,12 @@ def mutate(rng, valid):
     return bad  # some mutations stay valid: the oracle decides, both sides must agree
 
 
-def run(cmd, data):
-    res = subprocess.run(cmd, input=data, capture_output=True, timeout=300)
-    if res.returncode != 0:
-        sys.stderr.write(res.stderr.decode(errors="replace"))
-        raise SystemExit(f"{cmd[0]} exited {res.returncode}")
-    return res.stdout.decode().split("\n")[:-1]
-
-
 def main():
-    if subprocess.run([str(REPO / "tests" / "versions" / "oracles.sh"), "cvss"]).returncode != 0:
+    if not oracle_ready("cvss"):
         print("skipped: the cvss oracle cannot be installed")
         return 77
-    oracle = CACHE / "cvss" / "python"
-    bin_dir = Path(os.environ.get("RS_BIN_DIR") or REPO / "build" / "bin")
-    tool = bin_dir / "rs-cvss"
-    if not tool.exists():
-        print(f"error: {tool} not built")
-        return 1
+    oracle = os.path.join(ORACLES, "cvss", "python")
+    tool = tool_path("rs-cvss")
 
     rng = random.Random(20240531)
     real, records = osv_vectors()
@@ -265,8 +253,8 @@ def main():
     assert not any("\n" in v or "\0" in v for v in vectors)
     data = "".join(v + "\n" for v in vectors).encode("utf-8", "surrogateescape")
 
-    want = run([str(oracle), "-c", ORACLE], data)
-    got = run([str(tool)], data)
+    want = run_lines([oracle, "-c", ORACLE], data)
+    got = run_lines([tool], data)
     if len(want) != len(vectors) or len(got) != len(vectors):
         print(f"error: {len(vectors)} vectors, {len(want)} oracle and {len(got)} rs-cvss answers")
         return 1
@@ -281,8 +269,7 @@ def main():
     for v, w in zip(real, want[:len(real)]):
         if w == "invalid":
             print(f"note: OSV vector rejected by the oracle: {v!r}")
-    print(f"{len(vectors) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    return finish(len(vectors) - len(failed), len(failed))
 
 
 if __name__ == "__main__":

@@ -13,35 +13,17 @@ Pairs: dpkg's and Debian policy's tricky pairs (tests/data/versions/dpkg/
 tricky.tsv) and >= 5,000 generated from a seeded grammar. Exit 0 when
 rs-vercmp agrees everywhere, 1 otherwise, 77 when the oracle is missing.
 """
-import os
 import random
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from difflib_rs import data_path, finish, generate_pairs, oracle_ready, read_rows, rs_vercmp
+
 SCHEME = "dpkg"
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 SEED = 20240301
 GENERATED = 5600
 DPKG_SAMPLE = 600  # pairs ordered by dpkg itself
-
-
-def oracle_ready():
-    r = subprocess.run([os.path.join(HERE, "oracles.sh"), SCHEME])
-    return r.returncode == 0
-
-
-def rs_vercmp(pairs):
-    exe = os.path.join(os.environ.get("RS_BIN_DIR", os.path.join(REPO, "build", "bin")), "rs-vercmp")
-    if not os.access(exe, os.X_OK):
-        print("rs-vercmp not found at %s (build it, or set RS_BIN_DIR)" % exe)
-        sys.exit(1)
-    data = "".join("%s\t%s\n" % p for p in pairs)
-    out = subprocess.run([exe, SCHEME], input=data, capture_output=True, text=True, check=True).stdout
-    res = out.splitlines()
-    assert len(res) == len(pairs), "rs-vercmp printed %d lines for %d pairs" % (len(res), len(pairs))
-    return res
 
 
 # --- the grammar -------------------------------------------------------------
@@ -160,21 +142,7 @@ def mutate(rng, v):
 
 
 def generate():
-    rng = random.Random(SEED)
-    pairs = []
-    while len(pairs) < GENERATED:
-        a = version(rng)
-        k = rng.random()
-        if k < 0.1:
-            b = a
-        elif k < 0.75:
-            b = mutate(rng, a)
-        else:
-            b = version(rng)
-        if rng.random() < 0.5:
-            a, b = b, a
-        pairs.append((a, b))
-    return pairs
+    return generate_pairs(random.Random(SEED), GENERATED, version, mutate)
 
 
 def usable(v):
@@ -184,16 +152,7 @@ def usable(v):
 
 
 def load_tricky():
-    path = os.path.join(REPO, "tests", "data", "versions", SCHEME, "tricky.tsv")
-    pairs = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            a, b = line.split("\t")[:2]
-            pairs.append((a, b))
-    return pairs
+    return [(row[0], row[1]) for row in read_rows(data_path(SCHEME, "tricky.tsv"))]
 
 
 # --- the oracle --------------------------------------------------------------
@@ -228,7 +187,7 @@ def dpkg_order(pair):
 
 
 def main():
-    if not oracle_ready():
+    if not oracle_ready(SCHEME):
         print("skipped: dpkg / python3-apt not available")
         return 77
     import apt_pkg
@@ -272,7 +231,7 @@ def main():
         else:
             expected.append(str(sign(apt_pkg.version_compare(p[0], p[1]))))
 
-    got = rs_vercmp(pairs)
+    got = rs_vercmp(SCHEME, pairs)
     failures = [(p, e, g) for p, e, g in zip(pairs, expected, got) if e != g]
     n_invalid = sum(1 for e in expected if e == "invalid")
     print("%d pairs (%d tricky, %d rejected by dpkg as invalid), %d distinct versions checked by "
@@ -284,9 +243,7 @@ def main():
                "" if e != "invalid" and g != "invalid" else
                " (dpkg: %r %s, %r %s)" % (p[0], "valid" if validity[p[0]] else "invalid",
                                           p[1], "valid" if validity[p[1]] else "invalid")))
-    failed = len(failures) + len(oracle_failures)
-    print("%d passed, %d failed" % (len(pairs) - len(failures), failed))
-    return 1 if failed else 0
+    return finish(len(pairs) - len(failures), len(failures) + len(oracle_failures))
 
 
 if __name__ == "__main__":

@@ -12,14 +12,12 @@ both agree on every pair, 1 otherwise (first 20 disagreements shown), 77 when
 the oracle cannot be built. The last line is "N passed, N failed"."""
 import os
 import random
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("RS_BIN_DIR", os.path.join(REPO, "build", "bin"))
-CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
-                     "regscan", "oracles", "go")
+from difflib_rs import ORACLES, all_pairs, answer_counts, data_path, oracle_ready, read_lines, \
+    report_pairs, run_pairs, tool_path
+
+CACHE = os.path.join(ORACLES, "go")
 
 EDGE = [
     ("v0.0.0-20191109021931-daa7c04131f5", "v0.0.0"),
@@ -162,51 +160,21 @@ def generate(r, n):
     return pairs
 
 
-def load_order():
-    path = os.path.join(REPO, "tests", "data", "versions", "go", "semver_test_order.txt")
-    with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n") for line in f if not line.startswith("#") and line.strip()]
-
-
-def run(cmd, pairs):
-    data = "".join(f"{a}\t{b}\n" for a, b in pairs).encode("utf-8")
-    res = subprocess.run(cmd, input=data, capture_output=True, timeout=300)
-    if res.returncode != 0:
-        sys.stderr.write(res.stderr.decode("utf-8", "replace"))
-        raise SystemExit(f"{cmd[0]} exited with {res.returncode}")
-    out = res.stdout.decode("utf-8").split("\n")[: len(pairs)]
-    if len(out) != len(pairs):
-        raise SystemExit(f"{cmd[0]}: {len(out)} answers for {len(pairs)} pairs")
-    return out
-
-
 def main():
     oracle = os.path.join(CACHE, "go-oracle")
-    if subprocess.run([os.path.join(HERE, "oracles.sh"), "go"]).returncode != 0 or \
-            not os.access(oracle, os.X_OK):
+    if not oracle_ready("go") or not os.access(oracle, os.X_OK):
         print("skipped: the golang.org/x/mod/semver oracle cannot be built")
         return 77
-    tool = os.path.join(BIN, "rs-vercmp")
-    if not os.access(tool, os.X_OK):
-        print(f"rs-vercmp not found in {BIN} (set RS_BIN_DIR)")
-        print("0 passed, 1 failed")
-        return 1
-    order = load_order()
-    table = [(a, b) for a in order for b in order]
+    tool = tool_path("rs-vercmp")
+    table = all_pairs(read_lines(data_path("go", "semver_test_order.txt")))
     edge = EDGE + [(b, a) for a, b in EDGE]
     pairs = table + edge + generate(random.Random(20240504), 6000)
-    want = run([oracle], pairs)
-    got = run([tool, "go"], pairs)
-    bad = [(a, b, w, g) for (a, b), w, g in zip(pairs, want, got) if w != g]
-    kinds = {}
-    for w in want:
-        kinds[w] = kinds.get(w, 0) + 1
+    want = run_pairs([oracle], pairs)
+    got = run_pairs([tool, "go"], pairs)
     print(f"{len(pairs)} pairs ({len(table)} from x/mod/semver's test table, {len(edge)} edge "
-          "cases); oracle answers: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items())))
-    for a, b, w, g in bad[:20]:
-        print(f"DISAGREE {a!r} vs {b!r}: x/mod/semver (oracle) {w}, rs-vercmp {g}")
-    print(f"{len(pairs) - len(bad)} passed, {len(bad)} failed")
-    return 1 if bad else 0
+          "cases); oracle answers: " + answer_counts(want))
+    return report_pairs(pairs, want, got,
+                        "DISAGREE {a!r} vs {b!r}: x/mod/semver (oracle) {want}, rs-vercmp {got}")
 
 
 if __name__ == "__main__":

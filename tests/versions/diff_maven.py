@@ -14,15 +14,14 @@ is missing. Last line: "N passed, N failed".
 """
 import os
 import random
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from difflib_rs import HERE, ORACLES, all_pairs, data_path, oracle_ready, read_rows, \
+    report_pairs, rs_vercmp, run_pairs
+
 SCHEME = "maven"
 MAX_LEN = 1024
-JAR = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
-                   "regscan", "oracles", "maven", "maven-artifact.jar")
+JAR = os.path.join(ORACLES, "maven", "maven-artifact.jar")
 
 QUALIFIERS = ["alpha", "a", "beta", "b", "milestone", "m", "rc", "cr", "snapshot", "ga",
               "final", "release", "sp", "", "c", "x", "abc", "def", "pom", "redhat", "klm",
@@ -92,14 +91,9 @@ def variant(rng, v):
 def load_data():
     """Pairs of tricky.tsv and all ordered pairs of each list in order.txt."""
     pairs = []
-    base = os.path.join(ROOT, "tests", "data", "versions", SCHEME)
-    with open(os.path.join(base, "tricky.tsv"), encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line and not line.startswith("#"):
-                a, b = line.split("\t")
-                pairs += [(a, b), (b, a)]
-    with open(os.path.join(base, "order.txt"), encoding="utf-8") as f:
+    for a, b in read_rows(data_path(SCHEME, "tricky.tsv")):
+        pairs += [(a, b), (b, a)]
+    with open(data_path(SCHEME, "order.txt"), encoding="utf-8") as f:
         groups, cur = [], []
         for line in f:
             line = line.rstrip("\n")
@@ -114,9 +108,7 @@ def load_data():
         if cur:
             groups.append(cur)
     for g in groups:
-        for i in range(len(g)):
-            for j in range(len(g)):
-                pairs.append((g[i], g[j]))
+        pairs += all_pairs(g)
     return pairs
 
 
@@ -138,29 +130,15 @@ def generate():
     return [(a, b) for a, b in pairs if 0 < len(a.encode()) <= MAX_LEN and 0 < len(b.encode()) <= MAX_LEN]
 
 
-def run(cmd, pairs):
-    data = "".join(f"{a}\t{b}\n" for a, b in pairs).encode("utf-8")
-    out = subprocess.run(cmd, input=data, stdout=subprocess.PIPE, check=True, timeout=300).stdout
-    res = out.decode("utf-8").split("\n")[:-1]
-    if len(res) != len(pairs):
-        sys.exit(f"{cmd[0]}: {len(res)} answers for {len(pairs)} pairs")
-    return res
-
-
 def main():
-    if subprocess.run([os.path.join(HERE, "oracles.sh"), SCHEME]).returncode != 0 or \
-            not os.path.isfile(JAR):
+    if not oracle_ready(SCHEME) or not os.path.isfile(JAR):
         print("skipped: maven-artifact (ComparableVersion) not installed")
         return 77
-    tool = os.path.join(os.environ.get("RS_BIN_DIR", os.path.join(ROOT, "build", "bin")), "rs-vercmp")
     pairs = generate() + load_data()
-    ours = run([tool, SCHEME], pairs)
-    oracle = run(["java", "-cp", JAR, os.path.join(HERE, "Cmp.java")], pairs)
-    bad = [(p, o, u) for p, o, u in zip(pairs, oracle, ours) if o != u]
-    for (a, b), o, u in bad[:20]:
-        print(f"disagree: {a!r} vs {b!r}: ComparableVersion {o}, ours {u}")
-    print(f"{len(pairs) - len(bad)} passed, {len(bad)} failed")
-    return 1 if bad else 0
+    ours = rs_vercmp(SCHEME, pairs)
+    oracle = run_pairs(["java", "-cp", JAR, os.path.join(HERE, "Cmp.java")], pairs)
+    return report_pairs(pairs, oracle, ours,
+                        "disagree: {a!r} vs {b!r}: ComparableVersion {want}, ours {got}")
 
 
 if __name__ == "__main__":

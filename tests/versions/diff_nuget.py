@@ -18,15 +18,12 @@ which catches slips in the C code but is not an oracle. Exit 0 when every
 check passes, 1 otherwise (first 20 failures shown). The last line is
 "N passed, N failed"."""
 import functools
-import os
 import random
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("RS_BIN_DIR", os.path.join(REPO, "build", "bin"))
-VECTORS = os.path.join(REPO, "tests", "data", "versions", "nuget", "vectors.tsv")
+from difflib_rs import data_path, finish, oracle_ready, read_rows, run_pairs, tool_path
+
+VECTORS = data_path("nuget", "vectors.tsv")
 
 # .NET char.IsWhiteSpace (String.Trim and the number sections use it).
 NET_WS = set("\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
@@ -288,41 +285,18 @@ def equal_variant(r, p):
 
 # --- checks ---------------------------------------------------------------------------
 
-def load_vectors():
-    rows = []
-    with open(VECTORS, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("#") or not line:
-                continue
-            rows.append(line.split("\t"))
-    return rows
-
-
 def run(tool, pairs):
-    data = "".join(f"{a}\t{b}\n" for a, b in pairs).encode("utf-8")
-    res = subprocess.run([tool, "nuget"], input=data, capture_output=True, timeout=300)
-    if res.returncode != 0:
-        sys.stderr.write(res.stderr.decode("utf-8", "replace"))
-        raise SystemExit(f"rs-vercmp exited with {res.returncode}")
-    out = res.stdout.decode("utf-8").split("\n")[: len(pairs)]
-    if len(out) != len(pairs):
-        raise SystemExit(f"rs-vercmp: {len(out)} answers for {len(pairs)} pairs")
-    return dict(zip(pairs, out))
+    return dict(zip(pairs, run_pairs([tool, "nuget"], pairs)))
 
 
 def main():
-    tool = os.path.join(BIN, "rs-vercmp")
-    if not os.access(tool, os.X_OK):
-        print(f"rs-vercmp not found in {BIN} (set RS_BIN_DIR)")
-        print("0 passed, 1 failed")
-        return 1
+    tool = tool_path("rs-vercmp")
     # The vectors are in the tree: nothing to install, but keep the common entry point.
-    if subprocess.run([os.path.join(HERE, "oracles.sh"), "nuget"]).returncode != 0:
+    if not oracle_ready("nuget"):
         print("skipped: tests/versions/oracles.sh nuget failed")
         return 77
     r = random.Random(20240505)
-    rows = load_vectors()
+    rows = read_rows(VECTORS)
     anchors = "1.0.0"
 
     gen_pairs = []
@@ -431,8 +405,7 @@ def main():
           f"{len(mixed)} triples with a vector pair")
     for f in failures[:20]:
         print("FAIL", f)
-    print(f"{checks - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return finish(checks - len(failures), len(failures))
 
 
 if __name__ == "__main__":

@@ -15,13 +15,12 @@ pep440` and packaging in this process. Exit 0 when every pair agrees, 1
 otherwise (the first 20 disagreements printed), 77 when packaging is missing.
 Last line: "N passed, N failed".
 """
-import os
 import random
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from difflib_rs import all_pairs, data_path, oracle_ready, read_lines, read_rows, report_pairs, \
+    rs_vercmp
+
 SCHEME = "pep440"
 MAX_LEN = 1024
 
@@ -146,19 +145,11 @@ def generate():
 def load_data():
     """Pairs of tricky.tsv and all ordered pairs of order.txt."""
     pairs = []
-    base = os.path.join(ROOT, "tests", "data", "versions", SCHEME)
-    with open(os.path.join(base, "tricky.tsv"), encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line and not line.startswith("#"):
-                a, b = line.split("\t")
-                a = a.encode().decode("unicode_escape")
-                b = b.encode().decode("unicode_escape")
-                pairs += [(a, b), (b, a)]
-    with open(os.path.join(base, "order.txt"), encoding="utf-8") as f:
-        order = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
-    pairs += [(a, b) for a in order for b in order]
-    return pairs
+    for a, b in read_rows(data_path(SCHEME, "tricky.tsv")):
+        a = a.encode().decode("unicode_escape")
+        b = b.encode().decode("unicode_escape")
+        pairs += [(a, b), (b, a)]
+    return pairs + all_pairs(read_lines(data_path(SCHEME, "order.txt")))
 
 
 def oracle(pairs):
@@ -175,18 +166,8 @@ def oracle(pairs):
     return out
 
 
-def ours(pairs):
-    tool = os.path.join(os.environ.get("RS_BIN_DIR", os.path.join(ROOT, "build", "bin")), "rs-vercmp")
-    data = "".join(f"{a}\t{b}\n" for a, b in pairs).encode("utf-8")
-    out = subprocess.run([tool, SCHEME], input=data, stdout=subprocess.PIPE, check=True,
-                         timeout=300).stdout.decode().split("\n")[:-1]
-    if len(out) != len(pairs):
-        sys.exit(f"rs-vercmp: {len(out)} answers for {len(pairs)} pairs")
-    return out
-
-
 def main():
-    if subprocess.run([os.path.join(HERE, "oracles.sh"), SCHEME]).returncode != 0:
+    if not oracle_ready(SCHEME):
         print("skipped: python3-packaging not installed")
         return 77
     try:
@@ -195,12 +176,8 @@ def main():
         print("skipped: python3-packaging not importable")
         return 77
     pairs = generate() + load_data()
-    o, u = oracle(pairs), ours(pairs)
-    bad = [(p, x, y) for p, x, y in zip(pairs, o, u) if x != y]
-    for (a, b), x, y in bad[:20]:
-        print(f"disagree: {a!r} vs {b!r}: packaging {x}, ours {y}")
-    print(f"{len(pairs) - len(bad)} passed, {len(bad)} failed")
-    return 1 if bad else 0
+    return report_pairs(pairs, oracle(pairs), rs_vercmp(SCHEME, pairs),
+                        "disagree: {a!r} vs {b!r}: packaging {want}, ours {got}")
 
 
 if __name__ == "__main__":

@@ -10,33 +10,14 @@ caret, separators, leading zeros, long numbers, letters of both cases,
 non-ASCII bytes, releases). Exit 0 when rs-vercmp agrees everywhere, 1
 otherwise, 77 when the oracle is missing.
 """
-import os
 import random
-import subprocess
 import sys
 
+from difflib_rs import data_path, finish, generate_pairs, oracle_ready, read_rows, rs_vercmp
+
 SCHEME = "rpm"
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 SEED = 20240302
 GENERATED = 6000
-
-
-def oracle_ready():
-    r = subprocess.run([os.path.join(HERE, "oracles.sh"), SCHEME])
-    return r.returncode == 0
-
-
-def rs_vercmp(pairs):
-    exe = os.path.join(os.environ.get("RS_BIN_DIR", os.path.join(REPO, "build", "bin")), "rs-vercmp")
-    if not os.access(exe, os.X_OK):
-        print("rs-vercmp not found at %s (build it, or set RS_BIN_DIR)" % exe)
-        sys.exit(1)
-    data = "".join("%s\t%s\n" % p for p in pairs).encode("utf-8")
-    out = subprocess.run([exe, SCHEME], input=data, capture_output=True, check=True).stdout
-    res = out.decode().splitlines()
-    assert len(res) == len(pairs), "rs-vercmp printed %d lines for %d pairs" % (len(res), len(pairs))
-    return res
 
 
 # --- the grammar -------------------------------------------------------------
@@ -126,38 +107,15 @@ def mutate(rng, v):
 
 
 def generate():
-    rng = random.Random(SEED)
-    pairs = []
-    while len(pairs) < GENERATED:
-        a = version(rng)
-        k = rng.random()
-        if k < 0.1:
-            b = a
-        elif k < 0.75:
-            b = mutate(rng, a)
-        else:
-            b = version(rng)
-        if rng.random() < 0.5:
-            a, b = b, a
-        pairs.append((a, b))
-    return pairs
+    return generate_pairs(random.Random(SEED), GENERATED, version, mutate)
 
 
 def load_tricky():
-    path = os.path.join(REPO, "tests", "data", "versions", SCHEME, "tricky.tsv")
-    pairs = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            a, b = line.split("\t")[:2]
-            pairs.append((a, b))
-    return pairs
+    return [(row[0], row[1]) for row in read_rows(data_path(SCHEME, "tricky.tsv"))]
 
 
 def main():
-    if not oracle_ready():
+    if not oracle_ready(SCHEME):
         print("skipped: python3-rpm not available")
         return 77
     import rpm
@@ -180,7 +138,7 @@ def main():
         else:
             expected.append(str((va > vb) - (va < vb)))
 
-    got = rs_vercmp(pairs)
+    got = rs_vercmp(SCHEME, pairs)
     failures = [(p, e, g) for p, e, g in zip(pairs, expected, got) if e != g]
     print("%d pairs (%d tricky, %d rejected by rpm.ver as invalid)" %
           (len(pairs), len(tricky), n_invalid))
@@ -190,8 +148,7 @@ def main():
             extra = " (rpm.ver: %r %s, %r %s)" % (p[0], "invalid" if parse(p[0]) is None else "valid",
                                                  p[1], "invalid" if parse(p[1]) is None else "valid")
         print("DISAGREE %r vs %r: oracle %s, rs-vercmp %s%s" % (p[0], p[1], e, g, extra))
-    print("%d passed, %d failed" % (len(pairs) - len(failures), len(failures)))
-    return 1 if failures else 0
+    return finish(len(pairs) - len(failures), len(failures))
 
 
 if __name__ == "__main__":

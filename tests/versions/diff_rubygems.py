@@ -12,14 +12,12 @@ test_gem_version.rb (tests/data/versions/rubygems), and runs them through
 when every pair agrees, 1 otherwise (the first 20 disagreements printed), 77
 when ruby is missing. Last line: "N passed, N failed".
 """
-import os
 import random
 import shutil
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from difflib_rs import data_path, oracle_ready, read_rows, report_pairs, rs_vercmp, run_pairs
+
 SCHEME = "rubygems"
 MAX_LEN = 1024
 
@@ -141,38 +139,20 @@ def generate():
 
 def load_data():
     pairs = []
-    with open(os.path.join(ROOT, "tests", "data", "versions", SCHEME, "tricky.tsv"), encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line and not line.startswith("#"):
-                a, b = line.split("\t")
-                pairs += [(a, b), (b, a)]
+    for a, b in read_rows(data_path(SCHEME, "tricky.tsv")):
+        pairs += [(a, b), (b, a)]
     return pairs
 
 
-def run(cmd, pairs):
-    data = "".join(f"{a}\t{b}\n" for a, b in pairs).encode("utf-8")
-    out = subprocess.run(cmd, input=data, stdout=subprocess.PIPE, check=True, timeout=300).stdout
-    res = out.decode("utf-8").split("\n")[:-1]
-    if len(res) != len(pairs):
-        sys.exit(f"{cmd[0]}: {len(res)} answers for {len(pairs)} pairs")
-    return res
-
-
 def main():
-    if subprocess.run([os.path.join(HERE, "oracles.sh"), SCHEME]).returncode != 0 or \
-            not shutil.which("ruby"):
+    if not oracle_ready(SCHEME) or not shutil.which("ruby"):
         print("skipped: ruby (Gem::Version) not installed")
         return 77
-    tool = os.path.join(os.environ.get("RS_BIN_DIR", os.path.join(ROOT, "build", "bin")), "rs-vercmp")
     pairs = generate() + load_data()
-    ours = run([tool, SCHEME], pairs)
-    oracle = run(["ruby", "-e", RUBY], pairs)
-    bad = [(p, o, u) for p, o, u in zip(pairs, oracle, ours) if o != u]
-    for (a, b), o, u in bad[:20]:
-        print(f"disagree: {a!r} vs {b!r}: Gem::Version {o}, ours {u}")
-    print(f"{len(pairs) - len(bad)} passed, {len(bad)} failed")
-    return 1 if bad else 0
+    ours = rs_vercmp(SCHEME, pairs)
+    oracle = run_pairs(["ruby", "-e", RUBY], pairs)
+    return report_pairs(pairs, oracle, ours,
+                        "disagree: {a!r} vs {b!r}: Gem::Version {want}, ours {got}")
 
 
 if __name__ == "__main__":

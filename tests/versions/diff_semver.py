@@ -10,14 +10,12 @@ pair, 1 otherwise (first 20 disagreements shown), 77 when the oracle cannot be
 installed. The last line is "N passed, N failed"."""
 import os
 import random
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("RS_BIN_DIR", os.path.join(REPO, "build", "bin"))
-CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
-                     "regscan", "oracles", "semver")
+from difflib_rs import ORACLES, answer_counts, data_path, oracle_ready, read_rows, report_pairs, \
+    run_pairs, tool_path
+
+CACHE = os.path.join(ORACLES, "semver")
 
 ORACLE_JS = r"""
 const semver = require('semver');
@@ -185,56 +183,27 @@ def generate(r, n):
 
 
 def load_tricky():
-    pairs = []
-    path = os.path.join(REPO, "tests", "data", "versions", "semver", "tricky.tsv")
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("#") or "\t" not in line:
-                continue
-            a, b = line.split("\t", 1)
-            pairs.append((a, b))
-    return pairs
-
-
-def run(cmd, pairs, env=None):
-    data = "".join(f"{a}\t{b}\n" for a, b in pairs).encode("utf-8")
-    res = subprocess.run(cmd, input=data, capture_output=True, env=env, timeout=300)
-    if res.returncode != 0:
-        sys.stderr.write(res.stderr.decode("utf-8", "replace"))
-        raise SystemExit(f"{cmd[0]} exited with {res.returncode}")
-    out = res.stdout.decode("utf-8").split("\n")[: len(pairs)]
-    if len(out) != len(pairs):
-        raise SystemExit(f"{cmd[0]}: {len(out)} answers for {len(pairs)} pairs")
-    return out
+    """The lines with a tab: the version before it and everything after it."""
+    rows = read_rows(data_path("semver", "tricky.tsv"))
+    return [(row[0], "\t".join(row[1:])) for row in rows if len(row) > 1]
 
 
 def main():
-    if subprocess.run([os.path.join(HERE, "oracles.sh"), "semver"]).returncode != 0 or \
+    if not oracle_ready("semver") or \
             not os.path.isdir(os.path.join(CACHE, "node_modules", "semver")):
         print("skipped: the npm semver oracle cannot be installed")
         return 77
-    tool = os.path.join(BIN, "rs-vercmp")
-    if not os.access(tool, os.X_OK):
-        print(f"rs-vercmp not found in {BIN} (set RS_BIN_DIR)")
-        print("0 passed, 1 failed")
-        return 1
+    tool = tool_path("rs-vercmp")
     r = random.Random(20240503)
     tricky = load_tricky()
     pairs = tricky + [(b, a) for a, b in tricky] + generate(r, 6000)
     env = dict(os.environ, NODE_PATH=os.path.join(CACHE, "node_modules"))
-    want = run(["node", "-e", ORACLE_JS], pairs, env)
-    got = run([tool, "semver"], pairs)
-    bad = [(a, b, w, g) for (a, b), w, g in zip(pairs, want, got) if w != g]
-    kinds = {}
-    for w in want:
-        kinds[w] = kinds.get(w, 0) + 1
+    want = run_pairs(["node", "-e", ORACLE_JS], pairs, env)
+    got = run_pairs([tool, "semver"], pairs)
     print(f"{len(pairs)} pairs ({len(tricky)} from node-semver's fixtures, both ways); "
-          f"oracle answers: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items())))
-    for a, b, w, g in bad[:20]:
-        print(f"DISAGREE {a!r} vs {b!r}: semver (oracle) {w}, rs-vercmp {g}")
-    print(f"{len(pairs) - len(bad)} passed, {len(bad)} failed")
-    return 1 if bad else 0
+          f"oracle answers: " + answer_counts(want))
+    return report_pairs(pairs, want, got,
+                        "DISAGREE {a!r} vs {b!r}: semver (oracle) {want}, rs-vercmp {got}")
 
 
 if __name__ == "__main__":
