@@ -34,6 +34,7 @@ if [ "$started" = 1 ]; then
     trap 'deploy/local/services.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 eval "$(deploy/local/services.sh env)"
+deploy/local/topics.sh   # the default topics (each integration test also makes its own)
 export REGSCAN_TEST_REDIS_URL=$REGSCAN_REDIS_URL REGSCAN_TEST_KAFKA_BROKERS=$REGSCAN_KAFKA_BROKERS
 
 echo "== all tests against the real services"

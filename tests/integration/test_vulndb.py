@@ -142,14 +142,17 @@ json.dump({"id": "REGSCAN-TEST-0001", "modified": "2026-11-27T00:00:00Z", "summa
            "affected": [{"package": {"ecosystem": "Debian:9", "name": "dpkg"},
                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.18.27"}]}]}]},
           open(os.path.join(src2, "Debian", "REGSCAN-TEST-0001.json"), "w"))
+# a worker that is already running switches to the new snapshot without a restart
+w = r.start_worker(config, "--exit-when-idle", "20", log_name="worker-switch.log")
 rc, u2 = update(src2)
 t.eq((rc, u2["version"] if u2 else None), (0, 2), "snapshot 2")
 blob_gets = lambda: sum(n for k, n in proxy.stats().items() if k.startswith("GET ") and "/blobs/" in k)  # noqa: E731
 before = blob_gets()
 p, s = r.coordinator(config)
 t.eq(s["published"], {"total": 3, "scan": 0, "rematch": 3}, "the next pass sends rematch requests")
-w = r.start_worker(config, "--exit-when-idle", "6")
 h.wait_all([w], 120)
+t.true("vulnerability snapshot 2 loaded" in open(w.log_path).read(),
+       "the running worker loaded snapshot 2 between scans")
 after = r.consume(r.topic("regscan.findings"), want=4, timeout=30)
 t.eq(len(after), 4, "exactly one new report (3 + 1)")
 new = after[-1][1]
@@ -164,6 +167,26 @@ for d in (d_vuln, d_clean, d_alpine):
     t.eq(r.hgetall(f"done:acme:{d}").get("vulndb_version"), "2", f"done of {d[:19]} at snapshot 2")
 p, s = r.coordinator(config)
 t.eq(s["published"]["total"], 0, "after the rematch nothing is requested")
+
+# ---- a source by URL: downloaded once, then answered 304 and taken from the cache ----
+import zipfile  # noqa: E402
+www = os.path.join(r.tmp, "www")
+os.makedirs(www)
+with zipfile.ZipFile(os.path.join(www, "all.zip"), "w") as z:
+    for name in sorted(os.listdir(os.path.join(src2, "Debian"))):
+        z.write(os.path.join(src2, "Debian", name), name)
+srv = subprocess.Popen(["/usr/bin/python3", os.path.join(h.ROOT, "tests", "helpers", "osv_server.py"),
+                        "--root", www, "--port", "0", "--lifetime", "120"], stdout=subprocess.PIPE, text=True)
+port = srv.stdout.readline().split()[1]
+url = f"http://127.0.0.1:{port}/all.zip"
+rc3, u3 = update(url)
+rc4, u4 = update(url)
+srv.terminate()
+srv.wait()
+t.eq((rc3, u3["version"], u3["records"], u3["sources_from_cache"]), (0, 3, 4, 0),
+     "a URL source: snapshot 3 from the downloaded all.zip (3 DLA records + the test record)")
+t.eq((rc4, u4["version"], u4["records"], u4["sources_from_cache"]), (0, 4, 4, 1),
+     "the same URL again: a conditional GET answered from the cache")
 
 # ---- the embedded mode with --vulndb ----
 pe = subprocess.run([os.path.join(h.BIN, "regscan-worker"), "scan", f"oci-layout:{vuln_layout}",

@@ -124,6 +124,8 @@ static void test_done(rs_state *st, redisContext *raw)
     rs_done d, out;
     int found = -1;
     RS_CHECK_INT(rs_state_done_get(st, "contoso", DA, &out, &found, errstr, sizeof errstr), 0);
+    RS_CHECK_STR(out.platform, "linux/arm64/v8");
+    RS_CHECK_STR(out.findings, "sha256:0000000000000000000000000000000000000000000000000000000000000009");
     RS_CHECK_INT(found, 0);
     memset(&d, 0, sizeof d);
     snprintf(d.analyzer_version, sizeof d.analyzer_version, "regscan-0.1.0");
@@ -134,9 +136,11 @@ static void test_done(rs_state *st, redisContext *raw)
     snprintf(d.error_code, sizeof d.error_code, "UNAUTHORIZED");
     snprintf(d.scanned_at, sizeof d.scanned_at, "2026-11-27T10:00:05Z");
     d.last_seen_pass = 3;
+    snprintf(d.findings, sizeof d.findings, "sha256:%064d", 9);
+    snprintf(d.platform, sizeof d.platform, "linux/arm64/v8");
     RS_CHECK_INT(rs_state_done_set(st, "contoso", DA, &d, errstr, sizeof errstr), 0);
     RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("done:contoso:" DA)), 1);
-    RS_CHECK_INT(raw_int(raw, "HLEN %s", k("done:contoso:" DA)), 8);
+    RS_CHECK_INT(raw_int(raw, "HLEN %s", k("done:contoso:" DA)), 10); /* + findings, platform */
     RS_CHECK_INT(rs_state_done_get(st, "contoso", DA, &out, &found, errstr, sizeof errstr), 0);
     RS_CHECK_INT(found, 1);
     RS_CHECK_STR(out.analyzer_version, "regscan-0.1.0");
