@@ -93,6 +93,54 @@ t.eq(proxy.count("GET", f"/blobs/{info['layers'][0]}") - before, 1, "the layer w
 for tn in ("tenant-one", "tenant-two"):
     t.eq(r.hgetall(f"done:{tn}:{info['digest']}").get("status"), "ok", f"done for {tn}")
 
+# ---- a worker joining takes partitions from a busy one (cooperative revoke), and a
+# worker stopped with SIGTERM finishes what it holds: no digest lost, no error ----
+M = 8
+later = {}
+for i in range(M):
+    spec = h.dpkg_image_spec(os.path.join(r.tmp, f"late{i}.json"), f"late{i}",
+                             [("base-files", "12.4+deb12u5"), (f"late{i}", f"2.{i}-1")])
+    layout = h.build_spec(r, spec, f"late{i}")
+    later[h.layout_images(layout, "latest")["linux/amd64"]["digest"]] = i
+    r.push(f"{layout}:latest", f"{r.open}/{r.ns}/late{i}:v1")
+cfg3 = r.tenants_file([{"name": "acme", "registries": [
+    {"url": f"http://{proxy.addr}", "auth": {"type": "none"}, "repositories": [f"{r.ns}/late*"]}]}],
+    name="late.json")
+p, s = r.coordinator(cfg3)
+t.eq(s["published"]["total"], M, "eight more images")
+e = r.start_worker(cfg3, "--concurrency", "2", log_name="worker-e.log")
+deadline = time.time() + 60
+while time.time() < deadline and "reported '" not in open(e.log_path).read():
+    time.sleep(0.1)
+f = r.start_worker(cfg3, "--concurrency", "2", "--exit-when-idle", "15", log_name="worker-f.log")
+deadline = time.time() + 60
+while time.time() < deadline and "revoked" not in open(e.log_path).read():
+    time.sleep(0.1)
+elog = open(e.log_path).read()
+t.true("revoked" in elog and "finishing their in-flight requests" in elog,
+       "the busy worker handed partitions over when the second joined")
+e.send_signal(signal.SIGTERM)
+try:
+    e.wait(timeout=90)
+except Exception:
+    e.kill()
+t.eq(e.returncode, 0, "SIGTERM: the worker finishes its in-flight requests and exits 0")
+h.wait_all([f], 240)
+t.eq(f.returncode, 0, "the other worker finishes the rest")
+reports = r.consume(r.topic("regscan.findings"), want=N + 2 + M, timeout=30)
+late_reports = {}
+for key, v in reports:
+    if v["digest"] in later:
+        late_reports.setdefault(v["digest"], set()).add(v["report_id"])
+t.eq(sorted(late_reports), sorted(later), "every later digest was reported")
+for d, i in sorted(later.items()):
+    done = r.hgetall(f"done:acme:{d}")
+    t.true(done.get("status") == "ok" and done.get("report_id") in late_reports.get(d, set()),
+           f"done of later image {i} after its report")
+t.eq(r.keys("lease:*"), [], "no lease left")
+t.eq([l for l in open(e.log_path).read().splitlines() if "Z error " in l], [],
+     "the stopped worker logged no error")
+
 proxy.close()
 r.stop_all()
 t.finish()
