@@ -579,7 +579,8 @@ static int publish_doc(struct worker *w, json_t *doc, const char *topic_tpl, con
     if (rc)
         return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
     /* keep a margin for the record's key and headers under the broker's limit */
-    size_t max = (size_t)w->max_message_bytes > 4096 ? (size_t)w->max_message_bytes - 2048 : 4096;
+    size_t mmb = (size_t)w->max_message_bytes;
+    size_t max = mmb > 8192 ? mmb - 2048 : mmb * 3 / 4;
     rc = rs_message_split(doc, arrays, max, &parts, &n, errstr, errsz);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = RETRY(rs_producer_send_sync(w->producer, topic, key, parts[i], strlen(parts[i]),
@@ -637,6 +638,8 @@ static int process_request(struct worker *w, struct job *jb)
     if (!req->force && prev_found && !strcmp(prev.analyzer_version, RS_ANALYZER_VERSION) &&
         !strcmp(prev.status, "ok") && prev.vulndb_version >= db_now) {
         rs_log(RS_LOG_INFO, "'%s' for tenant '%s' is already done", req->digest, req->tenant);
+        if (rs_state_queued_clear(w->state, req->tenant, req->digest, scan_err, sizeof scan_err))
+            rs_log(RS_LOG_WARN, "cannot clear the queued mark of '%s'", req->digest);
         goto out;
     }
 
@@ -750,11 +753,27 @@ static int process_request(struct worker *w, struct job *jb)
         rc = invmsg ? publish_doc(w, invmsg, w->cfg->settings.topic_inventory, req->tenant, key,
                                   inv_arrays, errstr, sizeof errstr)
                     : RS_ERR_INTERNAL;
-        if (rc)
-            goto out;
     }
-    rc = publish_doc(w, report, w->cfg->settings.topic_findings, req->tenant, key, report_arrays,
-                     errstr, sizeof errstr);
+    if (rc == 0)
+        rc = publish_doc(w, report, w->cfg->settings.topic_findings, req->tenant, key,
+                         report_arrays, errstr, sizeof errstr);
+    if (rc == RS_ERR_LIMIT_EXCEEDED) {
+        /* one element larger than a whole message (a hostile package name, say): the
+         * image gets an error report saying so instead of a report that cannot be sent */
+        rs_log(RS_LOG_WARN, "report of '%s' for tenant '%s' cannot be sent: %s", req->digest,
+               req->tenant, errstr);
+        snprintf(scan_err, sizeof scan_err, "the report cannot be sent: %s", errstr);
+        scan_rc = RS_ERR_LIMIT_EXCEEDED;
+        meta.status = RS_REPORT_ERROR;
+        meta.error_code = rs_err_code(scan_rc);
+        meta.error_message = scan_err;
+        json_decref(report);
+        report = rs_report_build(&meta, NULL);
+        rc = report ? publish_doc(w, report, w->cfg->settings.topic_findings, req->tenant, key,
+                                  report_arrays, errstr, sizeof errstr)
+                    : RS_ERR_INTERNAL;
+        snprintf(fingerprint, sizeof fingerprint, "%s", "");
+    }
     if (rc)
         goto out;
     if (scan_rc == RS_ERR_ANALYZER_CRASHED) {

@@ -51,5 +51,26 @@ got = sorted((pk["name"], pk["version"]) for p in parts for pk in p["packages"])
 t.eq(got, sorted(pkgs), "every package exactly once across the parts")
 reports = r.consume(r.topic("regscan.findings"), want=1, timeout=20)
 t.eq([(v["status"], v["summary"]["packages"]) for _, v in reports], [("ok", N)], "the report counts every package")
+# ---- one package larger than a message part (the longest name and version dpkg allows,
+# under a low limit): an error report says so, the worker goes on (no crash, no retry storm) ----
+huge = ("p" + "a" * 255, "1:" + "9" * 254)
+spec2 = h.dpkg_image_spec(os.path.join(r.tmp, "huge.json"), "huge", [huge, ("zlib1g", "1:1.2.13.dfsg-1")])
+lay2 = h.build_spec(r, spec2, "huge")
+d_huge = h.layout_images(lay2, "latest")["linux/amd64"]["digest"]
+r.push(f"{lay2}:latest", f"{r.open}/{r.ns}/huge:1")
+cfg2 = r.tenants_file([{"name": "tiny", "registries": [r.registry(r.open, repos=[f"{r.ns}/huge"])]}],
+                      name="tiny.json")
+p, s = r.coordinator(cfg2)
+t.eq(s["published"]["total"], 1, "one request for tenant tiny")
+w = r.start_worker(cfg2, "--exit-when-idle", "5", "--kafka-prop", "message.max.bytes=3000")
+h.wait_all([w], 120)
+t.eq(w.returncode, 0, "worker exits 0")
+tiny = [v for _, v in r.consume(r.topic("regscan.findings"), want=2, timeout=20) if v["tenant"] == "tiny"]
+t.eq([(v["status"], (v.get("error") or {}).get("code"),
+       (v.get("error") or {}).get("message", "").startswith("the report cannot be sent")) for v in tiny],
+     [("error", "LIMIT_EXCEEDED", True)], "an error report says the report cannot be sent")
+done = r.hgetall(f"done:tiny:{d_huge}")
+t.eq((done.get("status"), done.get("error_code")), ("error", "LIMIT_EXCEEDED"), "done says error")
+
 r.stop_all()
 t.finish()
