@@ -1,5 +1,6 @@
 /* regscan-coordinator: argument parsing and the --interval loop only; the
  * pass itself is rs_coordinator_pass (common/coordinator.c). */
+#include "cli.h"
 #include "config.h"
 #include "coordinator.h"
 #include "err.h"
@@ -14,12 +15,6 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -76,12 +71,9 @@ static int vulndb_main(int argc, char **argv)
     }
     char errstr[1024] = "";
     rs_config *cfg = NULL;
-    int rc = config && *config ? rs_config_load(config, &cfg, errstr, sizeof errstr)
-                               : rs_config_defaults(&cfg, errstr, sizeof errstr);
-    if (rc) {
-        rs_log(RS_LOG_ERROR, "%s", errstr);
-        return rs_err_exit_code(rc);
-    }
+    int rc = rs_cli_load_config(config, NULL, 0, &cfg);
+    if (rc)
+        return rc;
     rs_vulndb_update_result res;
     rc = rs_vulndb_update(cfg, sources, n, store, cache, &res, errstr, sizeof errstr);
     rs_config_free(cfg);
@@ -117,11 +109,8 @@ static int vulndb_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (rs_log_init("regscan-coordinator", getenv("REGSCAN_LOG"), getenv("REGSCAN_LOG_LEVEL"))) {
-        fprintf(stderr, "regscan-coordinator: REGSCAN_LOG must be text or json and "
-                        "REGSCAN_LOG_LEVEL debug, info, warn or error\n");
+    if (rs_cli_log_init("regscan-coordinator"))
         return 2;
-    }
     if (argc > 1 && !strcmp(argv[1], "vulndb"))
         return vulndb_main(argc - 1, argv + 1);
     static const struct option longopts[] = {
@@ -196,18 +185,9 @@ int main(int argc, char **argv)
     }
     char errstr[1024] = "";
     rs_config *cfg = NULL;
-    int rc = rs_config_load(config, &cfg, errstr, sizeof errstr);
-    if (rc) {
-        rs_log(RS_LOG_ERROR, "%s", errstr);
-        return rs_err_exit_code(rc);
-    }
-    for (size_t i = 0; i < n_kprops; i++) {
-        if ((rc = rs_config_add_kafka_prop(cfg, kprops[i], errstr, sizeof errstr))) {
-            rs_log(RS_LOG_ERROR, "%s", errstr);
-            rs_config_free(cfg);
-            return 2;
-        }
-    }
+    int rc = rs_cli_load_config(config, kprops, n_kprops, &cfg);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < o.n_tenants; i++) {
         if (!rs_config_tenant(cfg, tenants[i])) {
             rs_log(RS_LOG_ERROR, "--tenant: unknown tenant '%s'", tenants[i]);
@@ -215,12 +195,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    rs_cli_on_stop(&stop_flag);
 
     int exit_code = 0;
     do {

@@ -1,5 +1,6 @@
 /* regscan-worker: argument parsing and signal handling only; the run loop is
  * rs_worker_run (common/worker.c), the embedded mode rs_embedded_scan. */
+#include "cli.h"
 #include "config.h"
 #include "embedded.h"
 #include "err.h"
@@ -13,12 +14,6 @@
 #include <string.h>
 
 static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -116,11 +111,8 @@ static int scan_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (rs_log_init("regscan-worker", getenv("REGSCAN_LOG"), getenv("REGSCAN_LOG_LEVEL"))) {
-        fprintf(stderr, "regscan-worker: REGSCAN_LOG must be text or json and REGSCAN_LOG_LEVEL "
-                        "debug, info, warn or error\n");
+    if (rs_cli_log_init("regscan-worker"))
         return 2;
-    }
     if (argc > 1 && !strcmp(argv[1], "scan"))
         return scan_main(argc - 1, argv + 1);
 
@@ -179,25 +171,10 @@ int main(int argc, char **argv)
 
     char errstr[1024] = "";
     rs_config *cfg = NULL;
-    int rc = rs_config_load(config, &cfg, errstr, sizeof errstr);
-    if (rc) {
-        rs_log(RS_LOG_ERROR, "%s", errstr);
-        return rs_err_exit_code(rc);
-    }
-    for (size_t i = 0; i < n_kprops; i++) {
-        rc = rs_config_add_kafka_prop(cfg, kprops[i], errstr, sizeof errstr);
-        if (rc) {
-            rs_log(RS_LOG_ERROR, "%s", errstr);
-            rs_config_free(cfg);
-            return 2;
-        }
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    int rc = rs_cli_load_config(config, kprops, n_kprops, &cfg);
+    if (rc)
+        return rc;
+    rs_cli_on_stop(&stop_flag);
 
     rc = rs_worker_run(cfg, &o, &stop_flag, errstr, sizeof errstr);
     if (rc)
