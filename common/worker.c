@@ -762,7 +762,7 @@ static int process_request(struct worker *w, struct job *jb)
          * image gets an error report saying so instead of a report that cannot be sent */
         rs_log(RS_LOG_WARN, "report of '%s' for tenant '%s' cannot be sent: %s", req->digest,
                req->tenant, errstr);
-        snprintf(scan_err, sizeof scan_err, "the report cannot be sent: %s", errstr);
+        snprintf(scan_err, sizeof scan_err, "the report cannot be sent: %.900s", errstr);
         scan_rc = RS_ERR_LIMIT_EXCEEDED;
         meta.status = RS_REPORT_ERROR;
         meta.error_code = rs_err_code(scan_rc);
