@@ -75,8 +75,11 @@ json.dump({"id": "UNPARSEABLE-1", "modified": "2024-01-01T00:00:00Z", "affected"
           open(os.path.join(src1, "unparseable.json"), "w"))
 
 
-def update(src):
-    p = subprocess.run([os.path.join(h.BIN, "regscan-coordinator"), "vulndb", "update", "--source", src,
+def update(*srcs):
+    args = []
+    for src in srcs:
+        args += ["--source", src]
+    p = subprocess.run([os.path.join(h.BIN, "regscan-coordinator"), "vulndb", "update", *args,
                         "--store", store, "--json"], env=r.env, capture_output=True, text=True, timeout=120)
     if p.returncode:
         print(p.stderr[-2000:])
@@ -187,6 +190,12 @@ t.eq((rc3, u3["version"], u3["records"], u3["sources_from_cache"]), (0, 3, 4, 0)
      "a URL source: snapshot 3 from the downloaded all.zip (3 DLA records + the test record)")
 t.eq((rc4, u4["version"], u4["records"], u4["sources_from_cache"]), (0, 4, 4, 1),
      "the same URL again: a conditional GET answered from the cache")
+
+# several sources at once: the records of each in one snapshot
+rc5, u5 = update(os.path.join(src2, "Debian"), os.path.join(src2, "Alpine"), os.path.join(www, "all.zip"))
+t.eq((rc5, u5["version"] if u5 else None, u5["records"] if u5 else None,
+      u5["skipped"]["replaced"] if u5 else None), (0, 5, 5, 4),
+     "three sources in one update: 4 Debian records (again in the zip: kept once) and 1 Alpine record")
 
 # ---- the embedded mode with --vulndb ----
 pe = subprocess.run([os.path.join(h.BIN, "regscan-worker"), "scan", f"oci-layout:{vuln_layout}",
