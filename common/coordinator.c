@@ -311,8 +311,12 @@ static int expand_index(struct pass *p, const char *repo, const char *digest,
             p->st->skipped[why]++;
             continue;
         }
-        if (*n == max)
-            break;
+        if (*n == max) {
+            rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                         "image index '%s/%s@%s' has more entries than a batch holds", p->rc->host,
+                         repo, digest);
+            goto out;
+        }
         struct candidate *c = &out[(*n)++];
         memset(c, 0, sizeof *c);
         snprintf(c->digest, sizeof c->digest, "%s", e->digest);
@@ -326,77 +330,41 @@ out:
     return rc;
 }
 
-/* Resolves, records and publishes the digests of one batch of tags. */
-static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_tags)
+/* Looks up the done entries of `n` resolved candidates in one pipeline and
+ * publishes a request for each that needs work. */
+static int flush_candidates(struct pass *p, const char *repo, struct candidate *cands, size_t n)
 {
     char errstr[1024];
-    struct candidate cands[BATCH * 4];
-    size_t n = 0;
-    for (size_t i = 0; i < n_tags; i++) {
-        char digest[RS_DIGEST_SIZE] = "", mt[128] = "";
-        int rc = rs_registry_head_manifest(p->reg, repo, tags[i], digest, mt, errstr,
-                                           sizeof errstr);
-        if (rc) {
-            /* a tag deleted between listing and resolving, a broken manifest: counted, logged */
-            p->st->errors++;
-            rs_log(RS_LOG_WARN, "%s", errstr);
-            continue;
-        }
-        size_t first = n;
-        if (!strcmp(mt, RS_MT_OCI_INDEX) || !strcmp(mt, RS_MT_DOCKER_LIST)) {
-            rc = expand_index(p, repo, digest, cands, sizeof cands / sizeof *cands, &n, errstr,
-                              sizeof errstr);
-            if (rc) {
-                p->st->errors++;
-                rs_log(RS_LOG_WARN, "%s", errstr);
-                continue;
-            }
-        } else if (!strcmp(mt, RS_MT_DOCKER_V1) || !strcmp(mt, RS_MT_DOCKER_V1_SIGNED)) {
-            p->st->skipped[RS_SKIP_SCHEMA1]++;
-            continue;
-        } else if (n < sizeof cands / sizeof *cands) {
-            memset(&cands[n], 0, sizeof cands[n]);
-            snprintf(cands[n].digest, RS_DIGEST_SIZE, "%s", digest);
-            n++;
-        }
-        if (p->o->dry_run)
-            continue;
-        rc = rs_state_tag_set(p->state, p->tenant->name, p->rc->host, repo, tags[i], digest,
-                              errstr, sizeof errstr);
-        for (size_t k = first; rc == 0 && k < n; k++) {
-            int added = 0;
-            rc = rs_state_refs_add(p->state, p->tenant->name, cands[k].digest, p->rc->host, repo,
-                                   tags[i], &added, errstr, sizeof errstr);
-        }
-        if (rc) {
-            rs_log(RS_LOG_ERROR, "%s", errstr);
-            return rc;
-        }
-    }
     if (!n)
         return 0;
-
-    /* one pipelined look-up of the done entries of this batch */
-    const char *digests[BATCH * 4];
-    rs_done dones[BATCH * 4];
-    int found[BATCH * 4], queued[BATCH * 4];
+    const char **digests = calloc(n, sizeof *digests);
+    rs_done *dones = calloc(n, sizeof *dones);
+    int *found = calloc(n, sizeof *found), *queued = calloc(n, sizeof *queued);
+    int rc = 0;
+    if (!digests || !dones || !found || !queued) {
+        rc = RS_ERR_INTERNAL;
+        rs_log(RS_LOG_ERROR, "out of memory");
+        goto out;
+    }
     for (size_t i = 0; i < n; i++)
         digests[i] = cands[i].digest;
-    int rc = rs_state_done_get_many(p->state, p->tenant->name, digests, n, dones, found, errstr,
-                                    sizeof errstr);
+    rc = rs_state_done_get_many(p->state, p->tenant->name, digests, n, dones, found, errstr,
+                                sizeof errstr);
     if (rc == 0)
         rc = rs_state_queued_exists_many(p->state, p->tenant->name, digests, n, queued, errstr,
                                          sizeof errstr);
     if (rc) {
         rs_log(RS_LOG_ERROR, "%s", errstr);
-        return rc;
+        goto out;
     }
     for (size_t i = 0; i < n; i++) {
         struct candidate *c = &cands[i];
         if (seen_has(&p->seen, c->digest))
             continue;
-        if (seen_add(&p->seen, c->digest))
-            return RS_ERR_INTERNAL;
+        if (seen_add(&p->seen, c->digest)) {
+            rc = RS_ERR_INTERNAL;
+            goto out;
+        }
         p->st->digests++;
         const char *mode;
         int force;
@@ -411,8 +379,8 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
         rs_skip_reason skip = RS_SKIP_NONE;
         /* a digest with a done entry was an image when it was scanned: no need to
          * fetch its manifest and config again (a rematch costs no registry GET) */
-        rc = found[i] ? 0 : classify_image(p, repo, c, &skip, errstr, sizeof errstr);
-        if (rc) {
+        int crc = found[i] ? 0 : classify_image(p, repo, c, &skip, errstr, sizeof errstr);
+        if (crc) {
             p->st->errors++;
             rs_log(RS_LOG_WARN, "%s", errstr);
             continue;
@@ -423,13 +391,79 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
                    rs_skip_reason_name(skip));
             continue;
         }
-        rc = publish(p, repo, c, mode, force, errstr, sizeof errstr);
-        if (rc) {
+        if ((rc = publish(p, repo, c, mode, force, errstr, sizeof errstr))) {
             rs_log(RS_LOG_ERROR, "%s", errstr);
-            return rc;
+            goto out;
         }
     }
-    return 0;
+out:
+    free(digests);
+    free(dones);
+    free(found);
+    free(queued);
+    return rc;
+}
+
+/* Room for a batch of tags plus the largest index one tag can expand to. */
+#define CAND_CAP (BATCH * 2 + RS_MANIFEST_MAX_ENTRIES)
+
+/* Resolves, records and publishes the digests of one batch of tags. */
+static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_tags)
+{
+    char errstr[1024];
+    struct candidate *cands = calloc(CAND_CAP, sizeof *cands);
+    size_t n = 0;
+    int rc = 0;
+    if (!cands)
+        return RS_ERR_INTERNAL;
+    for (size_t i = 0; i < n_tags && rc == 0; i++) {
+        /* an index can add RS_MANIFEST_MAX_ENTRIES candidates: publish what we have first */
+        if (n > CAND_CAP - RS_MANIFEST_MAX_ENTRIES - 1) {
+            if ((rc = flush_candidates(p, repo, cands, n)))
+                break;
+            n = 0;
+        }
+        char digest[RS_DIGEST_SIZE] = "", mt[128] = "";
+        int hrc = rs_registry_head_manifest(p->reg, repo, tags[i], digest, mt, errstr,
+                                            sizeof errstr);
+        if (hrc) {
+            /* a tag deleted between listing and resolving, a broken manifest: counted, logged */
+            p->st->errors++;
+            rs_log(RS_LOG_WARN, "%s", errstr);
+            continue;
+        }
+        size_t first = n;
+        if (!strcmp(mt, RS_MT_OCI_INDEX) || !strcmp(mt, RS_MT_DOCKER_LIST)) {
+            hrc = expand_index(p, repo, digest, cands, CAND_CAP, &n, errstr, sizeof errstr);
+            if (hrc) {
+                p->st->errors++;
+                rs_log(RS_LOG_WARN, "%s", errstr);
+                continue;
+            }
+        } else if (!strcmp(mt, RS_MT_DOCKER_V1) || !strcmp(mt, RS_MT_DOCKER_V1_SIGNED)) {
+            p->st->skipped[RS_SKIP_SCHEMA1]++;
+            continue;
+        } else {
+            memset(&cands[n], 0, sizeof cands[n]);
+            snprintf(cands[n].digest, RS_DIGEST_SIZE, "%s", digest);
+            n++;
+        }
+        if (p->o->dry_run)
+            continue;
+        rc = rs_state_tag_set(p->state, p->tenant->name, p->rc->host, repo, tags[i], digest,
+                              errstr, sizeof errstr);
+        for (size_t k = first; rc == 0 && k < n; k++) {
+            int added = 0;
+            rc = rs_state_refs_add(p->state, p->tenant->name, cands[k].digest, p->rc->host, repo,
+                                   tags[i], &added, errstr, sizeof errstr);
+        }
+        if (rc)
+            rs_log(RS_LOG_ERROR, "%s", errstr);
+    }
+    if (rc == 0)
+        rc = flush_candidates(p, repo, cands, n);
+    free(cands);
+    return rc;
 }
 
 /* Seconds since the epoch of an RFC 3339 time ("2024-01-02T03:04:05.5+01:00"), or -1. */

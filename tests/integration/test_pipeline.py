@@ -2,6 +2,7 @@
 """End to end on the real services: coordinator → Kafka → two workers → reports and
 inventories, with exact content, refs, the done/refs/tag keys, and incremental passes."""
 
+import json
 import os
 import sys
 
@@ -161,6 +162,19 @@ t.eq(s["published"]["total"], 6, "dry run with --rescan: every digest would be p
 reqs2 = r.consume(r.topic("regscan.scan-requests"), want=12, timeout=10, idle=2)
 t.eq(len(reqs2), 12, "dry run publishes nothing")
 t.true(img_zstd["linux/amd64"]["digest"] in p.stdout, "dry run prints the requests")
+
+# ---- a repository with more tags than one batch (64): every tag resolved and recorded ----
+import urllib.request  # noqa: E402
+mf_path = os.path.join(alpine, "blobs", "sha256", d_alpine.split(":")[1])
+body = open(mf_path, "rb").read()
+mt = json.loads(body)["mediaType"]
+for i in range(70):
+    req = urllib.request.Request(f"http://{reg}/v2/{ns}/alpine/manifests/bulk-{i:02d}", data=body,
+                                 method="PUT", headers={"Content-Type": mt})
+    urllib.request.urlopen(req, timeout=10).read()
+p, s = r.coordinator(config)
+t.eq((s["published"]["total"], s["errors"]), (0, 0), "72 tags of a done digest: nothing requested")
+t.eq(len(r.smembers(f"refs:acme:{d_alpine}")), 72, "every tag of the 72 is in refs")
 
 # ---- tags.newest: only the N most recently created tags are scanned ----
 import json  # noqa: E402
