@@ -137,11 +137,40 @@ static int needs_work(const struct pass *p, const rs_done *d, int found, const c
 
 /* Fetches and classifies a single image manifest: returns RS_SKIP_NONE with
  * the platform filled, or the reason to skip it. */
+/* Fetches and parses the image config `m` names (at most 8 MiB). Returns 0
+ * with *out (a JSON object; json_decref it) or an rs_err. */
+static int fetch_config(struct pass *p, const char *repo, const rs_manifest *m, json_t **out,
+                        char *errstr, size_t errsz)
+{
+    rs_scan_opts so;
+    rs_scan_opts_default(&so);
+    char *config = NULL;
+    size_t clen = 0;
+    rs_reader *r = NULL;
+    *out = NULL;
+    int rc = rs_registry_open_blob(p->reg, repo, m->config.digest, so.max_config_bytes, &r,
+                                   errstr, errsz);
+    if (rc == 0)
+        rc = rs_reader_slurp(r, so.max_config_bytes, &config, &clen, errstr, errsz);
+    rs_reader_destroy(r);
+    if (rc)
+        return rc;
+    json_t *cj = json_loadb(config, clen, 0, NULL);
+    free(config);
+    if (!json_is_object(cj)) {
+        json_decref(cj);
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid image config '%s' in '%s'",
+                       m->config.digest, repo);
+    }
+    *out = cj;
+    return 0;
+}
+
 static int classify_image(struct pass *p, const char *repo, struct candidate *c,
                           rs_skip_reason *skip, char *errstr, size_t errsz)
 {
-    char *body = NULL, *config = NULL;
-    size_t len = 0, clen = 0;
+    char *body = NULL;
+    size_t len = 0;
     char mt[128] = "", d[RS_DIGEST_SIZE] = "";
     rs_manifest *m = NULL;
     json_t *cj = NULL;
@@ -167,24 +196,8 @@ static int classify_image(struct pass *p, const char *repo, struct candidate *c,
     }
     if (c->has_platform)
         goto out;
-    rs_scan_opts so;
-    rs_scan_opts_default(&so);
-    rs_reader *r = NULL;
-    rc = rs_registry_open_blob(p->reg, repo, m->config.digest, so.max_config_bytes, &r, errstr,
-                               errsz);
-    if (rc)
+    if ((rc = fetch_config(p, repo, m, &cj, errstr, errsz)))
         goto out;
-    rc = rs_reader_slurp(r, so.max_config_bytes, &config, &clen, errstr, errsz);
-    rs_reader_destroy(r);
-    if (rc)
-        goto out;
-    json_error_t jerr;
-    cj = json_loadb(config, clen, 0, &jerr);
-    if (!json_is_object(cj)) {
-        rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid image config of '%s@%s'", repo,
-                     c->digest);
-        goto out;
-    }
     const char *os = json_string_value(json_object_get(cj, "os"));
     const char *arch = json_string_value(json_object_get(cj, "architecture"));
     const char *variant = json_string_value(json_object_get(cj, "variant"));
@@ -200,7 +213,6 @@ out:
     json_decref(cj);
     rs_manifest_free(m);
     free(body);
-    free(config);
     return rc;
 }
 
@@ -498,9 +510,10 @@ static long long parse_rfc3339(const char *s)
  * (for an index, that of its first linux entry); -1 when unknown. */
 static long long tag_created(struct pass *p, const char *repo, const char *tag)
 {
-    char errstr[512], *body = NULL, *config = NULL, mt[128] = "", d[RS_DIGEST_SIZE] = "";
-    size_t len = 0, clen = 0;
+    char errstr[512], *body = NULL, mt[128] = "", d[RS_DIGEST_SIZE] = "";
+    size_t len = 0;
     rs_manifest *m = NULL;
+    json_t *cj = NULL;
     long long when = -1;
     if (rs_registry_get_manifest(p->reg, repo, tag, &body, &len, mt, d, errstr, sizeof errstr) ||
         rs_manifest_parse(body, len, mt, &m, errstr, sizeof errstr))
@@ -524,21 +537,12 @@ static long long tag_created(struct pass *p, const char *repo, const char *tag)
             m->kind != RS_MANIFEST_IMAGE)
             goto out;
     }
-    rs_reader *r = NULL;
-    if (rs_registry_open_blob(p->reg, repo, m->config.digest, 8u << 20, &r, errstr,
-                              sizeof errstr))
-        goto out;
-    int rc = rs_reader_slurp(r, 8u << 20, &config, &clen, errstr, sizeof errstr);
-    rs_reader_destroy(r);
-    if (rc)
-        goto out;
-    json_t *cj = json_loadb(config, clen, 0, NULL);
-    when = parse_rfc3339(json_string_value(json_object_get(cj, "created")));
-    json_decref(cj);
+    if (fetch_config(p, repo, m, &cj, errstr, sizeof errstr) == 0)
+        when = parse_rfc3339(json_string_value(json_object_get(cj, "created")));
 out:
+    json_decref(cj);
     rs_manifest_free(m);
     free(body);
-    free(config);
     return when;
 }
 

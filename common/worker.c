@@ -567,6 +567,16 @@ static int index_digest(struct worker *w, struct job *jb, rs_blobsrc *src, const
     return rc;
 }
 
+/* Clears the queued mark of a finished request; it expires by itself when
+ * Redis says no, so a failure is only logged. */
+static void clear_queued(struct worker *w, const rs_scan_request *req)
+{
+    char err[512];
+    if (rs_state_queued_clear(w->state, req->tenant, req->digest, err, sizeof err) != 0)
+        rs_log(RS_LOG_WARN, "cannot clear the queued mark of '%s' (it expires by itself): %s",
+               req->digest, err);
+}
+
 /* Publishes a document in parts to `topic`; all parts are acknowledged or an
  * error is returned. */
 static int publish_doc(struct worker *w, json_t *doc, const char *topic_tpl, const char *tenant,
@@ -638,8 +648,7 @@ static int process_request(struct worker *w, struct job *jb)
     if (!req->force && prev_found && !strcmp(prev.analyzer_version, RS_ANALYZER_VERSION) &&
         !strcmp(prev.status, "ok") && prev.vulndb_version >= db_now) {
         rs_log(RS_LOG_INFO, "'%s' for tenant '%s' is already done", req->digest, req->tenant);
-        if (rs_state_queued_clear(w->state, req->tenant, req->digest, scan_err, sizeof scan_err))
-            rs_log(RS_LOG_WARN, "cannot clear the queued mark of '%s'", req->digest);
+        clear_queued(w, req);
         goto out;
     }
 
@@ -699,9 +708,7 @@ static int process_request(struct worker *w, struct job *jb)
         rc = RETRY(rs_state_done_set(w->state, req->tenant, req->digest, &prev, errstr,
                                      sizeof errstr));
         if (rc == 0) {
-            if (rs_state_queued_clear(w->state, req->tenant, req->digest, scan_err,
-                                      sizeof scan_err) != 0)
-                rs_log(RS_LOG_WARN, "cannot clear the queued mark of '%s'", req->digest);
+            clear_queued(w, req);
             rs_log(RS_LOG_INFO, "rematched '%s' for tenant '%s' with snapshot %lld: unchanged",
                    req->digest, req->tenant, (long long)db_used);
         }
@@ -794,10 +801,8 @@ static int process_request(struct worker *w, struct job *jb)
     snprintf(d.error_code, sizeof d.error_code, "%s", scan_rc ? rs_err_code(scan_rc) : "");
     snprintf(d.scanned_at, sizeof d.scanned_at, "%s", when);
     rc = RETRY(rs_state_done_set(w->state, req->tenant, req->digest, &d, errstr, sizeof errstr));
-    if (rc == 0 && rs_state_queued_clear(w->state, req->tenant, req->digest, scan_err,
-                                         sizeof scan_err) != 0)
-        rs_log(RS_LOG_WARN, "cannot clear the queued mark of '%s' (it expires by itself)",
-               req->digest);
+    if (rc == 0)
+        clear_queued(w, req);
     if (rc == 0)
         rs_log(RS_LOG_INFO,
                "reported '%s/%s@%s' for tenant '%s': %s, %zu packages, %zu vulnerabilities "
