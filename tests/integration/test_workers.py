@@ -32,21 +32,18 @@ config = r.tenants_file([{"name": "acme", "registries": [
 p, s = r.coordinator(config)
 t.eq(s["published"]["total"], N, "one request per image")
 
-# ---- two workers; A is killed while it has scans in flight ----
+# ---- A works alone first (so it surely holds scans), B joins, A is killed mid-scan ----
 a = r.start_worker(config, "--concurrency", "2", log_name="worker-a.log")
-b = r.start_worker(config, "--concurrency", "2", "--exit-when-idle", "20", log_name="worker-b.log")
-deadline = time.time() + 60
-killed_in_flight = False
-while time.time() < deadline:
-    log = open(a.log_path).read()
-    # A has reported at least one image and is still holding partitions: kill it mid-work
-    if log.count("reported '") >= 1:
-        lease_keys = r.keys("lease:*")
-        a.send_signal(signal.SIGKILL)
-        a.wait()
-        killed_in_flight = len(lease_keys) > 0
-        break
+deadline = time.time() + 90
+while time.time() < deadline and open(a.log_path).read().count("reported '") < 1:
     time.sleep(0.1)
+b = r.start_worker(config, "--concurrency", "2", "--exit-when-idle", "20", log_name="worker-b.log")
+while time.time() < deadline and not r.keys("lease:*"):
+    time.sleep(0.1)
+lease_keys = r.keys("lease:*")
+a.send_signal(signal.SIGKILL)  # whatever happened above: A never outlives this phase
+a.wait()
+killed_in_flight = open(a.log_path).read().count("reported '") >= 1 and len(lease_keys) > 0
 t.true(a.returncode == -signal.SIGKILL, "worker A was killed with SIGKILL")
 t.true(killed_in_flight, "scans were in flight (leases held) when A was killed")
 h.wait_all([b], 240)
