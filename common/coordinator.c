@@ -649,7 +649,8 @@ static int process_registry(struct pass *p)
             continue;
         p->st->repositories++;
         rc = process_repository(p, repos.v[i]);
-        if (rc == RS_ERR_UNREACHABLE || rc == RS_ERR_CONFIG || rc == RS_ERR_INTERNAL)
+        if (rc == RS_ERR_UNREACHABLE || rc == RS_ERR_CONFIG || rc == RS_ERR_INTERNAL ||
+            rs_err_is_infra(rc))
             break; /* Redis or Kafka or the registry went away: stop this registry */
         rc = 0;
     }

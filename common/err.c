@@ -20,6 +20,10 @@ const char *rs_err_code(int err)
     case RS_ERR_TOOMANYREQUESTS: return "TOOMANYREQUESTS";
     case RS_ERR_ANALYZER_CRASHED: return "ANALYZER_CRASHED";
     case RS_ERR_CANCELLED: return "CANCELLED";
+    case RS_ERR_STORE:
+        return "STORE_UNREACHABLE";
+    case RS_ERR_BROKER:
+        return "BROKER_UNREACHABLE";
     default: return "INTERNAL";
     }
 }
@@ -30,6 +34,8 @@ int rs_err_exit_code(int err)
     case RS_OK: return 0;
     case RS_ERR_CONFIG: return 2;
     case RS_ERR_UNREACHABLE:
+    case RS_ERR_STORE:
+    case RS_ERR_BROKER:
     case RS_ERR_UNAUTHORIZED:
     case RS_ERR_TOOMANYREQUESTS:
     case RS_ERR_MANIFEST_UNKNOWN:
@@ -41,6 +47,11 @@ int rs_err_exit_code(int err)
     case RS_ERR_ANALYZER_CRASHED: return 4;
     default: return 3;
     }
+}
+
+int rs_err_is_infra(int err)
+{
+    return err == RS_ERR_STORE || err == RS_ERR_BROKER;
 }
 
 int rs_errf(char *errstr, size_t errstr_size, int err, const char *fmt, ...)

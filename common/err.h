@@ -12,20 +12,28 @@
 
 typedef enum rs_err {
     RS_OK = 0,
-    RS_ERR_INTERNAL = -1,       /* a bug or out of memory */
-    RS_ERR_CONFIG = -2,         /* bad configuration or usage (exit 2) */
-    RS_ERR_UNREACHABLE = -3,    /* network, refused, timeout, 5xx after retries (exit 3) */
-    RS_ERR_UNAUTHORIZED = -4,   /* 401 / 403 / token refused */
+    RS_ERR_INTERNAL = -1,         /* a bug or out of memory */
+    RS_ERR_CONFIG = -2,           /* bad configuration or usage (exit 2) */
+    RS_ERR_UNREACHABLE = -3,      /* network, refused, timeout, 5xx after retries (exit 3) */
+    RS_ERR_UNAUTHORIZED = -4,     /* 401 / 403 / token refused */
     RS_ERR_MANIFEST_UNKNOWN = -5, /* manifest or tag not found (404) */
-    RS_ERR_BLOB_UNKNOWN = -6,   /* blob not found (404) */
-    RS_ERR_DIGEST_MISMATCH = -7,/* content does not hash to its digest */
-    RS_ERR_LIMIT_EXCEEDED = -8, /* a size, count, ratio or depth limit */
-    RS_ERR_UNSUPPORTED = -9,    /* a media type or format we do not handle */
-    RS_ERR_INVALID = -10,       /* malformed input: manifest, layer, JSON, database */
+    RS_ERR_BLOB_UNKNOWN = -6,     /* blob not found (404) */
+    RS_ERR_DIGEST_MISMATCH = -7,  /* content does not hash to its digest */
+    RS_ERR_LIMIT_EXCEEDED = -8,   /* a size, count, ratio or depth limit */
+    RS_ERR_UNSUPPORTED = -9,      /* a media type or format we do not handle */
+    RS_ERR_INVALID = -10,         /* malformed input: manifest, layer, JSON, database */
     RS_ERR_TOOMANYREQUESTS = -11, /* 429 after retries */
     RS_ERR_ANALYZER_CRASHED = -12,
-    RS_ERR_CANCELLED = -13,     /* shutdown or revoke asked us to stop */
+    RS_ERR_CANCELLED = -13, /* shutdown or revoke asked us to stop */
+    RS_ERR_STORE = -14,     /* the state or cache store (Redis) cannot be reached (exit 3) */
+    RS_ERR_BROKER = -15,    /* Kafka cannot be reached or does not acknowledge (exit 3) */
 } rs_err;
+
+/* 1 for the failures of the infrastructure a worker cannot work without
+ * (RS_ERR_STORE, RS_ERR_BROKER): retried within the outage budget, then the
+ * worker stops. Everything else that a request causes ends as a report or a
+ * dead letter. */
+int rs_err_is_infra(int err);
 
 /* Returns the report code for `err` ("UNAUTHORIZED", "MANIFEST_UNKNOWN", ...),
  * a static string; "INTERNAL" for unknown values. */

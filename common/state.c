@@ -32,9 +32,11 @@ struct rs_state {
     char *prefix;
 };
 
-/* One command of a pipeline; keys are owned by the caller. */
+/* One command of a pipeline; keys are owned by the caller. An argument past
+ * MAX_ARGS sets `overflow` and the command is refused, never written past. */
 typedef struct cmd {
     int argc;
+    int overflow;
     const char *argv[MAX_ARGS];
     size_t len[MAX_ARGS];
 } cmd;
@@ -217,8 +219,8 @@ static int handshake(rs_state *st, int argc, const char **argv, const char *what
     redisReply *r = redisCommandArgv(st->c, argc, argv, len);
     int rc = 0;
     if (!r) {
-        rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE, "redis at '%s': %s failed: %s",
-                     st->where, what, st->c->errstr);
+        rc = rs_errf(errstr, errstr_size, RS_ERR_STORE, "redis at '%s': %s failed: %s", st->where,
+                     what, st->c->errstr);
     } else if (r->type == REDIS_REPLY_ERROR) {
         int auth = !strncmp(r->str, "WRONGPASS", 9) || !strncmp(r->str, "NOAUTH", 6) ||
                    !strncmp(r->str, "NOPERM", 6) || !strcmp(what, "AUTH");
@@ -241,8 +243,8 @@ static int connect_locked(rs_state *st, char *errstr, size_t errstr_size)
     if (!st->c)
         return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
     if (st->c->err) {
-        int rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
-                         "cannot connect to redis at '%s': %s", st->where, st->c->errstr);
+        int rc = rs_errf(errstr, errstr_size, RS_ERR_STORE, "cannot connect to redis at '%s': %s",
+                         st->where, st->c->errstr);
         disconnect(st);
         return rc;
     }
@@ -340,6 +342,22 @@ static int broken(const redisContext *c, int saved_errno)
     return 0;
 }
 
+/* The status of an error reply, by its error code (the reply's first word,
+ * which the Redis protocol defines): a server that is loading, busy, failing
+ * over, out of memory or unable to persist is a store that cannot take the
+ * request now (RS_ERR_STORE, retried); anything else is a bug of ours. */
+static int reply_error_status(const char *msg)
+{
+    static const char *const transient[] = {"LOADING",    "BUSY",        "MASTERDOWN", "READONLY",
+                                            "TRYAGAIN",   "CLUSTERDOWN", "MISCONF",    "OOM",
+                                            "NOREPLICAS", NULL};
+    size_t n = msg ? strcspn(msg, " ") : 0;
+    for (size_t i = 0; transient[i]; i++)
+        if (strlen(transient[i]) == n && !strncmp(msg, transient[i], n))
+            return RS_ERR_STORE;
+    return RS_ERR_INTERNAL;
+}
+
 /* Sends n commands in one round-trip and reads their replies into
  * replies[0..n) (each freed by the caller, also on error). Holds the lock. */
 static int pipeline(rs_state *st, const cmd *cmds, size_t n, redisReply **replies, char *errstr,
@@ -348,6 +366,11 @@ static int pipeline(rs_state *st, const cmd *cmds, size_t n, redisReply **replie
     int rc = 0;
     for (size_t i = 0; i < n; i++)
         replies[i] = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (cmds[i].overflow)
+            return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL,
+                           "redis: command '%s' has more than %d arguments", cmds[i].argv[0],
+                           MAX_ARGS);
     pthread_mutex_lock(&st->lock);
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!st->c && (rc = connect_locked(st, errstr, errstr_size)))
@@ -381,7 +404,7 @@ static int pipeline(rs_state *st, const cmd *cmds, size_t n, redisReply **replie
         }
         int retry = broken(st->c, saved) && attempt == 0;
         if (!retry) {
-            rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE, "redis at '%s': %s", st->where,
+            rc = rs_errf(errstr, errstr_size, RS_ERR_STORE, "redis at '%s': %s", st->where,
                          st->c->errstr[0] ? st->c->errstr : "connection lost");
             disconnect(st);
             break;
@@ -395,8 +418,9 @@ static int pipeline(rs_state *st, const cmd *cmds, size_t n, redisReply **replie
         return rc;
     for (size_t i = 0; i < n; i++)
         if (replies[i]->type == REDIS_REPLY_ERROR)
-            return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis at '%s': %s: %.200s",
-                           st->where, cmds[i].argv[0], replies[i]->str);
+            return rs_errf(errstr, errstr_size, reply_error_status(replies[i]->str),
+                           "redis at '%s': %s: %.200s", st->where, cmds[i].argv[0],
+                           replies[i]->str);
     return 0;
 }
 
@@ -422,18 +446,20 @@ static int command(rs_state *st, const cmd *c, redisReply **reply, char *errstr,
  * (NULL: out of memory). */
 static int status_command(rs_state *st, cmd *c, char *key, char *errstr, size_t errstr_size);
 
-static void arg(cmd *c, const char *s)
-{
-    c->argv[c->argc] = s;
-    c->len[c->argc] = strlen(s);
-    c->argc++;
-}
-
 static void arg_bin(cmd *c, const void *s, size_t len)
 {
+    if (c->argc >= MAX_ARGS) {
+        c->overflow = 1;
+        return;
+    }
     c->argv[c->argc] = s;
     c->len[c->argc] = len;
     c->argc++;
+}
+
+static void arg(cmd *c, const char *s)
+{
+    arg_bin(c, s, strlen(s));
 }
 
 static int ok_arg(const char *s)
@@ -819,23 +845,63 @@ int rs_state_lease_ttl(rs_state *st, const char *digest, long long *ttl_ms, char
     return int_command(st, &c, key, ttl_ms, "PTTL", errstr, errstr_size);
 }
 
-int rs_state_attempts_incr(rs_state *st, const char *digest, long long *count, char *errstr,
-                           size_t errstr_size)
+/* Counts one more started scan; a new `reset` token (a batch id) first
+ * starts the count again, so one forced rescan tries a poison digest once more
+ * while its redeliveries (same batch) keep counting. */
+static const char SCRIPT_ATTEMPTS_START[] =
+    "if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'batch') ~= ARGV[1] then "
+    "redis.call('DEL', KEYS[1]) redis.call('HSET', KEYS[1], 'batch', ARGV[1]) end "
+    "local n = redis.call('HINCRBY', KEYS[1], 'count', 1) "
+    "redis.call('EXPIRE', KEYS[1], ARGV[2]) return n";
+/* Takes back one start, never below zero, only while the key exists. */
+static const char SCRIPT_ATTEMPTS_CANCEL[] =
+    "local n = tonumber(redis.call('HGET', KEYS[1], 'count') or '0') "
+    "if n > 0 then return redis.call('HINCRBY', KEYS[1], 'count', -1) end return 0";
+
+static char *key_attempts(const rs_state *st, const char *analyzer_version, const char *digest)
 {
-    if (!ok_arg(digest))
-        return bad_args(errstr, errstr_size, "rs_state_attempts_incr");
-    char *key = key_make(st, "attempts:", digest, NULL, NULL, NULL);
-    cmd c = {0};
-    arg(&c, "INCR");
-    arg(&c, key ? key : "");
-    return int_command(st, &c, key, count, "INCR", errstr, errstr_size);
+    return key_make(st, "attempts:", analyzer_version, ":", digest, NULL);
 }
 
-int rs_state_attempts_clear(rs_state *st, const char *digest, char *errstr, size_t errstr_size)
+int rs_state_attempts_start(rs_state *st, const char *analyzer_version, const char *digest,
+                            const char *reset, long long ttl_s, long long *count, char *errstr,
+                            size_t errstr_size)
 {
-    if (!ok_arg(digest))
+    if (!ok_arg(analyzer_version) || !ok_arg(digest) || ttl_s <= 0)
+        return bad_args(errstr, errstr_size, "rs_state_attempts_start");
+    char *key = key_attempts(st, analyzer_version, digest);
+    char ttl[32];
+    snprintf(ttl, sizeof ttl, "%lld", ttl_s);
+    cmd c = {0};
+    arg(&c, "EVAL");
+    arg(&c, SCRIPT_ATTEMPTS_START);
+    arg(&c, "1");
+    arg(&c, key ? key : "");
+    arg(&c, reset ? reset : "");
+    arg(&c, ttl);
+    return int_command(st, &c, key, count, "attempts start", errstr, errstr_size);
+}
+
+int rs_state_attempts_cancel(rs_state *st, const char *analyzer_version, const char *digest,
+                             char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(analyzer_version) || !ok_arg(digest))
+        return bad_args(errstr, errstr_size, "rs_state_attempts_cancel");
+    char *key = key_attempts(st, analyzer_version, digest);
+    cmd c = {0};
+    arg(&c, "EVAL");
+    arg(&c, SCRIPT_ATTEMPTS_CANCEL);
+    arg(&c, "1");
+    arg(&c, key ? key : "");
+    return int_command(st, &c, key, NULL, "attempts cancel", errstr, errstr_size);
+}
+
+int rs_state_attempts_clear(rs_state *st, const char *analyzer_version, const char *digest,
+                            char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(analyzer_version) || !ok_arg(digest))
         return bad_args(errstr, errstr_size, "rs_state_attempts_clear");
-    return del_key(st, key_make(st, "attempts:", digest, NULL, NULL, NULL), errstr, errstr_size);
+    return del_key(st, key_attempts(st, analyzer_version, digest), errstr, errstr_size);
 }
 
 /* ---- refs and tags ------------------------------------------------------ */

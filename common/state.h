@@ -32,7 +32,7 @@ int rs_redis_url_parse(const char *url, rs_redis_url *out, char *errstr, size_t 
 
 /* Connects (5 s connect timeout, 10 s per command), AUTH, SELECT, PING.
  * `prefix` is put before every key (NULL: ""). Returns NULL with errstr set:
- * the cause is in errstr and RS_ERR_CONFIG / RS_ERR_UNREACHABLE /
+ * the cause is in errstr and RS_ERR_CONFIG / RS_ERR_STORE /
  * RS_ERR_UNAUTHORIZED in *err when err is not NULL (rs_state_new_err). */
 rs_state *rs_state_new(const char *redis_url, const char *prefix, char *errstr, size_t errstr_size);
 /* As rs_state_new, also telling why it failed. */
@@ -54,9 +54,10 @@ typedef struct rs_done {
     char platform[100];   /* "linux/arm64/v8" of the scanned image, "" when unknown */
 } rs_done;
 
-/* Every function below returns 0, RS_ERR_UNREACHABLE when Redis cannot be
- * reached (after one reconnect), RS_ERR_INTERNAL for an unexpected reply, or
- * RS_ERR_INVALID for bad arguments, with errstr set. */
+/* Every function below returns 0, RS_ERR_STORE when Redis cannot be reached
+ * (after one reconnect) or cannot take the request now (an error reply
+ * LOADING, BUSY, READONLY, OOM, MISCONF, ...), RS_ERR_INTERNAL for an
+ * unexpected reply, or RS_ERR_INVALID for bad arguments, with errstr set. */
 
 int rs_state_done_get(rs_state *st, const char *tenant, const char *digest, rs_done *out,
                       int *found, char *errstr, size_t errstr_size);
@@ -103,10 +104,22 @@ int rs_state_lease_release(rs_state *st, const char *digest, const char *owner, 
 int rs_state_lease_ttl(rs_state *st, const char *digest, long long *ttl_ms, char *errstr,
                        size_t errstr_size);
 
-/* attempts:{digest}: INCR into *count; clear deletes it. */
-int rs_state_attempts_incr(rs_state *st, const char *digest, long long *count, char *errstr,
-                           size_t errstr_size);
-int rs_state_attempts_clear(rs_state *st, const char *digest, char *errstr, size_t errstr_size);
+/* attempts:{analyzer_version}:{digest}, a hash {count, batch}: analyses of a
+ * digest that started and never ended (poison detection, DESIGN.md §6).
+ * start: count + 1 and the key's expiry set to ttl_s, in one script; when
+ * `reset` (a batch id; NULL or "": none) differs from the batch stored, the
+ * count starts again from 0 first, so one forced rescan tries a poison digest
+ * again while redeliveries of that same request keep counting. *count gets
+ * the new count. cancel: takes back one start (a scan cancelled by a revoke,
+ * a shutdown or a lost lease is no failure), never below 0. clear: deletes
+ * the key (the analysis ended, well or with an error report). */
+int rs_state_attempts_start(rs_state *st, const char *analyzer_version, const char *digest,
+                            const char *reset, long long ttl_s, long long *count, char *errstr,
+                            size_t errstr_size);
+int rs_state_attempts_cancel(rs_state *st, const char *analyzer_version, const char *digest,
+                             char *errstr, size_t errstr_size);
+int rs_state_attempts_clear(rs_state *st, const char *analyzer_version, const char *digest,
+                            char *errstr, size_t errstr_size);
 
 /* refs:{tenant}:{digest}, a set of "registry/repository:tag". *added = 1 when new. */
 int rs_state_refs_add(rs_state *st, const char *tenant, const char *digest, const char *registry,

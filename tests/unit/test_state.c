@@ -96,7 +96,9 @@ static long long raw_int(redisContext *c, const char *fmt, const char *key)
 {
     redisReply *r = redisCommand(c, fmt, key);
     RS_REQUIRE(r != NULL);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -999;
+    long long v = r->type == REDIS_REPLY_INTEGER  ? r->integer
+                  : r->type == REDIS_REPLY_STRING ? atoll(r->str)
+                                                  : -999;
     freeReplyObject(r);
     return v;
 }
@@ -232,6 +234,8 @@ static void test_done(rs_state *st, redisContext *raw)
                  RS_ERR_INVALID);
 }
 
+static void test_attempts(rs_state *st, redisContext *raw);
+
 static void test_lease(rs_state *st, redisContext *raw)
 {
     char errstr[256];
@@ -269,16 +273,51 @@ static void test_lease(rs_state *st, redisContext *raw)
     RS_CHECK_INT(rs_state_lease_acquire(st, DB, "worker-b", 0, &ok, errstr, sizeof errstr),
                  RS_ERR_INVALID);
 
+    test_attempts(st, raw);
+}
+
+/* attempts:{analyzer}:{digest}: counted per analyzer version, with an expiry,
+ * cancellations taken back, a new batch (forced rescan) starting again. */
+static void test_attempts(rs_state *st, redisContext *raw)
+{
+    char errstr[256];
     long long n = 0;
-    RS_CHECK_INT(rs_state_attempts_incr(st, DA, &n, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DA, NULL, 3600, &n, errstr, sizeof errstr), 0);
     RS_CHECK_INT(n, 1);
-    RS_CHECK_INT(rs_state_attempts_incr(st, DA, &n, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DA, "", 3600, &n, errstr, sizeof errstr), 0);
     RS_CHECK_INT(n, 2);
-    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("attempts:" DA)), 1);
-    RS_CHECK_INT(rs_state_attempts_clear(st, DA, errstr, sizeof errstr), 0);
-    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("attempts:" DA)), 0);
-    RS_CHECK_INT(rs_state_attempts_incr(st, DA, &n, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(raw_int(raw, "HGET %s count", k("attempts:a1:" DA)), 2);
+    long long ttl = raw_int(raw, "TTL %s", k("attempts:a1:" DA));
+    RS_CHECK(ttl > 3590 && ttl <= 3600);
+    /* another analyzer version counts apart */
+    RS_CHECK_INT(rs_state_attempts_start(st, "a2", DA, NULL, 3600, &n, errstr, sizeof errstr), 0);
     RS_CHECK_INT(n, 1);
+    /* a cancellation is no attempt; never below zero */
+    RS_CHECK_INT(rs_state_attempts_cancel(st, "a1", DA, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(raw_int(raw, "HGET %s count", k("attempts:a1:" DA)), 1);
+    RS_CHECK_INT(rs_state_attempts_cancel(st, "a1", DA, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(rs_state_attempts_cancel(st, "a1", DA, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(raw_int(raw, "HGET %s count", k("attempts:a1:" DA)), 0);
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DA, NULL, 3600, &n, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(n, 1);
+    /* a forced batch starts again once; its redeliveries keep counting */
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DA, NULL, 3600, &n, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(n, 2);
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DA, "batch-1", 3600, &n, errstr, sizeof errstr),
+                 0);
+    RS_CHECK_INT(n, 1);
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DA, "batch-1", 3600, &n, errstr, sizeof errstr),
+                 0);
+    RS_CHECK_INT(n, 2);
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DA, "batch-2", 3600, &n, errstr, sizeof errstr),
+                 0);
+    RS_CHECK_INT(n, 1);
+    RS_CHECK_INT(rs_state_attempts_clear(st, "a1", DA, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("attempts:a1:" DA)), 0);
+    RS_CHECK_INT(rs_state_attempts_cancel(st, "a1", DA, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("attempts:a1:" DA)), 0);
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DA, NULL, 0, &n, errstr, sizeof errstr),
+                 RS_ERR_INVALID);
 }
 
 static void test_refs_tags(rs_state *st, redisContext *raw)
@@ -419,7 +458,7 @@ static void test_reconnect(rs_state *st, redisContext *raw)
     char errstr[256] = "";
     RS_CHECK_INT(kill_ours(raw), 1);
     long long n = 0;
-    RS_CHECK_INT(rs_state_attempts_incr(st, DC, &n, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DC, NULL, 60, &n, errstr, sizeof errstr), 0);
     RS_CHECK_INT(n, 1);
     RS_CHECK_STR(errstr, "");
     /* and a pipeline too */
@@ -443,7 +482,7 @@ static void *incr_thread(void *p)
     char errstr[256];
     for (int i = 0; i < 200; i++) {
         long long n;
-        if (rs_state_attempts_incr(a->st, DB, &n, errstr, sizeof errstr))
+        if (rs_state_attempts_start(a->st, "a1", DB, NULL, 60, &n, errstr, sizeof errstr))
             a->fails++;
     }
     return NULL;
@@ -466,7 +505,7 @@ static void test_threads(rs_state *st)
     RS_CHECK_INT(fails, 0);
     long long n = 0;
     char errstr[256];
-    RS_CHECK_INT(rs_state_attempts_incr(st, DB, &n, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(rs_state_attempts_start(st, "a1", DB, NULL, 60, &n, errstr, sizeof errstr), 0);
     RS_CHECK_INT(n, 801);
 }
 
@@ -475,7 +514,7 @@ static void test_connect_errors(const char *url)
     char errstr[512] = "";
     int err = 0;
     RS_CHECK(rs_state_new_err("redis://127.0.0.1:1/0", "x:", &err, errstr, sizeof errstr) == NULL);
-    RS_CHECK_INT(err, RS_ERR_UNREACHABLE);
+    RS_CHECK_INT(err, RS_ERR_STORE);
     RS_CHECK(strncmp(errstr, "cannot connect to redis at '127.0.0.1:1/0': ", 44) == 0);
 
     /* a password the server refuses never shows in the message */
