@@ -19,11 +19,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOPIC_CACHE 64
+#define TOPIC_OK_MS 60000  /* a topic seen is trusted this long */
+#define TOPIC_BAD_MS 10000 /* a missing or forbidden one is asked again after this */
+
+struct topic_seen {
+    char name[256];
+    int status; /* 0, RS_ERR_CONFIG (missing), RS_ERR_UNAUTHORIZED */
+    long long at_ms;
+};
+
 struct rs_producer {
     rd_kafka_t *rk;
     size_t max_message_bytes;
     char brokers[512];
     pthread_mutex_t lock; /* guards every struct delivery */
+    pthread_mutex_t topics_lock;
+    struct topic_seen topics[TOPIC_CACHE];
+    size_t next_topic; /* the slot replaced next when the cache is full */
 };
 
 struct delivery {
@@ -72,8 +85,45 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, c
                    rderr);
 }
 
+static const char *const producer_defaults[] = {"compression.type", "zstd", "linger.ms", "5",
+                                                /* a mistyped topic is an error, not a new topic */
+                                                "allow.auto.create.topics", "false", NULL};
+/* at-least-once delivery depends on these (DESIGN.md §6) */
+static const char *const producer_forced[] = {"acks", "all", "enable.idempotence", "true", NULL};
+
+/* RS_ERR_CONFIG when the user's `key`=`value` would change one of the
+ * `forced` properties (also through an alias, such as request.required.acks
+ * for acks): the property is set to its forced value on a scratch
+ * configuration, the user's one on top, and the forced property read back. */
+static int forced_check(const char *key, const char *value, const char *const *forced, char *errstr,
+                        size_t errstr_size)
+{
+    for (size_t i = 0; forced && forced[i]; i += 2) {
+        rd_kafka_conf_t *c = rd_kafka_conf_new();
+        char rderr[256], before[256] = "", after[256] = "";
+        size_t bs = sizeof before, as = sizeof after;
+        int changed = 0;
+        if (!c)
+            return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
+        if (rd_kafka_conf_set(c, forced[i], forced[i + 1], rderr, sizeof rderr) ==
+                RD_KAFKA_CONF_OK &&
+            rd_kafka_conf_get(c, forced[i], before, &bs) == RD_KAFKA_CONF_OK &&
+            rd_kafka_conf_set(c, key, value, rderr, sizeof rderr) == RD_KAFKA_CONF_OK &&
+            rd_kafka_conf_get(c, forced[i], after, &as) == RD_KAFKA_CONF_OK)
+            changed = strcmp(before, after) != 0;
+        rd_kafka_conf_destroy(c);
+        if (changed)
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                           "kafka property '%s' cannot be changed: regscan's delivery guarantee "
+                           "needs %s=%s",
+                           key, forced[i], forced[i + 1]);
+    }
+    return 0;
+}
+
 /* The common configuration: `defaults` (key, value pairs, NULL-terminated)
- * before the user's properties, `forced` after them. */
+ * before the user's properties, `forced` after them; a user property that
+ * would change a forced one is an error. */
 static rd_kafka_conf_t *conf_build(const rs_settings *s, const char *const *defaults,
                                    const char *const *forced, char *errstr, size_t errstr_size)
 {
@@ -108,7 +158,8 @@ static rd_kafka_conf_t *conf_build(const rs_settings *s, const char *const *defa
         }
         memcpy(key, kv, (size_t)(eq - kv));
         key[eq - kv] = '\0';
-        if ((rc = conf_set(conf, key, eq + 1, errstr, errstr_size)))
+        if ((rc = conf_set(conf, key, eq + 1, errstr, errstr_size)) ||
+            (rc = forced_check(key, eq + 1, forced, errstr, errstr_size)))
             goto out;
     }
     for (size_t i = 0; forced && forced[i]; i += 2)
@@ -125,6 +176,47 @@ out:
 rd_kafka_conf_t *rs_kafka_conf_new(const rs_settings *s, char *errstr, size_t errstr_size)
 {
     return conf_build(s, NULL, NULL, errstr, errstr_size);
+}
+
+static const char *const consumer_defaults[] = {"partition.assignment.strategy",
+                                                "cooperative-sticky",
+                                                "enable.auto.commit",
+                                                "true",
+                                                "auto.commit.interval.ms",
+                                                "1000",
+                                                "enable.partition.eof",
+                                                "false",
+                                                NULL};
+/* at-least-once delivery depends on these (DESIGN.md §6): offsets are stored
+ * by the worker only past finished requests, and a new group starts from the
+ * oldest request, never from the newest */
+static const char *const consumer_forced[] = {"enable.auto.offset.store", "false",
+                                              "auto.offset.reset", "earliest", NULL};
+
+rd_kafka_conf_t *rs_kafka_consumer_conf_new(const rs_settings *s, const char *instance_id,
+                                            char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < s->n_kafka_props; i++)
+        if (!strncmp(s->kafka_props[i], "group.id=", 9) ||
+            !strncmp(s->kafka_props[i], "group.instance.id=", 18)) {
+            rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                    "kafka property '%.*s' cannot be set: use REGSCAN_GROUP or --instance-id",
+                    (int)strcspn(s->kafka_props[i], "="), s->kafka_props[i]);
+            return NULL;
+        }
+    rd_kafka_conf_t *conf = conf_build(s, consumer_defaults, consumer_forced, errstr, errstr_size);
+    if (conf && (conf_set(conf, "group.id", s->group, errstr, errstr_size) ||
+                 (instance_id && *instance_id &&
+                  conf_set(conf, "group.instance.id", instance_id, errstr, errstr_size)))) {
+        rd_kafka_conf_destroy(conf);
+        conf = NULL;
+    }
+    return conf;
+}
+
+const char *const *rs_kafka_forced_properties(int consumer)
+{
+    return consumer ? consumer_forced : producer_forced;
 }
 
 /* ---- producer ----------------------------------------------------------- */
@@ -146,12 +238,6 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     pthread_mutex_unlock(&p->lock);
 }
 
-static const char *const producer_defaults[] = {"compression.type", "zstd", "linger.ms", "5",
-                                                /* a mistyped topic is an error, not a new topic */
-                                                "allow.auto.create.topics", "false", NULL};
-/* at-least-once delivery depends on these (DESIGN.md §6) */
-static const char *const producer_forced[] = {"acks", "all", "enable.idempotence", "true", NULL};
-
 rs_producer *rs_producer_new(const rs_settings *s, char *errstr, size_t errstr_size)
 {
     rs_producer *p = calloc(1, sizeof *p);
@@ -160,6 +246,7 @@ rs_producer *rs_producer_new(const rs_settings *s, char *errstr, size_t errstr_s
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->topics_lock, NULL);
     snprintf(p->brokers, sizeof p->brokers, "%s",
              s->kafka_brokers ? s->kafka_brokers : "127.0.0.1:9092");
     rd_kafka_conf_t *conf = conf_build(s, producer_defaults, producer_forced, errstr, errstr_size);
@@ -182,6 +269,7 @@ rs_producer *rs_producer_new(const rs_settings *s, char *errstr, size_t errstr_s
     return p; /* rd_kafka_new took conf */
 fail:
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->topics_lock);
     free(p);
     return NULL;
 }
@@ -218,11 +306,11 @@ static int map_err(const rs_producer *p, rd_kafka_resp_err_t err, const char *to
     case RD_KAFKA_RESP_ERR__FATAL: {
         char fe[256] = "";
         rd_kafka_fatal_error(p->rk, fe, sizeof fe);
-        return rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+        return rs_errf(errstr, errstr_size, RS_ERR_BROKER,
                        "kafka producer failed for good on '%s': %s", p->brokers, fe);
     }
     default:
-        return rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+        return rs_errf(errstr, errstr_size, RS_ERR_BROKER,
                        "cannot deliver to kafka topic '%s' on '%s': %s", topic, p->brokers,
                        rd_kafka_err2str(err));
     }
@@ -248,7 +336,7 @@ int rs_producer_send_sync(rs_producer *p, const char *topic, const char *key, co
     if (err) {
         free(d); /* not enqueued: no delivery report will come */
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            return rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+            return rs_errf(errstr, errstr_size, RS_ERR_BROKER,
                            "kafka producer queue stayed full for %d ms ('%s')", timeout_ms,
                            p->brokers);
         return map_err(p, err, topic, errstr, errstr_size);
@@ -266,7 +354,7 @@ int rs_producer_send_sync(rs_producer *p, const char *topic, const char *key, co
             return map_err(p, err, topic, errstr, errstr_size);
         }
         if (left <= 0)
-            return rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+            return rs_errf(errstr, errstr_size, RS_ERR_BROKER,
                            "no acknowledgement from kafka '%s' for topic '%s' within %d ms",
                            p->brokers, topic, timeout_ms);
         rd_kafka_poll(p->rk, (int)(left < 50 ? left : 50));
@@ -281,7 +369,7 @@ size_t rs_producer_max_message_bytes(const rs_producer *p)
 int rs_producer_flush(rs_producer *p, int timeout_ms)
 {
     rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
-    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : RS_ERR_UNREACHABLE;
+    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : RS_ERR_BROKER;
 }
 
 void rs_producer_destroy(rs_producer *p)
@@ -295,7 +383,64 @@ void rs_producer_destroy(rs_producer *p)
     }
     rd_kafka_destroy(p->rk);
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->topics_lock);
     free(p);
+}
+
+/* The status metadata gives `topic`: 0, RS_ERR_CONFIG, RS_ERR_UNAUTHORIZED;
+ * RS_ERR_BROKER when no metadata came. */
+static int topic_status(rs_producer *p, const char *topic, char *errstr, size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    /* all topics: asking for one by name could make the broker create it */
+    rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 1, NULL, &md, 10000);
+    if (err)
+        return rs_errf(errstr, errstr_size, RS_ERR_BROKER,
+                       "cannot get metadata from kafka '%s': %s", p->brokers,
+                       rd_kafka_err2str(err));
+    int rc = RS_ERR_CONFIG;
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (!strcmp(md->topics[i].topic, topic))
+            rc = md->topics[i].err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+                     ? RS_ERR_UNAUTHORIZED
+                 : md->topics[i].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? RS_ERR_CONFIG
+                                                                                : 0;
+    rd_kafka_metadata_destroy(md);
+    return rc;
+}
+
+int rs_producer_topic_check(rs_producer *p, const char *topic, char *errstr, size_t errstr_size)
+{
+    if (!topic || !*topic || strlen(topic) >= sizeof p->topics[0].name)
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "invalid kafka topic name '%.255s'",
+                       topic ? topic : "");
+    long long now = now_ms();
+    int rc = 1; /* 1: not cached */
+    pthread_mutex_lock(&p->topics_lock);
+    struct topic_seen *slot = NULL;
+    for (size_t i = 0; i < TOPIC_CACHE && !slot; i++)
+        if (!strcmp(p->topics[i].name, topic))
+            slot = &p->topics[i];
+    if (slot && now - slot->at_ms < (slot->status ? TOPIC_BAD_MS : TOPIC_OK_MS))
+        rc = slot->status;
+    if (rc == 1) {
+        rc = topic_status(p, topic, errstr, errstr_size);
+        if (rc != RS_ERR_BROKER) {
+            if (!slot)
+                slot = &p->topics[p->next_topic++ % TOPIC_CACHE];
+            snprintf(slot->name, sizeof slot->name, "%s", topic);
+            slot->status = rc;
+            slot->at_ms = now;
+        }
+    }
+    pthread_mutex_unlock(&p->topics_lock);
+    if (rc == RS_ERR_CONFIG)
+        return rs_errf(errstr, errstr_size, rc, "kafka topic '%s' does not exist on '%s'", topic,
+                       p->brokers);
+    if (rc == RS_ERR_UNAUTHORIZED)
+        return rs_errf(errstr, errstr_size, rc, "kafka topic '%s' on '%s': access denied", topic,
+                       p->brokers);
+    return rc;
 }
 
 /* ---- start-up check ----------------------------------------------------- */
@@ -325,7 +470,7 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
         goto out;
     }
     if (err) {
-        rc = rs_errf(errstr, errstr_size, RS_ERR_UNREACHABLE,
+        rc = rs_errf(errstr, errstr_size, RS_ERR_BROKER,
                      "cannot reach kafka at '%s' within %d ms: %s", brokers, timeout_ms,
                      rd_kafka_err2str(err));
         goto out;

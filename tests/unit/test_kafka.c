@@ -78,6 +78,69 @@ static void test_conf(void)
     rs_config_free(c);
 }
 
+/* The properties at-least-once delivery depends on cannot be changed, by
+ * their name or an alias; setting them to the forced value is fine. */
+static void test_forced(void)
+{
+    char errstr[256] = "";
+    const char *store[] = {"enable.auto.offset.store=true", NULL};
+    rs_config *c = settings("k1:9092", store);
+    RS_CHECK(rs_kafka_consumer_conf_new(&c->settings, NULL, errstr, sizeof errstr) == NULL);
+    RS_CHECK_STR(errstr, "kafka property 'enable.auto.offset.store' cannot be changed: regscan's "
+                         "delivery guarantee needs enable.auto.offset.store=false");
+    /* the generic configuration does not force it (the coordinator has no consumer) */
+    rd_kafka_conf_t *conf = rs_kafka_conf_new(&c->settings, errstr, sizeof errstr);
+    RS_CHECK(conf != NULL);
+    rd_kafka_conf_destroy(conf);
+    rs_config_free(c);
+
+    const char *reset[] = {"auto.offset.reset=latest", NULL};
+    c = settings("k1:9092", reset);
+    RS_CHECK(rs_kafka_consumer_conf_new(&c->settings, NULL, errstr, sizeof errstr) == NULL);
+    RS_CHECK_STR(errstr, "kafka property 'auto.offset.reset' cannot be changed: regscan's "
+                         "delivery guarantee needs auto.offset.reset=earliest");
+    rs_config_free(c);
+
+    const char *group[] = {"group.id=other", NULL};
+    c = settings("k1:9092", group);
+    RS_CHECK(rs_kafka_consumer_conf_new(&c->settings, NULL, errstr, sizeof errstr) == NULL);
+    RS_CHECK_STR(errstr,
+                 "kafka property 'group.id' cannot be set: use REGSCAN_GROUP or --instance-id");
+    rs_config_free(c);
+
+    const char *same[] = {"enable.auto.offset.store=false", "auto.commit.interval.ms=500", NULL};
+    c = settings("k1:9092", same);
+    conf = rs_kafka_consumer_conf_new(&c->settings, "pod-7", errstr, sizeof errstr);
+    RS_REQUIRE(conf != NULL);
+    RS_CHECK_STR(conf_get(conf, "enable.auto.offset.store"), "false");
+    RS_CHECK_STR(conf_get(conf, "auto.commit.interval.ms"), "500");
+    RS_CHECK_STR(conf_get(conf, "group.instance.id"), "pod-7");
+    RS_CHECK_STR(conf_get(conf, "group.id"), c->settings.group);
+    RS_CHECK_STR(conf_get(conf, "partition.assignment.strategy"), "cooperative-sticky");
+    rd_kafka_conf_destroy(conf);
+    rs_config_free(c);
+
+    /* the producer's acks, also through its alias */
+    const char *acks[] = {"request.required.acks=1", NULL};
+    c = settings("k1:9092", acks);
+    RS_CHECK(rs_producer_new(&c->settings, errstr, sizeof errstr) == NULL);
+    RS_CHECK_STR(errstr, "kafka property 'request.required.acks' cannot be changed: regscan's "
+                         "delivery guarantee needs acks=all");
+    rs_config_free(c);
+    const char *idem[] = {"enable.idempotence=false", NULL};
+    c = settings("k1:9092", idem);
+    RS_CHECK(rs_producer_new(&c->settings, errstr, sizeof errstr) == NULL);
+    RS_CHECK_STR(errstr, "kafka property 'enable.idempotence' cannot be changed: regscan's "
+                         "delivery guarantee needs enable.idempotence=true");
+    rs_config_free(c);
+    const char *acks_all[] = {"acks=-1", NULL};
+    c = settings("k1:9092", acks_all);
+    rs_producer *p = rs_producer_new(&c->settings, errstr, sizeof errstr);
+    RS_CHECK(p != NULL);
+    rs_producer_destroy(p);
+    rs_config_free(c);
+}
+
 /* Nothing listens on 127.0.0.1:1. */
 static void test_unreachable(void)
 {
@@ -87,7 +150,7 @@ static void test_unreachable(void)
 
     long long t0 = now_ms();
     RS_CHECK_INT(rs_kafka_check(&c->settings, "regscan.findings", 1000, errstr, sizeof errstr),
-                 RS_ERR_UNREACHABLE);
+                 RS_ERR_BROKER);
     RS_CHECK(strncmp(errstr, "cannot reach kafka at '127.0.0.1:1' within 1000 ms: ", 52) == 0);
     RS_CHECK(now_ms() - t0 < 5000);
 
@@ -97,7 +160,7 @@ static void test_unreachable(void)
     t0 = now_ms();
     RS_CHECK_INT(
         rs_producer_send_sync(p, "regscan.findings", "k", "v", 1, 1500, errstr, sizeof errstr),
-        RS_ERR_UNREACHABLE);
+        RS_ERR_BROKER);
     long long took = now_ms() - t0;
     RS_CHECK(took >= 1400 && took < 4000);
     RS_CHECK_STR(errstr, "no acknowledgement from kafka '127.0.0.1:1' for topic 'regscan.findings' "
@@ -111,7 +174,7 @@ static void test_unreachable(void)
         RS_ERR_LIMIT_EXCEEDED);
     RS_CHECK(strstr(errstr, "(limit 20000 bytes)") != NULL);
     free(big);
-    RS_CHECK_INT(rs_producer_flush(p, 100), RS_ERR_UNREACHABLE); /* the first message waits */
+    RS_CHECK_INT(rs_producer_flush(p, 100), RS_ERR_BROKER); /* the first message waits */
     rs_producer_destroy(p); /* purges it and frees its delivery record */
     rs_config_free(c);
 
@@ -238,6 +301,15 @@ static void test_live(const char *brokers)
     c = settings(brokers, fast);
     p = rs_producer_new(&c->settings, errstr, sizeof errstr);
     RS_REQUIRE(p != NULL);
+    RS_CHECK_INT(rs_producer_topic_check(p, topic, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(rs_producer_topic_check(p, missing, errstr, sizeof errstr), RS_ERR_CONFIG);
+    snprintf(expected, sizeof expected, "kafka topic '%s' does not exist on '%s'", missing,
+             brokers);
+    RS_CHECK_STR(errstr, expected);
+    /* answered from the cache the second time, with the same words */
+    errstr[0] = '\0';
+    RS_CHECK_INT(rs_producer_topic_check(p, missing, errstr, sizeof errstr), RS_ERR_CONFIG);
+    RS_CHECK_STR(errstr, expected);
     RS_CHECK_INT(rs_producer_send_sync(p, missing, key, "x", 1, 15000, errstr, sizeof errstr),
                  RS_ERR_CONFIG);
     rs_producer_destroy(p);
@@ -249,6 +321,7 @@ static void test_live(const char *brokers)
 int main(void)
 {
     test_conf();
+    test_forced();
     test_unreachable();
     const char *brokers = getenv("REGSCAN_TEST_KAFKA_BROKERS");
     if (!brokers || !*brokers) {
