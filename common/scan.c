@@ -133,7 +133,7 @@ static void *layer_thread(void *arg)
     for (;;) {
         pthread_mutex_lock(&j->lock);
         size_t i = j->next++;
-        int stop = j->status != 0 || (j->opts->cancel && *j->opts->cancel);
+        int stop = j->status != 0 || (j->opts->cancel && atomic_load(j->opts->cancel));
         pthread_mutex_unlock(&j->lock);
         if (stop || i >= j->m->n_layers)
             break;
@@ -194,7 +194,7 @@ static int pull_layers(rs_blobsrc *src, const char *repo, const rs_manifest *m,
         pthread_join(tids[i], NULL);
     pthread_mutex_destroy(&j.lock);
     res->bytes_pulled = j.bytes;
-    if (j.status == 0 && opts->cancel && *opts->cancel) {
+    if (j.status == 0 && opts->cancel && atomic_load(opts->cancel)) {
         j.status = RS_ERR_CANCELLED;
         snprintf(j.error, sizeof j.error, "scan cancelled");
     }

@@ -9,6 +9,7 @@
 #ifndef RS_SCAN_H
 #define RS_SCAN_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,7 @@ typedef struct rs_scan_opts {
     size_t max_layer_bytes;    /* compressed bytes per layer (default 2 GiB) */
     size_t max_config_bytes;   /* image config blob (default 8 MiB) */
     rs_layer_limits limits;    /* per-layer walking limits */
-    const volatile int *cancel;/* when non-NULL and set, the scan stops with RS_ERR_CANCELLED */
+    const atomic_int *cancel;  /* when non-NULL and set, the scan stops with RS_ERR_CANCELLED */
 } rs_scan_opts;
 
 /* Fills `o` with the defaults above. */

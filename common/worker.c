@@ -21,6 +21,8 @@
 
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 
 #define MAX_PARTS 1024
 #define LEASE_MAX_LIFE_MS (60 * 60 * 1000)
+#define ATTEMPTS_TTL_S (7 * 24 * 3600) /* a poison mark is forgotten after a week */
 
 void rs_worker_opts_default(rs_worker_opts *o)
 {
@@ -39,6 +42,8 @@ void rs_worker_opts_default(rs_worker_opts *o)
     o->lease_ttl_ms = 30000;
     o->max_attempts = 3;
     o->window_per_partition = 4;
+    o->outage_budget_s = 300;
+    o->drain_timeout_s = 0;
 }
 
 enum { JOB_QUEUED = 0, JOB_RUNNING, JOB_DONE, JOB_ABANDONED };
@@ -49,7 +54,9 @@ struct job {
     int32_t partition;
     int64_t offset;
     int state; /* JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_ABANDONED */
-    volatile int cancel;
+    unsigned long seq;         /* names this job's lease: worker id / seq */
+    atomic_int cancel;         /* revoke or shutdown: hand the request back */
+    atomic_int scan_stop;      /* the running scan stops: cancelled, or its lease lost */
     struct job *next_queued;   /* FIFO of jobs not started */
     struct job *next_in_part;  /* jobs of one partition, by offset */
 };
@@ -75,8 +82,10 @@ struct worker {
     struct job *q_head, *q_tail;
     struct part parts[MAX_PARTS];
     int stopping;              /* job threads exit when the queue is empty */
-    int fatal;                 /* Kafka or Redis lost for good */
+    atomic_int fatal;          /* Kafka or Redis lost for good */
+    int fatal_rc;              /* the status that made it fatal */
     char fatal_msg[512];
+    unsigned long job_seq;
     int running;               /* jobs running now */
     uint64_t last_activity_ms;
     int max_message_bytes;
@@ -254,13 +263,15 @@ static void advance_offsets(struct worker *w)
  * w->lock held. */
 static void drain_partition(struct worker *w, struct part *p)
 {
-    for (struct job *j = p->head; j; j = j->next_in_part)
-        j->cancel = 1;
+    for (struct job *j = p->head; j; j = j->next_in_part) {
+        atomic_store(&j->cancel, 1);
+        atomic_store(&j->scan_stop, 1);
+    }
     /* unlink queued jobs of this partition from the FIFO */
     struct job **pp = &w->q_head;
     w->q_tail = NULL;
     while (*pp) {
-        if ((*pp)->cancel && (*pp)->state == JOB_QUEUED) {
+        if (atomic_load(&(*pp)->cancel) && (*pp)->state == JOB_QUEUED) {
             (*pp)->state = JOB_ABANDONED;
             *pp = (*pp)->next_queued;
             continue;
@@ -276,6 +287,19 @@ static void drain_partition(struct worker *w, struct part *p)
             break;
         pthread_cond_wait(&w->cond, &w->lock);
     }
+}
+
+/* Resumes librdkafka's fetching of a partition we paused (the pause flag
+ * outlives a revoke: a partition that comes back must not stay paused). */
+static void resume_partition(struct worker *w, struct part *p)
+{
+    if (!p->paused || !w->rk)
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    rd_kafka_resume_partitions(w->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    p->paused = 0;
 }
 
 static void forget_partition(struct part *p)
@@ -306,6 +330,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             e = rd_kafka_incremental_assign(rk, parts);
         else
             rd_kafka_assign(rk, parts);
+        /* a partition paused when it was revoked comes back paused: resume it */
+        rd_kafka_resume_partitions(rk, parts);
         if (e) {
             rs_log(RS_LOG_ERROR, "cannot take the assigned partitions: %s",
                    rd_kafka_error_string(e));
@@ -325,8 +351,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     advance_offsets(w);
     for (int i = 0; i < parts->cnt; i++) {
         struct part *p = part_find(w, parts->elems[i].topic, parts->elems[i].partition, 0);
-        if (p)
+        if (p) {
+            resume_partition(w, p);
             forget_partition(p);
+        }
     }
     pthread_mutex_unlock(&w->lock);
     if (!lost) {
@@ -345,103 +373,251 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- processing one request ---- */
 
-static void set_fatal(struct worker *w, const char *msg)
+static void set_fatal(struct worker *w, int rc, const char *msg)
 {
     pthread_mutex_lock(&w->lock);
-    if (!w->fatal) {
-        w->fatal = 1;
+    if (!atomic_load(&w->fatal)) {
         snprintf(w->fatal_msg, sizeof w->fatal_msg, "%s", msg);
+        w->fatal_rc = rc;
+        atomic_store(&w->fatal, 1);
     }
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
 }
 
-/* Retries a Kafka or Redis step a few times: these are transient faults and
- * the request is not finished until they succeed. */
-#define RETRY(expr)                                                                              \
-    ({                                                                                           \
-        int rc_ = 0;                                                                             \
-        for (int try_ = 0; try_ < 4; try_++) {                                                   \
-            rc_ = (expr);                                                                        \
-            if (rc_ == 0 || rc_ == RS_ERR_LIMIT_EXCEEDED || rc_ == RS_ERR_INVALID)              \
-                break;                                                                           \
-            usleep((useconds_t)(200000u << try_));                                               \
-        }                                                                                        \
-        rc_;                                                                                     \
+/* Sleeps ms milliseconds, waking early when the job is cancelled or the
+ * worker stops for good. */
+static void nap(struct worker *w, const struct job *jb, unsigned ms)
+{
+    while (ms > 0 && !(jb && atomic_load(&jb->cancel)) && !atomic_load(&w->fatal)) {
+        unsigned step = ms < 100 ? ms : 100;
+        usleep(step * 1000u);
+        ms -= step;
+    }
+}
+
+/* The backoff of one step that Redis or Kafka could not take (DESIGN.md §6):
+ * 200 ms doubling to 10 s, with jitter, for as long as the outage budget. */
+struct backoff {
+    uint64_t deadline;
+    unsigned delay_ms;
+    unsigned seed;
+};
+
+/* 1 when the step that returned rc is to be tried again (after a pause);
+ * 0 for any other result, past the budget, or once the job was cancelled. */
+static int backoff_again(struct worker *w, const struct job *jb, struct backoff *b, int rc)
+{
+    if (!rs_err_is_infra(rc))
+        return 0;
+    uint64_t now = rs_now_ms();
+    if (!b->deadline) {
+        b->deadline = now + (uint64_t)w->o->outage_budget_s * 1000u;
+        b->delay_ms = 200;
+        b->seed = (unsigned)now ^ (unsigned)(uintptr_t)b;
+    }
+    if (now >= b->deadline || (jb && atomic_load(&jb->cancel)) || atomic_load(&w->fatal))
+        return 0;
+    unsigned d = b->delay_ms / 2 + (unsigned)rand_r(&b->seed) % (b->delay_ms / 2 + 1);
+    if (now + d > b->deadline)
+        d = (unsigned)(b->deadline - now);
+    nap(w, jb, d);
+    b->delay_ms = b->delay_ms >= 5000 ? 10000 : b->delay_ms * 2;
+    return 1;
+}
+
+/* Runs `expr` (a Redis or Kafka step, giving an rs_err) again while it fails
+ * with RS_ERR_STORE or RS_ERR_BROKER, within the outage budget. Needs `w`. */
+#define RETRY(jb, expr)                                                                            \
+    ({                                                                                             \
+        struct backoff b_ = {0};                                                                   \
+        int rc_;                                                                                   \
+        while (backoff_again(w, (jb), &b_, rc_ = (expr)))                                          \
+            ;                                                                                      \
+        rc_;                                                                                       \
     })
 
-static int dead_letter(struct worker *w, const struct job *j, const char *reason, char *errstr,
-                       size_t errsz)
+/* `s` with every byte that is not printable ASCII replaced by '?', into out:
+ * reasons quote request fields, and a dead letter must always be valid JSON. */
+static void ascii_safe(const char *s, char *out, size_t out_size)
+{
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < out_size; i++)
+        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    if (out_size)
+        out[i] = '\0';
+}
+
+/* The dead-letter document of job j: the original bytes in base64, cut to
+ * what fits under the producer's limit (and then said so). */
+static char *dead_letter_doc(struct worker *w, const struct job *j, const char *reason)
 {
     const rd_kafka_message_t *m = j->msg;
-    size_t n = m->len;
-    char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+    size_t n = m->len, mmb = (size_t)w->max_message_bytes;
+    size_t room = mmb > 16384 ? mmb - 8192 : mmb / 2; /* the fields besides the bytes */
+    size_t keep = n > room / 4 * 3 ? room / 4 * 3 : n;
+    char *b64 = malloc(4 * ((keep + 2) / 3) + 1), why[1100], when[32];
     if (!b64)
-        return RS_ERR_INTERNAL;
-    EVP_EncodeBlock((unsigned char *)b64, m->payload ? m->payload : (const void *)"", (int)n);
-    char when[32];
+        return NULL;
+    EVP_EncodeBlock((unsigned char *)b64, m->payload ? m->payload : (const void *)"", (int)keep);
+    ascii_safe(reason, why, sizeof why);
     rs_iso_now(when, sizeof when);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:s}", "schema",
-                            "regscan.dead-letter/v1", "reason", reason, "topic", j->topic,
-                            "partition", (int)j->partition, "offset", (json_int_t)j->offset,
-                            "original_base64", b64, "worker", w->worker_id, "at", when);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:I, s:b, s:s, s:s}", "schema",
+                            "regscan.dead-letter/v1", "reason", why, "topic", j->topic, "partition",
+                            (int)j->partition, "offset", (json_int_t)j->offset, "original_base64",
+                            b64, "original_size", (json_int_t)n, "original_truncated", keep < n,
+                            "worker", w->worker_id, "at", when);
     free(b64);
     char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
+    return s;
+}
+
+/* Sends job j to the dead-letter topic. Returns 0, or the producer's status
+ * when even that failed (Kafka down past the budget, the topic gone). */
+static int dead_letter(struct worker *w, struct job *j, const char *reason, char *errstr,
+                       size_t errsz)
+{
+    const rd_kafka_message_t *m = j->msg;
+    char *s = dead_letter_doc(w, j, reason);
     if (!s)
-        return RS_ERR_INTERNAL;
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
     char key[512] = "";
     if (m->key && m->key_len < sizeof key)
-        memcpy(key, m->key, m->key_len);
-    int rc = RETRY(rs_producer_send_sync(w->producer, w->cfg->settings.topic_dead_letter,
-                                         key[0] ? key : NULL, s, strlen(s), 30000, errstr,
-                                         errsz));
+        ascii_safe((const char *)m->key, key, m->key_len + 1);
+    int rc =
+        RETRY(j, rs_producer_send_sync(w->producer, w->cfg->settings.topic_dead_letter,
+                                       key[0] ? key : NULL, s, strlen(s), 30000, errstr, errsz));
     free(s);
-    rs_log(RS_LOG_WARN, "request at '%s' [%d] offset %lld sent to the dead-letter topic: %s",
-           j->topic, j->partition, (long long)j->offset, reason);
+    char why[600];
+    ascii_safe(reason, why, sizeof why);
+    if (rc == 0)
+        rs_log(RS_LOG_WARN, "request at '%s' [%d] offset %lld sent to the dead-letter topic: %s",
+               j->topic, j->partition, (long long)j->offset, why);
     return rc;
 }
 
+/* One lease held by one job: renewed every ttl/3 with a compare-and-set;
+ * when another owner holds it, or it could not be renewed for a whole ttl,
+ * the lease is lost: `lost` is set and the scan asked to stop. */
 struct renewer {
     struct worker *w;
-    const char *digest;
+    const char *digest, *owner;
+    atomic_int *scan_stop;
+    atomic_int lost;
     pthread_mutex_t lock;
-    pthread_cond_t cond;
+    pthread_cond_t cond; /* on CLOCK_MONOTONIC */
     int stop;
 };
+
+static void deadline_in(struct timespec *ts, unsigned ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    uint64_t ns = (uint64_t)ts->tv_nsec + (uint64_t)ms * 1000000u;
+    ts->tv_sec += (time_t)(ns / 1000000000u);
+    ts->tv_nsec = (long)(ns % 1000000000u);
+}
 
 static void *renew_thread(void *arg)
 {
     struct renewer *r = arg;
-    uint64_t born = rs_now_ms();
+    struct worker *w = r->w;
+    uint64_t born = rs_now_ms(), renewed_at = born;
     pthread_mutex_lock(&r->lock);
     while (!r->stop && rs_now_ms() - born < LEASE_MAX_LIFE_MS) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)(r->w->o->lease_ttl_ms / 3) * 1000000u;
-        ts.tv_sec += (time_t)(ns / 1000000000u);
-        ts.tv_nsec = (long)(ns % 1000000000u);
-        pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+        deadline_in(&ts, (unsigned)w->o->lease_ttl_ms / 3);
+        while (!r->stop && pthread_cond_timedwait(&r->cond, &r->lock, &ts) == 0)
+            ;
         if (r->stop)
             break;
         char err[256];
         int renewed = 0;
-        if (rs_state_lease_renew(r->w->state, r->digest, r->w->worker_id, r->w->o->lease_ttl_ms,
-                                 &renewed, err, sizeof err) != 0 || !renewed)
-            rs_log(RS_LOG_WARN, "lease of '%s' could not be renewed", r->digest);
+        int rc = rs_state_lease_renew(w->state, r->digest, r->owner, w->o->lease_ttl_ms, &renewed,
+                                      err, sizeof err);
+        if (rc == 0 && renewed) {
+            renewed_at = rs_now_ms();
+            continue;
+        }
+        if (rc == 0 || rs_now_ms() - renewed_at >= (uint64_t)w->o->lease_ttl_ms) {
+            rs_log(RS_LOG_WARN, "lost the lease of '%s': %s", r->digest,
+                   rc ? "it could not be renewed before it expired" : "another worker holds it");
+            atomic_store(&r->lost, 1);
+            atomic_store(r->scan_stop, 1);
+            break;
+        }
+        rs_log(RS_LOG_WARN, "lease of '%s' not renewed yet: %s", r->digest, err);
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
 }
 
+static int renewer_start(struct renewer *r, pthread_t *tid)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    return pthread_create(tid, NULL, renew_thread, r) == 0;
+}
+
+static void renewer_stop(struct renewer *r, pthread_t tid, int started)
+{
+    if (started) {
+        pthread_mutex_lock(&r->lock);
+        r->stop = 1;
+        pthread_cond_signal(&r->cond);
+        pthread_mutex_unlock(&r->lock);
+        pthread_join(tid, NULL);
+    }
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->cond);
+}
+
+/* Everything one request needs while it is processed. */
+struct request {
+    struct worker *w;
+    struct job *jb;
+    rs_scan_request req;
+    const rs_registry_conf *rconf;
+    char key[600];   /* {tenant}/{digest}: the key of reports and inventories */
+    char owner[200]; /* this job's lease owner: worker id / job number */
+    rs_done prev;    /* the done entry from before, when prev_found */
+    int prev_found;
+    rs_blobsrc *src;
+    rs_inventory *inv;
+    int from_cache;
+    rs_platform plat;
+    uint64_t t0, pull_ms, analyze_ms, match_ms;
+    int scan_rc; /* the outcome of the index stage, an error report when not 0 */
+    char scan_err[1024];
+    rs_match_result *matches;
+    int64_t db_used;
+    char fingerprint[RS_DIGEST_SIZE];
+    rs_refs refs;
+    char errstr[1024];
+};
+
+/* The `inv:` cache entry of a digest: keyed by the analyzer version, so an
+ * upgraded analyzer never reuses what an older one found. */
+static void inv_cache_id(const char *digest, char *out, size_t out_size)
+{
+    snprintf(out, out_size, "%s:%s", RS_ANALYZER_VERSION, digest);
+}
+
 /* Decodes an `inv:` cache entry; returns NULL when absent or unusable. */
 static rs_inventory *cached_inventory(struct worker *w, const char *digest)
 {
-    char *data = NULL, err[256];
+    char *data = NULL, err[256], id[200];
     size_t len = 0;
     int found = 0;
-    if (rs_state_cache_get(w->cache, "inv", digest, &data, &len, &found, err, sizeof err) != 0 ||
-        !found) {
+    inv_cache_id(digest, id, sizeof id);
+    int rc = rs_state_cache_get(w->cache, "inv", id, &data, &len, &found, err, sizeof err);
+    if (rc)
+        rs_log(RS_LOG_WARN, "cache of '%s' not readable (scanning instead): %s", digest, err);
+    if (rc || !found) {
         free(data);
         return NULL;
     }
@@ -457,114 +633,138 @@ static rs_inventory *cached_inventory(struct worker *w, const char *digest)
     return inv;
 }
 
-/* The index stage with the lease protocol of DESIGN.md §6: one worker pulls
- * a digest; the others wait for its `inv:` entry or for the lease to expire. */
-static int index_digest(struct worker *w, struct job *jb, rs_blobsrc *src, const rs_scan_request *req,
-                        rs_inventory **inv, int *from_cache, rs_platform *plat,
-                        uint64_t *pull_ms, uint64_t *analyze_ms, char *errstr, size_t errsz)
+static void cache_inventory(struct worker *w, const char *digest, const rs_inventory *inv)
 {
-    *inv = NULL;
-    *from_cache = 0;
-    uint64_t deadline = rs_now_ms() + (uint64_t)w->o->lease_ttl_ms * 4 + 600000u;
-    for (;;) {
-        if (jb->cancel)
-            return rs_errf(errstr, errsz, RS_ERR_CANCELLED, "scan of '%s' cancelled", req->digest);
-        if (!req->force || !strcmp(req->mode, "rematch")) {
-            rs_inventory *c = cached_inventory(w, req->digest);
-            if (c) {
-                /* a tenant uses a shared result only after its registry confirms the image */
-                char d[RS_DIGEST_SIZE] = "", mt[128] = "";
-                rs_registry *reg = rs_blobsrc_registry_get(src);
-                int rc = rs_registry_head_manifest(reg, req->repository, req->digest, d, mt,
-                                                   errstr, errsz);
-                if (rc) {
-                    rs_inventory_free(c);
-                    return rc;
-                }
-                *inv = c;
-                *from_cache = 1;
-                return 0;
-            }
-        }
-        int acquired = 0;
-        int rc = RETRY(rs_state_lease_acquire(w->state, req->digest, w->worker_id,
-                                              w->o->lease_ttl_ms, &acquired, errstr, errsz));
-        if (rc)
-            return RS_ERR_UNREACHABLE;
-        if (acquired)
-            break;
-        if (rs_now_ms() > deadline)
-            return rs_errf(errstr, errsz, RS_ERR_UNREACHABLE,
-                           "gave up waiting for the lease of '%s'", req->digest);
-        usleep(250000);
-        if (req->force) {
-            /* a forced rescan waits for the other scan, then scans itself */
-            long long ttl = 0;
-            if (rs_state_lease_ttl(w->state, req->digest, &ttl, errstr, errsz) == 0 && ttl <= 0)
-                continue;
-        }
-    }
+    char err[256], id[200];
+    inv_cache_id(digest, id, sizeof id);
+    json_t *j = rs_inventory_to_json(inv);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!s || rs_state_cache_set(w->cache, "inv", id, s, strlen(s), 0, err, sizeof err) != 0)
+        rs_log(RS_LOG_WARN, "cannot cache the inventory of '%s'", digest);
+    free(s);
+}
 
+#define LEASE_LOST 1 /* index_with_lease: another worker holds the digest now */
+
+/* Pulls and analyses the image while holding its lease. Returns 0 (r->inv
+ * set), LEASE_LOST, RS_ERR_CANCELLED, an infrastructure failure, or the
+ * failure of the image (r->scan_err). Counts the attempt (poison detection):
+ * only an analysis that ends, well or not, clears it; a cancelled one takes
+ * it back. */
+static int index_with_lease(struct request *r)
+{
+    struct worker *w = r->w;
+    struct job *jb = r->jb;
+    const char *digest = r->req.digest;
     long long attempts = 0;
-    int rc = RETRY(rs_state_attempts_incr(w->state, req->digest, &attempts, errstr, errsz));
+    const char *reset =
+        r->req.force && r->req.batch_id && *r->req.batch_id ? r->req.batch_id : NULL;
+    int rc =
+        RETRY(jb, rs_state_attempts_start(w->state, RS_ANALYZER_VERSION, digest, reset,
+                                          ATTEMPTS_TTL_S, &attempts, r->errstr, sizeof r->errstr));
+    if (rc == 0 && attempts > w->o->max_attempts)
+        rc = rs_errf(r->scan_err, sizeof r->scan_err, RS_ERR_ANALYZER_CRASHED,
+                     "'%s' was started %lld times and never finished: not tried again", digest,
+                     attempts - 1);
     if (rc) {
-        rs_state_lease_release(w->state, req->digest, w->worker_id, NULL, errstr, errsz);
-        return RS_ERR_UNREACHABLE;
+        rs_state_lease_release(w->state, digest, r->owner, NULL, r->errstr, sizeof r->errstr);
+        return rc;
     }
-    if (attempts > w->o->max_attempts) {
-        rs_state_lease_release(w->state, req->digest, w->worker_id, NULL, errstr, errsz);
-        return rs_errf(errstr, errsz, RS_ERR_ANALYZER_CRASHED,
-                       "'%s' was started %lld times and never finished: not tried again",
-                       req->digest, attempts - 1);
-    }
-
-    struct renewer rn = {.w = w, .digest = req->digest};
-    pthread_mutex_init(&rn.lock, NULL);
-    pthread_cond_init(&rn.cond, NULL);
+    atomic_store(&jb->scan_stop, atomic_load(&jb->cancel));
+    struct renewer rn = {.w = w, .digest = digest, .owner = r->owner, .scan_stop = &jb->scan_stop};
     pthread_t tid;
-    int have_thread = pthread_create(&tid, NULL, renew_thread, &rn) == 0;
-
+    int have_thread = renewer_start(&rn, &tid);
     rs_scan_opts so;
     rs_scan_opts_default(&so);
     so.layer_parallelism = (size_t)w->o->layer_parallelism;
-    so.cancel = &jb->cancel;
-    rs_scan_result *res = rs_scan_index(src, req->repository, req->digest, &so);
+    so.cancel = &jb->scan_stop;
+    rs_scan_result *res = rs_scan_index(r->src, r->req.repository, digest, &so);
+    renewer_stop(&rn, tid, have_thread);
 
-    if (have_thread) {
-        pthread_mutex_lock(&rn.lock);
-        rn.stop = 1;
-        pthread_cond_signal(&rn.cond);
-        pthread_mutex_unlock(&rn.lock);
-        pthread_join(tid, NULL);
-    }
-    pthread_mutex_destroy(&rn.lock);
-    pthread_cond_destroy(&rn.cond);
-
-    if (!res) {
-        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    if (atomic_load(&rn.lost)) {
+        rc = LEASE_LOST; /* what this attempt found is not published: the holder's is */
+    } else if (atomic_load(&jb->cancel)) {
+        rc = rs_errf(r->errstr, sizeof r->errstr, RS_ERR_CANCELLED, "scan of '%s' cancelled",
+                     digest);
+    } else if (!res) {
+        rc = rs_errf(r->scan_err, sizeof r->scan_err, RS_ERR_INTERNAL, "out of memory");
     } else if (res->status) {
-        rc = rs_errf(errstr, errsz, res->status, "%s", res->error);
+        rc = rs_errf(r->scan_err, sizeof r->scan_err, res->status, "%s", res->error);
     } else {
-        *inv = res->inv;
+        r->inv = res->inv;
         res->inv = NULL;
-        *plat = res->platform;
-        *pull_ms = res->pull_ms;
-        *analyze_ms = res->analyze_ms;
-        json_t *j = rs_inventory_to_json(*inv);
-        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        char err[256];
-        if (!s || rs_state_cache_set(w->cache, "inv", req->digest, s, strlen(s), 0, err,
-                                     sizeof err) != 0)
-            rs_log(RS_LOG_WARN, "cannot cache the inventory of '%s'", req->digest);
-        free(s);
+        r->plat = res->platform;
+        r->pull_ms = res->pull_ms;
+        r->analyze_ms = res->analyze_ms;
+        cache_inventory(w, digest, r->inv);
     }
     rs_scan_result_free(res);
-    /* a cancelled scan is not a finished attempt; every other outcome is */
-    if (rc != RS_ERR_CANCELLED)
-        RETRY(rs_state_attempts_clear(w->state, req->digest, errstr, errsz));
-    rs_state_lease_release(w->state, req->digest, w->worker_id, NULL, errstr, errsz);
+    char err[256];
+    if (rc == LEASE_LOST || rc == RS_ERR_CANCELLED)
+        RETRY(jb, rs_state_attempts_cancel(w->state, RS_ANALYZER_VERSION, digest, err, sizeof err));
+    else
+        RETRY(jb, rs_state_attempts_clear(w->state, RS_ANALYZER_VERSION, digest, err, sizeof err));
+    if (rc != LEASE_LOST)
+        rs_state_lease_release(w->state, digest, r->owner, NULL, err, sizeof err);
     return rc;
+}
+
+/* The cached inventory, for a tenant whose registry confirms the image: 1
+ * with r->inv set, 0 when there is none, or the registry's failure. */
+static int index_from_cache(struct request *r)
+{
+    rs_inventory *c = cached_inventory(r->w, r->req.digest);
+    if (!c)
+        return 0;
+    /* a tenant uses a shared result only after its registry confirms the image */
+    char d[RS_DIGEST_SIZE] = "", mt[128] = "";
+    rs_registry *reg = rs_blobsrc_registry_get(r->src);
+    int rc = rs_registry_head_manifest(reg, r->req.repository, r->req.digest, d, mt, r->scan_err,
+                                       sizeof r->scan_err);
+    if (rc) {
+        rs_inventory_free(c);
+        return rc;
+    }
+    r->inv = c;
+    r->from_cache = 1;
+    return 1;
+}
+
+/* The index stage with the lease protocol of DESIGN.md §6: one job pulls a
+ * digest; the others wait for its `inv:` entry or for its lease to go (a
+ * holder renews for at most LEASE_MAX_LIFE_MS, so the wait is bounded). */
+static int index_digest(struct request *r)
+{
+    struct worker *w = r->w;
+    struct job *jb = r->jb;
+    int waiting_logged = 0;
+    for (;;) {
+        if (atomic_load(&jb->cancel))
+            return rs_errf(r->errstr, sizeof r->errstr, RS_ERR_CANCELLED, "scan of '%s' cancelled",
+                           r->req.digest);
+        if (!r->req.force || !strcmp(r->req.mode, "rematch")) {
+            int rc = index_from_cache(r);
+            if (rc != 0)
+                return rc < 0 ? rc : 0;
+        }
+        int acquired = 0;
+        int rc =
+            RETRY(jb, rs_state_lease_acquire(w->state, r->req.digest, r->owner, w->o->lease_ttl_ms,
+                                             &acquired, r->errstr, sizeof r->errstr));
+        if (rc)
+            return rc;
+        if (acquired) {
+            rc = index_with_lease(r);
+            if (rc != LEASE_LOST)
+                return rc;
+            continue; /* wait for the new holder's result */
+        }
+        if (!waiting_logged++)
+            rs_log(RS_LOG_INFO, "'%s' is being indexed by another worker: waiting for it",
+                   r->req.digest);
+        nap(w, jb, 250);
+    }
 }
 
 /* Clears the queued mark of a finished request; it expires by itself when
@@ -579,22 +779,24 @@ static void clear_queued(struct worker *w, const rs_scan_request *req)
 
 /* Publishes a document in parts to `topic`; all parts are acknowledged or an
  * error is returned. */
-static int publish_doc(struct worker *w, json_t *doc, const char *topic_tpl, const char *tenant,
-                       const char *key, const char *const *arrays, char *errstr, size_t errsz)
+static int publish_doc(struct request *r, json_t *doc, const char *topic_tpl,
+                       const char *const *arrays)
 {
+    struct worker *w = r->w;
     char *topic = NULL;
     char **parts = NULL;
     size_t n = 0;
-    int rc = rs_topic_for_tenant(topic_tpl, tenant, &topic);
+    int rc = rs_topic_for_tenant(topic_tpl, r->req.tenant, &topic);
     if (rc)
-        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+        return rs_errf(r->errstr, sizeof r->errstr, RS_ERR_INTERNAL, "out of memory");
     /* keep a margin for the record's key and headers under the broker's limit */
     size_t mmb = (size_t)w->max_message_bytes;
     size_t max = mmb > 8192 ? mmb - 2048 : mmb * 3 / 4;
-    rc = rs_message_split(doc, arrays, max, &parts, &n, errstr, errsz);
+    rc = rs_message_split(doc, arrays, max, &parts, &n, r->errstr, sizeof r->errstr);
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = RETRY(rs_producer_send_sync(w->producer, topic, key, parts[i], strlen(parts[i]),
-                                         30000, errstr, errsz));
+        rc = RETRY(r->jb,
+                   rs_producer_send_sync(w->producer, topic, r->key, parts[i], strlen(parts[i]),
+                                         30000, r->errstr, sizeof r->errstr));
     for (size_t i = 0; i < n; i++)
         free(parts[i]);
     free(parts);
@@ -602,133 +804,195 @@ static int publish_doc(struct worker *w, json_t *doc, const char *topic_tpl, con
     return rc;
 }
 
-/* Returns 0 when the request is finished (its offset may be stored). */
-static int process_request(struct worker *w, struct job *jb)
+/* Checks that the tenant's findings and inventory topics exist and take our
+ * messages. Returns 0, the topic's status (RS_ERR_CONFIG, RS_ERR_UNAUTHORIZED)
+ * with r->errstr naming it, or an infrastructure failure. */
+static int check_topics(struct request *r)
 {
-    char errstr[1024] = "", scan_err[1024] = "";
-    rs_scan_request reqv;
-    rs_scan_request *req = &reqv;
-    rs_blobsrc *src = NULL;
-    rs_inventory *inv = NULL;
-    json_t *report = NULL, *invmsg = NULL;
-    rs_match_result *matches = NULL;
-    rs_refs refs = {0};
-    int rc = rs_scan_request_decode(jb->msg->payload, jb->msg->len, req, errstr, sizeof errstr);
-    if (rc) {
-        char why[1024];
-        snprintf(why, sizeof why, "%s", errstr);
-        rs_scan_request_free(req);
-        return dead_letter(w, jb, why, errstr, sizeof errstr);
+    struct worker *w = r->w;
+    const char *tpls[2] = {w->cfg->settings.topic_findings, w->cfg->settings.topic_inventory};
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        char *topic = NULL;
+        if (rs_topic_for_tenant(tpls[i], r->req.tenant, &topic))
+            return rs_errf(r->errstr, sizeof r->errstr, RS_ERR_INTERNAL, "out of memory");
+        rc = RETRY(r->jb, rs_producer_topic_check(w->producer, topic, r->errstr, sizeof r->errstr));
+        free(topic);
     }
-    const rs_tenant *tenant = rs_config_tenant(w->cfg, req->tenant);
-    const rs_registry_conf *rconf = tenant ? rs_config_registry(tenant, req->registry) : NULL;
-    if (!rconf) {
-        char why[600];
-        snprintf(why, sizeof why, "%s '%s' is not in this worker's tenants file",
-                 tenant ? "registry" : "tenant", tenant ? req->registry : req->tenant);
-        rc = dead_letter(w, jb, why, errstr, sizeof errstr);
-        goto out;
-    }
-    char key[600];
-    snprintf(key, sizeof key, "%s/%s", req->tenant, req->digest);
+    return rc;
+}
 
-    refresh_vulndb(w, !strcmp(req->mode, "rematch"));
+/* Sends the request to the dead-letter topic: 1 (finished) or its failure. */
+static int dead_lettered(struct request *r, const char *why)
+{
+    int rc = dead_letter(r->w, r->jb, why, r->errstr, sizeof r->errstr);
+    return rc ? rc : 1;
+}
+
+/* Decodes the request and checks that it can be worked on: 0 to go on, 1
+ * when it is finished already (dead-lettered, or done before), else the
+ * failure that stops it (infrastructure, cancellation). */
+static int request_admit(struct request *r)
+{
+    struct worker *w = r->w;
+    rd_kafka_message_t *m = r->jb->msg;
+    int rc = rs_scan_request_decode(m->payload, m->len, &r->req, r->errstr, sizeof r->errstr);
+    char why[1200];
+    if (rc) {
+        snprintf(why, sizeof why, "%s", r->errstr);
+        return dead_lettered(r, why);
+    }
+    const rs_tenant *tenant = rs_config_tenant(w->cfg, r->req.tenant);
+    r->rconf = tenant ? rs_config_registry(tenant, r->req.registry) : NULL;
+    if (!r->rconf) {
+        snprintf(why, sizeof why, "%s '%s' is not in this worker's tenants file",
+                 tenant ? "registry" : "tenant", tenant ? r->req.registry : r->req.tenant);
+        return dead_lettered(r, why);
+    }
+    snprintf(r->key, sizeof r->key, "%s/%s", r->req.tenant, r->req.digest);
+    rc = check_topics(r);
+    if (rc == RS_ERR_CONFIG || rc == RS_ERR_UNAUTHORIZED) {
+        /* not done: the next pass asks again once an operator made the topic */
+        snprintf(why, sizeof why, "cannot report for tenant '%s': %s", r->req.tenant, r->errstr);
+        return dead_lettered(r, why);
+    }
+    if (rc)
+        return rc;
+    refresh_vulndb(w, !strcmp(r->req.mode, "rematch"));
     /* what was done before: a redelivery of a finished request is acknowledged
      * without work; a rematch compares its findings with these */
-    rs_done prev;
-    int prev_found = 0;
-    rc = RETRY(rs_state_done_get(w->state, req->tenant, req->digest, &prev, &prev_found, errstr,
-                                 sizeof errstr));
+    rc = RETRY(r->jb, rs_state_done_get(w->state, r->req.tenant, r->req.digest, &r->prev,
+                                        &r->prev_found, r->errstr, sizeof r->errstr));
     if (rc)
-        goto out;
+        return rc;
     int64_t db_now = 0;
     pthread_rwlock_rdlock(&w->db_lock);
     db_now = w->db_version;
     pthread_rwlock_unlock(&w->db_lock);
-    if (!req->force && prev_found && !strcmp(prev.analyzer_version, RS_ANALYZER_VERSION) &&
-        !strcmp(prev.status, "ok") && prev.vulndb_version >= db_now) {
-        rs_log(RS_LOG_INFO, "'%s' for tenant '%s' is already done", req->digest, req->tenant);
-        clear_queued(w, req);
-        goto out;
+    if (!r->req.force && r->prev_found && !strcmp(r->prev.analyzer_version, RS_ANALYZER_VERSION) &&
+        !strcmp(r->prev.status, "ok") && r->prev.vulndb_version >= db_now) {
+        rs_log(RS_LOG_INFO, "'%s' for tenant '%s' is already done", r->req.digest, r->req.tenant);
+        clear_queued(w, &r->req);
+        return 1;
     }
+    return 0;
+}
 
-    uint64_t t0 = rs_now_ms(), pull_ms = 0, analyze_ms = 0;
-    int from_cache = 0;
-    rs_platform plat = req->platform;
-    src = rs_blobsrc_registry_new(rconf, errstr, sizeof errstr);
-    int scan_rc = src ? index_digest(w, jb, src, req, &inv, &from_cache, &plat, &pull_ms,
-                                     &analyze_ms, scan_err, sizeof scan_err)
-                      : RS_ERR_CONFIG;
-    if (!plat.os[0] && prev_found && prev.platform[0]) {
-        /* a rematch request may not know the platform: the last scan did */
-        char *fields[3] = {plat.os, plat.architecture, plat.variant};
-        size_t sizes[3] = {sizeof plat.os, sizeof plat.architecture, sizeof plat.variant};
-        const char *part = prev.platform;
-        for (int k = 0; k < 3 && *part; k++) {
-            size_t n = strcspn(part, "/");
-            snprintf(fields[k], sizes[k], "%.*s", (int)n, part);
-            part += n + (part[n] == '/');
-        }
+/* A rematch request may not know the platform: the last scan did. */
+static void platform_from_prev(struct request *r)
+{
+    if (r->plat.os[0] || !r->prev_found || !r->prev.platform[0])
+        return;
+    char *fields[3] = {r->plat.os, r->plat.architecture, r->plat.variant};
+    size_t sizes[3] = {sizeof r->plat.os, sizeof r->plat.architecture, sizeof r->plat.variant};
+    const char *part = r->prev.platform;
+    for (int k = 0; k < 3 && *part; k++) {
+        size_t n = strcspn(part, "/");
+        snprintf(fields[k], sizes[k], "%.*s", (int)n, part);
+        part += n + (part[n] == '/');
     }
-    if (!src)
-        snprintf(scan_err, sizeof scan_err, "%s", errstr);
-    if (scan_rc == RS_ERR_CANCELLED) {
-        rc = scan_rc;
-        goto out;
-    }
-    if (scan_rc == RS_ERR_UNREACHABLE && strstr(scan_err, "lease") != NULL) {
-        rc = scan_rc; /* Redis trouble: not finished, the request comes back */
-        goto out;
-    }
+}
 
-    /* the match stage, on the inventory alone */
-    uint64_t t_match = rs_now_ms();
-    int64_t db_used = 0;
-    char fingerprint[RS_DIGEST_SIZE] = "";
-    if (scan_rc == 0 && inv) {
+/* The match stage, on the inventory alone; a failure becomes the image's
+ * error (it is deterministic: the same inventory fails the same way). */
+static void request_match(struct request *r)
+{
+    struct worker *w = r->w;
+    uint64_t t = rs_now_ms();
+    if (r->scan_rc == 0 && r->inv) {
+        char err[512] = "";
         pthread_rwlock_rdlock(&w->db_lock);
-        db_used = w->db_version;
-        if (w->db && rs_match_inventory(w->db, inv, &matches, scan_err, sizeof scan_err) != 0)
-            matches = NULL;
+        r->db_used = w->db_version;
+        if (w->db && rs_match_inventory(w->db, r->inv, &r->matches, err, sizeof err) != 0)
+            r->matches = NULL;
         pthread_rwlock_unlock(&w->db_lock);
-        if (db_used && !matches) {
-            rc = rs_errf(errstr, sizeof errstr, RS_ERR_INTERNAL, "matching failed: %s", scan_err);
-            goto out;
-        }
-        if (matches)
-            rs_match_fingerprint(matches, fingerprint);
+        if (r->db_used && !r->matches)
+            r->scan_rc = rs_errf(r->scan_err, sizeof r->scan_err, RS_ERR_INTERNAL,
+                                 "matching failed: %s", err);
+        else if (r->matches)
+            rs_match_fingerprint(r->matches, r->fingerprint);
     }
-    uint64_t match_ms = rs_now_ms() - t_match;
+    r->match_ms = rs_now_ms() - t;
+}
 
-    /* a rematch that changes nothing publishes no report, only the done update */
-    if (scan_rc == 0 && from_cache && !req->force && prev_found &&
-        !strcmp(prev.status, "ok") && !strcmp(prev.analyzer_version, RS_ANALYZER_VERSION) &&
-        !strcmp(prev.findings, fingerprint)) {
-        prev.vulndb_version = db_used;
-        rc = RETRY(rs_state_done_set(w->state, req->tenant, req->digest, &prev, errstr,
-                                     sizeof errstr));
-        if (rc == 0) {
-            clear_queued(w, req);
-            rs_log(RS_LOG_INFO, "rematched '%s' for tenant '%s' with snapshot %lld: unchanged",
-                   req->digest, req->tenant, (long long)db_used);
-        }
-        goto out;
+/* Writes the done entry of a request that reported `report_id`. */
+static int write_done(struct request *r, const char *report_id, const char *when)
+{
+    struct worker *w = r->w;
+    rs_done d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.analyzer_version, sizeof d.analyzer_version, "%s", RS_ANALYZER_VERSION);
+    d.vulndb_version = r->db_used;
+    snprintf(d.findings, sizeof d.findings, "%s", r->scan_rc ? "" : r->fingerprint);
+    if (r->plat.os[0])
+        rs_platform_format(&r->plat, d.platform, sizeof d.platform);
+    snprintf(d.report_id, sizeof d.report_id, "%s", report_id ? report_id : "");
+    snprintf(d.status, sizeof d.status, "%s", r->scan_rc ? "error" : "ok");
+    snprintf(d.error_code, sizeof d.error_code, "%s", r->scan_rc ? rs_err_code(r->scan_rc) : "");
+    snprintf(d.scanned_at, sizeof d.scanned_at, "%s", when);
+    int rc = RETRY(r->jb, rs_state_done_set(w->state, r->req.tenant, r->req.digest, &d, r->errstr,
+                                            sizeof r->errstr));
+    if (rc == 0) {
+        clear_queued(w, &r->req);
+        rs_log(RS_LOG_INFO,
+               "reported '%s/%s@%s' for tenant '%s': %s, %zu packages, %zu vulnerabilities "
+               "(snapshot %lld)",
+               r->req.registry, r->req.repository, r->req.digest, r->req.tenant, d.status,
+               r->inv ? r->inv->n_pkgs : 0, r->matches ? r->matches->n : 0, (long long)r->db_used);
     }
+    return rc;
+}
 
+/* The report of the request as it stands (an error report when scan_rc is
+ * set, then without inventory); NULL when it cannot be built. */
+static json_t *build_report(struct request *r, rs_report_meta *meta)
+{
+    meta->status = r->scan_rc ? RS_REPORT_ERROR : RS_REPORT_OK;
+    meta->error_code = r->scan_rc ? rs_err_code(r->scan_rc) : NULL;
+    meta->error_message = r->scan_rc ? r->scan_err : NULL;
+    json_t *report = rs_report_build(meta, r->scan_rc ? NULL : r->inv);
+    if (report && !r->scan_rc && r->matches && rs_match_to_report(r->matches, report) != 0) {
+        json_decref(report);
+        report = NULL;
+    }
+    return report;
+}
+
+/* The image gets an error report instead of the one that failed. */
+static void become_error(struct request *r, int code, const char *what)
+{
+    char why[1100];
+    snprintf(why, sizeof why, "%s", r->errstr);
+    rs_log(RS_LOG_WARN, "report of '%s' for tenant '%s' %s: %s", r->req.digest, r->req.tenant, what,
+           why);
+    r->scan_rc = rs_errf(r->scan_err, sizeof r->scan_err, code, "the report %s: %.900s", what, why);
+}
+
+static const char *const report_arrays[] = {"vulnerabilities", "secrets", "misconfigurations",
+                                            "skipped", NULL};
+static const char *const inv_arrays[] = {"packages", NULL};
+
+/* Builds and publishes the inventory and the report, then writes `done`.
+ * Whatever the image makes fail (a report that cannot be built, one element
+ * larger than a message) becomes an error report; a topic that went away is
+ * a dead letter. Returns 0 or an infrastructure failure. */
+static int request_report(struct request *r)
+{
+    struct worker *w = r->w;
     rs_report_meta meta;
     memset(&meta, 0, sizeof meta);
-    meta.tenant = req->tenant;
-    meta.registry = req->registry;
-    meta.repository = req->repository;
-    meta.digest = req->digest;
-    rc = RETRY(rs_state_refs_get(w->state, req->tenant, req->digest, &refs, errstr,
-                                 sizeof errstr));
+    meta.tenant = r->req.tenant;
+    meta.registry = r->req.registry;
+    meta.repository = r->req.repository;
+    meta.digest = r->req.digest;
+    int rc = RETRY(r->jb, rs_state_refs_get(w->state, r->req.tenant, r->req.digest, &r->refs,
+                                            r->errstr, sizeof r->errstr));
     if (rc)
-        goto out;
-    meta.refs = refs.n ? &refs : &req->refs;
-    meta.platform = &plat;
+        return rc;
+    meta.refs = r->refs.n ? &r->refs : &r->req.refs;
+    meta.platform = &r->plat;
     meta.analyzer_version = RS_ANALYZER_VERSION;
-    meta.vulndb_version = db_used;
+    meta.vulndb_version = r->db_used;
     meta.policy_version = NULL; /* no policy engine yet */
     meta.worker = w->worker_id;
     char scan_id[40], when[32];
@@ -736,90 +1000,125 @@ static int process_request(struct worker *w, struct job *jb)
     rs_iso_now(when, sizeof when);
     meta.scan_id = scan_id;
     meta.scanned_at = when;
-    meta.status = scan_rc ? RS_REPORT_ERROR : RS_REPORT_OK;
-    meta.error_code = scan_rc ? rs_err_code(scan_rc) : NULL;
-    meta.error_message = scan_rc ? scan_err : NULL;
-    meta.pull_ms = (int64_t)pull_ms;
-    meta.analyze_ms = (int64_t)analyze_ms;
-    meta.match_ms = (int64_t)match_ms;
-    meta.total_ms = (int64_t)(rs_now_ms() - t0);
-    if (scan_rc)
-        rs_log(RS_LOG_WARN, "scan of '%s/%s@%s' for tenant '%s' failed: %s", req->registry,
-               req->repository, req->digest, req->tenant, scan_err);
+    meta.pull_ms = (int64_t)r->pull_ms;
+    meta.analyze_ms = (int64_t)r->analyze_ms;
+    meta.match_ms = (int64_t)r->match_ms;
+    meta.total_ms = (int64_t)(rs_now_ms() - r->t0);
 
-    report = rs_report_build(&meta, inv);
-    if (!report || (matches && rs_match_to_report(matches, report) != 0)) {
-        rc = rs_errf(errstr, sizeof errstr, RS_ERR_INTERNAL, "cannot build the report");
-        goto out;
+    json_t *report = build_report(r, &meta), *invmsg = NULL;
+    if (!report) {
+        snprintf(r->errstr, sizeof r->errstr, "building it failed");
+        become_error(r, RS_ERR_INTERNAL, "cannot be built");
+        report = build_report(r, &meta);
     }
-    static const char *const report_arrays[] = {"vulnerabilities", "secrets", "misconfigurations",
-                                                "skipped", NULL};
-    static const char *const inv_arrays[] = {"packages", NULL};
-    if (inv && strcmp(req->mode, "rematch") != 0) {
-        invmsg = rs_inventory_msg_build(&meta, inv);
-        rc = invmsg ? publish_doc(w, invmsg, w->cfg->settings.topic_inventory, req->tenant, key,
-                                  inv_arrays, errstr, sizeof errstr)
-                    : RS_ERR_INTERNAL;
+    rc = report ? 0 : rs_errf(r->errstr, sizeof r->errstr, RS_ERR_INTERNAL, "out of memory");
+    if (rc == 0 && !r->scan_rc && r->inv && strcmp(r->req.mode, "rematch") != 0) {
+        invmsg = rs_inventory_msg_build(&meta, r->inv);
+        rc = invmsg ? publish_doc(r, invmsg, w->cfg->settings.topic_inventory, inv_arrays)
+                    : rs_errf(r->errstr, sizeof r->errstr, RS_ERR_INTERNAL,
+                              "the inventory message cannot be built");
     }
     if (rc == 0)
-        rc = publish_doc(w, report, w->cfg->settings.topic_findings, req->tenant, key,
-                         report_arrays, errstr, sizeof errstr);
-    if (rc == RS_ERR_LIMIT_EXCEEDED) {
+        rc = publish_doc(r, report, w->cfg->settings.topic_findings, report_arrays);
+    if (rc == RS_ERR_LIMIT_EXCEEDED || rc == RS_ERR_INTERNAL) {
         /* one element larger than a whole message (a hostile package name, say): the
          * image gets an error report saying so instead of a report that cannot be sent */
-        rs_log(RS_LOG_WARN, "report of '%s' for tenant '%s' cannot be sent: %s", req->digest,
-               req->tenant, errstr);
-        snprintf(scan_err, sizeof scan_err, "the report cannot be sent: %.900s", errstr);
-        scan_rc = RS_ERR_LIMIT_EXCEEDED;
-        meta.status = RS_REPORT_ERROR;
-        meta.error_code = rs_err_code(scan_rc);
-        meta.error_message = scan_err;
+        become_error(r, rc, "cannot be sent");
         json_decref(report);
-        report = rs_report_build(&meta, NULL);
-        rc = report ? publish_doc(w, report, w->cfg->settings.topic_findings, req->tenant, key,
-                                  report_arrays, errstr, sizeof errstr)
-                    : RS_ERR_INTERNAL;
-        snprintf(fingerprint, sizeof fingerprint, "%s", "");
+        report = build_report(r, &meta);
+        rc = report ? publish_doc(r, report, w->cfg->settings.topic_findings, report_arrays)
+                    : rs_errf(r->errstr, sizeof r->errstr, RS_ERR_INTERNAL, "out of memory");
     }
-    if (rc)
-        goto out;
-    if (scan_rc == RS_ERR_ANALYZER_CRASHED) {
+    if (rc == 0 && r->scan_rc == RS_ERR_ANALYZER_CRASHED) {
         char dl_err[512];
-        dead_letter(w, jb, scan_err, dl_err, sizeof dl_err);
+        rc = dead_letter(w, r->jb, r->scan_err, dl_err, sizeof dl_err);
     }
-
-    rs_done d;
-    memset(&d, 0, sizeof d);
-    snprintf(d.analyzer_version, sizeof d.analyzer_version, "%s", RS_ANALYZER_VERSION);
-    d.vulndb_version = db_used;
-    snprintf(d.findings, sizeof d.findings, "%s", fingerprint);
-    if (plat.os[0])
-        rs_platform_format(&plat, d.platform, sizeof d.platform);
-    snprintf(d.report_id, sizeof d.report_id, "%s",
-             json_string_value(json_object_get(report, "report_id")));
-    snprintf(d.status, sizeof d.status, "%s", scan_rc ? "error" : "ok");
-    snprintf(d.error_code, sizeof d.error_code, "%s", scan_rc ? rs_err_code(scan_rc) : "");
-    snprintf(d.scanned_at, sizeof d.scanned_at, "%s", when);
-    rc = RETRY(rs_state_done_set(w->state, req->tenant, req->digest, &d, errstr, sizeof errstr));
     if (rc == 0)
-        clear_queued(w, req);
-    if (rc == 0)
-        rs_log(RS_LOG_INFO,
-               "reported '%s/%s@%s' for tenant '%s': %s, %zu packages, %zu vulnerabilities "
-               "(snapshot %lld)",
-               req->registry, req->repository, req->digest, req->tenant, d.status,
-               inv ? inv->n_pkgs : 0, matches ? matches->n : 0, (long long)db_used);
-out:
-    if (rc && rc != RS_ERR_CANCELLED)
-        rs_log(RS_LOG_ERROR, "request at '%s' [%d] offset %lld not finished: %s", jb->topic,
-               jb->partition, (long long)jb->offset, errstr[0] ? errstr : scan_err);
+        rc = write_done(r, json_string_value(json_object_get(report, "report_id")), when);
+    else if (!rs_err_is_infra(rc) && rc != RS_ERR_CANCELLED) {
+        /* a topic deleted or forbidden since the check, an error report too large */
+        char why[1200];
+        snprintf(why, sizeof why, "cannot report for tenant '%s': %s", r->req.tenant, r->errstr);
+        rc = dead_letter(w, r->jb, why, r->errstr, sizeof r->errstr);
+    }
     json_decref(report);
     json_decref(invmsg);
-    rs_match_result_free(matches);
-    rs_refs_clear(&refs);
-    rs_inventory_free(inv);
-    rs_blobsrc_destroy(src);
-    rs_scan_request_free(req);
+    return rc;
+}
+
+/* A failure of the registry that can pass (unreachable, throttled). */
+static int transient(int rc)
+{
+    return rc == RS_ERR_UNREACHABLE || rc == RS_ERR_TOOMANYREQUESTS;
+}
+
+/* Index, match, report. Returns 0 when finished, else the failure that
+ * leaves the request to be redelivered (cancelled, infrastructure). */
+static int request_run(struct request *r)
+{
+    struct worker *w = r->w;
+    r->t0 = rs_now_ms();
+    r->plat = r->req.platform;
+    r->src = rs_blobsrc_registry_new(r->rconf, r->scan_err, sizeof r->scan_err);
+    r->scan_rc = r->src ? index_digest(r) : RS_ERR_CONFIG;
+    platform_from_prev(r);
+    if (r->scan_rc == RS_ERR_CANCELLED || rs_err_is_infra(r->scan_rc))
+        return r->scan_rc;
+    if (transient(r->scan_rc) && r->prev_found && !strcmp(r->prev.status, "ok")) {
+        /* a good result is not overwritten by an outage: it stands, the next pass asks again */
+        rs_log(RS_LOG_WARN, "'%s' for tenant '%s' not %s now, the previous result stands: %s",
+               r->req.digest, r->req.tenant,
+               strcmp(r->req.mode, "rematch") ? "scanned" : "rematched", r->scan_err);
+        clear_queued(w, &r->req);
+        return 0;
+    }
+    if (r->scan_rc)
+        rs_log(RS_LOG_WARN, "scan of '%s/%s@%s' for tenant '%s' failed: %s", r->req.registry,
+               r->req.repository, r->req.digest, r->req.tenant, r->scan_err);
+    request_match(r);
+    /* a rematch that changes nothing publishes no report, only the done update */
+    if (r->scan_rc == 0 && r->from_cache && !r->req.force && r->prev_found &&
+        !strcmp(r->prev.status, "ok") && !strcmp(r->prev.analyzer_version, RS_ANALYZER_VERSION) &&
+        !strcmp(r->prev.findings, r->fingerprint)) {
+        r->prev.vulndb_version = r->db_used;
+        int rc = RETRY(r->jb, rs_state_done_set(w->state, r->req.tenant, r->req.digest, &r->prev,
+                                                r->errstr, sizeof r->errstr));
+        if (rc == 0) {
+            clear_queued(w, &r->req);
+            rs_log(RS_LOG_INFO, "rematched '%s' for tenant '%s' with snapshot %lld: unchanged",
+                   r->req.digest, r->req.tenant, (long long)r->db_used);
+        }
+        return rc;
+    }
+    return request_report(r);
+}
+
+/* Returns 0 when the request is finished (its offset may be stored): a
+ * report, a dead letter or nothing to do. Anything else leaves it to be
+ * redelivered: RS_ERR_CANCELLED (revoke, shutdown), RS_ERR_STORE or
+ * RS_ERR_BROKER past the outage budget, or a dead letter that failed. */
+static int process_request(struct worker *w, struct job *jb)
+{
+    struct request *r = calloc(1, sizeof *r);
+    if (!r)
+        return RS_ERR_INTERNAL;
+    r->w = w;
+    r->jb = jb;
+    snprintf(r->owner, sizeof r->owner, "%s/%lu", w->worker_id, jb->seq);
+    int rc = request_admit(r);
+    if (rc == 0)
+        rc = request_run(r);
+    if (rc > 0)
+        rc = 0;
+    if (rc && rc != RS_ERR_CANCELLED)
+        rs_log(RS_LOG_ERROR, "request at '%s' [%d] offset %lld not finished: %s", jb->topic,
+               jb->partition, (long long)jb->offset, r->errstr[0] ? r->errstr : r->scan_err);
+    rs_match_result_free(r->matches);
+    rs_refs_clear(&r->refs);
+    rs_inventory_free(r->inv);
+    rs_blobsrc_destroy(r->src);
+    rs_scan_request_free(&r->req);
+    free(r);
     return rc;
 }
 
@@ -828,9 +1127,9 @@ static void *job_thread(void *arg)
     struct worker *w = arg;
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        while (!w->q_head && !w->stopping && !w->fatal)
+        while (!w->q_head && !w->stopping && !atomic_load(&w->fatal))
             pthread_cond_wait(&w->cond, &w->lock);
-        if (w->fatal || (!w->q_head && w->stopping))
+        if (atomic_load(&w->fatal) || (!w->q_head && w->stopping))
             break;
         struct job *j = w->q_head;
         w->q_head = j->next_queued;
@@ -850,12 +1149,14 @@ static void *job_thread(void *arg)
         } else {
             /* not finished: its offset is never stored, so it is redelivered */
             j->state = JOB_ABANDONED;
-            if (rc != RS_ERR_CANCELLED && !j->cancel && !w->fatal) {
-                /* Kafka or Redis lost after retries: stop before going further */
-                w->fatal = 1;
+            if (!atomic_load(&j->cancel) && !atomic_load(&w->fatal)) {
+                /* Kafka or Redis away past the outage budget, or not even a dead
+                 * letter could be written: stop before going further */
                 snprintf(w->fatal_msg, sizeof w->fatal_msg,
-                         "request at '%s' [%d] offset %lld could not be finished", j->topic,
-                         j->partition, (long long)j->offset);
+                         "request at '%s' [%d] offset %lld could not be finished (%s)", j->topic,
+                         j->partition, (long long)j->offset, rs_err_code(rc));
+                w->fatal_rc = rc;
+                atomic_store(&w->fatal, 1);
             }
         }
         pthread_cond_broadcast(&w->cond);
@@ -872,6 +1173,8 @@ static int enqueue(struct worker *w, rd_kafka_message_t *msg)
     if (!j)
         return RS_ERR_INTERNAL;
     j->msg = msg;
+    atomic_init(&j->cancel, 0);
+    atomic_init(&j->scan_stop, 0);
     snprintf(j->topic, sizeof j->topic, "%s", rd_kafka_topic_name(msg->rkt));
     j->partition = msg->partition;
     j->offset = msg->offset;
@@ -882,6 +1185,7 @@ static int enqueue(struct worker *w, rd_kafka_message_t *msg)
         free(j);
         return RS_ERR_INTERNAL;
     }
+    j->seq = ++w->job_seq;
     if (p->tail)
         p->tail->next_in_part = j;
     else
@@ -898,6 +1202,25 @@ static int enqueue(struct worker *w, rd_kafka_message_t *msg)
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
     return 0;
+}
+
+/* Asks every job to stop and drops those not started (the drain timeout of a
+ * shutdown ran out): what was not finished is redelivered. Caller holds
+ * w->lock. */
+static void cancel_all(struct worker *w)
+{
+    int n = 0;
+    for (int i = 0; i < MAX_PARTS; i++)
+        for (struct job *j = w->parts[i].used ? w->parts[i].head : NULL; j; j = j->next_in_part) {
+            n += j->state == JOB_RUNNING || j->state == JOB_QUEUED;
+            atomic_store(&j->cancel, 1);
+            atomic_store(&j->scan_stop, 1);
+            if (j->state == JOB_QUEUED)
+                j->state = JOB_ABANDONED;
+        }
+    w->q_head = w->q_tail = NULL;
+    rs_log(RS_LOG_WARN, "drain timeout of %d s reached: handing %d requests back",
+           w->o->drain_timeout_s, n);
 }
 
 static int total_inflight(struct worker *w)
@@ -971,44 +1294,15 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
     }
     w->max_message_bytes = (int)rs_producer_max_message_bytes(w->producer);
 
-    conf = rs_kafka_conf_new(s, errstr, errsz);
+    /* a request that cannot be decoded or reported goes there: it must exist */
+    if ((rc = rs_producer_topic_check(w->producer, s->topic_dead_letter, errstr, errsz)))
+        goto out;
+    conf = rs_kafka_consumer_conf_new(s, o->instance_id, errstr, errsz);
     if (!conf) {
         rc = RS_ERR_CONFIG;
         goto out;
     }
     char kerr[512];
-    struct {
-        const char *k, *v;
-    } props[] = {{"group.id", s->group},
-                 {"partition.assignment.strategy", "cooperative-sticky"},
-                 {"enable.auto.offset.store", "false"},
-                 {"enable.auto.commit", "true"},
-                 {"auto.commit.interval.ms", "1000"},
-                 {"auto.offset.reset", "earliest"},
-                 {"enable.partition.eof", "false"}};
-    for (size_t i = 0; i < sizeof props / sizeof *props; i++) {
-        /* a property the operator set explicitly (--kafka-prop) wins over ours */
-        char cur[256];
-        size_t cur_sz = sizeof cur;
-        int user_set = 0;
-        for (size_t k = 0; k < s->n_kafka_props; k++)
-            user_set |= !strncmp(s->kafka_props[k], props[i].k, strlen(props[i].k)) &&
-                        s->kafka_props[k][strlen(props[i].k)] == '=';
-        if (user_set && rd_kafka_conf_get(conf, props[i].k, cur, &cur_sz) == RD_KAFKA_CONF_OK)
-            continue;
-        if (rd_kafka_conf_set(conf, props[i].k, props[i].v, kerr, sizeof kerr) !=
-            RD_KAFKA_CONF_OK) {
-            rc = rs_errf(errstr, errsz, RS_ERR_CONFIG, "kafka property '%s': %s", props[i].k,
-                         kerr);
-            goto out;
-        }
-    }
-    if (o->instance_id && *o->instance_id &&
-        rd_kafka_conf_set(conf, "group.instance.id", o->instance_id, kerr, sizeof kerr) !=
-            RD_KAFKA_CONF_OK) {
-        rc = rs_errf(errstr, errsz, RS_ERR_CONFIG, "group.instance.id: %s", kerr);
-        goto out;
-    }
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_opaque(conf, w);
     w->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof kerr);
@@ -1058,16 +1352,16 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
                 if (fatal) {
                     char fe[512];
                     rd_kafka_fatal_error(w->rk, fe, sizeof fe);
-                    set_fatal(w, fe);
+                    set_fatal(w, RS_ERR_BROKER, fe);
                 }
             } else if (enqueue(w, m) != 0) {
                 rd_kafka_message_destroy(m);
-                set_fatal(w, "out of memory");
+                set_fatal(w, RS_ERR_INTERNAL, "out of memory");
             }
         }
         pthread_mutex_lock(&w->lock);
         advance_offsets(w);
-        int fatal = w->fatal;
+        int fatal = atomic_load(&w->fatal);
         int busy = total_inflight(w);
         uint64_t idle = rs_now_ms() - w->last_activity_ms;
         pthread_mutex_unlock(&w->lock);
@@ -1080,14 +1374,22 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
     }
 
     /* graceful: finish what is in flight (the consumer keeps being served so
-     * the group does not evict us), then commit and leave */
+     * the group does not evict us) or, past the drain timeout, hand it back;
+     * then commit and leave */
     pthread_mutex_lock(&w->lock);
     w->stopping = 1;
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
+    uint64_t drain_start = rs_now_ms();
+    int handed_back = 0;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        int busy = w->fatal ? w->running : total_inflight(w);
+        if (!handed_back && o->drain_timeout_s > 0 &&
+            rs_now_ms() - drain_start >= (uint64_t)o->drain_timeout_s * 1000u) {
+            handed_back = 1;
+            cancel_all(w);
+        }
+        int busy = atomic_load(&w->fatal) || handed_back ? w->running : total_inflight(w);
         advance_offsets(w);
         pthread_mutex_unlock(&w->lock);
         if (!busy)
@@ -1096,8 +1398,10 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
         if (m) /* not taken: it is redelivered after we leave */
             rd_kafka_message_destroy(m);
     }
-    if (w->fatal) {
-        rc = rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "worker stopped: %s", w->fatal_msg);
+    if (atomic_load(&w->fatal)) {
+        int why = rs_err_is_infra(w->fatal_rc) || w->fatal_rc == RS_ERR_CONFIG ? w->fatal_rc
+                                                                               : RS_ERR_UNREACHABLE;
+        rc = rs_errf(errstr, errsz, why, "worker stopped: %s", w->fatal_msg);
     }
     pthread_mutex_lock(&w->lock);
     advance_offsets(w);

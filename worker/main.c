@@ -17,15 +17,19 @@ static volatile sig_atomic_t stop_flag;
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: regscan-worker --config FILE [--concurrency N] [--exit-when-idle SECONDS]\n"
-            "                      [--layer-parallelism N] [--instance-id ID] [--kafka-prop k=v]...\n"
-            "                      [--vulndb PATH]\n"
-            "       regscan-worker scan IMAGE_REF [--format table|json] [--platform OS/ARCH]\n"
-            "                      [--vulndb PATH]\n"
-            "                      [--username USER --password-env VAR] [--insecure-registry HOST]...\n"
-            "IMAGE_REF: registry/repository:tag, registry/repository@sha256:..., oci-layout:DIR[:TAG],\n"
-            "           docker-archive:FILE\n");
+    fprintf(
+        f,
+        "usage: regscan-worker --config FILE [--concurrency N] [--exit-when-idle SECONDS]\n"
+        "                      [--layer-parallelism N] [--instance-id ID] [--kafka-prop k=v]...\n"
+        "                      [--vulndb PATH] [--outage-budget SECONDS] [--drain-timeout "
+        "SECONDS]\n"
+        "                      [--lease-ttl SECONDS]\n"
+        "       regscan-worker scan IMAGE_REF [--format table|json] [--platform OS/ARCH]\n"
+        "                      [--vulndb PATH]\n"
+        "                      [--username USER --password-env VAR] [--insecure-registry HOST]...\n"
+        "IMAGE_REF: registry/repository:tag, registry/repository@sha256:..., "
+        "oci-layout:DIR[:TAG],\n"
+        "           docker-archive:FILE\n");
 }
 
 /* An integer option: flag value, else the environment variable, else dflt. */
@@ -116,22 +120,25 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "scan"))
         return scan_main(argc - 1, argv + 1);
 
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"concurrency", required_argument, NULL, 'n'},
-        {"exit-when-idle", required_argument, NULL, 'e'},
-        {"layer-parallelism", required_argument, NULL, 'l'},
-        {"instance-id", required_argument, NULL, 'I'},
-        {"kafka-prop", required_argument, NULL, 'k'},
-        {"vulndb", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"concurrency", required_argument, NULL, 'n'},
+                                             {"exit-when-idle", required_argument, NULL, 'e'},
+                                             {"layer-parallelism", required_argument, NULL, 'l'},
+                                             {"instance-id", required_argument, NULL, 'I'},
+                                             {"kafka-prop", required_argument, NULL, 'k'},
+                                             {"vulndb", required_argument, NULL, 'v'},
+                                             {"outage-budget", required_argument, NULL, 'B'},
+                                             {"drain-timeout", required_argument, NULL, 'D'},
+                                             {"lease-ttl", required_argument, NULL, 'L'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     const char *config = getenv("REGSCAN_CONFIG");
-    const char *conc = NULL, *idle = NULL, *lp = NULL;
+    const char *conc = NULL, *idle = NULL, *lp = NULL, *budget = NULL, *drain = NULL, *lease = NULL;
     const char *kprops[64];
     size_t n_kprops = 0;
     rs_worker_opts o;
     rs_worker_opts_default(&o);
+    int lease_s = 0;
     o.instance_id = getenv("REGSCAN_INSTANCE_ID");
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -149,6 +156,15 @@ int main(int argc, char **argv)
             kprops[n_kprops++] = optarg;
             break;
         case 'v': o.vulndb_path = optarg; break;
+        case 'B':
+            budget = optarg;
+            break;
+        case 'D':
+            drain = optarg;
+            break;
+        case 'L':
+            lease = optarg;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -164,8 +180,18 @@ int main(int argc, char **argv)
     if (int_opt(conc, "REGSCAN_CONCURRENCY", o.concurrency, "--concurrency", &o.concurrency) ||
         int_opt(idle, "REGSCAN_EXIT_WHEN_IDLE", 0, "--exit-when-idle", &o.exit_when_idle_s) ||
         int_opt(lp, "REGSCAN_LAYER_PARALLELISM", o.layer_parallelism, "--layer-parallelism",
-                &o.layer_parallelism))
+                &o.layer_parallelism) ||
+        int_opt(budget, "REGSCAN_OUTAGE_BUDGET", o.outage_budget_s, "--outage-budget",
+                &o.outage_budget_s) ||
+        int_opt(drain, "REGSCAN_DRAIN_TIMEOUT", o.drain_timeout_s, "--drain-timeout",
+                &o.drain_timeout_s) ||
+        int_opt(lease, "REGSCAN_LEASE_TTL", o.lease_ttl_ms / 1000, "--lease-ttl", &lease_s))
         return 2;
+    if (lease_s < 3) {
+        fprintf(stderr, "regscan-worker: --lease-ttl must be 3 seconds or more\n");
+        return 2;
+    }
+    o.lease_ttl_ms = lease_s * 1000;
     if (o.concurrency < 1)
         o.concurrency = 1;
 

@@ -120,7 +120,7 @@ static void faults(void)
     RS_CHECK(res->inv == NULL);
     rs_scan_result_free(res);
 
-    volatile int cancel = 1;
+    atomic_int cancel = 1;
     rs_scan_opts_default(&o);
     o.cancel = &cancel;
     res = rs_scan_index(src, "", digest, &o);
