@@ -209,6 +209,40 @@ class Run:
         p.produce(topic, key=key, value=value)
         p.flush(10)
 
+    def create_topic(self, name, partitions):
+        """Creates a topic of this run (any partition count), waits until it is there."""
+        from confluent_kafka.admin import AdminClient, NewTopic
+        a = AdminClient({"bootstrap.servers": self.brokers})
+        for f in a.create_topics([NewTopic(name, partitions, 1)]).values():
+            f.result(30)
+        deadline = time.time() + 30
+        while time.time() < deadline and name not in a.list_topics(timeout=10).topics:
+            time.sleep(0.2)
+
+    def produce_to(self, topic, partition, key, value):
+        p = Producer({"bootstrap.servers": self.brokers})
+        p.produce(topic, key=key, value=value, partition=partition)
+        p.flush(10)
+
+    def offsets(self, topic, group=None):
+        """{partition: (committed offset of `group` (default: the workers' group), end offset)}"""
+        c = Consumer({"bootstrap.servers": self.brokers, "group.id": group or self.env["REGSCAN_GROUP"],
+                      "enable.auto.commit": False})
+        try:
+            md = c.list_topics(topic, timeout=10).topics[topic]
+            tps = [TopicPartition(topic, p) for p in sorted(md.partitions)]
+            out = {}
+            for tp in c.committed(tps, timeout=10):
+                lo, hi = c.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)
+                out[tp.partition] = (tp.offset, hi)
+            return out
+        finally:
+            c.close()
+
+    def all_committed(self, topic, group=None):
+        """1 when every partition with messages has its offset committed at its end."""
+        return all(hi == 0 or off == hi for off, hi in self.offsets(topic, group).values())
+
     # ---- Redis ----
     def redis(self, *args):
         url = self.redis_url
