@@ -209,6 +209,11 @@ static int read_file(const char *path, char **data, size_t *len, char *errstr, s
     return 0;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int add_dir(rs_vulndb *db, const char *dir, int depth, rs_vulndb_stats *st,
                    char *errstr, size_t errsz)
 {
@@ -243,7 +248,7 @@ static int add_dir(rs_vulndb *db, const char *dir, int depth, rs_vulndb_stats *s
     }
     closedir(d);
     if (n > 1)
-        qsort(names, n, sizeof *names, (int (*)(const void *, const void *))strcmp);
+        qsort(names, n, sizeof *names, name_cmp);
     for (size_t i = 0; i < n && rc == 0; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -423,13 +428,43 @@ int rs_vulndb_add(rs_vulndb *db, const char *path, rs_vulndb_stats *stp, char *e
     return rc;
 }
 
+/* A record and the position it was added at: the same id with the same
+ * `modified` from two sources keeps the first one added, whatever qsort does
+ * with ties (it is not stable). */
+struct rec_pos {
+    rs_osv_record *rec;
+    size_t pos;
+};
+
 static int rec_cmp(const void *a, const void *b)
 {
-    const rs_osv_record *x = *(rs_osv_record *const *)a, *y = *(rs_osv_record *const *)b;
-    int c = strcmp(x->id, y->id);
+    const struct rec_pos *x = a, *y = b;
+    int c = strcmp(x->rec->id, y->rec->id);
     if (c)
         return c;
-    return strcmp(y->modified, x->modified); /* newest first */
+    c = strcmp(y->rec->modified, x->rec->modified); /* newest first */
+    if (c)
+        return c;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Sorts the records by id, the newest copy of an id first. */
+static int sort_records(rs_vulndb *db)
+{
+    if (db->n_recs < 2)
+        return 0;
+    struct rec_pos *v = calloc(db->n_recs, sizeof *v);
+    if (!v)
+        return RS_ERR_INTERNAL;
+    for (size_t i = 0; i < db->n_recs; i++) {
+        v[i].rec = db->recs[i];
+        v[i].pos = i;
+    }
+    qsort(v, db->n_recs, sizeof *v, rec_cmp);
+    for (size_t i = 0; i < db->n_recs; i++)
+        db->recs[i] = v[i].rec;
+    free(v);
+    return 0;
 }
 
 static int idx_cmp(const void *a, const void *b)
@@ -446,8 +481,8 @@ static int idx_cmp(const void *a, const void *b)
 
 int rs_vulndb_finish(rs_vulndb *db, char *errstr, size_t errsz)
 {
-    if (db->n_recs > 1)
-        qsort(db->recs, db->n_recs, sizeof *db->recs, rec_cmp);
+    if (sort_records(db) != 0)
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
     /* the same id from two sources: keep the newest */
     size_t k = 0;
     for (size_t i = 0; i < db->n_recs; i++) {
