@@ -1,6 +1,7 @@
 /* test_vulndb.c - the vulnerability database: a directory of the real records,
  * an osv.dev all.zip made here with libarchive, a snapshot written and read
- * back, lookups by key, and the exact counters for records that are skipped. */
+ * back, lookups by key, the exact counters for records that are skipped, and
+ * which copy of an id seen twice is kept. */
 #include "err.h"
 #include "rs_test.h"
 #include "sha256.h"
@@ -8,6 +9,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -411,6 +413,60 @@ static void test_snapshot(void)
     rs_vulndb_destroy(db);
 }
 
+/* Writes one record file: id TIE-1, the same `modified` in every copy. */
+static void write_tie(const char *dir, const char *name, const char *summary)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    RS_REQUIRE(f != NULL);
+    fprintf(f,
+            "{\"id\":\"TIE-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"summary\":\"%s\","
+            "\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"tie\"},"
+            "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}]}]}]}",
+            summary);
+    fclose(f);
+}
+
+/* The same id with the same `modified` several times: the copy added first
+ * is kept (files of a directory are added in the order of their names). */
+static void test_same_modified(void)
+{
+    static const char *const names[] = {"a", "c", "e", "g", "i", "k", "m", "o", "q", "s"};
+    enum { N = sizeof names / sizeof *names };
+    char dir[300], err[512] = "", path[600], file[16], summary[32];
+    snprintf(dir, sizeof dir, "%s/ties", tmpdir);
+    RS_REQUIRE(mkdir(dir, 0755) == 0);
+    for (size_t i = N; i-- > 0;) { /* made in the opposite order of their names */
+        snprintf(file, sizeof file, "%s.json", names[i]);
+        snprintf(summary, sizeof summary, "from %s", names[i]);
+        write_tie(dir, file, summary);
+    }
+    for (int round = 0; round < 2; round++) {
+        rs_vulndb *db = rs_vulndb_new();
+        RS_REQUIRE(db != NULL);
+        rs_vulndb_stats st;
+        memset(&st, 0, sizeof st);
+        snprintf(path, sizeof path, "%s/m.json", dir);
+        if (round == 1) /* m first, then the directory (a, c, ..., s) */
+            RS_CHECK_INT(rs_vulndb_add(db, path, &st, err, sizeof err), 0);
+        RS_CHECK_INT(rs_vulndb_add(db, dir, &st, err, sizeof err), 0);
+        RS_CHECK_INT(rs_vulndb_finish(db, err, sizeof err), 0);
+        RS_CHECK_INT(rs_vulndb_count(db), 1);
+        RS_CHECK_INT(rs_vulndb_replaced(db), N - 1 + round);
+        size_t n = 0;
+        const rs_vulndb_hit *h = find(db, "npm", "tie", &n);
+        RS_CHECK_INT(n, 1);
+        RS_CHECK_STR(n ? h[0].record->summary : NULL, round ? "from m" : "from a");
+        rs_vulndb_destroy(db);
+    }
+    for (size_t i = 0; i < N; i++) {
+        snprintf(path, sizeof path, "%s/%s.json", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/rs-test-vulndb-XXXXXX",
@@ -420,6 +476,7 @@ int main(void)
     test_skipped();
     test_zip();
     test_snapshot();
+    test_same_modified();
     rmdir(tmpdir);
     return RS_TEST_RESULT();
 }
