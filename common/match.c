@@ -10,7 +10,8 @@
 
 #define MAX_CANDIDATES 4096
 
-static const char *sev_names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
+static const char *const sev_names[] = {"unknown", "negligible", "low",
+                                        "medium",  "high",       "critical"};
 
 const char *rs_severity_name(rs_severity s)
 {
@@ -112,16 +113,6 @@ static int set_add(struct strset *s, const char *x)
 static int str_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static const rs_version_scheme *sort_scheme;
-static int ver_cmp(const void *a, const void *b)
-{
-    const char *x = *(char *const *)a, *y = *(char *const *)b;
-    int c = 0;
-    if (sort_scheme && sort_scheme->compare(x, y, &c) == 0)
-        return c;
-    return strcmp(x, y);
 }
 
 /* Preferred primary id: not a bare CVE (a distribution record or an
@@ -270,11 +261,10 @@ static int build_finding(const rs_pkg *p, const char *mname, const char *mversio
     f->fixed = fixed.v;
     f->n_fixed = fixed.n;
     fixed.v = NULL;
-    sort_scheme = scheme;
-    if (f->n_fixed > 1)
-        qsort(f->fixed, f->n_fixed, sizeof *f->fixed, ver_cmp);
-    sort_scheme = NULL;
-    /* the nearest fix above what is installed */
+    if ((rc = rs_version_sort(scheme, f->fixed, f->n_fixed)))
+        goto out;
+    /* the nearest fix above what is installed: the first above it in that
+     * order, since versions the scheme cannot parse come last */
     for (size_t i = 0; scheme && i < f->n_fixed && !f->nearest_fix; i++) {
         int cmp = 0;
         if (scheme->compare(f->fixed[i], mversion, &cmp) == 0 && cmp > 0)

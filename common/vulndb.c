@@ -209,6 +209,11 @@ static int read_file(const char *path, char **data, size_t *len, char *errstr, s
     return 0;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int add_dir(rs_vulndb *db, const char *dir, int depth, rs_vulndb_stats *st,
                    char *errstr, size_t errsz)
 {
@@ -243,7 +248,7 @@ static int add_dir(rs_vulndb *db, const char *dir, int depth, rs_vulndb_stats *s
     }
     closedir(d);
     if (n > 1)
-        qsort(names, n, sizeof *names, (int (*)(const void *, const void *))strcmp);
+        qsort(names, n, sizeof *names, name_cmp);
     for (size_t i = 0; i < n && rc == 0; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -423,13 +428,43 @@ int rs_vulndb_add(rs_vulndb *db, const char *path, rs_vulndb_stats *stp, char *e
     return rc;
 }
 
+/* A record and the position it was added at: the same id with the same
+ * `modified` from two sources keeps the first one added, whatever qsort does
+ * with ties (it is not stable). */
+struct rec_pos {
+    rs_osv_record *rec;
+    size_t pos;
+};
+
 static int rec_cmp(const void *a, const void *b)
 {
-    const rs_osv_record *x = *(rs_osv_record *const *)a, *y = *(rs_osv_record *const *)b;
-    int c = strcmp(x->id, y->id);
+    const struct rec_pos *x = a, *y = b;
+    int c = strcmp(x->rec->id, y->rec->id);
     if (c)
         return c;
-    return strcmp(y->modified, x->modified); /* newest first */
+    c = strcmp(y->rec->modified, x->rec->modified); /* newest first */
+    if (c)
+        return c;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Sorts the records by id, the newest copy of an id first. */
+static int sort_records(rs_vulndb *db)
+{
+    if (db->n_recs < 2)
+        return 0;
+    struct rec_pos *v = calloc(db->n_recs, sizeof *v);
+    if (!v)
+        return RS_ERR_INTERNAL;
+    for (size_t i = 0; i < db->n_recs; i++) {
+        v[i].rec = db->recs[i];
+        v[i].pos = i;
+    }
+    qsort(v, db->n_recs, sizeof *v, rec_cmp);
+    for (size_t i = 0; i < db->n_recs; i++)
+        db->recs[i] = v[i].rec;
+    free(v);
+    return 0;
 }
 
 static int idx_cmp(const void *a, const void *b)
@@ -446,8 +481,8 @@ static int idx_cmp(const void *a, const void *b)
 
 int rs_vulndb_finish(rs_vulndb *db, char *errstr, size_t errsz)
 {
-    if (db->n_recs > 1)
-        qsort(db->recs, db->n_recs, sizeof *db->recs, rec_cmp);
+    if (sort_records(db) != 0)
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
     /* the same id from two sources: keep the newest */
     size_t k = 0;
     for (size_t i = 0; i < db->n_recs; i++) {
@@ -529,15 +564,11 @@ const rs_vulndb_hit *rs_vulndb_find(const rs_vulndb *db, const char *key, size_t
     return *n ? &db->hits[lo] : NULL;
 }
 
-int rs_vulndb_write(const rs_vulndb *db, const char *path, int64_t version, char sha256_out[72],
-                    char *errstr, size_t errsz)
+/* Writes the header and the records into `f` (closed here); the sha256 of
+ * what was written into sha_out. Returns 0, RS_ERR_INVALID (errno set) or
+ * RS_ERR_INTERNAL. */
+static int write_lines(const rs_vulndb *db, FILE *f, int64_t version, char sha_out[72])
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return rs_errf(errstr, errsz, RS_ERR_INVALID, "cannot write '%s': %s", tmp,
-                       strerror(errno));
     rs_sha256 *h = rs_sha256_new();
     char when[32];
     time_t t = time(NULL);
@@ -547,8 +578,8 @@ int rs_vulndb_write(const rs_vulndb *db, const char *path, int64_t version, char
     json_t *hdr = json_pack("{s:s, s:I, s:s, s:I}", "schema", RS_VULNDB_SCHEMA, "version",
                             (json_int_t)version, "built_at", when, "records",
                             (json_int_t)db->n_recs);
-    int rc = 0;
-    for (size_t i = 0; h && hdr && i <= db->n_recs && rc == 0; i++) {
+    int rc = h && hdr ? 0 : RS_ERR_INTERNAL;
+    for (size_t i = 0; i <= db->n_recs && rc == 0; i++) {
         json_t *j = i == 0 ? hdr : rs_osv_to_json(db->recs[i - 1]);
         char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
         if (i > 0)
@@ -565,21 +596,123 @@ int rs_vulndb_write(const rs_vulndb *db, const char *path, int64_t version, char
         free(s);
     }
     json_decref(hdr);
-    if (!h)
-        rc = RS_ERR_INTERNAL;
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         rc = rc ? rc : RS_ERR_INVALID;
-    fclose(f);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = RS_ERR_INVALID;
-    if (rc) {
-        unlink(tmp);
-        rs_sha256_destroy(h);
-        return rs_errf(errstr, errsz, rc, "cannot write the snapshot '%s': %s", path,
-                       rc == RS_ERR_INTERNAL ? "out of memory" : strerror(errno));
-    }
-    if (sha256_out)
-        rs_sha256_final(h, sha256_out);
+    if (fclose(f) != 0)
+        rc = rc ? rc : RS_ERR_INVALID;
+    if (rc == 0)
+        rs_sha256_final(h, sha_out);
     rs_sha256_destroy(h);
+    return rc;
+}
+
+/* Creates the temporary file `tmpl` (ending in XXXXXX, replaced), readable by
+ * every worker, and writes the snapshot into it. On failure nothing is left. */
+static int write_tmp(const rs_vulndb *db, char *tmpl, int64_t version, char sha_out[72],
+                     char *errstr, size_t errsz)
+{
+    int fd = mkstemp(tmpl);
+    if (fd < 0)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "cannot write '%s': %s", tmpl,
+                       strerror(errno));
+    /* mkstemp makes 0600; workers may run as another user on the shared store */
+    FILE *f = fchmod(fd, 0644) == 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmpl);
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "cannot write '%s': %s", tmpl, strerror(e));
+    }
+    errno = 0;
+    int rc = write_lines(db, f, version, sha_out);
+    if (rc) {
+        int e = errno;
+        unlink(tmpl);
+        return rs_errf(errstr, errsz, rc, "cannot write the snapshot '%s': %s", tmpl,
+                       rc == RS_ERR_INTERNAL ? "out of memory" : strerror(e));
+    }
     return 0;
+}
+
+/* Moves the written temporary file to `path`. */
+static int rename_tmp(const char *tmp, const char *path, char *errstr, size_t errsz)
+{
+    if (rename(tmp, path) == 0)
+        return 0;
+    int e = errno;
+    unlink(tmp);
+    return rs_errf(errstr, errsz, RS_ERR_INVALID, "cannot write the snapshot '%s': %s", path,
+                   strerror(e));
+}
+
+int rs_vulndb_write(const rs_vulndb *db, const char *path, int64_t version, char sha256_out[72],
+                    char *errstr, size_t errsz)
+{
+    char tmp[4096], sha[72];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "snapshot path '%.256s...' is too long",
+                       path);
+    int rc = write_tmp(db, tmp, version, sha, errstr, errsz);
+    if (rc == 0)
+        rc = rename_tmp(tmp, path, errstr, errsz);
+    if (rc == 0 && sha256_out)
+        memcpy(sha256_out, sha, sizeof sha);
+    return rc;
+}
+
+int rs_vulndb_write_store(const rs_vulndb *db, const char *dir, int64_t version, char *path_out,
+                          size_t path_size, char sha256_out[72], char *errstr, size_t errsz)
+{
+    char tmp[4096], sha[72];
+    int n = snprintf(tmp, sizeof tmp, "%s/.vulndb-tmp-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "store path '%.256s...' is too long", dir);
+    int rc = write_tmp(db, tmp, version, sha, errstr, errsz);
+    if (rc)
+        return rc;
+    /* sha is "sha256:" and 64 hex digits */
+    n = snprintf(path_out, path_size, "%s/vulndb-%06lld-%.16s.jsonl", dir, (long long)version,
+                 sha + 7);
+    if (n < 0 || (size_t)n >= path_size) {
+        unlink(tmp);
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "store path '%.256s...' is too long", dir);
+    }
+    /* the same name is the same content: replacing it changes nothing */
+    if ((rc = rename_tmp(tmp, path_out, errstr, errsz)))
+        return rc;
+    if (sha256_out)
+        memcpy(sha256_out, sha, sizeof sha);
+    return 0;
+}
+
+static int digits(const char *s, size_t n, int hex)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] >= '0' && s[i] <= '9') && !(hex && s[i] >= 'a' && s[i] <= 'f'))
+            return 0;
+    return 1;
+}
+
+int rs_vulndb_name_version(const char *name, int64_t *version)
+{
+    static const char pre[] = "vulndb-", suf[] = ".jsonl";
+    size_t len = strlen(name), p = sizeof pre - 1, s = sizeof suf - 1;
+    if (len <= p + s || strncmp(name, pre, p) != 0 || strcmp(name + len - s, suf) != 0)
+        return 0;
+    const char *num = name + p;
+    size_t body = len - p - s, nd = strcspn(num, "-.");
+    /* NNNNNN (at least 6 digits, %06lld) then "-" and 16 hex digits, or nothing
+     * (the names before content-unique ones) */
+    if (nd < 6 || nd > 18 || !digits(num, nd, 0))
+        return 0;
+    if (nd != body && (body != nd + 17 || num[nd] != '-' || !digits(num + nd + 1, 16, 1)))
+        return 0;
+    int64_t v = 0;
+    for (size_t i = 0; i < nd; i++)
+        v = v * 10 + (num[i] - '0');
+    if (v < 1)
+        return 0;
+    *version = v;
+    return 1;
 }

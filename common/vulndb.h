@@ -50,10 +50,22 @@ int rs_vulndb_finish(rs_vulndb *db, char *errstr, size_t errstr_size);
 int rs_vulndb_load(const char *path, rs_vulndb **out, rs_vulndb_stats *st, char *errstr,
                    size_t errstr_size);
 
-/* Writes a snapshot with `version` atomically (a temporary file renamed),
- * and its sha256 ("sha256:…") into sha256_out when not NULL. */
+/* Writes a snapshot with `version` atomically (a temporary file next to it,
+ * renamed), and its sha256 ("sha256:…") into sha256_out when not NULL. */
 int rs_vulndb_write(const rs_vulndb *db, const char *path, int64_t version,
                     char sha256_out[72], char *errstr, size_t errstr_size);
+/* Writes a snapshot with `version` into the store directory `dir` under its
+ * content-unique name DIR/vulndb-NNNNNN-<first 16 hex digits of its
+ * sha256>.jsonl (NNNNNN: the version, at least 6 digits), atomically: a
+ * temporary DIR/.vulndb-tmp-XXXXXX renamed, mode 0644. The path goes to
+ * path_out, the sha256 to sha256_out (may be NULL). Two writers never clash:
+ * equal names mean equal content. */
+int rs_vulndb_write_store(const rs_vulndb *db, const char *dir, int64_t version, char *path_out,
+                          size_t path_size, char sha256_out[72], char *errstr, size_t errstr_size);
+/* Returns 1 and sets *version when `name` (a file name, no directory) is a
+ * snapshot's: "vulndb-" 6 to 18 digits (a version >= 1), optionally "-" and
+ * 16 lowercase hex digits, ".jsonl"; 0 for any other name. */
+int rs_vulndb_name_version(const char *name, int64_t *version);
 
 /* The snapshot version (0 when built from raw sources), record count. */
 int64_t rs_vulndb_version(const rs_vulndb *db);

@@ -95,6 +95,7 @@ struct worker {
     pthread_mutex_t db_load_lock;
     rs_vulndb *db;
     int64_t db_version;
+    char db_sha256[RS_DIGEST_SIZE]; /* of the file loaded from vulndb:current; "" for none */
     uint64_t db_checked_ms;
 };
 
@@ -132,9 +133,11 @@ static int file_sha256(const char *path, char out[RS_DIGEST_SIZE], char *errstr,
     return 0;
 }
 
-/* Loads the snapshot vulndb:current names when it is newer than ours. Runs
- * at most every VULNDB_CHECK_MS, on one thread at a time; scans in flight
- * keep the snapshot they started with. */
+/* Loads the snapshot vulndb:current names when it is not the one loaded:
+ * another version or another sha256, not only a higher version, so a Redis
+ * that lost its keys and got a new snapshot is followed. Runs at most every
+ * VULNDB_CHECK_MS, on one thread at a time; scans in flight keep the
+ * snapshot they started with. */
 static void refresh_vulndb(struct worker *w, int force_check)
 {
     if (w->o->vulndb_path)
@@ -154,7 +157,7 @@ static void refresh_vulndb(struct worker *w, int force_check)
     rs_vulndb_current cur;
     int found = 0;
     if (rs_state_vulndb_get(w->state, &cur, &found, err, sizeof err) != 0 || !found ||
-        cur.version <= w->db_version) {
+        (cur.version == w->db_version && (!cur.sha256[0] || !strcmp(cur.sha256, w->db_sha256)))) {
         pthread_mutex_unlock(&w->db_load_lock);
         return;
     }
@@ -183,6 +186,7 @@ static void refresh_vulndb(struct worker *w, int force_check)
         rs_vulndb *old = w->db;
         w->db = db;
         w->db_version = cur.version;
+        snprintf(w->db_sha256, sizeof w->db_sha256, "%s", sha);
         pthread_rwlock_unlock(&w->db_lock);
         rs_vulndb_destroy(old);
         rs_log(RS_LOG_INFO,

@@ -31,6 +31,14 @@ const rs_version_scheme *rs_version_scheme_find(const char *name);
  * unknown. */
 const rs_version_scheme *rs_version_scheme_for_ecosystem(const char *ecosystem);
 
+/* Sorts `v` (n strings, borrowed) into one total order that does not depend
+ * on the input order: versions `s` parses first, in the scheme's order (ties
+ * between versions the scheme holds equal, such as "1.0" and "1.0.0", broken
+ * by strcmp), then the others by strcmp. With `s` NULL everything is sorted
+ * by strcmp. Keeps no state: safe from several threads. Returns 0, or
+ * RS_ERR_INTERNAL when out of memory (v untouched). */
+int rs_version_sort(const rs_version_scheme *s, char **v, size_t n);
+
 /* NULL-terminated list of every scheme. */
 const rs_version_scheme *const *rs_version_schemes_all(void);
 

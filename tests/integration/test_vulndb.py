@@ -3,13 +3,18 @@
 workers load vulndb:current and report exact findings (Debian source versions, an epoch on
 the binary that the source lacks, Alpine origins); after an update that adds a record, the
 next pass sends rematch requests, only the image whose findings changed gets a new report,
-and the registry serves no blob meanwhile (counted by tests/helpers/registry_proxy.py)."""
+and the registry serves no blob meanwhile (counted by tests/helpers/registry_proxy.py).
+When Redis loses this test's keys, the next update continues above the store's snapshot
+files, and a running worker follows vulndb:current even to a lower version (a store emptied
+too)."""
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness as h  # noqa: E402
@@ -207,6 +212,76 @@ t.eq(sorted(v["id"] for v in rep["vulnerabilities"]), ["DLA-3008-1", "DLA-3012-1
 pt = subprocess.run([os.path.join(h.BIN, "regscan-worker"), "scan", f"oci-layout:{vuln_layout}",
                      "--vulndb", u2["path"] if u2 else src2], env=r.env, capture_output=True, text=True)
 t.true("DLA-3008-1" in pt.stdout and "1.1.0l-1~deb9u6" in pt.stdout, "the table lists findings with their fix")
+
+# ---- Redis loses this test's keys (only those: the Redis is shared) ----
+def wait_log(proc, text, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in open(proc.log_path).read():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def forget_keys():
+    for k in r.keys("*"):
+        r.redis("DEL", k)
+    return r.keys("*")
+
+
+def all_reports(want):
+    return [json.dumps(v, sort_keys=True) for _, v in
+            r.consume(r.topic("regscan.findings"), want=want, timeout=60)]
+
+
+seen = all_reports(4)
+
+
+def rescan_all(since):
+    """A coordinator pass; the (digest, vulndb_version) of the reports it brought."""
+    global seen
+    # a worker checks vulndb:current at most every 10 s before a scan
+    time.sleep(max(0.0, since + 11 - time.time()))
+    p, s = r.coordinator(config)
+    t.eq(s["published"], {"total": 3, "scan": 3, "rematch": 0},
+         "without its done keys every image is scanned again")
+    now = all_reports(len(seen) + 3)
+    new = [json.loads(v) for v in now if v not in seen]
+    seen = now
+    return sorted((v["digest"], v["vulndb_version"]) for v in new)
+
+
+w = r.start_worker(config, "--concurrency", "1", log_name="worker-lost.log")
+t.true(wait_log(w, "vulnerability snapshot 5 loaded", 60), "a new worker loads snapshot 5")
+since = time.time()
+t.eq(forget_keys(), [], "this test's keys are deleted")
+rc6, u6 = update(src2)
+t.eq((rc6, u6["version"] if u6 else None), (0, 6),
+     "after the keys are lost the next version is 6 (above the store's files), not 1")
+t.eq(r.hgetall("vulndb:current").get("version"), "6", "vulndb:current is at 6")
+t.eq(rescan_all(since), sorted((d, 6) for d in (d_vuln, d_clean, d_alpine)),
+     "the running worker reports with snapshot 6")
+t.true("vulnerability snapshot 6 loaded" in open(w.log_path).read(),
+       "the running worker loaded snapshot 6")
+
+# the store emptied too (a new volume): versions start again at 1, below the worker's 6
+since = time.time()
+old_store = os.path.join(r.tmp, "vulndb-store-old")
+os.makedirs(old_store)
+for name in os.listdir(store):
+    if name.startswith("vulndb-"):
+        os.rename(os.path.join(store, name), os.path.join(old_store, name))
+t.eq(forget_keys(), [], "this test's keys are deleted again")
+rc7, u7 = update(src1)
+t.eq((rc7, u7["version"] if u7 else None), (0, 1), "an empty store and no vulndb:current: version 1")
+t.true(u7 is not None and u7["path"] != u1["path"]
+       and os.path.basename(u7["path"]).startswith("vulndb-000001-"),
+       "its file name carries its content's hash: not the first snapshot 1's name")
+t.eq(rescan_all(since), sorted((d, 1) for d in (d_vuln, d_clean, d_alpine)),
+     "the running worker switched down to the new snapshot 1 (another sha256) and reports with it")
+t.true(wait_log(w, "vulnerability snapshot 1 loaded", 1), "the running worker loaded the new snapshot 1")
+w.send_signal(signal.SIGTERM)
+w.wait(timeout=60)
 
 proxy.close()
 r.stop_all()

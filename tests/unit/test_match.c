@@ -2,10 +2,14 @@
  * with Source: fields, an epoch and a binNMU the source lacks, Alpine musl,
  * npm, PyPI and Maven packages) against the real records of
  * tests/data/osv/records plus tests/data/osv/extra: exact ids, aliases,
- * fixes, remediation, severity, summary counts and fingerprints. */
+ * fixes, remediation, severity, summary counts and fingerprints; the order of
+ * fixed versions the scheme cannot all parse (tests/data/osv/mixed-fixed);
+ * the same match from 8 threads at once, always the same result. */
 #include "err.h"
 #include "match.h"
 #include "rs_test.h"
+
+#include <pthread.h>
 
 static void add_pkg(rs_inventory *inv, const char *type, const char *eco, const char *name,
                     const char *version, const char *src, const char *srcver, const char *path)
@@ -329,10 +333,153 @@ static void test_releases(void)
     rs_vulndb_destroy(db);
 }
 
+/* Fixed versions npm's order parses and does not: one order, whatever the
+ * input order. A comparator falling back to strcmp for the pairs the scheme
+ * cannot compare had a cycle here: 4.17.9 < 4.17.10 by the scheme, yet
+ * "4.17.10" < "4.17.5.1" < "4.17.9" by strcmp. */
+static void test_sort_total_order(void)
+{
+    const rs_version_scheme *s = rs_version_scheme_for_ecosystem("npm");
+    RS_REQUIRE(s != NULL);
+    int cmp = 0;
+    RS_CHECK_INT(s->compare("4.17.9", "4.17.10", &cmp), 0);
+    RS_CHECK(cmp < 0);
+    RS_CHECK_INT(s->valid("4.17.5.1"), 0);
+    RS_CHECK(strcmp("4.17.10", "4.17.5.1") < 0 && strcmp("4.17.5.1", "4.17.9") < 0);
+
+    static const char *const want[] = {"4.17.9",   "4.17.10", "4.17.19", "v4.17.19",
+                                       "4.17.5.1", "latest",  "next"};
+    enum { N = sizeof want / sizeof *want };
+    /* every permutation of the input (Heap's algorithm): 7! = 5040 */
+    char *in[N];
+    for (size_t i = 0; i < N; i++)
+        in[N - 1 - i] = (char *)want[i];
+    size_t c[N] = {0}, perms = 0, wrong = 0;
+    for (size_t i = 0;;) {
+        char *v[N];
+        memcpy(v, in, sizeof v);
+        RS_REQUIRE(rs_version_sort(s, v, N) == 0);
+        perms++;
+        for (size_t k = 0; k < N; k++)
+            if (strcmp(v[k], want[k]) != 0) {
+                wrong++;
+                break;
+            }
+        while (i < N && c[i] >= i) {
+            c[i] = 0;
+            i++;
+        }
+        if (i >= N)
+            break;
+        char *t = in[i % 2 ? c[i] : 0];
+        in[i % 2 ? c[i] : 0] = in[i];
+        in[i] = t;
+        c[i]++;
+        i = 1;
+    }
+    RS_CHECK_INT(perms, 5040);
+    RS_CHECK_INT(wrong, 0);
+
+    /* without a scheme: strcmp alone */
+    char *v[] = {"b", "10", "a", "9"};
+    RS_CHECK_INT(rs_version_sort(NULL, v, 4), 0);
+    RS_CHECK_STR(v[0], "10");
+    RS_CHECK_STR(v[1], "9");
+    RS_CHECK_STR(v[2], "a");
+    RS_CHECK_STR(v[3], "b");
+}
+
+/* Every fixed version of every finding, one line per finding. */
+static void fixed_lines(const rs_match_result *m, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < m->n && used < size; i++) {
+        char line[1024];
+        join(m->findings[i].fixed, m->findings[i].n_fixed, line, sizeof line);
+        used += (size_t)snprintf(out + used, size - used, "%s:%s\n", m->findings[i].id, line);
+    }
+}
+
+struct match_run {
+    const rs_vulndb *db;
+    const rs_inventory *inv;
+    const char *fingerprint, *fixed; /* what one thread alone found */
+    int runs, failed, differ;        /* this thread's counts, checked by main */
+};
+
+static void *match_thread(void *arg)
+{
+    struct match_run *r = arg;
+    char mine[8192], err[512];
+    for (int i = 0; i < 1000; i++) {
+        rs_match_result *m = NULL;
+        if (rs_match_inventory(r->db, r->inv, &m, err, sizeof err) != 0) {
+            r->failed++;
+            continue;
+        }
+        char fp[72];
+        rs_match_fingerprint(m, fp);
+        fixed_lines(m, mine, sizeof mine);
+        r->differ += strcmp(fp, r->fingerprint) != 0 || strcmp(mine, r->fixed) != 0;
+        r->runs++;
+        rs_match_result_free(m);
+    }
+    return NULL;
+}
+
+/* The same inventory matched 1,000 times on each of 8 threads at once: one
+ * fingerprint, one order of fixed versions (run under ThreadSanitizer by
+ * scripts/test.sh). */
+static void test_concurrent(void)
+{
+    static const char *const dirs[] = {"osv/records", "osv/extra", "osv/mixed-fixed"};
+    rs_vulndb *db = make_db(dirs, 3);
+    rs_inventory *inv = make_inventory();
+    rs_match_result *m = match(db, inv);
+    char fp[72], fixed[8192];
+    rs_match_fingerprint(m, fp);
+    fixed_lines(m, fixed, sizeof fixed);
+    RS_CHECK_INT(m->n, sizeof expected / sizeof *expected + 1);
+    int seen = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        const rs_finding *f = &m->findings[i];
+        if (strcmp(f->id, "OSV-TEST-MIXED-0001") != 0)
+            continue;
+        seen++;
+        char buf[512];
+        join(f->fixed, f->n_fixed, buf, sizeof buf);
+        RS_CHECK_STR(buf, "4.17.9,4.17.10,4.17.19,v4.17.19,4.17.5.1,next");
+        RS_CHECK_STR(f->nearest_fix, "4.17.19");
+        RS_CHECK_INT(f->version_unknown, 0);
+    }
+    RS_CHECK_INT(seen, 1);
+    /* the log4j fixes of three release lines, in Maven's order */
+    RS_CHECK(strstr(fixed, "GHSA-jfh8-c2jp-5v3q:2.3.1,2.12.2,2.15.0\n") != NULL);
+    rs_match_result_free(m);
+
+    pthread_t t[8];
+    struct match_run runs[8];
+    for (int i = 0; i < 8; i++) {
+        runs[i] = (struct match_run){db, inv, fp, fixed, 0, 0, 0};
+        RS_REQUIRE(pthread_create(&t[i], NULL, match_thread, &runs[i]) == 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        RS_REQUIRE(pthread_join(t[i], NULL) == 0);
+        RS_CHECK_INT(runs[i].runs, 1000);
+        RS_CHECK_INT(runs[i].failed, 0);
+        RS_CHECK_INT(runs[i].differ, 0);
+    }
+    rs_inventory_free(inv);
+    rs_vulndb_destroy(db);
+}
+
 int main(void)
 {
     test_findings();
     test_fingerprint();
     test_releases();
+    test_sort_total_order();
+    test_concurrent();
     return RS_TEST_RESULT();
 }

@@ -1,6 +1,8 @@
 /* test_vulndb.c - the vulnerability database: a directory of the real records,
  * an osv.dev all.zip made here with libarchive, a snapshot written and read
- * back, lookups by key, and the exact counters for records that are skipped. */
+ * back (also into a store, under its content-unique name), snapshot file
+ * names, lookups by key, the exact counters for records that are skipped, and
+ * which copy of an id seen twice is kept. */
 #include "err.h"
 #include "rs_test.h"
 #include "sha256.h"
@@ -8,6 +10,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -411,6 +415,151 @@ static void test_snapshot(void)
     rs_vulndb_destroy(db);
 }
 
+/* Snapshot file names: what the store scan counts, and nothing else. */
+static void test_names(void)
+{
+    static const struct {
+        const char *name;
+        int ok;
+        long long version;
+    } cases[] = {
+        {"vulndb-000001.jsonl", 1, 1},
+        {"vulndb-000042-0123456789abcdef.jsonl", 1, 42},
+        {"vulndb-1234567-fedcba9876543210.jsonl", 1, 1234567},
+        {"vulndb-999999999999999999.jsonl", 1, 999999999999999999LL},
+        {"vulndb-000000.jsonl", 0, 0},
+        {"vulndb-00001.jsonl", 0, 0},
+        {"vulndb-1000000000000000000.jsonl", 0, 0},
+        {"vulndb-000001-0123456789ABCDEF.jsonl", 0, 0},
+        {"vulndb-000001-0123456789abcde.jsonl", 0, 0},
+        {"vulndb-000001-0123456789abcdef0.jsonl", 0, 0},
+        {"vulndb-000001-0123456789abcdeg.jsonl", 0, 0},
+        {"vulndb-000001_0123456789abcdef.jsonl", 0, 0},
+        {"vulndb-000001-.jsonl", 0, 0},
+        {"vulndb-000001.jsonl.tmp.123", 0, 0},
+        {"vulndb-000001.json", 0, 0},
+        {"vulndb-+00001.jsonl", 0, 0},
+        {"vulndb- 00001.jsonl", 0, 0},
+        {"vulndb--000001.jsonl", 0, 0},
+        {"vulndb-.jsonl", 0, 0},
+        {"vulndb-000001.x.jsonl", 0, 0},
+        {"xvulndb-000001.jsonl", 0, 0},
+        {".vulndb-tmp-abc123", 0, 0},
+        {"", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int64_t v = -1;
+        int ok = rs_vulndb_name_version(cases[i].name, &v);
+        if (ok != cases[i].ok)
+            fprintf(stderr, "name '%s'\n", cases[i].name);
+        RS_CHECK_INT(ok, cases[i].ok);
+        RS_CHECK_INT(v, cases[i].ok ? cases[i].version : -1);
+    }
+}
+
+/* A snapshot written into a store: its content-unique name, mode 0644, no
+ * temporary file left; a store that does not exist leaves nothing. */
+static void test_write_store(void)
+{
+    char p[1024], err[512] = "", dir[300], path[1024], sha[72] = "", want[1100];
+    char filesha[RS_DIGEST_SIZE];
+    rs_vulndb *db = NULL, *back = NULL;
+    RS_REQUIRE(rs_vulndb_load(data("osv/records", p, sizeof p), &db, NULL, err, sizeof err) == 0);
+    snprintf(dir, sizeof dir, "%s/store", tmpdir);
+    RS_REQUIRE(mkdir(dir, 0755) == 0);
+    RS_CHECK_INT(rs_vulndb_write_store(db, dir, 12, path, sizeof path, sha, err, sizeof err), 0);
+    snprintf(want, sizeof want, "%s/vulndb-000012-%.16s.jsonl", dir, sha + 7);
+    RS_CHECK_STR(path, want);
+    size_t len = 0;
+    char *body = slurp(path, &len);
+    RS_REQUIRE(body != NULL);
+    rs_sha256_digest(body, len, filesha);
+    RS_CHECK_STR(sha, filesha);
+    free(body);
+    struct stat sb;
+    RS_CHECK_INT(stat(path, &sb), 0);
+    RS_CHECK_INT(sb.st_mode & 07777, 0644);
+    int64_t v = 0;
+    RS_CHECK_INT(rs_vulndb_name_version(strrchr(path, '/') + 1, &v), 1);
+    RS_CHECK_INT(v, 12);
+    RS_CHECK_INT(rs_vulndb_load(path, &back, NULL, err, sizeof err), 0);
+    RS_CHECK_INT(back ? rs_vulndb_version(back) : -1, 12);
+    rs_vulndb_destroy(back);
+    /* the store holds that file alone */
+    DIR *d = opendir(dir);
+    RS_REQUIRE(d != NULL);
+    int entries = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    RS_CHECK_INT(entries, 1);
+    unlink(path);
+    rmdir(dir);
+
+    snprintf(dir, sizeof dir, "%s/no-such-store", tmpdir);
+    path[0] = '\0';
+    RS_CHECK_INT(rs_vulndb_write_store(db, dir, 13, path, sizeof path, sha, err, sizeof err),
+                 RS_ERR_INVALID);
+    RS_CHECK(strstr(err, "no-such-store") != NULL);
+    RS_CHECK(access(dir, F_OK) != 0);
+    rs_vulndb_destroy(db);
+}
+
+/* Writes one record file: id TIE-1, the same `modified` in every copy. */
+static void write_tie(const char *dir, const char *name, const char *summary)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    RS_REQUIRE(f != NULL);
+    fprintf(f,
+            "{\"id\":\"TIE-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"summary\":\"%s\","
+            "\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"tie\"},"
+            "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}]}]}]}",
+            summary);
+    fclose(f);
+}
+
+/* The same id with the same `modified` several times: the copy added first
+ * is kept (files of a directory are added in the order of their names). */
+static void test_same_modified(void)
+{
+    static const char *const names[] = {"a", "c", "e", "g", "i", "k", "m", "o", "q", "s"};
+    enum { N = sizeof names / sizeof *names };
+    char dir[300], err[512] = "", path[600], file[16], summary[32];
+    snprintf(dir, sizeof dir, "%s/ties", tmpdir);
+    RS_REQUIRE(mkdir(dir, 0755) == 0);
+    for (size_t i = N; i-- > 0;) { /* made in the opposite order of their names */
+        snprintf(file, sizeof file, "%s.json", names[i]);
+        snprintf(summary, sizeof summary, "from %s", names[i]);
+        write_tie(dir, file, summary);
+    }
+    for (int round = 0; round < 2; round++) {
+        rs_vulndb *db = rs_vulndb_new();
+        RS_REQUIRE(db != NULL);
+        rs_vulndb_stats st;
+        memset(&st, 0, sizeof st);
+        snprintf(path, sizeof path, "%s/m.json", dir);
+        if (round == 1) /* m first, then the directory (a, c, ..., s) */
+            RS_CHECK_INT(rs_vulndb_add(db, path, &st, err, sizeof err), 0);
+        RS_CHECK_INT(rs_vulndb_add(db, dir, &st, err, sizeof err), 0);
+        RS_CHECK_INT(rs_vulndb_finish(db, err, sizeof err), 0);
+        RS_CHECK_INT(rs_vulndb_count(db), 1);
+        RS_CHECK_INT(rs_vulndb_replaced(db), N - 1 + round);
+        size_t n = 0;
+        const rs_vulndb_hit *h = find(db, "npm", "tie", &n);
+        RS_CHECK_INT(n, 1);
+        RS_CHECK_STR(n ? h[0].record->summary : NULL, round ? "from m" : "from a");
+        rs_vulndb_destroy(db);
+    }
+    for (size_t i = 0; i < N; i++) {
+        snprintf(path, sizeof path, "%s/%s.json", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/rs-test-vulndb-XXXXXX",
@@ -420,6 +569,9 @@ int main(void)
     test_skipped();
     test_zip();
     test_snapshot();
+    test_names();
+    test_write_store();
+    test_same_modified();
     rmdir(tmpdir);
     return RS_TEST_RESULT();
 }
