@@ -10,6 +10,7 @@
 #include "analyzers/analyzer.h"
 #include "buf.h"
 #include "err.h"
+#include "utf8.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -446,13 +447,20 @@ out:
     return rc;
 }
 
-/* JSON */
+/* JSON: paths are bytes from tar headers; they are written as UTF-8 (U+FFFD
+ * for what is not), so the document always encodes. Packages and the OS
+ * carry their own invalid-utf8 flags. */
+
+static json_t *str(const char *s)
+{
+    return rs_utf8_json_string(s);
+}
 
 static json_t *str_array(char *const *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_string(v[i]))) {
+        if (json_array_append_new(a, str(v[i]))) {
             json_decref(a);
             return NULL;
         }
@@ -475,20 +483,20 @@ json_t *rs_layer_result_to_json(const rs_layer_result *r)
                 json_decref(pkgs);
                 goto fail;
             }
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o?, s:I}", "path", f->path, "analyzer",
-                              f->analyzer, "packages", pkgs,
-                              "os", f->os.found ? rs_os_to_json(&f->os) : NULL, "malformed",
-                              (json_int_t)f->n_malformed);
+        json_t *o =
+            json_pack("{s:o, s:s, s:o, s:o?, s:I}", "path", str(f->path), "analyzer", f->analyzer,
+                      "packages", pkgs, "os", f->os.found ? rs_os_to_json(&f->os) : NULL,
+                      "malformed", (json_int_t)f->n_malformed);
         if (!o || json_array_append_new(files, o))
             goto fail;
     }
     for (size_t i = 0; i < r->n_links; i++)
-        if (json_array_append_new(links, json_pack("{s:s, s:s, s:b}", "path", r->links[i].path,
-                                                   "target", r->links[i].target, "hard",
+        if (json_array_append_new(links, json_pack("{s:o, s:o, s:b}", "path", str(r->links[i].path),
+                                                   "target", str(r->links[i].target), "hard",
                                                    r->links[i].hard)))
             goto fail;
     for (size_t i = 0; i < r->n_skipped; i++)
-        if (json_array_append_new(skipped, json_pack("{s:s, s:s}", "path", r->skipped[i].path,
+        if (json_array_append_new(skipped, json_pack("{s:o, s:s}", "path", str(r->skipped[i].path),
                                                      "reason", r->skipped[i].reason)))
             goto fail;
     j = json_pack("{s:o, s:o, s:o?, s:o?, s:o, s:I, s:I, s:I}", "files", files, "links", links,

@@ -207,8 +207,32 @@ static void test_invalid_utf8(void)
     RS_REQUIRE(inv && inv->n_pkgs == 2);
     RS_CHECK(pkg(inv, "tzdata") == NULL);
     rs_inventory_free(inv);
-    for (int i = 0; i < 2; i++)
+    /* through the JSON form of the layer results (the cache, a child process):
+     * the same paths, flags and whiteout */
+    rs_layer_result *J[2];
+    for (int i = 0; i < 2; i++) {
+        json_t *j = rs_layer_result_to_json(L[i]);
+        RS_REQUIRE(j);
+        RS_CHECK_INT(rs_layer_result_from_json(j, &J[i], err, sizeof err), 0);
+        RS_REQUIRE(J[i]);
+        json_decref(j);
+    }
+    RS_CHECK_INT(rs_merge_layers(J, DIGESTS, 1, &inv, err, sizeof err), 0);
+    RS_REQUIRE(inv && inv->n_pkgs == 3);
+    RS_CHECK_INT(inv->os.text_replaced, 1);
+    RS_CHECK_STR(inv->pkgs[0].path, "/var/lib/dpkg/status.d/hl" FFFD);
+    RS_CHECK_INT(inv->pkgs[0].text_replaced, 1);
+    RS_CHECK_INT(inv->pkgs[1].text_replaced, 0);
+    RS_CHECK_STR(inv->pkgs[2].path, "/var/lib/dpkg/status.d/tz" FFFD);
+    RS_CHECK_INT(inv->pkgs[2].text_replaced, 1);
+    rs_inventory_free(inv);
+    RS_CHECK_INT(rs_merge_layers(J, DIGESTS, 2, &inv, err, sizeof err), 0);
+    RS_CHECK_INT(inv ? (long long)inv->n_pkgs : -1, 2);
+    rs_inventory_free(inv);
+    for (int i = 0; i < 2; i++) {
         rs_layer_result_free(L[i]);
+        rs_layer_result_free(J[i]);
+    }
 }
 
 int main(void)
