@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INV_MAX_STR 4096
+/* a string of a package: its path is a tar path of up to 4096 bytes, each of
+ * which may have become a 3-byte U+FFFD */
+#define INV_MAX_STR (3 * 4097)
 #define INV_MAX_PKGS 1000000
 #define INV_MAX_LAYERS 4096
 #define INV_MAX_FLAGS 16

@@ -20,6 +20,8 @@
 
 #define LAYER_CHUNK 65536
 #define LAYER_PATH_MAX 4096
+/* a path in the JSON form: each byte of a tar path may have become a 3-byte U+FFFD */
+#define LAYER_JSON_PATH_MAX (3 * (LAYER_PATH_MAX + 1))
 #define LAYER_JSON_MAX_ITEMS 1000000
 
 struct walk {
@@ -520,11 +522,11 @@ fail:
 /* A normalised absolute path string of bounded length, or NULL. */
 static const char *json_path(const json_t *v)
 {
-    if (!json_is_string(v) || json_string_length(v) > LAYER_PATH_MAX ||
+    if (!json_is_string(v) || json_string_length(v) > LAYER_JSON_PATH_MAX ||
         strlen(json_string_value(v)) != json_string_length(v))
         return NULL;
     const char *s = json_string_value(v);
-    char norm[LAYER_PATH_MAX + 2];
+    char norm[LAYER_JSON_PATH_MAX + 2];
     if (rs_analyzer_path_normalize(s, norm, sizeof norm) != 0 || strcmp(norm, s) != 0)
         return NULL;
     return s;
@@ -609,7 +611,7 @@ int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errs
     {
         const char *p = json_path(json_object_get(v, "path"));
         json_t *t = json_object_get(v, "target"), *h = json_object_get(v, "hard");
-        if (!p || !json_is_string(t) || json_string_length(t) > LAYER_PATH_MAX ||
+        if (!p || !json_is_string(t) || json_string_length(t) > LAYER_JSON_PATH_MAX ||
             strlen(json_string_value(t)) != json_string_length(t) || !json_is_boolean(h)) {
             rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad link");
             goto out;
@@ -646,7 +648,7 @@ int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errs
     json_array_foreach(sk, i, v)
     {
         json_t *p = json_object_get(v, "path"), *why = json_object_get(v, "reason");
-        if (!json_is_string(p) || json_string_length(p) > LAYER_PATH_MAX ||
+        if (!json_is_string(p) || json_string_length(p) > LAYER_JSON_PATH_MAX ||
             !json_is_string(why) || json_string_length(why) > 64) {
             rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad skipped");
             goto out;

@@ -247,6 +247,17 @@ static void test_flags(void)
     RS_CHECK_INT(json_string_length(json_object_get(j, "pretty_name")), 126 + 3);
     json_decref(j);
 
+    /* a tar path of 4096 bytes that are not UTF-8 is 12288 bytes as JSON: read back */
+    static char longpath[4097];
+    memset(longpath, '\xFF', 4096);
+    rs_pkg lp = {.type = "dpkg", .name = "p", .version = "1", .path = longpath, .text_replaced = 1};
+    j = rs_pkg_to_json(&lp);
+    RS_CHECK_INT(json_string_length(json_object_get(j, "path")), 3 * 4096);
+    RS_CHECK_INT(rs_pkg_from_json(j, &back, err, sizeof err), 0);
+    RS_CHECK_INT(back.path ? (long long)strlen(back.path) : -1, 3 * 4096);
+    rs_pkg_clear(&back);
+    json_decref(j);
+
     /* the whole inventory carries both flags through a round trip */
     rs_inventory *inv = sample();
     inv->os.text_replaced = 1;
