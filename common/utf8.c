@@ -1,8 +1,8 @@
 /* utf8.c - validation and U+FFFD replacement of untrusted text (see utf8.h).
  *
  * One decoder, seq_len, follows Unicode's table 3-7 of well-formed byte
- * sequences; every other function is built on it. It never reads past n and
- * never allocates. */
+ * sequences and never reads past n; every other function is built on it. Only
+ * the _dup functions allocate. */
 #include "utf8.h"
 
 #include <stdint.h>
@@ -29,7 +29,7 @@ static size_t seq_len(const unsigned char *s, size_t n, int *ok)
     else if (c >= 0xF0 && c <= 0xF4)
         need = 3;
     else
-        return 1; /* NUL, a continuation byte, C0, C1 or F5..FF: never a lead */
+        return 1; /* NUL, a continuation byte, C0/C1 (overlong) or F5..FF: never a lead */
     /* the second byte's range excludes overlongs (E0, F0), surrogates (ED)
      * and code points above U+10FFFF (F4) */
     if (c == 0xE0)
