@@ -14,8 +14,10 @@
 #include "message.h"
 #include "registry.h"
 #include "scan.h"
+#include "utf8.h"
 #include "vulndb.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -92,6 +94,67 @@ static const char *dash(const char *s)
     return s && *s ? s : "-";
 }
 
+/* Terminal output. Every string shown comes from the image, a registry or the
+ * database, so it is written through rs_utf8_dup_printable: valid UTF-8, no
+ * control character (ESC, CSI) reaches the terminal. Columns are counted in
+ * characters (a double-width character still counts one). */
+
+static size_t columns(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xC0) != 0x80; /* every byte but a continuation starts one */
+    return n;
+}
+
+/* Columns `s` takes once made printable. */
+static size_t cell_width(const char *s)
+{
+    char *c = rs_utf8_dup_printable(s);
+    size_t n = c ? columns(c) : 1;
+    free(c);
+    return n;
+}
+
+/* Writes `s` made printable ("?" when out of memory), padded with spaces to
+ * `width` columns. */
+static void put_cell(FILE *out, const char *s, size_t width)
+{
+    char *c = rs_utf8_dup_printable(s);
+    const char *t = c ? c : "?";
+    fputs(t, out);
+    for (size_t n = columns(t); n < width; n++)
+        fputc(' ', out);
+    free(c);
+}
+
+/* Widens *w to the width of s. */
+static void widen(size_t *w, const char *s)
+{
+    size_t n = cell_width(s);
+    if (n > *w)
+        *w = n;
+}
+
+static void print_finding_row(FILE *out, const rs_finding *f, const size_t w[4])
+{
+    char aliases[512] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < f->n_aliases && len < sizeof aliases; k++) {
+        int n = snprintf(aliases + len, sizeof aliases - len, "%s%s", k ? ", " : "", f->aliases[k]);
+        if (n > 0)
+            len += (size_t)n;
+    }
+    /* snprintf may have cut an alias inside a character: put_cell repairs it */
+    fprintf(out, "%-10s  ", f->version_unknown ? "unconfirmed" : rs_severity_name(f->severity));
+    put_cell(out, f->id, w[0] + 2);
+    put_cell(out, f->pkg->name, w[1] + 2);
+    put_cell(out, f->pkg->version, w[2] + 2);
+    put_cell(out, f->nearest_fix ? f->nearest_fix : "no fix", w[3] + 2);
+    put_cell(out, dash(aliases), 0);
+    fputc('\n', out);
+}
+
 static void print_findings(FILE *out, const rs_match_result *m)
 {
     fprintf(out, "\nvulnerabilities  %zu (critical %ld, high %ld, medium %ld, low %ld, negligible "
@@ -104,61 +167,27 @@ static void print_findings(FILE *out, const rs_match_result *m)
     fprintf(out, "\n");
     if (!m->n)
         return;
-    size_t wi = 2, wp = 7, wv = 9, wf = 8;
+    size_t w[4] = {2, 7, 9, 8}; /* ID, PACKAGE, INSTALLED, FIXED IN */
     for (size_t i = 0; i < m->n; i++) {
         const rs_finding *f = &m->findings[i];
-        size_t l;
-        if ((l = strlen(f->id)) > wi)
-            wi = l;
-        if ((l = strlen(f->pkg->name)) > wp)
-            wp = l;
-        if ((l = strlen(f->pkg->version)) > wv)
-            wv = l;
-        if ((l = strlen(f->nearest_fix ? f->nearest_fix : "no fix")) > wf)
-            wf = l;
+        widen(&w[0], f->id);
+        widen(&w[1], f->pkg->name);
+        widen(&w[2], f->pkg->version);
+        widen(&w[3], f->nearest_fix ? f->nearest_fix : "no fix");
     }
-    fprintf(out, "\n%-10s  %-*s  %-*s  %-*s  %-*s  %s\n", "SEVERITY", (int)wi, "ID", (int)wp,
-            "PACKAGE", (int)wv, "INSTALLED", (int)wf, "FIXED IN", "ALIASES");
-    for (size_t i = 0; i < m->n; i++) {
-        const rs_finding *f = &m->findings[i];
-        char aliases[512] = "";
-        size_t len = 0;
-        for (size_t k = 0; k < f->n_aliases && len < sizeof aliases; k++) {
-            int w = snprintf(aliases + len, sizeof aliases - len, "%s%s", k ? ", " : "",
-                             f->aliases[k]);
-            if (w > 0)
-                len += (size_t)w;
-        }
-        fprintf(out, "%-10s  %-*s  %-*s  %-*s  %-*s  %s\n",
-                f->version_unknown ? "unconfirmed" : rs_severity_name(f->severity), (int)wi,
-                f->id, (int)wp, f->pkg->name, (int)wv, f->pkg->version, (int)wf,
-                f->nearest_fix ? f->nearest_fix : "no fix", dash(aliases));
-    }
+    fprintf(out, "\n%-10s  %-*s  %-*s  %-*s  %-*s  %s\n", "SEVERITY", (int)w[0], "ID", (int)w[1],
+            "PACKAGE", (int)w[2], "INSTALLED", (int)w[3], "FIXED IN", "ALIASES");
+    for (size_t i = 0; i < m->n; i++)
+        print_finding_row(out, &m->findings[i], w);
 }
 
-static void print_table(FILE *out, const char *image_ref, const char *digest,
-                        const rs_scan_result *res, const rs_match_result *m)
+static void print_packages(FILE *out, const rs_inventory *inv)
 {
-    const rs_inventory *inv = res->inv;
-    char plat[128];
-    rs_platform_format(&res->platform, plat, sizeof plat);
-    fprintf(out, "image     %s\ndigest    %s\nplatform  %s\n", image_ref, digest, plat);
-    if (inv->os.found)
-        fprintf(out, "os        %s\n", dash(inv->os.pretty_name[0] ? inv->os.pretty_name
-                                                                    : inv->os.id));
-    else
-        fprintf(out, "os        unknown (no os-release)\n");
-    fprintf(out, "layers    %zu\npackages  %zu\n\n", inv->n_layers, inv->n_pkgs);
     size_t wn = 7, wv = 7, ws = 6;
     for (size_t i = 0; i < inv->n_pkgs; i++) {
-        const rs_pkg *p = &inv->pkgs[i];
-        if (strlen(p->name) > wn)
-            wn = strlen(p->name);
-        if (strlen(p->version) > wv)
-            wv = strlen(p->version);
-        size_t sl = p->source_name ? strlen(p->source_name) : 1;
-        if (sl > ws)
-            ws = sl;
+        widen(&wn, inv->pkgs[i].name);
+        widen(&wv, inv->pkgs[i].version);
+        widen(&ws, dash(inv->pkgs[i].source_name));
     }
     fprintf(out, "%-*s  %-*s  %-*s  %-4s  %s\n", (int)wn, "PACKAGE", (int)wv, "VERSION", (int)ws,
             "SOURCE", "TYPE", "LAYER");
@@ -168,13 +197,111 @@ static void print_table(FILE *out, const char *image_ref, const char *digest,
         for (size_t k = 0; k < inv->n_layers; k++)
             if (p->layer && !strcmp(inv->layers[k], p->layer))
                 layer = k;
-        fprintf(out, "%-*s  %-*s  %-*s  %-4s  %zu %.19s\n", (int)wn, p->name, (int)wv, p->version,
-                (int)ws, dash(p->source_name), p->type, layer, dash(p->layer));
+        char digest[20]; /* "sha256:" and 12 hex digits */
+        snprintf(digest, sizeof digest, "%s", dash(p->layer));
+        put_cell(out, p->name, wn + 2);
+        put_cell(out, p->version, wv + 2);
+        put_cell(out, dash(p->source_name), ws + 2);
+        put_cell(out, p->type, 4 + 2);
+        fprintf(out, "%zu ", layer);
+        put_cell(out, digest, 0);
+        fputc('\n', out);
     }
+}
+
+static void print_table(FILE *out, const char *image_ref, const char *digest,
+                        const rs_scan_result *res, const rs_match_result *m)
+{
+    const rs_inventory *inv = res->inv;
+    char plat[128];
+    rs_platform_format(&res->platform, plat, sizeof plat);
+    fputs("image     ", out);
+    put_cell(out, image_ref, 0);
+    fprintf(out, "\ndigest    %s\nplatform  ", digest);
+    put_cell(out, plat, 0);
+    fputs("\nos        ", out);
+    if (inv->os.found)
+        put_cell(out, dash(inv->os.pretty_name[0] ? inv->os.pretty_name : inv->os.id), 0);
+    else
+        fputs("unknown (no os-release)", out);
+    fprintf(out, "\nlayers    %zu\npackages  %zu\n\n", inv->n_layers, inv->n_pkgs);
+    print_packages(out, inv);
     if (m)
         print_findings(out, m);
     else
         fprintf(out, "\nvulnerabilities: not matched (no --vulndb given)\n");
+}
+
+/* Builds the report of `meta` (findings of `matches` and the packages of `inv`
+ * when given) and writes it to `out` as indented JSON. Returns 0, or
+ * RS_ERR_INTERNAL with errstr naming the step that failed (nothing printed). */
+static int print_json(FILE *out, const rs_report_meta *meta, const rs_inventory *inv,
+                      const rs_match_result *matches, char *errstr, size_t errsz)
+{
+    int rc = RS_ERR_INTERNAL;
+    json_t *report = NULL, *invj = NULL;
+    char *s = NULL;
+    if (!(report = rs_report_build(meta, inv))) {
+        rs_errf(errstr, errsz, rc, "cannot build the report: out of memory");
+        goto out;
+    }
+    if (matches && rs_match_to_report(matches, report) != 0) {
+        rs_errf(errstr, errsz, rc, "cannot add the findings to the report: out of memory");
+        goto out;
+    }
+    /* the embedded report carries the inventory too: one document to read */
+    if (inv && (!(invj = rs_inventory_to_json(inv)) ||
+                json_object_set(report, "packages", json_object_get(invj, "packages")))) {
+        rs_errf(errstr, errsz, rc, "cannot add the packages to the report: out of memory");
+        goto out;
+    }
+    if (!(s = json_dumps(report, JSON_INDENT(2) | JSON_SORT_KEYS))) {
+        rs_errf(errstr, errsz, rc, "cannot encode the report: out of memory");
+        goto out;
+    }
+    if (fprintf(out, "%s\n", s) < 0 || fflush(out) != 0) {
+        rs_errf(errstr, errsz, rc, "cannot write the report: %s", strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    free(s);
+    json_decref(invj);
+    json_decref(report);
+    return rc;
+}
+
+/* The report of one scan (an error report when res->status is set), as the
+ * worker would publish it plus the packages, written to `out`. Returns 0 or
+ * RS_ERR_INTERNAL (errstr says what failed). */
+static int json_report(FILE *out, const rs_scan_result *res, const char *regname, const char *repo,
+                       const char *digest, const rs_vulndb *db, const rs_match_result *matches,
+                       uint64_t match_ms, uint64_t t0, char *errstr, size_t errsz)
+{
+    rs_report_meta meta;
+    memset(&meta, 0, sizeof meta);
+    char scan_id[40], when[32];
+    rs_scan_id_new(scan_id);
+    rs_iso_now(when, sizeof when);
+    meta.tenant = "";
+    meta.registry = regname;
+    meta.repository = repo;
+    meta.digest = digest;
+    meta.platform = &res->platform;
+    meta.analyzer_version = RS_ANALYZER_VERSION;
+    meta.policy_version = NULL;
+    meta.worker = "embedded";
+    meta.scan_id = scan_id;
+    meta.scanned_at = when;
+    meta.status = res->status ? RS_REPORT_ERROR : RS_REPORT_OK;
+    meta.error_code = res->status ? rs_err_code(res->status) : NULL;
+    meta.error_message = res->status ? res->error : NULL;
+    meta.pull_ms = (int64_t)res->pull_ms;
+    meta.analyze_ms = (int64_t)res->analyze_ms;
+    meta.match_ms = (int64_t)match_ms;
+    meta.total_ms = (int64_t)(rs_now_ms() - t0);
+    meta.vulndb_version = db ? (rs_vulndb_version(db) ? rs_vulndb_version(db) : 1) : 0;
+    return print_json(out, &meta, res->inv, matches, errstr, errsz);
 }
 
 int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out)
@@ -184,7 +311,6 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
     memset(&rc, 0, sizeof rc);
     int err = 0, code = 0;
     rs_scan_result *res = NULL;
-    json_t *report = NULL;
     rs_vulndb *db = NULL;
     rs_match_result *matches = NULL;
     if (o->vulndb_path) {
@@ -238,51 +364,24 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
     }
     uint64_t match_ms = rs_now_ms() - t_match;
     if (o->format && !strcmp(o->format, "json")) {
-        rs_report_meta meta;
-        memset(&meta, 0, sizeof meta);
-        char scan_id[40], when[32];
-        rs_scan_id_new(scan_id);
-        rs_iso_now(when, sizeof when);
-        meta.tenant = "";
-        meta.registry = regname;
-        meta.repository = repo;
-        meta.digest = digest;
-        meta.platform = &res->platform;
-        meta.analyzer_version = RS_ANALYZER_VERSION;
-        meta.policy_version = NULL;
-        meta.worker = "embedded";
-        meta.scan_id = scan_id;
-        meta.scanned_at = when;
-        meta.status = res->status ? RS_REPORT_ERROR : RS_REPORT_OK;
-        meta.error_code = res->status ? rs_err_code(res->status) : NULL;
-        meta.error_message = res->status ? res->error : NULL;
-        meta.pull_ms = (int64_t)res->pull_ms;
-        meta.analyze_ms = (int64_t)res->analyze_ms;
-        meta.match_ms = (int64_t)match_ms;
-        meta.total_ms = (int64_t)(rs_now_ms() - t0);
-        meta.vulndb_version = db ? (rs_vulndb_version(db) ? rs_vulndb_version(db) : 1) : 0;
-        report = rs_report_build(&meta, res->inv);
-        if (report && matches)
-            rs_match_to_report(matches, report);
-        if (report && res->inv) {
-            /* the embedded report carries the inventory too: one document to read */
-            json_t *inv = rs_inventory_to_json(res->inv);
-            json_object_set(report, "packages", json_object_get(inv, "packages"));
-            json_decref(inv);
-        }
-        char *s = report ? json_dumps(report, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-        if (s)
-            fprintf(out, "%s\n", s);
-        free(s);
+        err = json_report(out, res, regname, repo, digest, db, matches, match_ms, t0, errstr,
+                          sizeof errstr);
     } else {
         print_table(out, image_ref, digest, res, matches);
+        err = fflush(out) != 0 ? rs_errf(errstr, sizeof errstr, RS_ERR_INTERNAL,
+                                         "cannot write the table: %s", strerror(errno))
+                               : 0;
+    }
+    if (err) {
+        /* never an empty or cut output with exit 0: RS_ERR_INTERNAL exits 3 */
+        rs_log(RS_LOG_ERROR, "cannot print the report of '%s': %s", image_ref, errstr);
+        code = rs_err_exit_code(err);
     }
 out:
     rs_match_result_free(matches);
     rs_vulndb_destroy(db);
     free(rc.auth.username);
     free(rc.auth.password);
-    json_decref(report);
     rs_scan_result_free(res);
     rs_blobsrc_destroy(src);
     return code;

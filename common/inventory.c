@@ -6,14 +6,18 @@
 #include "inventory.h"
 #include "buf.h"
 #include "err.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define INV_MAX_STR 4096
+/* a string of a package: its path is a tar path of up to 4096 bytes, each of
+ * which may have become a 3-byte U+FFFD */
+#define INV_MAX_STR (3 * 4097)
 #define INV_MAX_PKGS 1000000
 #define INV_MAX_LAYERS 4096
+#define INV_MAX_FLAGS 16
 
 rs_inventory *rs_inventory_new(void)
 {
@@ -71,6 +75,7 @@ int rs_pkg_copy(rs_pkg *d, const rs_pkg *p)
         rs_pkg_clear(d);
         return RS_ERR_INTERNAL;
     }
+    d->text_replaced = p->text_replaced;
     return 0;
 }
 
@@ -232,30 +237,51 @@ void rs_inventory_finish(rs_inventory *inv)
         qsort(inv->pkgs, inv->n_pkgs, sizeof *inv->pkgs, pkg_cmp);
 }
 
+int rs_inventory_flags_set(json_t *o, int text_replaced)
+{
+    if (!text_replaced)
+        return 0;
+    return json_object_set_new(o, "flags", json_pack("[s]", RS_FLAG_INVALID_UTF8));
+}
+
+/* Strings are written through rs_utf8_json_string: a value that is not UTF-8
+ * (a bug upstream, or a path from a tar header) becomes U+FFFD instead of
+ * failing the whole document. */
 static json_t *str_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    return rs_utf8_json_string(s);
 }
 
 json_t *rs_pkg_to_json(const rs_pkg *p)
 {
     json_t *src = json_null();
     if (p->source_name)
-        src = json_pack("{s:s, s:s}", "name", p->source_name, "version",
-                        p->source_version ? p->source_version : (p->version ? p->version : ""));
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "type",
-                     str_or_null(p->type), "ecosystem", str_or_null(p->ecosystem), "name",
-                     str_or_null(p->name), "version", str_or_null(p->version), "source",
-                     src ? src : json_null(), "arch", str_or_null(p->arch), "purl",
-                     str_or_null(p->purl), "path", str_or_null(p->path), "layer",
-                     str_or_null(p->layer));
+        src = json_pack(
+            "{s:o, s:o}", "name", str_or_null(p->source_name), "version",
+            str_or_null(p->source_version ? p->source_version : (p->version ? p->version : "")));
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "type",
+                          str_or_null(p->type), "ecosystem", str_or_null(p->ecosystem), "name",
+                          str_or_null(p->name), "version", str_or_null(p->version), "source", src,
+                          "arch", str_or_null(p->arch), "purl", str_or_null(p->purl), "path",
+                          str_or_null(p->path), "layer", str_or_null(p->layer));
+    if (o && rs_inventory_flags_set(o, p->text_replaced)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 json_t *rs_os_to_json(const rs_os *os)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", os->id, "version_id", os->version_id,
-                     "version_codename", os->version_codename, "pretty_name", os->pretty_name,
-                     "found", os->found);
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:b}", "id", str_or_null(os->id), "version_id",
+                          str_or_null(os->version_id), "version_codename",
+                          str_or_null(os->version_codename), "pretty_name",
+                          str_or_null(os->pretty_name), "found", os->found);
+    if (o && rs_inventory_flags_set(o, os->text_replaced)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 json_t *rs_inventory_to_json(const rs_inventory *inv)
@@ -264,22 +290,43 @@ json_t *rs_inventory_to_json(const rs_inventory *inv)
     if (!j || !layers || !pkgs)
         goto fail;
     for (size_t i = 0; i < inv->n_layers; i++)
-        if (json_array_append_new(layers, json_string(inv->layers[i])))
+        if (json_array_append_new(layers, str_or_null(inv->layers[i])))
             goto fail;
     for (size_t i = 0; i < inv->n_pkgs; i++)
         if (json_array_append_new(pkgs, rs_pkg_to_json(&inv->pkgs[i])))
             goto fail;
-    if (json_object_set_new(j, "os", rs_os_to_json(&inv->os)))
-        goto fail_j;
-    json_object_set_new(j, "layers", layers);
-    json_object_set_new(j, "packages", pkgs);
+    if (json_object_set_new(j, "os", rs_os_to_json(&inv->os)) ||
+        json_object_set(j, "layers", layers) || json_object_set(j, "packages", pkgs))
+        goto fail;
+    json_decref(layers);
+    json_decref(pkgs);
     return j;
 fail:
     json_decref(layers);
     json_decref(pkgs);
-fail_j:
     json_decref(j);
     return NULL;
+}
+
+/* Reads the optional "flags" of `o`: an array of known flags (today only
+ * "invalid-utf8"); anything else is refused. */
+static int get_flags(const json_t *o, const char *what, int *text_replaced, char *errstr,
+                     size_t errsz)
+{
+    json_t *f = json_object_get(o, "flags"), *v;
+    size_t i;
+    *text_replaced = 0;
+    if (!f)
+        return 0;
+    if (!json_is_array(f) || json_array_size(f) > INV_MAX_FLAGS)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid %s: bad 'flags'", what);
+    json_array_foreach(f, i, v)
+    {
+        if (!json_is_string(v) || strcmp(json_string_value(v), RS_FLAG_INVALID_UTF8) != 0)
+            return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid %s: unknown flag %zu", what, i);
+        *text_replaced = 1;
+    }
+    return 0;
 }
 
 /* Reads optional string member `key` of `o` into *dst (copied). */
@@ -314,7 +361,8 @@ int rs_pkg_from_json(const json_t *j, rs_pkg *out, char *errstr, size_t errsz)
         (rc = get_str(j, "arch", 0, &out->arch, errstr, errsz)) ||
         (rc = get_str(j, "purl", 0, &out->purl, errstr, errsz)) ||
         (rc = get_str(j, "path", 0, &out->path, errstr, errsz)) ||
-        (rc = get_str(j, "layer", 0, &out->layer, errstr, errsz)))
+        (rc = get_str(j, "layer", 0, &out->layer, errstr, errsz)) ||
+        (rc = get_flags(j, "package", &out->text_replaced, errstr, errsz)))
         goto out;
     json_t *src = json_object_get(j, "source");
     if (src && !json_is_null(src)) {
@@ -362,7 +410,8 @@ int rs_os_from_json(const json_t *j, rs_os *out, char *errstr, size_t errsz)
         (rc = get_os_field(j, "version_codename", out->version_codename,
                            sizeof out->version_codename, errstr, errsz)) ||
         (rc = get_os_field(j, "pretty_name", out->pretty_name, sizeof out->pretty_name, errstr,
-                           errsz)))
+                           errsz)) ||
+        (rc = get_flags(j, "os", &out->text_replaced, errstr, errsz)))
         return rc;
     json_t *f = json_object_get(j, "found");
     if (f && !json_is_boolean(f))

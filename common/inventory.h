@@ -3,12 +3,18 @@
  *
  * This is the result of the index stage (DESIGN.md §1), cached in Redis as
  * `inv:{digest}` and published as regscan.image-inventory/v1; the match stage
- * reads only this. JSON encoding here is the one both use. */
+ * reads only this. JSON encoding here is the one both use.
+ *
+ * Every string is valid UTF-8: analyzers replace what is not by U+FFFD where
+ * they read it and set text_replaced, written as "flags":["invalid-utf8"]. */
 #ifndef RS_INVENTORY_H
 #define RS_INVENTORY_H
 
 #include <jansson.h>
 #include <stddef.h>
+
+/* The one flag a package or an OS carries in its "flags" array today. */
+#define RS_FLAG_INVALID_UTF8 "invalid-utf8"
 
 typedef struct rs_os {
     char id[32];            /* os-release ID: "debian", "alpine", "ubuntu" */
@@ -16,6 +22,7 @@ typedef struct rs_os {
     char version_codename[32];
     char pretty_name[128];
     int found;              /* an os-release file was seen */
+    int text_replaced;      /* a value held bytes that were not UTF-8 (now U+FFFD) */
 } rs_os;
 
 typedef struct rs_pkg {
@@ -29,6 +36,7 @@ typedef struct rs_pkg {
     char *purl;           /* NULL until rs_inventory_finish */
     char *path;           /* the file it was read from: "/var/lib/dpkg/status" */
     char *layer;          /* digest of the layer that introduced it; NULL until merged */
+    int text_replaced;    /* a field held bytes that were not UTF-8 (now U+FFFD) */
 } rs_pkg;
 
 typedef struct rs_inventory {
@@ -54,10 +62,17 @@ void rs_inventory_finish(rs_inventory *inv);
 /* Frees the strings of one package and zeroes it. */
 void rs_pkg_clear(rs_pkg *p);
 
-/* Encodes {"os": {...}, "layers": [...], "packages": [...]} (new reference). */
+/* Encodes {"os": {...}, "layers": [...], "packages": [...]} (new reference,
+ * NULL only when out of memory: strings that are not UTF-8 are written with
+ * U+FFFD). A package or OS whose text_replaced is set carries
+ * "flags":["invalid-utf8"]. */
 json_t *rs_inventory_to_json(const rs_inventory *inv);
 json_t *rs_pkg_to_json(const rs_pkg *p);
 json_t *rs_os_to_json(const rs_os *os);
+/* Sets "flags":["invalid-utf8"] on object `o` when text_replaced, nothing
+ * otherwise: the one encoding of the flag (packages, OS, report entries).
+ * Returns 0, or -1 when out of memory. */
+int rs_inventory_flags_set(json_t *o, int text_replaced);
 /* Decodes what rs_inventory_to_json wrote (untrusted: types are checked).
  * Returns 0 with *out set, or RS_ERR_INVALID. */
 int rs_inventory_from_json(const json_t *j, rs_inventory **out, char *errstr,
@@ -67,7 +82,7 @@ int rs_inventory_from_json(const json_t *j, rs_inventory **out, char *errstr,
  * "Alpine:v3.19"), written into out; "" when unknown. */
 void rs_inventory_ecosystem(const rs_os *os, const char *type, char *out, size_t out_size);
 
-/* Copies every string of `src` into a zeroed `dst` (NULL fields stay NULL).
+/* Copies every string and flag of `src` into a zeroed `dst` (NULL fields stay NULL).
  * Returns 0 or RS_ERR_INTERNAL (dst left cleared). */
 int rs_pkg_copy(rs_pkg *dst, const rs_pkg *src);
 /* Decodes one package as rs_pkg_to_json wrote it into a zeroed *out

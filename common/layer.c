@@ -10,6 +10,7 @@
 #include "analyzers/analyzer.h"
 #include "buf.h"
 #include "err.h"
+#include "utf8.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -19,6 +20,8 @@
 
 #define LAYER_CHUNK 65536
 #define LAYER_PATH_MAX 4096
+/* a path in the JSON form: each byte of a tar path may have become a 3-byte U+FFFD */
+#define LAYER_JSON_PATH_MAX (3 * (LAYER_PATH_MAX + 1))
 #define LAYER_JSON_MAX_ITEMS 1000000
 
 struct walk {
@@ -446,13 +449,20 @@ out:
     return rc;
 }
 
-/* JSON */
+/* JSON: paths are bytes from tar headers; they are written as UTF-8 (U+FFFD
+ * for what is not), so the document always encodes. Packages and the OS
+ * carry their own invalid-utf8 flags. */
+
+static json_t *str(const char *s)
+{
+    return rs_utf8_json_string(s);
+}
 
 static json_t *str_array(char *const *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_string(v[i]))) {
+        if (json_array_append_new(a, str(v[i]))) {
             json_decref(a);
             return NULL;
         }
@@ -475,20 +485,20 @@ json_t *rs_layer_result_to_json(const rs_layer_result *r)
                 json_decref(pkgs);
                 goto fail;
             }
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o?, s:I}", "path", f->path, "analyzer",
-                              f->analyzer, "packages", pkgs,
-                              "os", f->os.found ? rs_os_to_json(&f->os) : NULL, "malformed",
-                              (json_int_t)f->n_malformed);
+        json_t *o =
+            json_pack("{s:o, s:s, s:o, s:o?, s:I}", "path", str(f->path), "analyzer", f->analyzer,
+                      "packages", pkgs, "os", f->os.found ? rs_os_to_json(&f->os) : NULL,
+                      "malformed", (json_int_t)f->n_malformed);
         if (!o || json_array_append_new(files, o))
             goto fail;
     }
     for (size_t i = 0; i < r->n_links; i++)
-        if (json_array_append_new(links, json_pack("{s:s, s:s, s:b}", "path", r->links[i].path,
-                                                   "target", r->links[i].target, "hard",
+        if (json_array_append_new(links, json_pack("{s:o, s:o, s:b}", "path", str(r->links[i].path),
+                                                   "target", str(r->links[i].target), "hard",
                                                    r->links[i].hard)))
             goto fail;
     for (size_t i = 0; i < r->n_skipped; i++)
-        if (json_array_append_new(skipped, json_pack("{s:s, s:s}", "path", r->skipped[i].path,
+        if (json_array_append_new(skipped, json_pack("{s:o, s:s}", "path", str(r->skipped[i].path),
                                                      "reason", r->skipped[i].reason)))
             goto fail;
     j = json_pack("{s:o, s:o, s:o?, s:o?, s:o, s:I, s:I, s:I}", "files", files, "links", links,
@@ -512,11 +522,11 @@ fail:
 /* A normalised absolute path string of bounded length, or NULL. */
 static const char *json_path(const json_t *v)
 {
-    if (!json_is_string(v) || json_string_length(v) > LAYER_PATH_MAX ||
+    if (!json_is_string(v) || json_string_length(v) > LAYER_JSON_PATH_MAX ||
         strlen(json_string_value(v)) != json_string_length(v))
         return NULL;
     const char *s = json_string_value(v);
-    char norm[LAYER_PATH_MAX + 2];
+    char norm[LAYER_JSON_PATH_MAX + 2];
     if (rs_analyzer_path_normalize(s, norm, sizeof norm) != 0 || strcmp(norm, s) != 0)
         return NULL;
     return s;
@@ -601,7 +611,7 @@ int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errs
     {
         const char *p = json_path(json_object_get(v, "path"));
         json_t *t = json_object_get(v, "target"), *h = json_object_get(v, "hard");
-        if (!p || !json_is_string(t) || json_string_length(t) > LAYER_PATH_MAX ||
+        if (!p || !json_is_string(t) || json_string_length(t) > LAYER_JSON_PATH_MAX ||
             strlen(json_string_value(t)) != json_string_length(t) || !json_is_boolean(h)) {
             rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad link");
             goto out;
@@ -638,7 +648,7 @@ int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errs
     json_array_foreach(sk, i, v)
     {
         json_t *p = json_object_get(v, "path"), *why = json_object_get(v, "reason");
-        if (!json_is_string(p) || json_string_length(p) > LAYER_PATH_MAX ||
+        if (!json_is_string(p) || json_string_length(p) > LAYER_JSON_PATH_MAX ||
             !json_is_string(why) || json_string_length(why) > 64) {
             rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad skipped");
             goto out;

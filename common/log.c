@@ -1,6 +1,12 @@
-/* log.c - text or JSON-lines logging to stderr, thread-safe per line. */
+/* log.c - text or JSON-lines logging to stderr, thread-safe per line.
+ *
+ * Messages quote image paths, package names and registry answers: bytes. A
+ * JSON line writes them as UTF-8 (U+FFFD), so no line is ever dropped; a text
+ * line shows control characters as '?', so a message cannot drive the
+ * terminal or forge a second line. */
 #include "log.h"
 #include "err.h"
+#include "utf8.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -71,15 +77,18 @@ void rs_log(rs_log_level level, const char *fmt, ...)
 
     pthread_mutex_lock(&log_lock);
     if (log_json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "ts", when, "level", level_names[level],
-                              "program", log_program, "msg", msg);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "ts", when, "level", level_names[level],
+                              "program", log_program, "msg", rs_utf8_json_string(msg));
         char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (line)
             fprintf(stderr, "%s\n", line);
         free(line);
         json_decref(o);
     } else {
-        fprintf(stderr, "%s %-5s %s: %s\n", when, level_names[level], log_program, msg);
+        char *clean = rs_utf8_dup_printable(msg);
+        fprintf(stderr, "%s %-5s %s: %s\n", when, level_names[level], log_program,
+                clean ? clean : "(message lost: out of memory)");
+        free(clean);
     }
     fflush(stderr);
     pthread_mutex_unlock(&log_lock);

@@ -4,6 +4,7 @@
 #include "cvss.h"
 #include "err.h"
 #include "sha256.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -423,17 +424,48 @@ out:
     return 0;
 }
 
+/* Strings go through rs_utf8_json_string: a package name from an image or a
+ * text from the database that is not UTF-8 gets U+FFFD, never fails the
+ * report. */
+static json_t *str_or_null(const char *s)
+{
+    return rs_utf8_json_string(s);
+}
+
 static json_t *strv(char *const *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
+        if (json_array_append_new(a, str_or_null(v[i]))) {
+            json_decref(a);
+            return NULL;
+        }
     return a;
 }
 
-static json_t *str_or_null(const char *s)
+/* One entry of "vulnerabilities" (new reference, NULL when out of memory). */
+static json_t *finding_to_json(const rs_finding *f)
 {
-    return s ? json_string(s) : json_null();
+    json_t *cvss = json_null();
+    if (f->cvss_vector)
+        cvss = json_pack("{s:o, s:f, s:o}", "version", str_or_null(f->cvss_version), "score",
+                         f->cvss_score, "vector", str_or_null(f->cvss_vector));
+    json_t *o = json_pack(
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+        "id", str_or_null(f->id), "aliases", strv(f->aliases, f->n_aliases), "upstream",
+        strv(f->upstream, f->n_upstream), "ecosystem", str_or_null(f->pkg->ecosystem), "package",
+        str_or_null(f->pkg->name), "installed_version", str_or_null(f->pkg->version),
+        "source_package", str_or_null(f->matched_name), "source_version",
+        str_or_null(f->matched_version), "severity", rs_severity_name(f->severity), "cvss", cvss,
+        "cvss_v4", str_or_null(f->cvss4_vector), "fixed_versions", strv(f->fixed, f->n_fixed),
+        "path", str_or_null(f->pkg->path), "layer", str_or_null(f->pkg->layer ? f->pkg->layer : ""),
+        "summary", str_or_null(f->summary), "remediation", str_or_null(f->remediation), "match",
+        f->version_unknown ? "version-unknown" : "affected");
+    if (o && rs_inventory_flags_set(o, f->pkg->text_replaced)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 int rs_match_to_report(const rs_match_result *m, json_t *report)
@@ -441,38 +473,24 @@ int rs_match_to_report(const rs_match_result *m, json_t *report)
     json_t *arr = json_array();
     if (!arr)
         return RS_ERR_INTERNAL;
-    for (size_t i = 0; i < m->n; i++) {
-        const rs_finding *f = &m->findings[i];
-        json_t *cvss = json_null();
-        if (f->cvss_vector)
-            cvss = json_pack("{s:s, s:f, s:s}", "version", f->cvss_version, "score",
-                             f->cvss_score, "vector", f->cvss_vector);
-        json_t *o = json_pack(
-            "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s}",
-            "id", f->id, "aliases", strv(f->aliases, f->n_aliases), "upstream",
-            strv(f->upstream, f->n_upstream), "ecosystem", f->pkg->ecosystem, "package",
-            f->pkg->name, "installed_version", f->pkg->version, "source_package", f->matched_name,
-            "source_version", json_string(f->matched_version), "severity",
-            rs_severity_name(f->severity), "cvss", cvss ? cvss : json_null(), "cvss_v4",
-            str_or_null(f->cvss4_vector), "fixed_versions", strv(f->fixed, f->n_fixed), "path",
-            str_or_null(f->pkg->path), "layer", f->pkg->layer ? f->pkg->layer : "", "summary",
-            f->summary, "remediation", f->remediation);
-        if (!o || json_array_append_new(arr, o)) {
+    for (size_t i = 0; i < m->n; i++)
+        if (json_array_append_new(arr, finding_to_json(&m->findings[i]))) {
             json_decref(arr);
             return RS_ERR_INTERNAL;
         }
-        json_object_set_new(o, "match", json_string(f->version_unknown ? "version-unknown"
-                                                                       : "affected"));
-    }
-    json_object_set_new(report, "vulnerabilities", arr);
+    if (json_object_set_new(report, "vulnerabilities", arr))
+        return RS_ERR_INTERNAL;
     json_t *summary = json_object_get(report, "summary");
     if (json_is_object(summary)) {
         json_t *by = json_object();
-        for (int s = RS_SEV_CRITICAL; s >= RS_SEV_UNKNOWN; s--)
-            json_object_set_new(by, sev_names[s], json_integer(m->by_severity[s]));
-        json_object_set_new(summary, "vulnerabilities", by);
-        json_object_set_new(summary, "fixable", json_integer(m->fixable));
-        json_object_set_new(summary, "unconfirmed", json_integer(m->unconfirmed));
+        int bad = !by;
+        for (int s = RS_SEV_CRITICAL; !bad && s >= RS_SEV_UNKNOWN; s--)
+            bad |= json_object_set_new(by, sev_names[s], json_integer(m->by_severity[s]));
+        bad |= json_object_set_new(summary, "vulnerabilities", by);
+        bad |= json_object_set_new(summary, "fixable", json_integer(m->fixable));
+        bad |= json_object_set_new(summary, "unconfirmed", json_integer(m->unconfirmed));
+        if (bad)
+            return RS_ERR_INTERNAL;
     }
     return 0;
 }

@@ -9,6 +9,7 @@
  * else gets the current layer. */
 #include "merge.h"
 #include "err.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +316,27 @@ out:
     return rc;
 }
 
+/* Adds the packages of view entry `e` to inv, each with the file's path (a
+ * tar path is bytes: U+FFFD for what is not UTF-8, flagging the package) and
+ * the layer that brought it. Returns 0 or RS_ERR_INTERNAL. */
+static int add_file_pkgs(rs_inventory *inv, const ventry *e, char *const *layer_digests)
+{
+    const rs_layer_file *f = e->file;
+    int replaced = 0, rc = 0;
+    char *path = rs_utf8_dup(f->path, strlen(f->path), &replaced);
+    if (!path)
+        return RS_ERR_INTERNAL;
+    for (size_t k = 0; !rc && k < f->n_pkgs; k++) {
+        rs_pkg p = f->pkgs[k];
+        p.path = path;
+        p.layer = layer_digests ? layer_digests[e->pkg_layer[k]] : NULL;
+        p.text_replaced |= replaced;
+        rc = rs_inventory_add(inv, &p);
+    }
+    free(path);
+    return rc;
+}
+
 int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, size_t n,
                     rs_inventory **out, char *errstr, size_t errsz)
 {
@@ -340,18 +362,9 @@ int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, 
             break;
         }
     }
-    for (size_t i = 0; i < nv; i++) {
-        if (v[i].kind != V_FILE)
-            continue;
-        const rs_layer_file *f = v[i].file;
-        for (size_t k = 0; k < f->n_pkgs; k++) {
-            rs_pkg p = f->pkgs[k];
-            p.path = (char *)f->path;
-            p.layer = layer_digests ? layer_digests[v[i].pkg_layer[k]] : NULL;
-            if (rs_inventory_add(inv, &p))
-                goto oom;
-        }
-    }
+    for (size_t i = 0; i < nv; i++)
+        if (v[i].kind == V_FILE && add_file_pkgs(inv, &v[i], layer_digests))
+            goto oom;
     rs_inventory_finish(inv);
     *out = inv;
     inv = NULL;

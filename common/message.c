@@ -2,12 +2,15 @@
  *
  * Decoding treats its input as hostile: every field is type-, size- and
  * charset-checked and the first problem is reported by field name. Building
- * reports does not validate what the worker computed. Splitting keeps every
- * array element exactly once and never truncates. */
+ * reports does not validate what the worker computed, but writes every string
+ * through rs_utf8_json_string: text from an image, a registry or an error
+ * message that is not UTF-8 gets U+FFFD, never fails the document. Splitting
+ * keeps every array element exactly once and never truncates. */
 #include "eol.h"
 #include "message.h"
 #include "buf.h"
 #include "err.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <openssl/rand.h>
@@ -16,6 +19,12 @@
 #include <string.h>
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY)
+
+/* A JSON string of s (U+FFFD for what is not UTF-8), null when s is NULL. */
+static json_t *str_or_null(const char *s)
+{
+    return rs_utf8_json_string(s);
+}
 
 /* ---- refs --------------------------------------------------------------- */
 
@@ -84,13 +93,14 @@ json_t *rs_refs_to_json(const rs_refs *r)
     for (size_t i = 0; a && r && i < r->n; i++) {
         json_t *tags = json_array();
         for (size_t k = 0; tags && k < r->items[i].n_tags; k++)
-            if (json_array_append_new(tags, json_string(r->items[i].tags[k]))) {
+            if (json_array_append_new(tags, str_or_null(r->items[i].tags[k]))) {
                 json_decref(tags);
                 tags = NULL;
             }
-        json_t *o = tags ? json_pack("{s:s, s:s, s:o}", "registry", r->items[i].registry,
-                                     "repository", r->items[i].repository, "tags", tags)
-                         : NULL;
+        json_t *o =
+            tags ? json_pack("{s:o, s:o, s:o}", "registry", str_or_null(r->items[i].registry),
+                             "repository", str_or_null(r->items[i].repository), "tags", tags)
+                 : NULL;
         if (!o || json_array_append_new(a, o)) {
             json_decref(a);
             return NULL;
@@ -150,11 +160,11 @@ static json_t *platform_to_json(const rs_platform *p)
     json_t *o = json_object();
     if (!o || !p)
         return o;
-    if ((p->os[0] && json_object_set_new(o, "os", json_string(p->os))) ||
+    if ((p->os[0] && json_object_set_new(o, "os", str_or_null(p->os))) ||
         (p->architecture[0] &&
-         json_object_set_new(o, "architecture", json_string(p->architecture))) ||
-        (p->variant[0] && json_object_set_new(o, "variant", json_string(p->variant))) ||
-        (p->os_version[0] && json_object_set_new(o, "os.version", json_string(p->os_version)))) {
+         json_object_set_new(o, "architecture", str_or_null(p->architecture))) ||
+        (p->variant[0] && json_object_set_new(o, "variant", str_or_null(p->variant))) ||
+        (p->os_version[0] && json_object_set_new(o, "os.version", str_or_null(p->os_version)))) {
         json_decref(o);
         return NULL;
     }
@@ -174,10 +184,10 @@ int rs_scan_request_encode(const rs_scan_request *req, char **json)
     json_t *plat = platform_to_json(&req->platform);
     json_t *o = NULL;
     if (refs && plat)
-        o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "schema", RS_SCHEMA_SCAN_REQUEST,
-                      "mode", req->mode, "force", req->force ? 1 : 0, "tenant", req->tenant,
-                      "registry", req->registry, "repository", req->repository, "digest",
-                      req->digest);
+        o = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:s}", "schema", RS_SCHEMA_SCAN_REQUEST,
+                      "mode", req->mode, "force", req->force ? 1 : 0, "tenant",
+                      str_or_null(req->tenant), "registry", str_or_null(req->registry),
+                      "repository", str_or_null(req->repository), "digest", req->digest);
     int rc = RS_ERR_INTERNAL;
     if (!o)
         goto out;
@@ -187,10 +197,10 @@ int rs_scan_request_encode(const rs_scan_request *req, char **json)
     if (json_object_set(o, "platform", plat) || json_object_set(o, "refs", refs))
         goto out;
     if (req->batch_id && *req->batch_id &&
-        json_object_set_new(o, "batch_id", json_string(req->batch_id)))
+        json_object_set_new(o, "batch_id", str_or_null(req->batch_id)))
         goto out;
     if (req->requested_at && *req->requested_at &&
-        json_object_set_new(o, "requested_at", json_string(req->requested_at)))
+        json_object_set_new(o, "requested_at", str_or_null(req->requested_at)))
         goto out;
     *json = json_dumps(o, JSON_COMPACT);
     if (*json)
@@ -448,11 +458,6 @@ int rs_scan_id_new(char out[37])
 
 /* ---- reports ------------------------------------------------------------ */
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 static json_t *report_os(const rs_inventory *inv)
 {
     if (!inv || !inv->os.found)
@@ -460,9 +465,15 @@ static json_t *report_os(const rs_inventory *inv)
     char date[11];
     int eol = 0;
     int known = rs_eol_lookup(&inv->os, NULL, date, &eol);
-    return json_pack("{s:s, s:s, s:s, s:b, s:o}", "id", inv->os.id, "version_id",
-                     inv->os.version_id, "pretty_name", inv->os.pretty_name, "eol", eol,
-                     "eol_date", known ? json_string(date) : json_null());
+    json_t *o =
+        json_pack("{s:o, s:o, s:o, s:b, s:o}", "id", str_or_null(inv->os.id), "version_id",
+                  str_or_null(inv->os.version_id), "pretty_name", str_or_null(inv->os.pretty_name),
+                  "eol", eol, "eol_date", known ? json_string(date) : json_null());
+    if (o && rs_inventory_flags_set(o, inv->os.text_replaced)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 /* The fields reports and inventories share, in the order of DESIGN.md §4. */
@@ -541,7 +552,7 @@ json_t *rs_inventory_msg_build(const rs_report_meta *m, const rs_inventory *inv)
     json_t *layers = json_array(), *pkgs = json_array();
     int bad = !o || !layers || !pkgs;
     for (size_t i = 0; !bad && inv && i < inv->n_layers; i++)
-        bad |= json_array_append_new(layers, json_string(inv->layers[i]));
+        bad |= json_array_append_new(layers, str_or_null(inv->layers[i]));
     for (size_t i = 0; !bad && inv && i < inv->n_pkgs; i++)
         bad |= json_array_append_new(pkgs, rs_pkg_to_json(&inv->pkgs[i]));
     if (!bad) {

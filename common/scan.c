@@ -8,6 +8,7 @@
 #include "err.h"
 #include "log.h"
 #include "merge.h"
+#include "utf8.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -88,6 +89,13 @@ int rs_scan_resolve(rs_blobsrc *src, const char *repository, const char *ref,
     return rc;
 }
 
+/* Copies a config string (NULL: "") into a short field, cut on a character
+ * boundary so that the report's platform stays UTF-8. */
+static void config_str(char *dst, size_t size, const char *s)
+{
+    rs_utf8_copy(dst, size, s ? s : "", s ? strlen(s) : 0, NULL);
+}
+
 /* Reads platform and the diff_id count from an image config (untrusted). */
 static int parse_config(const char *data, size_t len, rs_platform *p, size_t *n_diff_ids,
                         char *errstr, size_t errsz)
@@ -104,10 +112,10 @@ static int parse_config(const char *data, size_t len, rs_platform *p, size_t *n_
     const char *arch = json_string_value(json_object_get(c, "architecture"));
     const char *variant = json_string_value(json_object_get(c, "variant"));
     const char *osv = json_string_value(json_object_get(c, "os.version"));
-    snprintf(p->os, sizeof p->os, "%s", os ? os : "");
-    snprintf(p->architecture, sizeof p->architecture, "%s", arch ? arch : "");
-    snprintf(p->variant, sizeof p->variant, "%s", variant ? variant : "");
-    snprintf(p->os_version, sizeof p->os_version, "%s", osv ? osv : "");
+    config_str(p->os, sizeof p->os, os);
+    config_str(p->architecture, sizeof p->architecture, arch);
+    config_str(p->variant, sizeof p->variant, variant);
+    config_str(p->os_version, sizeof p->os_version, osv);
     json_t *ids = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
     *n_diff_ids = json_is_array(ids) ? json_array_size(ids) : 0;
     json_decref(c);

@@ -5,6 +5,7 @@
 #include "analyzers/dpkg.h"
 #include "analyzers/osrelease.h"
 #include "err.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,8 +84,19 @@ int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p)
         a->pkgs = n;
         a->cap_pkgs = cap;
     }
-    if (rs_pkg_copy(&a->pkgs[a->n_pkgs], p))
+    rs_pkg *d = &a->pkgs[a->n_pkgs];
+    if (rs_pkg_copy(d, p))
         return RS_ERR_INTERNAL;
+    /* the path comes from a tar header: bytes, like the file's content */
+    if (d->path && !rs_utf8_valid(d->path, strlen(d->path))) {
+        char *clean = rs_utf8_dup(d->path, strlen(d->path), &d->text_replaced);
+        if (!clean) {
+            rs_pkg_clear(d);
+            return RS_ERR_INTERNAL;
+        }
+        free(d->path);
+        d->path = clean;
+    }
     a->n_pkgs++;
     return 0;
 }

@@ -3,7 +3,9 @@
  * An analyzer says which paths it wants (absolute, normalised: "/etc/os-release")
  * and parses one file's bytes into packages and/or OS facts. Analyzers do no
  * I/O: the layer walker (layer.c) feeds them bytes it read from a tar entry.
- * Input is untrusted: a malformed record is skipped and counted, never fatal. */
+ * Input is untrusted: a malformed record is skipped and counted, never fatal.
+ * What they keep is valid UTF-8: bytes that are not become U+FFFD where they
+ * are read (utf8.h), and the package or OS is flagged text_replaced. */
 #ifndef RS_ANALYZER_H
 #define RS_ANALYZER_H
 
@@ -42,7 +44,8 @@ const rs_analyzer *rs_analyzer_find(const char *name);
  * RS_ERR_INVALID for a ".." component, an empty path or one longer than out. */
 int rs_analyzer_path_normalize(const char *in, char *out, size_t out_size);
 
-/* Appends a copy of `p` (every string copied). Returns 0 or RS_ERR_INTERNAL. */
+/* Appends a copy of `p` (every string copied; a path that is not UTF-8 gets
+ * U+FFFD and flags the copy). Returns 0 or RS_ERR_INTERNAL. */
 int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p);
 /* Frees what the analysis holds and zeroes it. */
 void rs_analysis_clear(rs_analysis *a);

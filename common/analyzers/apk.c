@@ -2,9 +2,11 @@
  *
  * One "X:value" line per field, a blank line between packages. Keeps P (name),
  * V (version), A (arch) and o (origin, the source package Alpine's security
- * data names). A package without P or V is skipped and counted. */
+ * data names). A package without P or V is skipped and counted. Bytes that
+ * are not UTF-8 become U+FFFD and flag the package (text_replaced). */
 #include "analyzers/apk.h"
 #include "err.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,18 +38,16 @@ static int valid_token(const char *s, size_t n)
     return 1;
 }
 
-static char *dupn(const char *s, size_t n)
+/* A kept field, U+FFFD for what is not UTF-8 (flagging p); NULL when absent. */
+static char *field(const record *r, int k, rs_pkg *p)
 {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
+    return r->v[k] ? rs_utf8_dup(r->v[k], r->n[k], &p->text_replaced) : NULL;
 }
 
 static int emit(const char *path, const record *r, rs_analysis *out)
 {
+    /* valid_token refuses controls and spaces; bytes >= 0x80 pass and are
+     * sanitised below, never refused later by the JSON encoder */
     if (r->bad || !r->v[K_NAME] || !r->v[K_VERSION] || !valid_token(r->v[K_NAME], r->n[K_NAME]) ||
         !valid_token(r->v[K_VERSION], r->n[K_VERSION]) ||
         (r->v[K_ARCH] && !valid_token(r->v[K_ARCH], r->n[K_ARCH])) ||
@@ -58,10 +58,10 @@ static int emit(const char *path, const record *r, rs_analysis *out)
     rs_pkg p = {0};
     p.type = (char *)"apk";
     p.path = (char *)path;
-    p.name = dupn(r->v[K_NAME], r->n[K_NAME]);
-    p.version = dupn(r->v[K_VERSION], r->n[K_VERSION]);
-    p.arch = r->v[K_ARCH] ? dupn(r->v[K_ARCH], r->n[K_ARCH]) : NULL;
-    p.source_name = r->v[K_ORIGIN] ? dupn(r->v[K_ORIGIN], r->n[K_ORIGIN]) : NULL;
+    p.name = field(r, K_NAME, &p);
+    p.version = field(r, K_VERSION, &p);
+    p.arch = field(r, K_ARCH, &p);
+    p.source_name = field(r, K_ORIGIN, &p);
     int rc = RS_ERR_INTERNAL;
     if (p.name && p.version && (p.arch || !r->v[K_ARCH]) &&
         (p.source_name || !r->v[K_ORIGIN]))

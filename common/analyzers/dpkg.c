@@ -6,9 +6,11 @@
  * Only installed packages count, as dpkg-query sees them: the status word of
  * Status is installed (or triggers-pending/-awaited), whatever the selection;
  * status.d files carry no Status field and are installed by being there.
- * A malformed stanza is skipped and counted, never fatal. */
+ * A malformed stanza is skipped and counted, never fatal. Bytes that are not
+ * UTF-8 become U+FFFD and flag the package (text_replaced). */
 #include "analyzers/dpkg.h"
 #include "err.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,16 +47,26 @@ enum { F_PACKAGE, F_STATUS, F_VERSION, F_ARCH, F_SOURCE, F__COUNT };
 static const char *const field_names[F__COUNT] = {"Package", "Status", "Version",
                                                   "Architecture", "Source"};
 
-static int valid_name(const char *s, size_t n)
+/* Bytes >= 0x80 where dpkg itself keeps them: in Source (a free-form field
+ * for dpkg) and in Version (dpkg's status parser is lax: "invalid character
+ * in version number" is a warning there, the package stays installed). They
+ * are sanitised when copied, so the package is reported, flagged. */
+static int high(char c)
+{
+    return (unsigned char)c >= 0x80;
+}
+
+static int valid_name(const char *s, size_t n, int allow_high)
 {
     /* Debian policy 5.6.1: lowercase letters, digits, + - . ; at least two chars
-     * in policy, but old databases have single-letter names: allow one. */
+     * in policy, but old databases have single-letter names: allow one. dpkg
+     * refuses a Package name outside these (a parse error), so does this. */
     if (n == 0 || n > 256)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
-              c == '.' || (c >= 'A' && c <= 'Z') || c == '_'))
+              c == '.' || (c >= 'A' && c <= 'Z') || c == '_' || (allow_high && high(c))))
             return 0;
     }
     return 1;
@@ -67,7 +79,7 @@ static int valid_version(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '+' || c == '-' || c == '~' || c == ':'))
+              c == '.' || c == '+' || c == '-' || c == '~' || c == ':' || high(c)))
             return 0;
     }
     /* an epoch is digits before the first colon */
@@ -119,20 +131,46 @@ static int is_installed(const char *s, size_t n)
            word_in(w[2], wn[2], status, 3) >= 0;
 }
 
-static char *dupn(const char *s, size_t n)
+/* Splits Source, "name" or "name (version)", into slices; the version slice
+ * is empty when absent. Returns 0, or -1 when malformed. */
+static int split_source(const char *s, size_t n, const char **name, size_t *name_n,
+                        const char **ver, size_t *ver_n)
 {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
+    size_t i = 0;
+    while (i < n && s[i] != ' ' && s[i] != '(')
+        i++;
+    if (!valid_name(s, i, 1))
+        return -1;
+    *name = s;
+    *name_n = i;
+    *ver = NULL;
+    *ver_n = 0;
+    while (i < n && s[i] == ' ')
+        i++;
+    if (i == n)
+        return 0;
+    const char *close = memchr(s + i, ')', n - i);
+    if (s[i] != '(' || !close || close != s + n - 1)
+        return -1;
+    const char *v = s + i + 1;
+    size_t vn = (size_t)(close - v);
+    while (vn && *v == ' ')
+        v++, vn--;
+    while (vn && v[vn - 1] == ' ')
+        vn--;
+    if (!valid_version(v, vn))
+        return -1;
+    *ver = v;
+    *ver_n = vn;
+    return 0;
 }
 
 static int emit(const char *path, const stanza *st, int status_d, rs_analysis *out)
 {
+    const char *sn = st->v[F_PACKAGE], *sv = NULL;
+    size_t snn = st->n[F_PACKAGE], svn = 0;
     if (st->bad || !st->v[F_PACKAGE] || !st->v[F_VERSION] ||
-        !valid_name(st->v[F_PACKAGE], st->n[F_PACKAGE]) ||
+        !valid_name(st->v[F_PACKAGE], st->n[F_PACKAGE], 0) ||
         !valid_version(st->v[F_VERSION], st->n[F_VERSION])) {
         out->n_malformed++;
         return 0;
@@ -143,66 +181,34 @@ static int emit(const char *path, const stanza *st, int status_d, rs_analysis *o
     } else if (!status_d) {
         return 0; /* the main database always records a Status */
     }
-    char *src_name = NULL, *src_ver = NULL;
-    if (st->v[F_SOURCE]) {
-        /* "name" or "name (version)" */
-        const char *s = st->v[F_SOURCE];
-        size_t n = st->n[F_SOURCE], i = 0;
-        while (i < n && s[i] != ' ' && s[i] != '(')
-            i++;
-        if (!valid_name(s, i)) {
-            out->n_malformed++;
-            return 0;
-        }
-        size_t j = i;
-        while (j < n && s[j] == ' ')
-            j++;
-        if (j < n) {
-            const char *close = memchr(s + j, ')', n - j);
-            if (s[j] != '(' || !close || close != s + n - 1) {
-                out->n_malformed++;
-                return 0;
-            }
-            const char *v = s + j + 1;
-            size_t vn = (size_t)(close - v);
-            while (vn && *v == ' ')
-                v++, vn--;
-            while (vn && v[vn - 1] == ' ')
-                vn--;
-            if (!valid_version(v, vn)) {
-                out->n_malformed++;
-                return 0;
-            }
-            if (!(vn == st->n[F_VERSION] && memcmp(v, st->v[F_VERSION], vn) == 0) &&
-                !(src_ver = dupn(v, vn)))
-                return RS_ERR_INTERNAL;
-        }
-        if (!(src_name = dupn(s, i))) {
-            free(src_ver);
-            return RS_ERR_INTERNAL;
-        }
+    if (st->v[F_SOURCE] &&
+        split_source(st->v[F_SOURCE], st->n[F_SOURCE], &sn, &snn, &sv, &svn) != 0) {
+        out->n_malformed++;
+        return 0;
     }
+    /* dpkg's Source defaults to the binary package itself (deb-control(5));
+     * a source version equal to the binary's is not repeated */
+    if (sv && svn == st->n[F_VERSION] && memcmp(sv, st->v[F_VERSION], svn) == 0)
+        sv = NULL;
     rs_pkg p = {0};
     p.type = (char *)"dpkg";
-    p.name = dupn(st->v[F_PACKAGE], st->n[F_PACKAGE]);
-    p.version = dupn(st->v[F_VERSION], st->n[F_VERSION]);
-    p.arch = st->v[F_ARCH] ? dupn(st->v[F_ARCH], st->n[F_ARCH]) : NULL;
-    /* dpkg's Source defaults to the binary package itself (deb-control(5)) */
-    if (!src_name && p.name && !(src_name = strdup(p.name))) {
-        free(src_ver);
-        src_ver = NULL;
-    }
-    p.source_name = src_name;
-    p.source_version = src_ver;
     p.path = (char *)path;
+    p.name = rs_utf8_dup(st->v[F_PACKAGE], st->n[F_PACKAGE], &p.text_replaced);
+    p.version = rs_utf8_dup(st->v[F_VERSION], st->n[F_VERSION], &p.text_replaced);
+    if (st->v[F_ARCH])
+        p.arch = rs_utf8_dup(st->v[F_ARCH], st->n[F_ARCH], &p.text_replaced);
+    p.source_name = rs_utf8_dup(sn, snn, &p.text_replaced);
+    if (sv)
+        p.source_version = rs_utf8_dup(sv, svn, &p.text_replaced);
     int rc = RS_ERR_INTERNAL;
-    if (p.name && p.version && (p.arch || !st->v[F_ARCH]))
+    if (p.name && p.version && (p.arch || !st->v[F_ARCH]) && p.source_name &&
+        (p.source_version || !sv))
         rc = rs_analysis_add_pkg(out, &p);
     free(p.name);
     free(p.version);
     free(p.arch);
-    free(src_name);
-    free(src_ver);
+    free(p.source_name);
+    free(p.source_version);
     return rc;
 }
 

@@ -11,6 +11,7 @@ is named by the sha1 of its content, as libFuzzer names what it adds, so regener
 idempotent and files libFuzzer added (crash reproducers) stay. Seeds over 64 KiB are left out.
 """
 
+import base64
 import glob
 import hashlib
 import io
@@ -203,8 +204,39 @@ def file_seeds():
         add_file("config", p)
 
 
+def badtext_seeds():
+    """The analyzer files of the badtext-* image specs (bytes that are not UTF-8, inline as
+    base64), for their analyzers and for utf8."""
+    target_of = {"lib/apk/db/installed": "apk", "var/lib/dpkg/status": "dpkg",
+                 "etc/os-release": "osrelease"}
+    for spec in sorted(glob.glob(os.path.join(DATA, "images", "badtext-*.json"))):
+        with open(spec) as f:
+            layers = json.load(f)["image"]["layers"]
+        for layer in layers:
+            for e in layer["entries"]:
+                if "base64" not in e:
+                    continue
+                b = base64.b64decode(e["base64"])
+                add("utf8", b)
+                if e.get("path") in target_of:
+                    add(target_of[e["path"]], b)
+
+
+def utf8_seeds():
+    """Well-formed and ill-formed sequences (RFC 3629, Unicode 15 table 3-8), controls."""
+    for v in [b"", b"abc", "\u00e9\u20ac\U0001F600\U0010FFFF".encode(), b"\xff", b"\xc0\x80",
+              b"\xe0\x80\xaf", b"\xed\xa0\x80", b"\xed\x9f\xbf", b"\xf4\x90\x80\x80",
+              b"\xf5\x80", b"a\xe2\x82", b"\xe2\x82a", b"\xf0\x9f\x98", b"a\x00b",
+              b"\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64",
+              b"\x1b[31mred\x1b[0m", b"a\xc2\x9b31m", b"\x7fx", ("\u00e9" * 200).encode(),
+              b"x" + ("\u00e9" * 200).encode()]:
+        add("utf8", v)
+
+
 def main():
     file_seeds()
+    badtext_seeds()
+    utf8_seeds()
     string_seeds()
     json_seeds()
     layer_extras()

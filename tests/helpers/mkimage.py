@@ -49,6 +49,8 @@ ENTRY (paths relative to the image root, no leading "/"):
   {"type": "file", "path": "etc/x", "source": "files/x"}               bytes of a file, relative
                                                                        to the spec file
   {"type": "file", "path": "etc/x", "base64": "..."}                   raw bytes
+  {"type": "file", "path_base64": "...", "text": "..."}                a path of raw bytes
+                                                                       (any entry type)
   {"type": "dir", "path": "opt/app"}
   {"type": "symlink", "path": "etc/os-release", "target": "../usr/lib/os-release"}
   {"type": "hardlink", "path": "usr/bin/b", "target": "usr/bin/a"}
@@ -196,6 +198,14 @@ def norm_path(p):
     return p
 
 
+def entry_path(entry):
+    """The entry's path; "path_base64" gives raw bytes (not UTF-8, say), written to the
+    PAX header as bytes (hdrcharset=BINARY)."""
+    if "path_base64" in entry:
+        return base64.b64decode(entry["path_base64"]).decode("utf-8", "surrogateescape")
+    return entry["path"]
+
+
 def tarinfo(name, kind, mode, uid=0, gid=0):
     ti = tarfile.TarInfo(name)
     ti.type = kind
@@ -213,7 +223,7 @@ def spec_members(entries, base_dir, implicit_dirs):
     members = {}
     for e in entries:
         kind = e.get("type", "file")
-        path = norm_path(e["path"])
+        path = norm_path(entry_path(e))
         uid, gid = e.get("uid", 0), e.get("gid", 0)
         if kind == "file":
             data = entry_bytes(e, base_dir)

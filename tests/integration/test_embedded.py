@@ -6,13 +6,17 @@ loopback ports, HOME pointing to an empty directory and DOCKER_CONFIG unset unle
 sets it: a scan that works proves it needed neither service nor the machine's own Docker
 credentials. Sources: OCI layouts (with and without a tag), a multi-arch index, a docker
 archive that skopeo converted, the open registry, the htpasswd registry (flags, Docker
-config file) and the token registry. Exit codes follow DESIGN.md §2:
+config file) and the token registry; images whose package databases and os-release hold
+bytes that are not UTF-8 (badtext-*: U+FFFD, "invalid-utf8" flags, a table with no control
+character). Exit codes follow DESIGN.md §2:
   2  usage: unknown option, unknown --format, no IMAGE_REF, --password-env naming no variable;
   3  the outside refuses: wrong or missing credentials (UNAUTHORIZED), a tag the registry or
      the layout does not have, a platform the index lacks (MANIFEST_UNKNOWN, the code a
      registry gives); error messages carry that code;
   4  the local image cannot be read: a layout directory or an archive file that does not
      exist or is not one (in the local modes the path is the image itself).
+A report that cannot be written (stdout on a full device) exits 3 (an internal error), never 0
+with no output.
 """
 
 import base64
@@ -220,6 +224,119 @@ t.eq(p.stdout, "", "multiarch: nothing on stdout for an absent platform")
 # ---- zstd layer ----
 rep = scan_json(f"oci-layout:{zstd}:zstd", what="tiny-zstd")
 check_report(rep, "tiny-zstd", "linux/amd64", img_zstd, "tiny-zstd")
+
+# ---- text that is not UTF-8 (tests/data/images/badtext-*.json) ----
+# U+FFFD where the analyzers read, "flags": ["invalid-utf8"] on the package or the os,
+# os-release values cut on character boundaries; the JSON is valid UTF-8 and the table
+# carries no control character. Bytes are compared, not text: stdout must decode as UTF-8.
+FFFD = "\ufffd"
+
+
+def scan_bytes(ref, *args):
+    return subprocess.run([WORKER, "scan", ref, *args], env=base_env, capture_output=True,
+                          timeout=120)
+
+
+def utf8(b, what):
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError as e:
+        t.eq(str(e), "", f"{what}: stdout is UTF-8")
+        return b.decode("utf-8", "replace")
+
+
+def pkg_fields(pkgs):
+    """{name: (version, source, arch, path, flags)} of report or spec packages."""
+    return {p["name"]: (p["version"], p.get("source"), p.get("arch"), p["path"], p.get("flags"))
+            for p in pkgs}
+
+
+def no_controls(b, what):
+    """No byte < 0x20 but newline, no DEL, no C1 control (C2 80..C2 9F) in b."""
+    bad = [i for i, c in enumerate(b) if (c < 0x20 and c != 0x0A) or c == 0x7F]
+    bad += [i for i in range(len(b) - 1) if b[i] == 0xC2 and 0x80 <= b[i + 1] <= 0x9F]
+    t.eq(bad, [], f"{what}: no control character on the terminal")
+
+
+badtext = {}
+for spec, tag in (("badtext-apk", "3.19.1"), ("badtext-dpkg", "12"),
+                  ("badtext-osrelease", "12")):
+    layout, _ = r.build(spec)
+    image = h.layout_images(layout, tag)["linux/amd64"]
+    badtext[spec] = (layout, image)
+    want, img = expected_rows(spec, "linux/amd64", image["layers"])
+    p = scan_bytes(f"oci-layout:{layout}", "--format", "json")
+    t.eq(p.returncode, 0, f"{spec} json: exit code")
+    try:
+        rep = json.loads(utf8(p.stdout, f"{spec} json"))
+    except ValueError:
+        print(f"{spec}: stdout is not JSON:\n{p.stdout[-2000:]!r}\nstderr:\n{p.stderr[-2000:]!r}")
+        rep = {}
+    t.eq(rep.get("status"), "ok", f"{spec} json: status")
+    t.eq(rep.get("digest"), image["digest"], f"{spec} json: digest")
+    t.eq(rows(rep), want, f"{spec} json: packages (ecosystem, name, version, source, path, layer)")
+    t.eq(pkg_fields(rep.get("packages", [])), pkg_fields(img["packages"]),
+         f"{spec} json: version, source, arch, path and flags per package")
+    t.eq((rep.get("summary") or {}).get("packages"), len(want), f"{spec} json: summary count")
+    eos = img["os"]
+    t.eq(os_of(rep), {k: eos[k] for k in ("id", "version_id", "pretty_name")}, f"{spec} json: os")
+    t.eq((rep.get("os") or {}).get("flags"), eos.get("flags"), f"{spec} json: os flags")
+
+apk_flags = {p["name"]: p.get("flags") for p in scan_json(
+    f"oci-layout:{badtext['badtext-apk'][0]}", what="badtext-apk").get("packages", [])}
+t.eq(apk_flags, {"bar\u009b31m": None, "foo" + FFFD: ["invalid-utf8"], "musl": None},
+     "badtext-apk: 0xff in name and version flags foo only; valid U+009B is no replacement")
+
+layout, image = badtext["badtext-apk"]
+p = scan_bytes(f"oci-layout:{layout}", "--format", "table")
+t.eq(p.returncode, 0, "badtext-apk table: exit code")
+no_controls(p.stdout, "badtext-apk table")
+lay = image["layers"][0][:19]
+t.eq(utf8(p.stdout, "badtext-apk table").splitlines(), [
+    f"image     oci-layout:{layout}",
+    f"digest    {image['digest']}",
+    "platform  linux/amd64",
+    "os        Alpine Linux v3.19",
+    "layers    1",
+    "packages  3",
+    "",
+    "PACKAGE  VERSION               SOURCE  TYPE  LAYER",
+    f"bar?31m  2.0-r0                bar     apk   0 {lay}",
+    f"foo{FFFD}     1.0{FFFD}-r0               foo     apk   0 {lay}",
+    f"musl     1.2.4_git20230717-r4  musl    apk   0 {lay}",
+    "",
+    "vulnerabilities: not matched (no --vulndb given)",
+], "badtext-apk table: exact, CSI shown as '?', U+FFFD kept, columns by characters")
+
+layout, image = badtext["badtext-dpkg"]
+p = scan_bytes(f"oci-layout:{layout}", "--format", "table")
+t.eq(p.returncode, 0, "badtext-dpkg table: exit code")
+no_controls(p.stdout, "badtext-dpkg table")
+lay = image["layers"][0][:19]
+t.eq(utf8(p.stdout, "badtext-dpkg table").splitlines()[7:14], [
+    "PACKAGE     VERSION          SOURCE      TYPE  LAYER",
+    f"archbad     1.0-1            archbad     dpkg  0 {lay}",
+    f"base-files  12.4+deb12u5     base-files  dpkg  0 {lay}",
+    f"nulbad      3.0-1            nulbad      dpkg  0 {lay}",
+    f"srcbad      2.0-1+b1         src{FFFD}        dpkg  0 {lay}",
+    f"tzdata      2024a-0+deb12u1  tzdata      dpkg  0 {lay}",
+    f"verbad      1.0{FFFD}-1           verbad      dpkg  0 {lay}",
+], "badtext-dpkg table: rows exact")
+
+layout, image = badtext["badtext-osrelease"]
+p = scan_bytes(f"oci-layout:{layout}", "--format", "table")
+t.eq(p.returncode, 0, "badtext-osrelease table: exit code")
+no_controls(p.stdout, "badtext-osrelease table")
+t.eq(utf8(p.stdout, "badtext-osrelease table").splitlines()[3], "os        " + "\u00e9" * 63,
+     "badtext-osrelease table: the pretty name cut after 63 characters (126 bytes), none halved")
+
+# a report that cannot be written is an error (exit 3), never a silent success
+with open("/dev/full", "wb") as full:
+    for fmt in ("json", "table"):
+        p = subprocess.run([WORKER, "scan", f"oci-layout:{badtext['badtext-apk'][0]}", "--format",
+                            fmt], env=base_env, stdout=full, stderr=subprocess.PIPE, timeout=120)
+        t.eq((p.returncode, b"cannot write the" in p.stderr), (3, True),
+             f"--format {fmt} to a full device: exit 3 and the reason on stderr")
 
 # ---- docker archive, converted by skopeo ----
 archive = os.path.join(r.tmp, "layers.tar")

@@ -84,7 +84,8 @@ static inline char *mktar(const tent *e, size_t n, int filter, size_t *len)
             archive_entry_set_perm(ae, 0644);
             archive_entry_set_size(ae, (la_int64_t)size);
         }
-        RS_REQUIRE(archive_write_header(a, ae) == ARCHIVE_OK);
+        /* a path that is not UTF-8 is written as bytes (hdrcharset=BINARY), with a warning */
+        RS_REQUIRE(archive_write_header(a, ae) >= ARCHIVE_WARN);
         if (e[i].type == T_FILE && size)
             RS_REQUIRE(archive_write_data(a, e[i].data, size) == (la_ssize_t)size);
         if (e[i].type == T_BIGFILE) {

@@ -1,4 +1,5 @@
-/* test_apk.c - the apk analyzer on a realistic database and malformed input. */
+/* test_apk.c - the apk analyzer on a realistic database, malformed input and
+ * bytes that are not UTF-8. */
 #include "analyzer_check.h"
 #include "analyzers/apk.h"
 #include "err.h"
@@ -49,9 +50,39 @@ static void test_malformed(void)
     RS_CHECK_INT(m, 3);
 }
 
+#define FFFD "\xEF\xBF\xBD"
+
+/* Bytes >= 0x80 pass valid_token; those that are not UTF-8 become U+FFFD and
+ * flag the package. Controls (ESC, NUL) are still refused. */
+static void test_invalid_utf8(void)
+{
+    static const char db[] = "P:foo\xFF\nV:1.0\xFF-r0\nA:x86\xC3\no:o\xE2\x82\n\n"
+                             "P:clean\nV:1.0-r0\nA:x86_64\no:clean\n\n"
+                             "P:bar\xC2\x9B\x33\x31m\nV:2.0-r0\n\n" /* U+009B: valid UTF-8 */
+                             "P:esc\x1B[31m\nV:1\n\n"
+                             "P:n\0ul\nV:1\n";
+    rs_analysis a = {0};
+    char err[256];
+    RS_CHECK_INT(
+        rs_analyzer_apk.parse("/lib/apk/db/installed", db, sizeof db - 1, &a, err, sizeof err), 0);
+    RS_REQUIRE(a.n_pkgs == 3);
+    RS_CHECK_INT(a.n_malformed, 2);
+    RS_CHECK_STR(a.pkgs[0].name, "foo" FFFD);
+    RS_CHECK_STR(a.pkgs[0].version, "1.0" FFFD "-r0");
+    RS_CHECK_STR(a.pkgs[0].arch, "x86" FFFD);
+    RS_CHECK_STR(a.pkgs[0].source_name, "o" FFFD);
+    RS_CHECK_INT(a.pkgs[0].text_replaced, 1);
+    RS_CHECK_STR(a.pkgs[1].name, "clean");
+    RS_CHECK_INT(a.pkgs[1].text_replaced, 0);
+    RS_CHECK_STR(a.pkgs[2].name, "bar\xC2\x9B\x33\x31m");
+    RS_CHECK_INT(a.pkgs[2].text_replaced, 0);
+    rs_analysis_clear(&a);
+}
+
 int main(void)
 {
     test_installed();
     test_malformed();
+    test_invalid_utf8();
     return RS_TEST_RESULT();
 }

@@ -141,11 +141,76 @@ static void test_malformed(void)
     RS_CHECK_INT(count("Package: a1\nStatus: purge ok not-installed\nVersion: 1\n", &m), 0);
 }
 
+#define FFFD "\xEF\xBF\xBD"
+
+/* Bytes that are not UTF-8 in the fields kept become U+FFFD and flag the
+ * package: Architecture is free-form, Version and Source take bytes >= 0x80
+ * as dpkg's status parser does; Package names stay strict, as dpkg's are. */
+static void test_invalid_utf8(void)
+{
+    static const char db[] =
+        "Package: archbad\nStatus: install ok installed\nArchitecture: amd\xFF"
+        "64\nVersion: 1.0-1\n\n"
+        "Package: verbad\nStatus: install ok installed\nVersion: 1.0\xE2\x82-1\n\n"
+        "Package: srcbad\nStatus: install ok installed\nArchitecture: all\n"
+        "Source: src\xC3 (2.0\xED\xA0\x80-1)\nVersion: 2.0-1+b1\n\n"
+        "Package: nulbad\nStatus: install ok installed\nArchitecture: amd\0"
+        "64\nVersion: 3.0-1\n\n"
+        "Package: clean\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n"
+        "Package: b\xFFname\nStatus: install ok installed\nVersion: 1\n\n"
+        "Package: ctrl\nStatus: install ok installed\nVersion: 1\x1B[0m\n";
+    rs_analysis a = {0};
+    char err[256];
+    RS_CHECK_INT(
+        rs_analyzer_dpkg.parse("/var/lib/dpkg/status", db, sizeof db - 1, &a, err, sizeof err), 0);
+    RS_CHECK_INT(a.n_pkgs, 5);
+    RS_CHECK_INT(a.n_malformed, 2); /* the name with 0xFF, the version with ESC */
+    const rs_pkg *p = find(&a, "archbad");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->arch, "amd" FFFD "64");
+    RS_CHECK_STR(p->version, "1.0-1");
+    RS_CHECK_STR(p->source_name, "archbad");
+    RS_CHECK_INT(p->text_replaced, 1);
+    p = find(&a, "verbad");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->version, "1.0" FFFD "-1"); /* E2 82: one maximal subpart */
+    RS_CHECK_STR(p->source_name, "verbad");
+    RS_CHECK_STR(p->source_version, NULL);
+    RS_CHECK_STR(p->arch, NULL);
+    RS_CHECK_INT(p->text_replaced, 1);
+    p = find(&a, "srcbad");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->source_name, "src" FFFD);
+    RS_CHECK_STR(p->source_version, "2.0" FFFD FFFD FFFD "-1"); /* a surrogate: 3 subparts */
+    RS_CHECK_STR(p->version, "2.0-1+b1");
+    RS_CHECK_INT(p->text_replaced, 1);
+    p = find(&a, "nulbad");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->arch, "amd" FFFD "64");
+    RS_CHECK_INT(p->text_replaced, 1);
+    p = find(&a, "clean");
+    RS_REQUIRE(p);
+    RS_CHECK_INT(p->text_replaced, 0);
+    rs_analysis_clear(&a);
+
+    /* a status.d file named with bytes that are not UTF-8: the path is flagged */
+    static const char one[] = "Package: tzdata\nVersion: 2024a-0+deb12u1\n";
+    RS_CHECK_INT(rs_analyzer_dpkg.parse("/var/lib/dpkg/status.d/tzdata\xFF", one, sizeof one - 1,
+                                        &a, err, sizeof err),
+                 0);
+    RS_REQUIRE(a.n_pkgs == 1);
+    RS_CHECK_STR(a.pkgs[0].path, "/var/lib/dpkg/status.d/tzdata" FFFD);
+    RS_CHECK_STR(a.pkgs[0].version, "2024a-0+deb12u1");
+    RS_CHECK_INT(a.pkgs[0].text_replaced, 1);
+    rs_analysis_clear(&a);
+}
+
 int main(void)
 {
     test_wants();
     test_status();
     test_status_d();
     test_malformed();
+    test_invalid_utf8();
     return RS_TEST_RESULT();
 }

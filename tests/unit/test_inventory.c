@@ -1,4 +1,5 @@
-/* test_inventory.c - ecosystems, purls, ordering and the JSON round trip. */
+/* test_inventory.c - ecosystems, purls, ordering, the JSON round trip and the
+ * invalid-utf8 flag. */
 #include "err.h"
 #include "inventory.h"
 #include "rs_test.h"
@@ -172,11 +173,144 @@ static void test_untrusted(void)
                  0);
 }
 
+static char *dump(const json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+}
+
+/* The flag is written only when set, read back, copied; strings that are not
+ * UTF-8 (a bug upstream) are written with U+FFFD, never fail the document. */
+static void test_flags(void)
+{
+    rs_pkg p = {.type = "apk",
+                .name = "foo\xEF\xBF\xBD",
+                .version = "1.0-r0",
+                .path = "/lib/apk/db/installed",
+                .text_replaced = 1};
+    json_t *j = rs_pkg_to_json(&p);
+    char *text = dump(j);
+    RS_CHECK_STR(text, "{\"arch\":null,\"ecosystem\":null,\"flags\":[\"invalid-utf8\"],"
+                       "\"layer\":null,\"name\":\"foo\\uFFFD\",\"path\":\"/lib/apk/db/installed\","
+                       "\"purl\":null,\"source\":null,\"type\":\"apk\",\"version\":\"1.0-r0\"}");
+    free(text);
+    rs_pkg back, copy;
+    char err[256];
+    RS_CHECK_INT(rs_pkg_from_json(j, &back, err, sizeof err), 0);
+    RS_CHECK_INT(back.text_replaced, 1);
+    RS_CHECK_STR(back.name, "foo\xEF\xBF\xBD");
+    RS_CHECK_INT(rs_pkg_copy(&copy, &back), 0);
+    RS_CHECK_INT(copy.text_replaced, 1);
+    rs_pkg_clear(&back);
+    rs_pkg_clear(&copy);
+    json_decref(j);
+
+    p.text_replaced = 0;
+    j = rs_pkg_to_json(&p);
+    RS_CHECK(json_object_get(j, "flags") == NULL);
+    RS_CHECK_INT(rs_pkg_from_json(j, &back, err, sizeof err), 0);
+    RS_CHECK_INT(back.text_replaced, 0);
+    rs_pkg_clear(&back);
+    json_decref(j);
+
+    /* raw bytes that never went through an analyzer still give a document */
+    p.name = "foo\xFF";
+    p.arch = "\xC3";
+    p.source_name = "s\xED\xA0\x80";
+    j = rs_pkg_to_json(&p);
+    RS_REQUIRE(j);
+    RS_CHECK_STR(json_string_value(json_object_get(j, "name")), "foo\xEF\xBF\xBD");
+    RS_CHECK_STR(json_string_value(json_object_get(j, "arch")), "\xEF\xBF\xBD");
+    RS_CHECK_STR(json_string_value(json_object_get(json_object_get(j, "source"), "name")),
+                 "s\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    json_decref(j);
+
+    rs_os os = mkos("debian", "12");
+    snprintf(os.version_codename, sizeof os.version_codename, "bookworm\xEF\xBF\xBD");
+    os.text_replaced = 1;
+    j = rs_os_to_json(&os);
+    text = dump(j);
+    RS_CHECK_STR(text, "{\"flags\":[\"invalid-utf8\"],\"found\":true,\"id\":\"debian\","
+                       "\"pretty_name\":\"\",\"version_codename\":\"bookworm\\uFFFD\","
+                       "\"version_id\":\"12\"}");
+    free(text);
+    rs_os os2;
+    RS_CHECK_INT(rs_os_from_json(j, &os2, err, sizeof err), 0);
+    RS_CHECK_INT(os2.text_replaced, 1);
+    RS_CHECK_STR(os2.version_codename, "bookworm\xEF\xBF\xBD");
+    json_decref(j);
+    /* a pretty name cut inside a character upstream is still written */
+    memset(os.pretty_name, 'x', sizeof os.pretty_name - 2);
+    os.pretty_name[sizeof os.pretty_name - 2] = '\xC3';
+    os.pretty_name[sizeof os.pretty_name - 1] = '\0';
+    j = rs_os_to_json(&os);
+    RS_REQUIRE(j);
+    RS_CHECK_INT(json_string_length(json_object_get(j, "pretty_name")), 126 + 3);
+    json_decref(j);
+
+    /* a tar path of 4096 bytes that are not UTF-8 is 12288 bytes as JSON: read back */
+    static char longpath[4097];
+    memset(longpath, '\xFF', 4096);
+    rs_pkg lp = {.type = "dpkg", .name = "p", .version = "1", .path = longpath, .text_replaced = 1};
+    j = rs_pkg_to_json(&lp);
+    RS_CHECK_INT(json_string_length(json_object_get(j, "path")), 3 * 4096);
+    RS_CHECK_INT(rs_pkg_from_json(j, &back, err, sizeof err), 0);
+    RS_CHECK_INT(back.path ? (long long)strlen(back.path) : -1, 3 * 4096);
+    rs_pkg_clear(&back);
+    json_decref(j);
+
+    /* the whole inventory carries both flags through a round trip */
+    rs_inventory *inv = sample();
+    inv->os.text_replaced = 1;
+    inv->pkgs[1].text_replaced = 1;
+    j = rs_inventory_to_json(inv);
+    rs_inventory *again = NULL;
+    RS_CHECK_INT(rs_inventory_from_json(j, &again, err, sizeof err), 0);
+    RS_REQUIRE(again && again->n_pkgs == 3);
+    RS_CHECK_INT(again->os.text_replaced, 1);
+    RS_CHECK_INT(again->pkgs[0].text_replaced, 0);
+    RS_CHECK_INT(again->pkgs[1].text_replaced, 1);
+    RS_CHECK_INT(again->pkgs[2].text_replaced, 0);
+    rs_inventory_free(again);
+    rs_inventory_free(inv);
+    json_decref(j);
+}
+
+/* Decodes an inventory whose one package (or whose OS) has "flags": flags. */
+static int decode_flags(int on_os, const char *flags)
+{
+    char text[512];
+    if (on_os)
+        snprintf(text, sizeof text,
+                 "{\"os\": {\"id\": \"alpine\", \"flags\": %s}, \"layers\": [], "
+                 "\"packages\": []}",
+                 flags);
+    else
+        snprintf(text, sizeof text,
+                 "{\"layers\": [], \"packages\": [{\"type\": \"apk\", \"name\": \"a\", "
+                 "\"version\": \"1\", \"flags\": %s}]}",
+                 flags);
+    return decode(text);
+}
+
+static void test_flags_untrusted(void)
+{
+    for (int on_os = 0; on_os < 2; on_os++) {
+        RS_CHECK_INT(decode_flags(on_os, "[\"invalid-utf8\"]"), 0);
+        RS_CHECK_INT(decode_flags(on_os, "[]"), 0);
+        RS_CHECK_INT(decode_flags(on_os, "[\"invalid-utf8\", \"other\"]"), RS_ERR_INVALID);
+        RS_CHECK_INT(decode_flags(on_os, "\"invalid-utf8\""), RS_ERR_INVALID);
+        RS_CHECK_INT(decode_flags(on_os, "[1]"), RS_ERR_INVALID);
+        RS_CHECK_INT(decode_flags(on_os, "null"), RS_ERR_INVALID);
+    }
+}
+
 int main(void)
 {
     test_ecosystem();
     test_purl();
     test_finish_and_json();
     test_untrusted();
+    test_flags();
+    test_flags_untrusted();
     return RS_TEST_RESULT();
 }

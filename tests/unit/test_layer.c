@@ -278,6 +278,35 @@ static void test_json(void)
     free(data);
 }
 
+/* Tar paths are bytes: a whiteout of 3000 bytes that are not UTF-8 (9000
+ * bytes as U+FFFD) and a status.d file so named go through the JSON form. */
+static void test_json_invalid_utf8(void)
+{
+    static char wh[3100], file[1100];
+    memcpy(wh, "etc/.wh.", 8);
+    memset(wh + 8, '\xFF', 3000);
+    memcpy(file, "var/lib/dpkg/status.d/", 22);
+    memset(file + 22, '\xFE', 1000);
+    tent e[] = {{T_FILE, wh, "", 0}, {T_FILE, file, "Package: p\nVersion: 1\n", 0}};
+    size_t len;
+    char *data = mktar(e, 2, F_GZIP, &len), err[256] = "";
+    rs_layer_result *r = NULL, *back = NULL;
+    RS_REQUIRE(analyze(data, len, NULL, &r, err, sizeof err) == 0);
+    json_t *j = rs_layer_result_to_json(r);
+    RS_REQUIRE(j);
+    RS_CHECK_INT(rs_layer_result_from_json(j, &back, err, sizeof err), 0);
+    RS_REQUIRE(back && back->n_whiteouts == 1 && back->n_files == 1);
+    RS_CHECK_INT(strlen(back->whiteouts[0]), strlen("/etc/") + 3000 * 3);
+    RS_CHECK_INT(strncmp(back->whiteouts[0], "/etc/\xEF\xBF\xBD", 8), 0);
+    RS_REQUIRE(back->files[0].n_pkgs == 1);
+    RS_CHECK_INT(strlen(back->files[0].pkgs[0].path), strlen("/var/lib/dpkg/status.d/") + 1000 * 3);
+    RS_CHECK_INT(back->files[0].pkgs[0].text_replaced, 1);
+    json_decref(j);
+    rs_layer_result_free(back);
+    rs_layer_result_free(r);
+    free(data);
+}
+
 int main(void)
 {
     test_filters();
@@ -286,5 +315,6 @@ int main(void)
     test_corrupt();
     test_digest();
     test_json();
+    test_json_invalid_utf8();
     return RS_TEST_RESULT();
 }

@@ -474,6 +474,57 @@ static void test_concurrent(void)
     rs_vulndb_destroy(db);
 }
 
+/* A finding on a flagged package says so; text that is not UTF-8 (from the
+ * database, say) gets U+FFFD in the report instead of failing it. */
+static void test_report_text(void)
+{
+    rs_pkg pkgs[2] = {{.type = "apk",
+                       .ecosystem = "Alpine:v3.19",
+                       .name = "foo\xEF\xBF\xBD",
+                       .version = "1.0-r0",
+                       .source_name = "foo",
+                       .path = "/lib/apk/db/installed",
+                       .layer = "sha256:aa",
+                       .text_replaced = 1},
+                      {.type = "apk",
+                       .ecosystem = "Alpine:v3.19",
+                       .name = "musl",
+                       .version = "1.2.4-r2",
+                       .source_name = "musl",
+                       .path = "/lib/apk/db/installed",
+                       .layer = "sha256:aa"}};
+    rs_finding f[2] = {{.id = "ALPINE-1",
+                        .pkg = &pkgs[0],
+                        .matched_name = "foo",
+                        .matched_version = "1.0-r0",
+                        .summary = "bad \xFF summary",
+                        .remediation = "no fix available",
+                        .severity = RS_SEV_HIGH},
+                       {.id = "ALPINE-2",
+                        .pkg = &pkgs[1],
+                        .matched_name = "musl",
+                        .matched_version = "1.2.4-r2",
+                        .summary = "s",
+                        .remediation = "no fix available",
+                        .severity = RS_SEV_LOW}};
+    rs_match_result m = {.findings = f, .n = 2};
+    m.by_severity[RS_SEV_HIGH] = 1;
+    m.by_severity[RS_SEV_LOW] = 1;
+    json_t *report = json_pack("{s:{}}", "summary");
+    RS_REQUIRE(report != NULL);
+    RS_CHECK_INT(rs_match_to_report(&m, report), 0);
+    json_t *v = json_array_get(json_object_get(report, "vulnerabilities"), 0);
+    RS_CHECK_STR(json_string_value(json_object_get(v, "package")), "foo\xEF\xBF\xBD");
+    RS_CHECK_STR(json_string_value(json_object_get(v, "summary")), "bad \xEF\xBF\xBD summary");
+    char *flags = json_dumps(json_object_get(v, "flags"), JSON_COMPACT);
+    RS_CHECK_STR(flags, "[\"invalid-utf8\"]");
+    free(flags);
+    v = json_array_get(json_object_get(report, "vulnerabilities"), 1);
+    RS_CHECK(json_object_get(v, "flags") == NULL);
+    RS_CHECK_STR(json_string_value(json_object_get(v, "match")), "affected");
+    json_decref(report);
+}
+
 int main(void)
 {
     test_findings();
@@ -481,5 +532,8 @@ int main(void)
     test_releases();
     test_sort_total_order();
     test_concurrent();
+}
+
+    test_report_text();
     return RS_TEST_RESULT();
 }

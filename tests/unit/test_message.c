@@ -586,12 +586,70 @@ static void test_split(void)
     rs_inventory_free(inv);
 }
 
+#define FFFD "\xEF\xBF\xBD"
+
+/* Text that is not UTF-8 anywhere a report or an inventory message takes a
+ * string (an error from a registry, a path, a tag, an OS field cut upstream)
+ * gives a document with U+FFFD, never none; flags are written. */
+static void test_reports_invalid_utf8(void)
+{
+    rs_inventory *inv = sample_inventory();
+    snprintf(inv->os.pretty_name, sizeof inv->os.pretty_name, "Debian \xC3");
+    inv->os.text_replaced = 1;
+    free(inv->pkgs[0].name);
+    inv->pkgs[0].name = strdup("libc6\xFF");
+    inv->pkgs[0].text_replaced = 1;
+    rs_report_meta m;
+    rs_refs refs = {0};
+    rs_platform plat;
+    sample_meta(&m, &refs, &plat);
+    RS_CHECK_INT(rs_refs_add(&refs, "contoso.azurecr.io", "team/web", "t\xE2\x82"), 0);
+    snprintf(plat.variant, sizeof plat.variant, "v\xF4\x90\x80\x80");
+    m.repository = "team/w\xED\x62"; /* ED then "b" */
+    m.status = RS_REPORT_ERROR;
+    m.error_code = "INVALID";
+    m.error_message = "invalid layer 'tar': cannot read 'etc/\xFF\xFE'";
+    json_t *rep = rs_report_build(&m, inv);
+    RS_REQUIRE(rep != NULL);
+    RS_CHECK_STR(json_string_value(json_object_get(json_object_get(rep, "error"), "message")),
+                 "invalid layer 'tar': cannot read 'etc/" FFFD FFFD "'");
+    RS_CHECK_STR(json_string_value(json_object_get(rep, "repository")), "team/w" FFFD "b");
+    RS_CHECK_STR(json_string_value(json_object_get(json_object_get(rep, "platform"), "variant")),
+                 "v" FFFD FFFD FFFD FFFD);
+    char *tags = json_dumps(
+        json_object_get(json_array_get(json_object_get(rep, "refs"), 0), "tags"), JSON_COMPACT);
+    RS_CHECK_STR(tags, "[\"1.4\",\"t" FFFD "\"]");
+    free(tags);
+    json_t *os = json_object_get(rep, "os");
+    RS_CHECK_STR(json_string_value(json_object_get(os, "pretty_name")), "Debian " FFFD);
+    char *flags = json_dumps(json_object_get(os, "flags"), JSON_COMPACT);
+    RS_CHECK_STR(flags, "[\"invalid-utf8\"]");
+    free(flags);
+    json_decref(rep);
+
+    json_t *im = rs_inventory_msg_build(&m, inv);
+    RS_REQUIRE(im != NULL);
+    json_t *pkgs = json_object_get(im, "packages");
+    RS_CHECK_STR(json_string_value(json_object_get(json_array_get(pkgs, 0), "name")), "libc6" FFFD);
+    flags = json_dumps(json_object_get(json_array_get(pkgs, 0), "flags"), JSON_COMPACT);
+    RS_CHECK_STR(flags, "[\"invalid-utf8\"]");
+    free(flags);
+    RS_CHECK(json_object_get(json_array_get(pkgs, 1), "flags") == NULL);
+    char *text = json_dumps(im, JSON_COMPACT);
+    RS_CHECK(text != NULL);
+    free(text);
+    json_decref(im);
+    rs_refs_clear(&refs);
+    rs_inventory_free(inv);
+}
+
 int main(void)
 {
     test_request_roundtrip();
     test_request_errors();
     test_ids();
     test_reports();
+    test_reports_invalid_utf8();
     test_split();
     return RS_TEST_RESULT();
 }

@@ -1,7 +1,8 @@
 /* test_scan - the whole index stage (resolve, config, parallel layers, merge)
  * on OCI layouts, no registry: every sample image of tests/data/images is
  * built by the `unit.scan.layouts` fixture (tests/helpers/mkimage.py) and
- * its inventory compared with the spec's hand-written "expected" section.
+ * its inventory compared with the spec's hand-written "expected" section
+ * (flags included).
  * Then faults: a tampered blob, too many layers, a cancelled scan. */
 #include "blobsrc.h"
 #include "err.h"
@@ -29,6 +30,19 @@ static const rs_pkg *find_pkg(const rs_inventory *inv, const char *name)
         if (!strcmp(inv->pkgs[i].name, name))
             return &inv->pkgs[i];
     return NULL;
+}
+
+/* 1 when the "flags" array of `o` holds `flag`. */
+static int has_flag(const json_t *o, const char *flag)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(o, "flags"), i, v)
+    {
+        if (json_is_string(v) && !strcmp(json_string_value(v), flag))
+            return 1;
+    }
+    return 0;
 }
 
 /* Scans every platform the spec expects and compares with "expected". */
@@ -68,6 +82,10 @@ static void check_spec(const char *name, const char *tag)
         RS_CHECK_STR(inv->os.id, json_string_value(json_object_get(eos, "id")));
         RS_CHECK_STR(inv->os.version_id, json_string_value(json_object_get(eos, "version_id")));
         RS_CHECK_STR(inv->os.pretty_name, json_string_value(json_object_get(eos, "pretty_name")));
+        if (json_object_get(eos, "version_codename"))
+            RS_CHECK_STR(inv->os.version_codename,
+                         json_string_value(json_object_get(eos, "version_codename")));
+        RS_CHECK_INT(inv->os.text_replaced, has_flag(eos, "invalid-utf8"));
         json_t *pkgs = json_object_get(img, "packages");
         RS_CHECK_INT(inv->n_pkgs, json_array_size(pkgs));
         size_t k;
@@ -92,6 +110,7 @@ static void check_spec(const char *name, const char *tag)
                          json_integer_value(json_object_get(ep, "layer_index")));
             if (json_object_get(ep, "arch"))
                 RS_CHECK_STR(p->arch, json_string_value(json_object_get(ep, "arch")));
+            RS_CHECK_INT(p->text_replaced, has_flag(ep, "invalid-utf8"));
         }
         json_t *absent;
         json_array_foreach(json_object_get(img, "absent_packages"), k, absent)
@@ -169,6 +188,10 @@ int main(int argc, char **argv)
     check_spec("alpine", "");
     check_spec("tiny-zstd", "");
     check_spec("multiarch", "");
+    /* text that is not UTF-8: U+FFFD, flags, cuts on character boundaries */
+    check_spec("badtext-apk", "");
+    check_spec("badtext-dpkg", "");
+    check_spec("badtext-osrelease", "");
     faults();
     return RS_TEST_RESULT();
 }
