@@ -532,8 +532,6 @@ int main(void)
     test_releases();
     test_sort_total_order();
     test_concurrent();
-}
-
     test_report_text();
     return RS_TEST_RESULT();
 }
