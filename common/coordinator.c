@@ -8,6 +8,7 @@
  * that needs work. Does not keep a pass's digests beyond one repository except
  * for the per-tenant set that makes "one request per digest and tenant". */
 #include "coordinator.h"
+#include "clock.h"
 #include "err.h"
 #include "kafka.h"
 #include "log.h"
@@ -18,7 +19,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define BATCH 64
 
@@ -478,43 +478,18 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
     return rc;
 }
 
-/* Seconds since the epoch of an RFC 3339 time ("2024-01-02T03:04:05.5+01:00"), or -1. */
-static long long parse_rfc3339(const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-        return -1;
-    const char *z = s + n;
-    if (*z == '.')
-        for (z++; *z >= '0' && *z <= '9'; z++)
-            ;
-    long off = 0;
-    if (*z == '+' || *z == '-') {
-        int oh = 0, om = 0;
-        if (sscanf(z + 1, "%2d:%2d", &oh, &om) != 2)
-            return -1;
-        off = (*z == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
-    } else if (*z != 'Z' && *z != 'z') {
-        return -1;
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t = timegm(&tm);
-    return (long long)t - off;
-}
+/* An image created at an unknown time: sorts after every known one. */
+#define CREATED_UNKNOWN INT64_MIN
 
 /* The creation time of what `tag` points to: the image config's `created`
- * (for an index, that of its first linux entry); -1 when unknown. */
-static long long tag_created(struct pass *p, const char *repo, const char *tag)
+ * (for an index, that of its first linux entry); CREATED_UNKNOWN when unknown. */
+static int64_t tag_created(struct pass *p, const char *repo, const char *tag)
 {
     char errstr[512], *body = NULL, mt[128] = "", d[RS_DIGEST_SIZE] = "";
     size_t len = 0;
     rs_manifest *m = NULL;
     json_t *cj = NULL;
-    long long when = -1;
+    int64_t when = CREATED_UNKNOWN;
     if (rs_registry_get_manifest(p->reg, repo, tag, &body, &len, mt, d, errstr, sizeof errstr) ||
         rs_manifest_parse(body, len, mt, &m, errstr, sizeof errstr))
         goto out;
@@ -537,8 +512,9 @@ static long long tag_created(struct pass *p, const char *repo, const char *tag)
             m->kind != RS_MANIFEST_IMAGE)
             goto out;
     }
-    if (fetch_config(p, repo, m, &cj, errstr, sizeof errstr) == 0)
-        when = parse_rfc3339(json_string_value(json_object_get(cj, "created")));
+    if (fetch_config(p, repo, m, &cj, errstr, sizeof errstr) == 0 &&
+        rs_clock_parse_rfc3339(json_string_value(json_object_get(cj, "created")), &when))
+        when = CREATED_UNKNOWN;
 out:
     json_decref(cj);
     rs_manifest_free(m);
@@ -548,7 +524,7 @@ out:
 
 struct dated_tag {
     char *tag;
-    long long created;
+    int64_t created;
 };
 
 static int dated_cmp(const void *a, const void *b)
