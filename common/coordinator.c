@@ -9,6 +9,7 @@
  * for the per-tenant set that makes "one request per digest and tenant". */
 #include "coordinator.h"
 #include "clock.h"
+#include "digestset.h"
 #include "err.h"
 #include "kafka.h"
 #include "log.h"
@@ -60,34 +61,6 @@ static int names_add(const char *name, void *opaque)
     return 0;
 }
 
-/* The set of digests already requested for the current tenant in this pass. */
-struct seen {
-    char (*d)[RS_DIGEST_SIZE];
-    size_t n, cap;
-};
-
-static int seen_has(const struct seen *s, const char *digest)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->d[i], digest))
-            return 1;
-    return 0;
-}
-
-static int seen_add(struct seen *s, const char *digest)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        void *d = realloc(s->d, cap * sizeof *s->d);
-        if (!d)
-            return RS_ERR_INTERNAL;
-        s->d = d;
-        s->cap = cap;
-    }
-    snprintf(s->d[s->n++], RS_DIGEST_SIZE, "%s", digest);
-    return 0;
-}
-
 struct pass {
     const rs_config *cfg;
     const rs_coord_opts *o;
@@ -101,7 +74,7 @@ struct pass {
     const rs_tenant *tenant;
     const rs_registry_conf *rc;
     rs_registry *reg;
-    struct seen seen;
+    rs_digestset *seen; /* digests already looked at for the tenant in this pass */
 };
 
 /* Does the done entry ask for work? Sets *mode to "scan" or "rematch". */
@@ -371,12 +344,15 @@ static int flush_candidates(struct pass *p, const char *repo, struct candidate *
     }
     for (size_t i = 0; i < n; i++) {
         struct candidate *c = &cands[i];
-        if (seen_has(&p->seen, c->digest))
-            continue;
-        if (seen_add(&p->seen, c->digest)) {
-            rc = RS_ERR_INTERNAL;
+        int added = 0;
+        rc = rs_digestset_add(p->seen, c->digest, &added);
+        if (rc == RS_ERR_INTERNAL) {
+            rs_log(RS_LOG_ERROR, "out of memory");
             goto out;
         }
+        rc = 0;
+        if (!added)
+            continue; /* requested already, or not a digest (the registry checks them) */
         p->st->digests++;
         const char *mode;
         int force;
@@ -672,6 +648,10 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
     if ((rc = rs_state_vulndb_get(p.state, &cur, &have_db, errstr, errsz)))
         goto out;
     p.vulndb_version = have_db ? cur.version : 0;
+    if (!(p.seen = rs_digestset_new())) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
     rs_scan_id_new(p.batch_id);
     rs_iso_now(p.requested_at, sizeof p.requested_at);
     for (size_t t = 0; t < cfg->n_tenants; t++) {
@@ -684,7 +664,7 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
                 continue;
         }
         p.tenant = tn;
-        p.seen.n = 0;
+        rs_digestset_clear(p.seen);
         for (size_t r = 0; r < tn->n_registries; r++) {
             p.rc = &tn->registries[r];
             int prc = process_registry(&p);
@@ -704,7 +684,7 @@ out:
     if (p.cache != p.state)
         rs_state_destroy(p.cache);
     rs_state_destroy(p.state);
-    free(p.seen.d);
+    rs_digestset_destroy(p.seen);
     return rc;
 }
 
