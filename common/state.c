@@ -908,22 +908,30 @@ int rs_state_refs_get(rs_state *st, const char *tenant, const char *digest, rs_r
     char *key = key_make(st, "refs:", tenant, ":", digest, NULL);
     if (!key)
         return oom(errstr, errstr_size);
-    cmd c = {0};
-    arg(&c, "SMEMBERS");
-    arg(&c, key);
-    redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
-    if (!rc && r->type != REDIS_REPLY_ARRAY)
-        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected SMEMBERS reply");
-    for (size_t i = 0; !rc && i < r->elements; i++) {
-        const redisReply *e = r->element[i];
+    /* the first RS_REFS_MAX_TAGS members in order and the count of all: a
+     * digest with 10^5 tags costs one bounded reply */
+    char limit[24];
+    snprintf(limit, sizeof limit, "%d", RS_REFS_MAX_TAGS);
+    cmd c[2] = {{0}, {0}};
+    arg(&c[0], "SCARD");
+    arg(&c[0], key);
+    const char *sort[] = {"SORT", key, "ALPHA", "LIMIT", "0", limit};
+    for (size_t i = 0; i < sizeof sort / sizeof *sort; i++)
+        arg(&c[1], sort[i]);
+    redisReply *r[2] = {NULL, NULL};
+    int rc = pipeline(st, c, 2, r, errstr, errstr_size);
+    if (!rc && (r[0]->type != REDIS_REPLY_INTEGER || r[1]->type != REDIS_REPLY_ARRAY))
+        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected SORT reply");
+    for (size_t i = 0; !rc && i < r[1]->elements; i++) {
+        const redisReply *e = r[1]->element[i];
         if (e->type == REDIS_REPLY_STRING && ref_parse_add(out, e->str, e->len))
             rc = oom(errstr, errstr_size);
     }
+    if (!rc && r[0]->integer > (long long)r[1]->elements)
+        out->omitted = (size_t)(r[0]->integer - (long long)r[1]->elements);
     if (rc)
         rs_refs_clear(out);
-    if (r)
-        freeReplyObject(r);
+    free_replies(r, 2);
     free(key);
     return rc;
 }

@@ -112,8 +112,9 @@ int rs_state_attempts_clear(rs_state *st, const char *digest, char *errstr, size
 int rs_state_refs_add(rs_state *st, const char *tenant, const char *digest, const char *registry,
                       const char *repository, const char *tag, int *added, char *errstr,
                       size_t errstr_size);
-/* Every ref, grouped by registry and repository, tags sorted, into *out
- * (cleared first; rs_refs_clear it). */
+/* The first RS_REFS_MAX_TAGS members (SORT ALPHA), grouped by registry and
+ * repository, tags sorted, into *out (cleared first; rs_refs_clear it), and
+ * in out->omitted how many members there are besides. */
 int rs_state_refs_get(rs_state *st, const char *tenant, const char *digest, rs_refs *out,
                       char *errstr, size_t errstr_size);
 /* Removes one member; with tag NULL removes the whole set. *removed may be NULL. */

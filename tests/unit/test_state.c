@@ -352,6 +352,36 @@ static void test_refs_tags(rs_state *st, redisContext *raw)
     RS_CHECK_STR(digest, DB);
 }
 
+/* A digest with more tags than RS_REFS_MAX_TAGS: the first 100 in order, the
+ * other 30 counted. */
+static void test_refs_cap(rs_state *st)
+{
+    char errstr[256], tag[16];
+    rs_refs refs = {0};
+    for (int i = 129; i >= 0; i--) {
+        snprintf(tag, sizeof tag, "t%03d", i);
+        RS_CHECK_INT(rs_state_refs_add(st, "contoso", DC, "r.example.test", "team/web", tag, NULL,
+                                       errstr, sizeof errstr),
+                     0);
+    }
+    RS_CHECK_INT(rs_state_refs_get(st, "contoso", DC, &refs, errstr, sizeof errstr), 0);
+    RS_REQUIRE(refs.n == 1 && refs.items[0].n_tags == 100);
+    RS_CHECK_STR(refs.items[0].tags[0], "t000");
+    RS_CHECK_STR(refs.items[0].tags[99], "t099");
+    RS_CHECK_INT(refs.omitted, 30);
+    /* exactly the cap: nothing omitted */
+    for (int i = 100; i < 130; i++) {
+        snprintf(tag, sizeof tag, "t%03d", i);
+        RS_CHECK_INT(rs_state_refs_remove(st, "contoso", DC, "r.example.test", "team/web", tag,
+                                          NULL, errstr, sizeof errstr),
+                     0);
+    }
+    RS_CHECK_INT(rs_state_refs_get(st, "contoso", DC, &refs, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(refs.items[0].n_tags, 100);
+    RS_CHECK_INT(refs.omitted, 0);
+    rs_refs_clear(&refs);
+}
+
 static void test_cache(rs_state *st, redisContext *raw)
 {
     char errstr[256];
@@ -516,6 +546,7 @@ int main(void)
     test_done(st, raw);
     test_lease(st, raw);
     test_refs_tags(st, raw);
+    test_refs_cap(st);
     test_cache(st, raw);
     test_reconnect(st, raw);
     test_threads(st);
