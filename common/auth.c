@@ -6,6 +6,7 @@
  * redirected token endpoint never receives the Basic credentials. */
 #include "auth.h"
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 
@@ -244,42 +245,6 @@ int rs_auth_jwt_exp(const char *jwt, int64_t *exp)
     return rc;
 }
 
-/* RFC 3339 ("2024-05-01T10:00:00.123Z", "...+02:00") to epoch seconds. */
-static int parse_rfc3339(const char *s, time_t *out)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int y, mo, d, h, mi, sec, used = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6)
-        return -1;
-    const char *p = s + used;
-    if (*p == '.')
-        for (p++; isdigit((unsigned char)*p); p++)
-            ;
-    long off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-            return -1;
-        off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *out = timegm(&tm) - off;
-    return 0;
-}
-
 int rs_auth_token_parse(const char *json, size_t len, time_t now, char **token,
                         time_t *expires_at, char *errstr, size_t errsz)
 {
@@ -306,11 +271,11 @@ int rs_auth_token_parse(const char *json, size_t len, time_t now, char **token,
         }
     time_t base = now;
     json_t *ia = json_object_get(j, "issued_at");
-    time_t issued;
+    int64_t issued;
     /* trust issued_at only when the clocks roughly agree */
-    if (json_is_string(ia) && !parse_rfc3339(json_string_value(ia), &issued) &&
-        issued <= now + 300 && issued >= now - 300)
-        base = issued;
+    if (json_is_string(ia) && !rs_clock_parse_rfc3339(json_string_value(ia), &issued) &&
+        issued <= (int64_t)now + 300 && issued >= (int64_t)now - 300)
+        base = (time_t)issued;
     json_t *ei = json_object_get(j, "expires_in");
     int64_t exp;
     if (json_is_integer(ei) && json_integer_value(ei) > 0)

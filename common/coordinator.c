@@ -8,6 +8,8 @@
  * that needs work. Does not keep a pass's digests beyond one repository except
  * for the per-tenant set that makes "one request per digest and tenant". */
 #include "coordinator.h"
+#include "clock.h"
+#include "digestset.h"
 #include "err.h"
 #include "kafka.h"
 #include "log.h"
@@ -18,7 +20,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define BATCH 64
 
@@ -60,34 +61,6 @@ static int names_add(const char *name, void *opaque)
     return 0;
 }
 
-/* The set of digests already requested for the current tenant in this pass. */
-struct seen {
-    char (*d)[RS_DIGEST_SIZE];
-    size_t n, cap;
-};
-
-static int seen_has(const struct seen *s, const char *digest)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->d[i], digest))
-            return 1;
-    return 0;
-}
-
-static int seen_add(struct seen *s, const char *digest)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        void *d = realloc(s->d, cap * sizeof *s->d);
-        if (!d)
-            return RS_ERR_INTERNAL;
-        s->d = d;
-        s->cap = cap;
-    }
-    snprintf(s->d[s->n++], RS_DIGEST_SIZE, "%s", digest);
-    return 0;
-}
-
 struct pass {
     const rs_config *cfg;
     const rs_coord_opts *o;
@@ -101,7 +74,7 @@ struct pass {
     const rs_tenant *tenant;
     const rs_registry_conf *rc;
     rs_registry *reg;
-    struct seen seen;
+    rs_digestset *seen; /* digests already looked at for the tenant in this pass */
 };
 
 /* Does the done entry ask for work? Sets *mode to "scan" or "rematch". */
@@ -270,15 +243,16 @@ static int publish(struct pass *p, const char *repo, const struct candidate *c, 
     return 0;
 }
 
-/* Expands an index into its platform manifests (from the `index:` cache, or
- * one GET that fills it). */
-static int expand_index(struct pass *p, const char *repo, const char *digest,
-                        struct candidate *out, size_t max, size_t *n, char *errstr, size_t errsz)
+/* Reads manifest `digest` of `repo` into *out (rs_manifest_free it): from the
+ * `index:` cache when it holds a body that hashes to the digest, else with
+ * one GET, after which an index is cached (indexes are immutable). */
+static int index_load(struct pass *p, const char *repo, const char *digest, rs_manifest **out,
+                      char *errstr, size_t errsz)
 {
-    char *body = NULL, mt[128] = RS_MT_OCI_INDEX, d[RS_DIGEST_SIZE] = "";
+    char *body = NULL, mt[128] = "", d[RS_DIGEST_SIZE] = "";
     size_t len = 0;
     int found = 0, rc = 0;
-    rs_manifest *m = NULL;
+    *out = NULL;
     if (p->cache && rs_state_cache_get(p->cache, "index", digest, &body, &len, &found, errstr,
                                        errsz) != 0)
         found = 0; /* a cache miss or a cache error costs one GET, never a wrong answer */
@@ -291,16 +265,25 @@ static int expand_index(struct pass *p, const char *repo, const char *digest,
             found = 0;
         }
     }
-    if (!found) {
+    if (!found)
         rc = rs_registry_get_manifest(p->reg, repo, digest, &body, &len, mt, d, errstr, errsz);
-        if (rc)
-            goto out;
-        if (p->cache && !p->o->dry_run) {
-            char ignore[256];
-            rs_state_cache_set(p->cache, "index", digest, body, len, 0, ignore, sizeof ignore);
-        }
+    if (rc == 0)
+        rc = rs_manifest_parse(body, len, found || !mt[0] ? NULL : mt, out, errstr, errsz);
+    if (rc == 0 && !found && (*out)->kind == RS_MANIFEST_INDEX && p->cache && !p->o->dry_run) {
+        char ignore[256];
+        rs_state_cache_set(p->cache, "index", digest, body, len, 0, ignore, sizeof ignore);
     }
-    rc = rs_manifest_parse(body, len, found ? NULL : mt, &m, errstr, errsz);
+    free(body);
+    return rc;
+}
+
+/* Expands an index into its platform manifests (from the `index:` cache, or
+ * one GET that fills it). */
+static int expand_index(struct pass *p, const char *repo, const char *digest, struct candidate *out,
+                        size_t max, size_t *n, char *errstr, size_t errsz)
+{
+    rs_manifest *m = NULL;
+    int rc = index_load(p, repo, digest, &m, errstr, errsz);
     if (rc)
         goto out;
     if (m->kind != RS_MANIFEST_INDEX) {
@@ -338,7 +321,6 @@ static int expand_index(struct pass *p, const char *repo, const char *digest,
     }
 out:
     rs_manifest_free(m);
-    free(body);
     return rc;
 }
 
@@ -371,12 +353,15 @@ static int flush_candidates(struct pass *p, const char *repo, struct candidate *
     }
     for (size_t i = 0; i < n; i++) {
         struct candidate *c = &cands[i];
-        if (seen_has(&p->seen, c->digest))
-            continue;
-        if (seen_add(&p->seen, c->digest)) {
-            rc = RS_ERR_INTERNAL;
+        int added = 0;
+        rc = rs_digestset_add(p->seen, c->digest, &added);
+        if (rc == RS_ERR_INTERNAL) {
+            rs_log(RS_LOG_ERROR, "out of memory");
             goto out;
         }
+        rc = 0;
+        if (!added)
+            continue; /* requested already, or not a digest (the registry checks them) */
         p->st->digests++;
         const char *mode;
         int force;
@@ -413,6 +398,100 @@ out:
     free(dones);
     free(found);
     free(queued);
+    return rc;
+}
+
+/* The images a tag pointed to before this pass whose refs still hold it. */
+struct previous {
+    rs_manifest *old;    /* the previous index, when it was one */
+    const char **remove; /* its platform manifests (pointers into old) */
+    size_t n_remove;
+    int moved; /* the tag pointed to another digest, or is gone */
+};
+
+static void previous_free(struct previous *pv)
+{
+    rs_manifest_free(pv->old);
+    free(pv->remove);
+    memset(pv, 0, sizeof *pv);
+}
+
+/* Fills *pv (previous_free it) when `tag` pointed to another digest than
+ * `digest` (NULL: the tag is gone) at the last pass. The tag's ref is taken
+ * off at once when that digest was an image that held it; an index holds no
+ * refs, so pv->remove then lists its platform manifests (from the cache or
+ * one GET; none when it is gone from the registry). */
+static int previous_find(struct pass *p, const char *repo, const char *tag, const char *digest,
+                         struct previous *pv, char *errstr, size_t errsz)
+{
+    char prev[RS_DIGEST_SIZE], why[512];
+    int found = 0, removed = 0;
+    memset(pv, 0, sizeof *pv);
+    int rc = rs_state_tag_get(p->state, p->tenant->name, p->rc->host, repo, tag, prev, &found,
+                              errstr, errsz);
+    if (rc || !found || (digest && !strcmp(prev, digest)))
+        return rc;
+    pv->moved = 1;
+    rc = rs_state_refs_remove(p->state, p->tenant->name, prev, p->rc->host, repo, tag, &removed,
+                              errstr, errsz);
+    if (rc || removed)
+        return rc;
+    if (index_load(p, repo, prev, &pv->old, why, sizeof why)) {
+        rs_log(RS_LOG_DEBUG, "'%s/%s:%s' pointed to '%s', which cannot be read now: %s",
+               p->rc->host, repo, tag, prev, why);
+        return 0;
+    }
+    if (pv->old->kind != RS_MANIFEST_INDEX || pv->old->n_manifests == 0)
+        return 0;
+    if (!(pv->remove = calloc(pv->old->n_manifests, sizeof *pv->remove)))
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < pv->old->n_manifests; i++)
+        pv->remove[pv->n_remove++] = pv->old->manifests[i].digest;
+    return 0;
+}
+
+/* Records that `tag` points to `digest`, whose images are cands[0..n): its
+ * ref moves from what it pointed to before to these images (DESIGN.md §5). */
+static int record_tag(struct pass *p, const char *repo, const char *tag, const char *digest,
+                      const struct candidate *cands, size_t n)
+{
+    char errstr[1024];
+    struct previous pv = {0};
+    const char **add = calloc(n ? n : 1, sizeof *add);
+    int rc = add ? previous_find(p, repo, tag, digest, &pv, errstr, sizeof errstr)
+                 : rs_errf(errstr, sizeof errstr, RS_ERR_INTERNAL, "out of memory");
+    for (size_t k = 0; add && k < n; k++)
+        add[k] = cands[k].digest;
+    if (rc == 0)
+        rc = rs_state_tag_record(p->state, p->tenant->name, p->rc->host, repo, tag, digest, add, n,
+                                 pv.remove, pv.n_remove, errstr, sizeof errstr);
+    if (rc == 0 && pv.moved) {
+        p->st->tags_moved++;
+        rs_log(RS_LOG_DEBUG, "'%s/%s:%s' moved to '%s'", p->rc->host, repo, tag, digest);
+    }
+    if (rc)
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+    previous_free(&pv);
+    free(add);
+    return rc;
+}
+
+/* Takes a tag that is gone off the refs of what it pointed to, and forgets it. */
+static int forget_tag(struct pass *p, const char *repo, const char *tag)
+{
+    char errstr[1024];
+    struct previous pv = {0};
+    int rc = previous_find(p, repo, tag, NULL, &pv, errstr, sizeof errstr);
+    if (rc == 0)
+        rc = rs_state_tag_forget(p->state, p->tenant->name, p->rc->host, repo, tag, pv.remove,
+                                 pv.n_remove, errstr, sizeof errstr);
+    if (rc == 0) {
+        p->st->tags_removed++;
+        rs_log(RS_LOG_DEBUG, "'%s/%s:%s' is gone", p->rc->host, repo, tag);
+    } else {
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+    }
+    previous_free(&pv);
     return rc;
 }
 
@@ -460,17 +539,8 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
             snprintf(cands[n].digest, RS_DIGEST_SIZE, "%s", digest);
             n++;
         }
-        if (p->o->dry_run)
-            continue;
-        rc = rs_state_tag_set(p->state, p->tenant->name, p->rc->host, repo, tags[i], digest,
-                              errstr, sizeof errstr);
-        for (size_t k = first; rc == 0 && k < n; k++) {
-            int added = 0;
-            rc = rs_state_refs_add(p->state, p->tenant->name, cands[k].digest, p->rc->host, repo,
-                                   tags[i], &added, errstr, sizeof errstr);
-        }
-        if (rc)
-            rs_log(RS_LOG_ERROR, "%s", errstr);
+        if (!p->o->dry_run)
+            rc = record_tag(p, repo, tags[i], digest, cands + first, n - first);
     }
     if (rc == 0)
         rc = flush_candidates(p, repo, cands, n);
@@ -478,43 +548,18 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
     return rc;
 }
 
-/* Seconds since the epoch of an RFC 3339 time ("2024-01-02T03:04:05.5+01:00"), or -1. */
-static long long parse_rfc3339(const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-        return -1;
-    const char *z = s + n;
-    if (*z == '.')
-        for (z++; *z >= '0' && *z <= '9'; z++)
-            ;
-    long off = 0;
-    if (*z == '+' || *z == '-') {
-        int oh = 0, om = 0;
-        if (sscanf(z + 1, "%2d:%2d", &oh, &om) != 2)
-            return -1;
-        off = (*z == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
-    } else if (*z != 'Z' && *z != 'z') {
-        return -1;
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t = timegm(&tm);
-    return (long long)t - off;
-}
+/* An image created at an unknown time: sorts after every known one. */
+#define CREATED_UNKNOWN INT64_MIN
 
 /* The creation time of what `tag` points to: the image config's `created`
- * (for an index, that of its first linux entry); -1 when unknown. */
-static long long tag_created(struct pass *p, const char *repo, const char *tag)
+ * (for an index, that of its first linux entry); CREATED_UNKNOWN when unknown. */
+static int64_t tag_created(struct pass *p, const char *repo, const char *tag)
 {
     char errstr[512], *body = NULL, mt[128] = "", d[RS_DIGEST_SIZE] = "";
     size_t len = 0;
     rs_manifest *m = NULL;
     json_t *cj = NULL;
-    long long when = -1;
+    int64_t when = CREATED_UNKNOWN;
     if (rs_registry_get_manifest(p->reg, repo, tag, &body, &len, mt, d, errstr, sizeof errstr) ||
         rs_manifest_parse(body, len, mt, &m, errstr, sizeof errstr))
         goto out;
@@ -537,8 +582,9 @@ static long long tag_created(struct pass *p, const char *repo, const char *tag)
             m->kind != RS_MANIFEST_IMAGE)
             goto out;
     }
-    if (fetch_config(p, repo, m, &cj, errstr, sizeof errstr) == 0)
-        when = parse_rfc3339(json_string_value(json_object_get(cj, "created")));
+    if (fetch_config(p, repo, m, &cj, errstr, sizeof errstr) == 0 &&
+        rs_clock_parse_rfc3339(json_string_value(json_object_get(cj, "created")), &when))
+        when = CREATED_UNKNOWN;
 out:
     json_decref(cj);
     rs_manifest_free(m);
@@ -548,7 +594,7 @@ out:
 
 struct dated_tag {
     char *tag;
-    long long created;
+    int64_t created;
 };
 
 static int dated_cmp(const void *a, const void *b)
@@ -583,6 +629,42 @@ static void keep_newest(struct pass *p, const char *repo, struct names *tags, si
            tags->n);
     tags->n = newest;
     free(d);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Forgets the tags recorded by earlier passes that the repository's kept
+ * tags of this pass (`tags`) no longer have: deleted, or no longer selected
+ * by the configuration. One SMEMBERS per repository. */
+static int forget_gone_tags(struct pass *p, const char *repo, const struct names *tags)
+{
+    char errstr[1024];
+    struct names before = {0};
+    char **sorted = NULL;
+    int rc = rs_state_tags_list(p->state, p->tenant->name, p->rc->host, repo, names_add, &before,
+                                errstr, sizeof errstr);
+    if (rc) {
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+        goto out;
+    }
+    if (before.n && tags->n) {
+        if (!(sorted = malloc(tags->n * sizeof *sorted))) {
+            rc = RS_ERR_INTERNAL;
+            goto out;
+        }
+        memcpy(sorted, tags->v, tags->n * sizeof *sorted);
+        qsort(sorted, tags->n, sizeof *sorted, str_cmp);
+    }
+    for (size_t i = 0; i < before.n && rc == 0; i++)
+        if (!sorted || !bsearch(&before.v[i], sorted, tags->n, sizeof *sorted, str_cmp))
+            rc = forget_tag(p, repo, before.v[i]);
+out:
+    free(sorted);
+    names_free(&before);
+    return rc;
 }
 
 static int process_repository(struct pass *p, const char *repo)
@@ -621,6 +703,8 @@ static int process_repository(struct pass *p, const char *repo)
         size_t m = tags.n - i < BATCH ? tags.n - i : BATCH;
         rc = process_tags(p, repo, tags.v + i, m);
     }
+    if (rc == 0 && !p->o->dry_run)
+        rc = forget_gone_tags(p, repo, &tags);
     names_free(&tags);
     return rc;
 }
@@ -697,6 +781,10 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
     if ((rc = rs_state_vulndb_get(p.state, &cur, &have_db, errstr, errsz)))
         goto out;
     p.vulndb_version = have_db ? cur.version : 0;
+    if (!(p.seen = rs_digestset_new())) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
     rs_scan_id_new(p.batch_id);
     rs_iso_now(p.requested_at, sizeof p.requested_at);
     for (size_t t = 0; t < cfg->n_tenants; t++) {
@@ -709,7 +797,7 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
                 continue;
         }
         p.tenant = tn;
-        p.seen.n = 0;
+        rs_digestset_clear(p.seen);
         for (size_t r = 0; r < tn->n_registries; r++) {
             p.rc = &tn->registries[r];
             int prc = process_registry(&p);
@@ -729,7 +817,7 @@ out:
     if (p.cache != p.state)
         rs_state_destroy(p.cache);
     rs_state_destroy(p.state);
-    free(p.seen.d);
+    rs_digestset_destroy(p.seen);
     return rc;
 }
 
@@ -749,11 +837,12 @@ void rs_coord_stats_line(const rs_coord_stats *s, char *out, size_t n)
     }
     snprintf(out, n,
              "pass done: registries %ld, repositories %ld, tags %ld, digests %ld, published %ld "
-             "(scan %ld, rematch %ld), skipped %ld (done %ld, queued %ld%s%s), errors %ld",
+             "(scan %ld, rematch %ld), skipped %ld (done %ld, queued %ld%s%s), errors %ld, "
+             "tags moved %ld, tags gone %ld",
              s->registries, s->repositories, s->tags, s->digests,
              s->published_scan + s->published_rematch, s->published_scan, s->published_rematch,
              skipped + s->skipped_done + s->skipped_queued, s->skipped_done, s->skipped_queued,
-             len ? ", " : "", reasons, s->errors);
+             len ? ", " : "", reasons, s->errors, s->tags_moved, s->tags_removed);
 }
 
 json_t *rs_coord_stats_json(const rs_coord_stats *s)
@@ -767,11 +856,17 @@ json_t *rs_coord_stats_json(const rs_coord_stats *s)
         json_object_set_new(by, rs_skip_reason_name((rs_skip_reason)i),
                             json_integer(s->skipped[i]));
     }
-    return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:o, s:I}", "registries",
-                     (json_int_t)s->registries, "repositories", (json_int_t)s->repositories,
-                     "tags", (json_int_t)s->tags, "digests", (json_int_t)s->digests, "published",
-                     "total", (json_int_t)(s->published_scan + s->published_rematch), "scan",
-                     (json_int_t)s->published_scan, "rematch", (json_int_t)s->published_rematch,
-                     "skipped", (json_int_t)skipped, "skipped_by_reason", by, "errors",
-                     (json_int_t)s->errors);
+    json_t *o = json_pack(
+        "{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:o, s:I}", "registries",
+        (json_int_t)s->registries, "repositories", (json_int_t)s->repositories, "tags",
+        (json_int_t)s->tags, "digests", (json_int_t)s->digests, "published", "total",
+        (json_int_t)(s->published_scan + s->published_rematch), "scan",
+        (json_int_t)s->published_scan, "rematch", (json_int_t)s->published_rematch, "skipped",
+        (json_int_t)skipped, "skipped_by_reason", by, "errors", (json_int_t)s->errors);
+    if (o && (json_object_set_new(o, "tags_moved", json_integer(s->tags_moved)) ||
+              json_object_set_new(o, "tags_removed", json_integer(s->tags_removed)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }

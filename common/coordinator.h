@@ -29,6 +29,8 @@ typedef struct rs_coord_stats {
     long skipped_queued;                   /* requested by an earlier pass, not finished yet */
     long skipped[RS_SKIP__COUNT];          /* not images, by reason */
     long errors;
+    long tags_moved;   /* tags that point to another digest than at the last pass */
+    long tags_removed; /* tags recorded before and gone (or no longer selected) */
 } rs_coord_stats;
 
 /* Runs one pass. Registry failures are counted, logged and the pass goes on

@@ -85,28 +85,7 @@ void rs_refs_clear(rs_refs *r)
     free(r->items);
     r->items = NULL;
     r->n = 0;
-}
-
-json_t *rs_refs_to_json(const rs_refs *r)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && r && i < r->n; i++) {
-        json_t *tags = json_array();
-        for (size_t k = 0; tags && k < r->items[i].n_tags; k++)
-            if (json_array_append_new(tags, str_or_null(r->items[i].tags[k]))) {
-                json_decref(tags);
-                tags = NULL;
-            }
-        json_t *o =
-            tags ? json_pack("{s:o, s:o, s:o}", "registry", str_or_null(r->items[i].registry),
-                             "repository", str_or_null(r->items[i].repository), "tags", tags)
-                 : NULL;
-        if (!o || json_array_append_new(a, o)) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    r->omitted = 0;
 }
 
 /* ---- field checks ------------------------------------------------------- */
@@ -171,6 +150,69 @@ static json_t *platform_to_json(const rs_platform *p)
     return o;
 }
 
+/* The tags of `ref` a decoder accepts, at most `room` of them, as a JSON
+ * array (NULL when out of memory); *left counts the others. */
+static json_t *ref_tags_json(const rs_ref *ref, size_t room, size_t *left)
+{
+    json_t *tags = json_array();
+    int ok_repo = !str_problem(ref->registry, strlen(ref->registry), RS_REQUEST_MAX_REGISTRY,
+                               CS_REGISTRY, 0) &&
+                  !str_problem(ref->repository, strlen(ref->repository), RS_REQUEST_MAX_REPOSITORY,
+                               CS_REPOSITORY, 0);
+    *left = 0;
+    for (size_t k = 0; tags && k < ref->n_tags; k++) {
+        const char *t = ref->tags[k];
+        if (!ok_repo || json_array_size(tags) == room ||
+            str_problem(t, strlen(t), RS_REQUEST_MAX_TAG, CS_TAG, 0)) {
+            (*left)++;
+            continue;
+        }
+        if (json_array_append_new(tags, json_string(t))) {
+            json_decref(tags);
+            tags = NULL;
+        }
+    }
+    return tags;
+}
+
+json_t *rs_refs_to_json(const rs_refs *r, size_t *omitted)
+{
+    json_t *a = json_array();
+    size_t listed = 0;
+    *omitted = r ? r->omitted : 0;
+    for (size_t i = 0; a && r && i < r->n; i++) {
+        size_t left = 0;
+        json_t *tags = ref_tags_json(&r->items[i], RS_REFS_MAX_TAGS - listed, &left);
+        *omitted += left;
+        if (tags && json_array_size(tags) == 0) {
+            json_decref(tags);
+            continue;
+        }
+        listed += json_array_size(tags);
+        json_t *o = tags ? json_pack("{s:o, s:o, s:o}", "registry",
+                                     str_or_null(r->items[i].registry), "repository",
+                                     str_or_null(r->items[i].repository), "tags", tags)
+                         : NULL;
+        if (!o || json_array_append_new(a, o)) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* Sets "refs" of `o` (and "refs_omitted" when tags were left out). 0 or -1. */
+static int set_refs(json_t *o, const rs_refs *r)
+{
+    size_t omitted = 0;
+    json_t *refs = rs_refs_to_json(r, &omitted);
+    if (json_object_set_new(o, "refs", refs))
+        return -1;
+    if (omitted && json_object_set_new(o, "refs_omitted", json_integer((json_int_t)omitted)))
+        return -1;
+    return 0;
+}
+
 /* ---- scan requests ------------------------------------------------------ */
 
 int rs_scan_request_encode(const rs_scan_request *req, char **json)
@@ -180,10 +222,9 @@ int rs_scan_request_encode(const rs_scan_request *req, char **json)
         !req->repository || !*req->repository || !rs_digest_valid(req->digest) ||
         (req->index_digest[0] && !rs_digest_valid(req->index_digest)))
         return RS_ERR_INVALID;
-    json_t *refs = rs_refs_to_json(&req->refs);
     json_t *plat = platform_to_json(&req->platform);
     json_t *o = NULL;
-    if (refs && plat)
+    if (plat)
         o = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:s}", "schema", RS_SCHEMA_SCAN_REQUEST,
                       "mode", req->mode, "force", req->force ? 1 : 0, "tenant",
                       str_or_null(req->tenant), "registry", str_or_null(req->registry),
@@ -194,7 +235,7 @@ int rs_scan_request_encode(const rs_scan_request *req, char **json)
     if (req->index_digest[0] &&
         json_object_set_new(o, "index_digest", json_string(req->index_digest)))
         goto out;
-    if (json_object_set(o, "platform", plat) || json_object_set(o, "refs", refs))
+    if (json_object_set(o, "platform", plat) || set_refs(o, &req->refs))
         goto out;
     if (req->batch_id && *req->batch_id &&
         json_object_set_new(o, "batch_id", str_or_null(req->batch_id)))
@@ -207,7 +248,6 @@ int rs_scan_request_encode(const rs_scan_request *req, char **json)
         rc = 0;
 out:
     json_decref(o);
-    json_decref(refs);
     json_decref(plat);
     return rc;
 }
@@ -287,6 +327,10 @@ static int req_platform(const json_t *o, rs_platform *p, char *errstr, size_t er
 
 static int req_refs(const json_t *o, rs_refs *refs, char *errstr, size_t errstr_size)
 {
+    /* a count, not content: anything but a non-negative integer reads as 0 */
+    json_t *omitted = json_object_get(o, "refs_omitted");
+    if (json_is_integer(omitted) && json_integer_value(omitted) > 0)
+        refs->omitted = (size_t)json_integer_value(omitted);
     json_t *v = json_object_get(o, "refs");
     if (!v || json_is_null(v))
         return 0;
@@ -502,7 +546,7 @@ static json_t *header_build(const char *schema, const rs_report_meta *m, const r
     bad |= json_object_set_new(o, "registry", str_or_null(m->registry));
     bad |= json_object_set_new(o, "repository", str_or_null(m->repository));
     bad |= json_object_set_new(o, "digest", str_or_null(m->digest));
-    bad |= json_object_set_new(o, "refs", rs_refs_to_json(m->refs));
+    bad |= set_refs(o, m->refs);
     bad |= json_object_set_new(o, "platform", platform_to_json(m->platform));
     bad |= json_object_set_new(o, "os", report_os(inv));
     bad |= json_object_set_new(o, "analyzer_version", str_or_null(m->analyzer_version));

@@ -27,6 +27,9 @@
 #define RS_REQUEST_MAX_ID 128 /* batch_id, requested_at */
 #define RS_REQUEST_MAX_REFS 1024
 #define RS_REQUEST_MAX_TAGS 16384 /* over all refs */
+/* Tags a request or report lists; the others are counted in "refs_omitted"
+ * (well under the decoder's bounds above, so a request always decodes). */
+#define RS_REFS_MAX_TAGS 100
 
 /* The tags of one repository that point to a digest. */
 typedef struct rs_ref {
@@ -40,15 +43,19 @@ typedef struct rs_ref {
 typedef struct rs_refs {
     rs_ref *items;
     size_t n;
+    size_t omitted; /* tags that point to the digest and are not in items (a cap) */
 } rs_refs;
 
 /* Adds registry/repository:tag, keeping items and tags sorted and unique.
  * Returns 0 or RS_ERR_INTERNAL. */
 int rs_refs_add(rs_refs *r, const char *registry, const char *repository, const char *tag);
-/* Frees every item and empties the list. */
+/* Frees every item and empties the list (omitted = 0). */
 void rs_refs_clear(rs_refs *r);
-/* [{"registry","repository","tags":[...]}] (new reference, NULL when out of memory). */
-json_t *rs_refs_to_json(const rs_refs *r);
+/* [{"registry","repository","tags":[...]}] with at most RS_REFS_MAX_TAGS
+ * tags, in order, leaving out what a request decoder rejects (a malformed
+ * registry, repository or tag). *omitted = r->omitted plus the tags left
+ * out. r may be NULL ([]). New reference, NULL when out of memory. */
+json_t *rs_refs_to_json(const rs_refs *r, size_t *omitted);
 
 /* regscan.scan-request/v1. Strings may be borrowed by an encoder; a decoded
  * request owns them and is released with rs_scan_request_free. */
@@ -61,6 +68,8 @@ typedef struct rs_scan_request {
     char digest[RS_DIGEST_SIZE];
     char index_digest[RS_DIGEST_SIZE]; /* "" when the image is not part of an index */
     rs_platform platform;              /* fields "" when unknown */
+    /* at most RS_REFS_MAX_TAGS tags are encoded; refs.omitted is "refs_omitted"
+     * (decoded leniently: absent or not a non-negative integer is 0) */
     rs_refs refs;
     char *batch_id;     /* NULL or "" when none */
     char *requested_at; /* RFC 3339 UTC, NULL or "" when none */
@@ -90,7 +99,7 @@ typedef struct rs_report_meta {
     const char *registry;
     const char *repository;
     const char *digest;
-    const rs_refs *refs;         /* NULL: [] */
+    const rs_refs *refs;         /* NULL: []; capped as rs_refs_to_json does */
     const rs_platform *platform; /* NULL: {} */
     const char *analyzer_version;
     int64_t vulndb_version;     /* 0: none (written as null) */

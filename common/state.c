@@ -974,22 +974,30 @@ int rs_state_refs_get(rs_state *st, const char *tenant, const char *digest, rs_r
     char *key = key_make(st, "refs:", tenant, ":", digest, NULL);
     if (!key)
         return oom(errstr, errstr_size);
-    cmd c = {0};
-    arg(&c, "SMEMBERS");
-    arg(&c, key);
-    redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
-    if (!rc && r->type != REDIS_REPLY_ARRAY)
-        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected SMEMBERS reply");
-    for (size_t i = 0; !rc && i < r->elements; i++) {
-        const redisReply *e = r->element[i];
+    /* the first RS_REFS_MAX_TAGS members in order and the count of all: a
+     * digest with 10^5 tags costs one bounded reply */
+    char limit[24];
+    snprintf(limit, sizeof limit, "%d", RS_REFS_MAX_TAGS);
+    cmd c[2] = {{0}, {0}};
+    arg(&c[0], "SCARD");
+    arg(&c[0], key);
+    const char *sort[] = {"SORT", key, "ALPHA", "LIMIT", "0", limit};
+    for (size_t i = 0; i < sizeof sort / sizeof *sort; i++)
+        arg(&c[1], sort[i]);
+    redisReply *r[2] = {NULL, NULL};
+    int rc = pipeline(st, c, 2, r, errstr, errstr_size);
+    if (!rc && (r[0]->type != REDIS_REPLY_INTEGER || r[1]->type != REDIS_REPLY_ARRAY))
+        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected SORT reply");
+    for (size_t i = 0; !rc && i < r[1]->elements; i++) {
+        const redisReply *e = r[1]->element[i];
         if (e->type == REDIS_REPLY_STRING && ref_parse_add(out, e->str, e->len))
             rc = oom(errstr, errstr_size);
     }
+    if (!rc && r[0]->integer > (long long)r[1]->elements)
+        out->omitted = (size_t)(r[0]->integer - (long long)r[1]->elements);
     if (rc)
         rs_refs_clear(out);
-    if (r)
-        freeReplyObject(r);
+    free_replies(r, 2);
     free(key);
     return rc;
 }
@@ -1074,6 +1082,144 @@ int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry, con
     arg(&c, key);
     arg(&c, digest);
     return status_command(st, &c, key, errstr, errstr_size);
+}
+
+static char *key_repo_tags(const rs_state *st, const char *tenant, const char *registry,
+                           const char *repository)
+{
+    rs_buf b = RS_BUF_INIT;
+    char *k = NULL;
+    if (rs_buf_printf(&b, "%s/%s", registry, repository) == 0)
+        k = key_make(st, "tags:", tenant, ":", b.data, NULL);
+    rs_buf_free(&b);
+    return k;
+}
+
+/* The keys and commands of one tag write, owned together (tag_write). */
+struct tag_cmds {
+    char **keys;
+    cmd *cmds;
+    redisReply **replies;
+    size_t n_keys, n;
+};
+
+/* Queues `verb` refs:{tenant}:{digest} member. */
+static int tag_cmds_refs(rs_state *st, struct tag_cmds *t, const char *verb, const char *tenant,
+                         const char *digest, const char *member)
+{
+    if (!ok_arg(digest))
+        return RS_ERR_INVALID;
+    char *key = key_make(st, "refs:", tenant, ":", digest, NULL);
+    if (!key)
+        return RS_ERR_INTERNAL;
+    t->keys[t->n_keys++] = key;
+    cmd *c = &t->cmds[t->n++];
+    arg(c, verb);
+    arg(c, key);
+    arg(c, member);
+    return 0;
+}
+
+/* In one pipeline: the member "registry/repository:tag" leaves the refs of
+ * remove[], joins those of add[], then tag: is set to `digest` and the tag
+ * joins tags: -- or, with digest NULL, tag: is deleted and the tag leaves
+ * tags:. Order matters: a digest in both lists keeps the member, and tag:
+ * moves only after the refs it described were updated. */
+static int tag_write(rs_state *st, const char *tenant, const char *registry, const char *repository,
+                     const char *tag, const char *digest, const char *const *add, size_t n_add,
+                     const char *const *remove, size_t n_remove, char *errstr, size_t errstr_size)
+{
+    size_t total = n_add + n_remove + 2;
+    struct tag_cmds t = {calloc(total, sizeof *t.keys), calloc(total, sizeof *t.cmds),
+                         calloc(total, sizeof *t.replies), 0, 0};
+    char *member = ref_member(registry, repository, tag);
+    char *tkey = key_tag(st, tenant, registry, repository, tag);
+    char *skey = key_repo_tags(st, tenant, registry, repository);
+    int rc = (!t.keys || !t.cmds || !t.replies || !member || !tkey || !skey) ? RS_ERR_INTERNAL : 0;
+    for (size_t i = 0; rc == 0 && i < n_remove; i++)
+        rc = tag_cmds_refs(st, &t, "SREM", tenant, remove[i], member);
+    for (size_t i = 0; rc == 0 && i < n_add; i++)
+        rc = tag_cmds_refs(st, &t, "SADD", tenant, add[i], member);
+    if (rc) {
+        rc = rc == RS_ERR_INVALID ? bad_args(errstr, errstr_size, "rs_state_tag_record")
+                                  : oom(errstr, errstr_size);
+        goto out;
+    }
+    cmd *c = &t.cmds[t.n++];
+    arg(c, digest ? "SET" : "DEL");
+    arg(c, tkey);
+    if (digest)
+        arg(c, digest);
+    c = &t.cmds[t.n++];
+    arg(c, digest ? "SADD" : "SREM");
+    arg(c, skey);
+    arg(c, tag);
+    rc = pipeline(st, t.cmds, t.n, t.replies, errstr, errstr_size);
+out:
+    free_replies(t.replies, t.replies ? t.n : 0);
+    for (size_t i = 0; i < t.n_keys; i++)
+        free(t.keys[i]);
+    free(t.keys);
+    free(t.cmds);
+    free(t.replies);
+    free(member);
+    free(tkey);
+    free(skey);
+    return rc;
+}
+
+int rs_state_tag_record(rs_state *st, const char *tenant, const char *registry,
+                        const char *repository, const char *tag, const char *digest,
+                        const char *const *add, size_t n_add, const char *const *remove,
+                        size_t n_remove, char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(tenant) || !ok_arg(registry) || !ok_arg(repository) || !ok_arg(tag) ||
+        !ok_arg(digest))
+        return bad_args(errstr, errstr_size, "rs_state_tag_record");
+    return tag_write(st, tenant, registry, repository, tag, digest, add, n_add, remove, n_remove,
+                     errstr, errstr_size);
+}
+
+int rs_state_tag_forget(rs_state *st, const char *tenant, const char *registry,
+                        const char *repository, const char *tag, const char *const *remove,
+                        size_t n_remove, char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(tenant) || !ok_arg(registry) || !ok_arg(repository) || !ok_arg(tag))
+        return bad_args(errstr, errstr_size, "rs_state_tag_forget");
+    return tag_write(st, tenant, registry, repository, tag, NULL, NULL, 0, remove, n_remove, errstr,
+                     errstr_size);
+}
+
+int rs_state_tags_list(rs_state *st, const char *tenant, const char *registry,
+                       const char *repository, int (*cb)(const char *tag, void *opaque),
+                       void *opaque, char *errstr, size_t errstr_size)
+{
+    if (!ok_arg(tenant) || !ok_arg(registry) || !ok_arg(repository) || !cb)
+        return bad_args(errstr, errstr_size, "rs_state_tags_list");
+    char *key = key_repo_tags(st, tenant, registry, repository);
+    if (!key)
+        return oom(errstr, errstr_size);
+    cmd c = {0};
+    arg(&c, "SMEMBERS");
+    arg(&c, key);
+    redisReply *r = NULL;
+    int rc = command(st, &c, &r, errstr, errstr_size);
+    if (!rc && r->type != REDIS_REPLY_ARRAY)
+        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected SMEMBERS reply");
+    int crc = 0;
+    for (size_t i = 0; !rc && !crc && i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        /* members are tag names this code wrote: skip anything else */
+        if (e->type == REDIS_REPLY_STRING && strlen(e->str) == e->len)
+            crc = cb(e->str, opaque);
+    }
+    if (!rc && crc)
+        rc = rs_errf(errstr, errstr_size, crc < 0 ? crc : RS_ERR_INTERNAL,
+                     "cannot list the recorded tags of '%s/%s'", registry, repository);
+    if (r)
+        freeReplyObject(r);
+    free(key);
+    return rc;
 }
 
 /* ---- caches ------------------------------------------------------------- */

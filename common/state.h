@@ -125,8 +125,9 @@ int rs_state_attempts_clear(rs_state *st, const char *analyzer_version, const ch
 int rs_state_refs_add(rs_state *st, const char *tenant, const char *digest, const char *registry,
                       const char *repository, const char *tag, int *added, char *errstr,
                       size_t errstr_size);
-/* Every ref, grouped by registry and repository, tags sorted, into *out
- * (cleared first; rs_refs_clear it). */
+/* The first RS_REFS_MAX_TAGS members (SORT ALPHA), grouped by registry and
+ * repository, tags sorted, into *out (cleared first; rs_refs_clear it), and
+ * in out->omitted how many members there are besides. */
 int rs_state_refs_get(rs_state *st, const char *tenant, const char *digest, rs_refs *out,
                       char *errstr, size_t errstr_size);
 /* Removes one member; with tag NULL removes the whole set. *removed may be NULL. */
@@ -135,12 +136,37 @@ int rs_state_refs_remove(rs_state *st, const char *tenant, const char *digest, c
                          size_t errstr_size);
 
 /* tag:{tenant}:{registry}/{repository}:{tag} → digest. get: *found = 0 and
- * digest "" when unknown. */
+ * digest "" when unknown. set writes tag: alone (the coordinator uses
+ * rs_state_tag_record). */
 int rs_state_tag_get(rs_state *st, const char *tenant, const char *registry, const char *repository,
                      const char *tag, char digest[RS_DIGEST_SIZE], int *found, char *errstr,
                      size_t errstr_size);
 int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry, const char *repository,
                      const char *tag, const char *digest, char *errstr, size_t errstr_size);
+
+/* Records one resolved tag in one pipeline: the member
+ * "registry/repository:tag" leaves refs:{tenant}:{remove[i]} (the images the
+ * tag pointed to before; may be NULL with n_remove 0), joins
+ * refs:{tenant}:{add[i]} (the images of `digest`: itself, or an index's
+ * platform manifests), then tag: is set to `digest` and the tag joins
+ * tags:{tenant}:{registry}/{repository}. Removals run first, so a digest in
+ * both lists keeps the member; tag: moves last, so a pass that stops half
+ * way sees the move again. */
+int rs_state_tag_record(rs_state *st, const char *tenant, const char *registry,
+                        const char *repository, const char *tag, const char *digest,
+                        const char *const *add, size_t n_add, const char *const *remove,
+                        size_t n_remove, char *errstr, size_t errstr_size);
+/* Forgets a tag that is gone: the member leaves refs:{tenant}:{remove[i]},
+ * tag: is deleted and the tag leaves tags:, in one pipeline. */
+int rs_state_tag_forget(rs_state *st, const char *tenant, const char *registry,
+                        const char *repository, const char *tag, const char *const *remove,
+                        size_t n_remove, char *errstr, size_t errstr_size);
+/* Calls cb for every tag in tags:{tenant}:{registry}/{repository} (the tags
+ * recorded by earlier passes), in no order; a non-zero return of cb stops
+ * the walk and is returned (RS_ERR_INTERNAL when positive). */
+int rs_state_tags_list(rs_state *st, const char *tenant, const char *registry,
+                       const char *repository, int (*cb)(const char *tag, void *opaque),
+                       void *opaque, char *errstr, size_t errstr_size);
 
 /* vulndb:current, the snapshot the pool uses (DESIGN.md §9). */
 typedef struct rs_vulndb_current {

@@ -26,6 +26,13 @@ done
 if ! java_ok; then
 	missing+=(openjdk-17-jre-headless)
 fi
+# The differential tests' oracles (tests/versions/oracles.sh): node and npm for the npm
+# `semver` package, Go (1.18 or newer: Debian 12 has 1.19) to build the golang.org/x/mod
+# oracle. Asked for by command, not by package: NodeSource's nodejs provides npm and
+# conflicts with Debian's npm package, and a Go from go.dev serves as well.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=

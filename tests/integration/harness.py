@@ -271,6 +271,62 @@ def reports_by_digest(msgs):
     return by
 
 
+# ---- reassembling parts (docs/contracts.md, "Reassembling parts") ----
+
+REPORT_ARRAYS = ("vulnerabilities", "secrets", "misconfigurations", "skipped")
+INVENTORY_ARRAYS = ("packages",)
+
+
+def reassemble(msgs, arrays):
+    """Reassembles report or inventory parts the way docs/contracts.md tells consumers to.
+
+    `msgs` are [(key, value)] in topic order (one partition per tenant/digest keeps the order).
+    Parts are grouped by scan_id -- two attempts at one report may split it at different
+    boundaries, so (report_id, part) does not name a part's content -- and a part seen again
+    (at-least-once delivery) is dropped by (scan_id, part). A scan_id is complete when parts
+    1..parts have all arrived. Returns {scan_id: {"parts": n, "seen": sorted part numbers,
+    "duplicates": parts dropped, "complete": bool, "completed_at": index in msgs of the part
+    that completed it (None), "doc": for a complete scan_id, part 1 with every array of
+    `arrays` concatenated over parts 1..n in order (else None)}}."""
+    groups = {}
+    for i, (_, v) in enumerate(msgs):
+        if not isinstance(v, dict) or "scan_id" not in v:
+            continue
+        g = groups.setdefault(v["scan_id"], {"parts": v["parts"], "by_part": {}, "duplicates": 0,
+                                             "completed_at": None})
+        if v["part"] in g["by_part"]:
+            g["duplicates"] += 1
+            continue
+        g["by_part"][v["part"]] = v
+        if g["completed_at"] is None and sorted(g["by_part"]) == list(range(1, g["parts"] + 1)):
+            g["completed_at"] = i
+    out = {}
+    for scan_id, g in groups.items():
+        complete = g["completed_at"] is not None
+        doc = None
+        if complete:
+            doc = dict(g["by_part"][1])
+            for a in arrays:
+                doc[a] = [e for n in range(1, g["parts"] + 1) for e in g["by_part"][n].get(a, [])]
+            doc["part"], doc["parts"] = 1, 1
+        out[scan_id] = {"parts": g["parts"], "seen": sorted(g["by_part"]), "duplicates": g["duplicates"],
+                        "complete": complete, "completed_at": g["completed_at"], "doc": doc}
+    return out
+
+
+def newest_complete(assembled):
+    """{(tenant, digest): doc} keeping, per image, the complete scan_id that completed last
+    (a redelivered older attempt does not replace a newer one that completed after it)."""
+    best = {}
+    for a in assembled.values():
+        if not a["complete"]:
+            continue
+        k = (a["doc"]["tenant"], a["doc"]["digest"])
+        if k not in best or a["completed_at"] > best[k]["completed_at"]:
+            best[k] = a
+    return {k: a["doc"] for k, a in best.items()}
+
+
 # ---- OCI layouts (what mkimage.py built) ----
 
 def _blob(layout, digest):

@@ -196,5 +196,95 @@ t.eq(s["tags"], 2, "tags.newest 2 keeps two tags")
 printed = {json.loads(l)["digest"] for l in p.stdout.splitlines() if l.startswith('{"schema"')}
 t.eq(printed, {recent["new"], recent["mid"]}, "the two newest tags by image creation time")
 
+# ---- tags that move or go: refs follow them (tenant "movers", its own refs and tag keys) ----
+def small_image(name, tag, pkg):
+    spec_path = h.dpkg_image_spec(os.path.join(r.tmp, f"{name}.json"), name, [(pkg, "1.0-1")], tag=tag)
+    lay = h.build_spec(r, spec_path, name)
+    return lay, h.layout_images(lay, tag)["linux/amd64"]["digest"]
+
+
+mv = f"{ns}/moving"
+lay_a, d_a = small_image("move-a", "t", "pkg-a")
+lay_b, d_b = small_image("move-b", "t", "pkg-b")
+lay_c, d_c = small_image("move-c", "gone", "pkg-c")
+d_idx = img_multi["linux/amd64"]["index_digest"]
+d_plats = sorted(info["digest"] for info in img_multi.values())
+r.push(f"{lay_a}:t", f"{reg}/{mv}:t")
+r.push(f"{lay_a}:t", f"{reg}/{mv}:a-pin")
+r.push(f"{multi}:12-multi", f"{reg}/{mv}:m")
+r.push(f"{lay_c}:gone", f"{reg}/{mv}:gone")
+cfg_moves = r.tenants_file([
+    {"name": "movers", "registries": [r.registry(reg, repos=[mv])]},
+    {"name": "many", "registries": [r.registry(reg, repos=[f"{ns}/many"])]},
+], name="moves.json")
+p, s = r.coordinator(cfg_moves, "--tenant", "movers")
+t.eq((s["tags"], s["published"]["total"], s["tags_moved"], s["tags_removed"], s["errors"]), (4, 4, 0, 0, 0),
+     "movers pass 1: 4 tags, A + 2 platforms + C requested, nothing moved")
+t.eq(r.smembers(f"refs:movers:{d_a}"), [f"{reg}/{mv}:a-pin", f"{reg}/{mv}:t"], "refs of A before the move")
+t.eq([r.smembers(f"refs:movers:{d}") for d in d_plats], [[f"{reg}/{mv}:m"]] * 2,
+     "refs of the index's platform manifests")
+t.eq(r.smembers(f"tags:movers:{reg}/{mv}"), ["a-pin", "gone", "m", "t"], "tags key of the repository")
+
+r.push(f"{lay_b}:t", f"{reg}/{mv}:t")            # t: A -> B
+r.push(f"{lay_a}:t", f"{reg}/{mv}:m")            # m: index -> A
+r.redis("DEL", f"{r.prefix}index:{d_idx}")       # the old index is read back from the registry
+import urllib.request  # noqa: E402
+urllib.request.urlopen(urllib.request.Request(f"http://{reg}/v2/{mv}/manifests/{d_c}", method="DELETE"),
+                       timeout=10).read()        # C and its tag "gone" leave the registry
+p, s = r.coordinator(cfg_moves, "--tenant", "movers")
+t.eq((s["tags"], s["published"]["total"], s["tags_moved"], s["tags_removed"], s["errors"]), (3, 1, 2, 1, 0),
+     "movers pass 2: B requested, t and m moved, gone removed")
+t.eq(r.smembers(f"refs:movers:{d_a}"), [f"{reg}/{mv}:a-pin", f"{reg}/{mv}:m"], "A lost t and gained m")
+t.eq(r.smembers(f"refs:movers:{d_b}"), [f"{reg}/{mv}:t"], "B has t")
+t.eq([r.smembers(f"refs:movers:{d}") for d in d_plats], [[], []], "the old index's platforms lost m")
+t.eq(r.smembers(f"refs:movers:{d_c}"), [], "the deleted image's refs are gone")
+t.eq(r.redis("EXISTS", f"{r.prefix}tag:movers:{reg}/{mv}:gone").strip(), "0", "the gone tag's key is deleted")
+t.eq(r.redis("GET", f"{r.prefix}tag:movers:{reg}/{mv}:t").strip(), d_b, "tag key of t names B")
+t.eq(r.smembers(f"tags:movers:{reg}/{mv}"), ["a-pin", "m", "t"], "tags key without the gone tag")
+p, s = r.coordinator(cfg_moves, "--tenant", "movers")
+t.eq((s["tags_moved"], s["tags_removed"]), (0, 0), "movers pass 3: nothing moved or gone")
+p, s = r.coordinator(cfg_moves, "--tenant", "movers", "--rescan")
+t.eq(s["published"]["total"], 2, "--rescan requests A and B (the only tagged digests)")
+
+# ---- a digest with more tags than a request carries (110 > 100) ----
+lay_d, d_d = small_image("many-d", "many-000", "pkg-d")
+r.push(f"{lay_d}:many-000", f"{reg}/{ns}/many:many-000")
+body_d = open(os.path.join(lay_d, "blobs", "sha256", d_d.split(":")[1]), "rb").read()
+for i in range(1, 110):
+    urllib.request.urlopen(urllib.request.Request(
+        f"http://{reg}/v2/{ns}/many/manifests/many-{i:03d}", data=body_d, method="PUT",
+        headers={"Content-Type": json.loads(body_d)["mediaType"]}), timeout=10).read()
+p, s = r.coordinator(cfg_moves, "--tenant", "many")
+t.eq((s["tags"], s["published"]["total"]), (110, 1), "110 tags of one digest: one request")
+# the first request went out after the first batch of 64 tags; a --rescan carries all 110
+p, s = r.coordinator(cfg_moves, "--tenant", "many", "--rescan")
+many_reqs = [v for _, v in r.consume(r.topic("regscan.scan-requests"), want=1, timeout=30)
+             if v.get("tenant") == "many"]
+t.eq([(len(q["refs"]), len(q["refs"][0]["tags"]), q.get("refs_omitted")) for q in many_reqs],
+     [(1, 64, None), (1, 100, 10)], "requests carry the tags known then: 64, then 100 and refs_omitted 10")
+t.eq(many_reqs[-1]["refs"][0]["tags"], [f"many-{i:03d}" for i in range(100)],
+     "the 100 carried are the first in order")
+
+w4 = r.start_worker(cfg_moves, "--exit-when-idle", "8")
+h.wait_all([w4], 240)
+t.eq(w4.returncode, 0, "worker for movers and many exits 0")
+late = [v for _, v in r.consume(r.topic("regscan.findings"), want=1, timeout=30)
+        if v.get("tenant") in ("movers", "many") and v.get("status") == "ok"]
+refs_of = {}
+for v in late:
+    refs_of.setdefault(v["digest"], set()).add(json.dumps(v["refs"]))
+t.eq(refs_of.get(d_a), {json.dumps([{"registry": reg, "repository": mv, "tags": ["a-pin", "m"]}])},
+     "every report of A lists a-pin and m, not t")
+t.eq(refs_of.get(d_b), {json.dumps([{"registry": reg, "repository": mv, "tags": ["t"]}])},
+     "every report of B lists t")
+rep_d = [v for v in late if v["digest"] == d_d]
+t.eq([(len(v["refs"][0]["tags"]), v["refs"][0]["tags"][0], v.get("refs_omitted")) for v in rep_d],
+     [(100, "many-000", 10)] * 2, "both reports of the 110-tag digest list 100 tags and refs_omitted 10")
+# (the acme --rescan requests above are dead-lettered by this worker: not its tenant)
+import base64  # noqa: E402
+dead = [json.loads(base64.b64decode(v["original_base64"])).get("tenant")
+        for _, v in r.consume(r.topic("regscan.dead-letter"), want=1, timeout=10, idle=2)]
+t.eq([d for d in dead if d != "acme"], [], "no request of movers or many went to the dead-letter topic")
+
 r.stop_all()
 t.finish()

@@ -51,6 +51,42 @@ got = sorted((pk["name"], pk["version"]) for p in parts for pk in p["packages"])
 t.eq(got, sorted(pkgs), "every package exactly once across the parts")
 reports = r.consume(r.topic("regscan.findings"), want=1, timeout=20)
 t.eq([(v["status"], v["summary"]["packages"]) for _, v in reports], [("ok", N)], "the report counts every package")
+# ---- the same image delivered twice (--rescan, a smaller limit: other part boundaries):
+# consumers reassemble by scan_id, never by (report_id, part) ----
+p, s = r.coordinator(config, "--rescan")
+t.eq(s["published"]["total"], 1, "--rescan: one forced request")
+LIMIT2 = 150000
+w = r.start_worker(config, "--exit-when-idle", "5", "--kafka-prop", f"message.max.bytes={LIMIT2}")
+h.wait_all([w], 120)
+t.eq(w.returncode, 0, "worker exits 0 after the second delivery")
+inv_msgs = r.consume(r.topic("regscan.inventory"), want=len(parts) + 2, timeout=30)
+asm = h.reassemble(inv_msgs, h.INVENTORY_ARRAYS)
+t.eq(len(asm), 2, "two deliveries: two distinct scan_ids")
+t.eq([(a["complete"], a["seen"] == list(range(1, a["parts"] + 1)), a["duplicates"]) for a in asm.values()],
+     [(True, True, 0)] * 2, "each scan_id complete: parts 1..n, each once")
+n_parts = sorted(a["parts"] for a in asm.values())
+t.true(n_parts[0] < n_parts[1], f"the smaller limit gives more parts ({n_parts})")
+t.eq(len(inv_msgs), sum(n_parts), "every inventory message belongs to one of the two")
+for sid, a in sorted(asm.items()):
+    t.eq(sorted((pk["name"], pk["version"]) for pk in a["doc"]["packages"]), sorted(pkgs),
+         f"scan_id {sid}: the reassembled packages are exactly the image's")
+t.eq(len({a["doc"]["report_id"] for a in asm.values()}), 1, "both attempts share one report_id")
+# what deduplicating by (report_id, part) alone would build: the first attempt's parts
+# 1..n1 and the second's n1+1..n2, whose packages overlap the first's
+first = {}
+for _, v in inv_msgs:
+    first.setdefault((v["report_id"], v["part"]), v)
+mixed = sorted((pk["name"], pk["version"]) for v in first.values() for pk in v["packages"])
+t.true(len(mixed) > N and mixed != sorted(pkgs),
+       f"(report_id, part) mixes the attempts: {len(mixed)} packages for {N}")
+newest = h.newest_complete(asm)
+t.eq([d["scan_id"] for d in newest.values()], [inv_msgs[-1][1]["scan_id"]],
+     "the newest complete scan_id is the second delivery")
+rep_asm = h.reassemble(r.consume(r.topic("regscan.findings"), want=2, timeout=20), h.REPORT_ARRAYS)
+t.eq(sorted((a["complete"], a["doc"]["summary"]["packages"]) for a in rep_asm.values()),
+     [(True, N), (True, N)], "two complete reports, one per scan_id")
+t.eq(set(rep_asm), set(asm), "reports and inventories share the scan_ids")
+
 # ---- one package larger than a message part (the longest name and version dpkg allows,
 # under a low limit): an error report says so, the worker goes on (no crash, no retry storm) ----
 huge = ("p" + "a" * 255, "1:" + "9" * 254)

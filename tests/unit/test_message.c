@@ -155,6 +155,94 @@ static char *variant(const char *drop, const char *field_json)
     return buf;
 }
 
+/* Total tags of a decoded or built refs list. */
+static size_t count_tags(const rs_refs *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += r->items[i].n_tags;
+    return n;
+}
+
+/* A request for a digest with more tags than RS_REFS_MAX_TAGS decodes, lists
+ * the first RS_REFS_MAX_TAGS valid tags and counts the others exactly. */
+static void test_request_refs_cap(void)
+{
+    rs_scan_request r, d;
+    rs_refs refs = {0};
+    char tag[16], errstr[256] = "";
+    fill_request(&r, &refs);
+    rs_refs_clear(&refs);
+    for (int i = 0; i < 150; i++) {
+        snprintf(tag, sizeof tag, "t%03d", i);
+        RS_CHECK_INT(rs_refs_add(&refs, "r.example.test", "team/web", tag), 0);
+    }
+    r.refs = refs;
+    char *json = NULL;
+    RS_CHECK_INT(rs_scan_request_encode(&r, &json), 0);
+    RS_REQUIRE(json != NULL);
+    RS_CHECK(strstr(json, "\"tags\":[\"t000\",\"t001\",") != NULL);
+    RS_CHECK(strstr(json, "\"t100\"") == NULL);
+    RS_CHECK(strstr(json, "\"t099\"]}],\"refs_omitted\":50,\"batch_id\"") != NULL);
+    RS_CHECK_INT(rs_scan_request_decode(json, strlen(json), &d, errstr, sizeof errstr), 0);
+    RS_CHECK_STR(errstr, "");
+    RS_CHECK_INT(count_tags(&d.refs), 100);
+    RS_CHECK_INT(d.refs.omitted, 50);
+    RS_REQUIRE(d.refs.n == 1 && d.refs.items[0].n_tags == 100);
+    RS_CHECK_STR(d.refs.items[0].tags[99], "t099");
+    /* re-encoding a decoded request keeps the count */
+    char *again = NULL;
+    RS_CHECK_INT(rs_scan_request_encode(&d, &again), 0);
+    RS_CHECK_STR(again, json);
+    free(again);
+    rs_scan_request_free(&d);
+    free(json);
+    rs_refs_clear(&refs);
+
+    /* two repositories, a tag the decoder would reject, a count carried in:
+     * api lists its 30 valid tags, web 70 of 90; omitted 7 + 1 + 20 */
+    for (int i = 0; i < 30; i++) {
+        snprintf(tag, sizeof tag, "a%02d", i);
+        RS_CHECK_INT(rs_refs_add(&refs, "r.example.test", "team/api", tag), 0);
+    }
+    RS_CHECK_INT(rs_refs_add(&refs, "r.example.test", "team/api", "-bad"), 0);
+    for (int i = 0; i < 90; i++) {
+        snprintf(tag, sizeof tag, "w%02d", i);
+        RS_CHECK_INT(rs_refs_add(&refs, "r.example.test", "team/web", tag), 0);
+    }
+    RS_CHECK_INT(rs_refs_add(&refs, "bad host", "team/x", "1"), 0);
+    refs.omitted = 7;
+    r.refs = refs;
+    RS_CHECK_INT(rs_scan_request_encode(&r, &json), 0);
+    RS_REQUIRE(json != NULL);
+    RS_CHECK_INT(rs_scan_request_decode(json, strlen(json), &d, errstr, sizeof errstr), 0);
+    RS_REQUIRE(d.refs.n == 2);
+    RS_CHECK_STR(d.refs.items[0].repository, "team/api");
+    RS_CHECK_INT(d.refs.items[0].n_tags, 30);
+    RS_CHECK_STR(d.refs.items[1].repository, "team/web");
+    RS_CHECK_INT(d.refs.items[1].n_tags, 70);
+    RS_CHECK_STR(d.refs.items[1].tags[69], "w69");
+    RS_CHECK_INT(d.refs.omitted, 7 + 1 + 20 + 1);
+    rs_scan_request_free(&d);
+    free(json);
+    rs_refs_clear(&refs);
+    RS_CHECK_INT(refs.omitted, 0);
+
+    /* refs_omitted is read leniently: a count, never a reason to reject */
+    struct {
+        const char *field;
+        size_t want;
+    } lenient[] = {{"\"refs_omitted\":12", 12}, {"\"refs_omitted\":0", 0},
+                   {"\"refs_omitted\":-5", 0},  {"\"refs_omitted\":\"x\"", 0},
+                   {"\"refs_omitted\":1.5", 0}, {"\"refs_omitted\":null", 0}};
+    for (size_t i = 0; i < sizeof lenient / sizeof *lenient; i++) {
+        const char *v = variant(NULL, lenient[i].field);
+        RS_CHECK_INT(rs_scan_request_decode(v, strlen(v), &d, errstr, sizeof errstr), 0);
+        RS_CHECK_INT(d.refs.omitted, lenient[i].want);
+        rs_scan_request_free(&d);
+    }
+}
+
 static void check_decode_error(const char *data, size_t len, const char *expected, int line)
 {
     rs_scan_request d;
@@ -441,7 +529,28 @@ static void test_reports(void)
     RS_CHECK_STR(json_string_value(json_object_get(p1, "layer")), DB);
     RS_CHECK_STR(json_string_value(json_object_get(p1, "purl")),
                  "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?distro=debian-12");
+    RS_CHECK(json_object_get(im, "refs_omitted") == NULL); /* only when tags were left out */
     json_decref(im);
+
+    /* a digest with 120 tags (and 5 more Redis did not return): both
+     * documents list the first 100 and count the other 25 */
+    rs_refs_clear(&refs);
+    for (int i = 0; i < 120; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "v%03d", i);
+        RS_CHECK_INT(rs_refs_add(&refs, "contoso.azurecr.io", "team/web", tag), 0);
+    }
+    refs.omitted = 5;
+    json_t *docs[2] = {rs_report_build(&m, inv), rs_inventory_msg_build(&m, inv)};
+    for (int k = 0; k < 2; k++) {
+        RS_REQUIRE(docs[k] != NULL);
+        json_t *r0 = json_array_get(json_object_get(docs[k], "refs"), 0);
+        RS_CHECK_INT(json_array_size(json_object_get(docs[k], "refs")), 1);
+        RS_CHECK_INT(json_array_size(json_object_get(r0, "tags")), 100);
+        RS_CHECK_STR(json_string_value(json_array_get(json_object_get(r0, "tags"), 99)), "v099");
+        RS_CHECK_INT(json_integer_value(json_object_get(docs[k], "refs_omitted")), 25);
+        json_decref(docs[k]);
+    }
     rs_refs_clear(&refs);
     rs_inventory_free(inv);
 }
@@ -647,6 +756,7 @@ int main(void)
 {
     test_request_roundtrip();
     test_request_errors();
+    test_request_refs_cap();
     test_ids();
     test_reports();
     test_reports_invalid_utf8();

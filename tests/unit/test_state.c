@@ -391,6 +391,122 @@ static void test_refs_tags(rs_state *st, redisContext *raw)
     RS_CHECK_STR(digest, DB);
 }
 
+static int collect_tag(const char *tag, void *opaque)
+{
+    rs_refs *r = opaque; /* a sorted list of names, borrowed for the test */
+    return rs_refs_add(r, "x", "y", tag);
+}
+
+static int stop_tag(const char *tag, void *opaque)
+{
+    (void)tag;
+    ++*(int *)opaque;
+    return RS_ERR_INTERNAL;
+}
+
+/* rs_state_tag_record moves a tag's ref from the images it pointed to to the
+ * new ones in one pipeline; rs_state_tag_forget takes it off; tags: lists
+ * what was recorded. */
+static void test_tag_record(rs_state *st, redisContext *raw)
+{
+    char errstr[256], digest[RS_DIGEST_SIZE];
+    int found = 0;
+    const char *a[] = {DA}, *bc[] = {DB, DC}, *ab[] = {DA, DB};
+    const char *ref = "r.example.test/team/app:t";
+    RS_CHECK_INT(rs_state_tag_record(st, "acme", "r.example.test", "team/app", "t", DA, a, 1, NULL,
+                                     0, errstr, sizeof errstr),
+                 0);
+    RS_CHECK_INT(raw_int(raw, "SCARD %s", k("refs:acme:" DA)), 1);
+    RS_CHECK_INT(rs_state_tag_get(st, "acme", "r.example.test", "team/app", "t", digest, &found,
+                                  errstr, sizeof errstr),
+                 0);
+    RS_CHECK_STR(digest, DA);
+    /* t moves to an "index" whose images are B and C; A and B are removed
+     * first, so B (in both lists) keeps it */
+    RS_CHECK_INT(rs_state_tag_record(st, "acme", "r.example.test", "team/app", "t", DC, bc, 2, ab,
+                                     2, errstr, sizeof errstr),
+                 0);
+    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("refs:acme:" DA)), 0);
+    redisReply *r = redisCommand(raw, "SISMEMBER %s %s", k("refs:acme:" DB), ref);
+    RS_CHECK_INT(r->integer, 1);
+    freeReplyObject(r);
+    r = redisCommand(raw, "SISMEMBER %s %s", k("refs:acme:" DC), ref);
+    RS_CHECK_INT(r->integer, 1);
+    freeReplyObject(r);
+    RS_CHECK_INT(rs_state_tag_get(st, "acme", "r.example.test", "team/app", "t", digest, &found,
+                                  errstr, sizeof errstr),
+                 0);
+    RS_CHECK_STR(digest, DC);
+    RS_CHECK_INT(rs_state_tag_record(st, "acme", "r.example.test", "team/app", "u", DA, a, 1, NULL,
+                                     0, errstr, sizeof errstr),
+                 0);
+    rs_refs names = {0};
+    RS_CHECK_INT(rs_state_tags_list(st, "acme", "r.example.test", "team/app", collect_tag, &names,
+                                    errstr, sizeof errstr),
+                 0);
+    RS_REQUIRE(names.n == 1 && names.items[0].n_tags == 2);
+    RS_CHECK_STR(names.items[0].tags[0], "t");
+    RS_CHECK_STR(names.items[0].tags[1], "u");
+    rs_refs_clear(&names);
+    RS_CHECK_INT(raw_int(raw, "SCARD %s", k("tags:acme:r.example.test/team/app")), 2);
+
+    RS_CHECK_INT(rs_state_tag_forget(st, "acme", "r.example.test", "team/app", "t", bc, 2, errstr,
+                                     sizeof errstr),
+                 0);
+    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("refs:acme:" DB)), 0);
+    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("refs:acme:" DC)), 0);
+    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("tag:acme:r.example.test/team/app:t")), 0);
+    RS_CHECK_INT(raw_int(raw, "SCARD %s", k("tags:acme:r.example.test/team/app")), 1);
+    RS_CHECK_INT(raw_int(raw, "SCARD %s", k("refs:acme:" DA)), 1); /* u */
+    /* a callback's error stops the walk and is returned; no callback is invalid */
+    RS_CHECK_INT(rs_state_tag_record(st, "acme", "r.example.test", "team/app", "v", DA, a, 1, NULL,
+                                     0, errstr, sizeof errstr),
+                 0);
+    int calls = 0;
+    RS_CHECK_INT(rs_state_tags_list(st, "acme", "r.example.test", "team/app", stop_tag, &calls,
+                                    errstr, sizeof errstr),
+                 RS_ERR_INTERNAL);
+    RS_CHECK_INT(calls, 1);
+    RS_CHECK_INT(rs_state_tags_list(st, "acme", "r.example.test", "team/app", NULL, NULL, errstr,
+                                    sizeof errstr),
+                 RS_ERR_INVALID);
+    const char *bad[] = {""};
+    RS_CHECK_INT(rs_state_tag_record(st, "acme", "r.example.test", "team/app", "t", DA, bad, 1,
+                                     NULL, 0, errstr, sizeof errstr),
+                 RS_ERR_INVALID);
+    RS_CHECK_INT(raw_int(raw, "EXISTS %s", k("tag:acme:r.example.test/team/app:t")), 0);
+}
+
+/* A digest with more tags than RS_REFS_MAX_TAGS: the first 100 in order, the
+ * other 30 counted. */
+static void test_refs_cap(rs_state *st)
+{
+    char errstr[256], tag[16];
+    rs_refs refs = {0};
+    for (int i = 129; i >= 0; i--) {
+        snprintf(tag, sizeof tag, "t%03d", i);
+        RS_CHECK_INT(rs_state_refs_add(st, "contoso", DC, "r.example.test", "team/web", tag, NULL,
+                                       errstr, sizeof errstr),
+                     0);
+    }
+    RS_CHECK_INT(rs_state_refs_get(st, "contoso", DC, &refs, errstr, sizeof errstr), 0);
+    RS_REQUIRE(refs.n == 1 && refs.items[0].n_tags == 100);
+    RS_CHECK_STR(refs.items[0].tags[0], "t000");
+    RS_CHECK_STR(refs.items[0].tags[99], "t099");
+    RS_CHECK_INT(refs.omitted, 30);
+    /* exactly the cap: nothing omitted */
+    for (int i = 100; i < 130; i++) {
+        snprintf(tag, sizeof tag, "t%03d", i);
+        RS_CHECK_INT(rs_state_refs_remove(st, "contoso", DC, "r.example.test", "team/web", tag,
+                                          NULL, errstr, sizeof errstr),
+                     0);
+    }
+    RS_CHECK_INT(rs_state_refs_get(st, "contoso", DC, &refs, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(refs.items[0].n_tags, 100);
+    RS_CHECK_INT(refs.omitted, 0);
+    rs_refs_clear(&refs);
+}
+
 static void test_cache(rs_state *st, redisContext *raw)
 {
     char errstr[256];
@@ -555,6 +671,8 @@ int main(void)
     test_done(st, raw);
     test_lease(st, raw);
     test_refs_tags(st, raw);
+    test_refs_cap(st);
+    test_tag_record(st, raw);
     test_cache(st, raw);
     test_reconnect(st, raw);
     test_threads(st);

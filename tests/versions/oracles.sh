@@ -79,14 +79,17 @@ oracle_apk() {
 
 # --- semver, go, nuget (vers-lang2).
 # semver: the npm `semver` package, pinned, installed with npm into
-# $ORACLES/semver; use: NODE_PATH=$ORACLES/semver/node_modules node.
+# $ORACLES/semver; use: NODE_PATH=$ORACLES/semver/node_modules node. node and
+# npm come from deploy/local/install-deps.sh (Debian's nodejs and npm) when
+# missing.
 SEMVER_VERSION=7.8.6
 oracle_semver() {
     dir="$ORACLES/semver"
     stamp="$dir/.installed-$SEMVER_VERSION"
     [ -f "$stamp" ] && return 0
-    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
-        { echo "oracles.sh: semver needs node and npm" >&2; return 1; }
+    have_node() { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }
+    have_node || debian_deps || return 1
+    have_node || { echo "oracles.sh: semver needs node and npm" >&2; return 1; }
     rm -rf "$dir"
     mkdir -p "$dir"
     log="$dir/install.log"
@@ -97,10 +100,13 @@ oracle_semver() {
 }
 
 # go: golang.org/x/mod/semver through tests/versions/go-oracle (module pinned
-# by its go.mod and go.sum), built with the machine's Go; use: $ORACLES/go/go-oracle.
+# by its go.mod and go.sum, fetched through the Go module proxy), built with
+# the machine's Go (Debian's golang-go from install-deps.sh when there is
+# none); use: $ORACLES/go/go-oracle.
 oracle_go() {
     dir="$ORACLES/go"
     src="$(cd "$(dirname "$0")" && pwd)/go-oracle"
+    command -v go >/dev/null 2>&1 || debian_deps || return 1
     command -v go >/dev/null 2>&1 || { echo "oracles.sh: go needs the Go toolchain" >&2; return 1; }
     sum=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-16)
     stamp="$dir/.installed-$sum"
