@@ -11,6 +11,7 @@
 #include "err.h"
 #include "inventory.h"
 #include "kafka.h"
+#include "lease.h"
 #include "log.h"
 #include "match.h"
 #include "message.h"
@@ -18,6 +19,7 @@
 #include "scan.h"
 #include "state.h"
 #include "vulndb.h"
+#include "window.h"
 
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
@@ -30,7 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PARTS 1024
 #define LEASE_MAX_LIFE_MS (60 * 60 * 1000)
 #define ATTEMPTS_TTL_S (7 * 24 * 3600) /* a poison mark is forgotten after a week */
 
@@ -46,29 +47,13 @@ void rs_worker_opts_default(rs_worker_opts *o)
     o->drain_timeout_s = 0;
 }
 
-enum { JOB_QUEUED = 0, JOB_RUNNING, JOB_DONE, JOB_ABANDONED };
+/* A job is a request of the window (window.h); its payload the Kafka message. */
+typedef rs_window_job job_t;
 
-struct job {
-    rd_kafka_message_t *msg;
-    char topic[256];
-    int32_t partition;
-    int64_t offset;
-    int state; /* JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_ABANDONED */
-    unsigned long seq;         /* names this job's lease: worker id / seq */
-    atomic_int cancel;         /* revoke or shutdown: hand the request back */
-    atomic_int scan_stop;      /* the running scan stops: cancelled, or its lease lost */
-    struct job *next_queued;   /* FIFO of jobs not started */
-    struct job *next_in_part;  /* jobs of one partition, by offset */
-};
-
-struct part {
-    char topic[256];
-    int32_t partition;
-    struct job *head, *tail;
-    int inflight;
-    int paused;
-    int used;
-};
+static rd_kafka_message_t *job_msg(const job_t *j)
+{
+    return j->payload;
+}
 
 struct worker {
     const rs_config *cfg;
@@ -77,17 +62,11 @@ struct worker {
     rs_producer *producer;
     rs_state *state, *cache;
     char worker_id[128];
-    pthread_mutex_t lock;
-    pthread_cond_t cond;       /* a job was queued or finished */
-    struct job *q_head, *q_tail;
-    struct part parts[MAX_PARTS];
-    int stopping;              /* job threads exit when the queue is empty */
+    rs_window *win;            /* the requests in flight, by partition */
+    pthread_mutex_t lock;      /* guards fatal_rc and fatal_msg */
     atomic_int fatal;          /* Kafka or Redis lost for good */
     int fatal_rc;              /* the status that made it fatal */
     char fatal_msg[512];
-    unsigned long job_seq;
-    int running;               /* jobs running now */
-    uint64_t last_activity_ms;
     int max_message_bytes;
     /* the vulnerability snapshot: read-locked while matching, swapped under
      * the write lock when vulndb:current moves (or fixed by --vulndb) */
@@ -199,123 +178,42 @@ static void refresh_vulndb(struct worker *w, int force_check)
     pthread_mutex_unlock(&w->db_load_lock);
 }
 
-/* ---- partitions and offsets (caller holds w->lock) ---- */
+/* ---- the window's Kafka calls ---- */
 
-static struct part *part_find(struct worker *w, const char *topic, int32_t partition, int create)
+static rd_kafka_topic_partition_list_t *one_partition(const char *topic, int32_t partition)
 {
-    struct part *free_slot = NULL;
-    for (int i = 0; i < MAX_PARTS; i++) {
-        struct part *p = &w->parts[i];
-        if (p->used && p->partition == partition && !strcmp(p->topic, topic))
-            return p;
-        if (!p->used && !free_slot)
-            free_slot = p;
-    }
-    if (!create || !free_slot)
-        return NULL;
-    memset(free_slot, 0, sizeof *free_slot);
-    free_slot->used = 1;
-    free_slot->partition = partition;
-    snprintf(free_slot->topic, sizeof free_slot->topic, "%s", topic);
-    return free_slot;
-}
-
-/* Stores the offset after the last finished job at the head of each
- * partition and frees those jobs; pauses or resumes partitions by window. */
-static void advance_offsets(struct worker *w)
-{
-    for (int i = 0; i < MAX_PARTS; i++) {
-        struct part *p = &w->parts[i];
-        if (!p->used)
-            continue;
-        int64_t store = -1;
-        while (p->head && p->head->state == JOB_DONE) {
-            struct job *j = p->head;
-            store = j->offset + 1;
-            p->head = j->next_in_part;
-            if (!p->head)
-                p->tail = NULL;
-            p->inflight--;
-            rd_kafka_message_destroy(j->msg);
-            free(j);
-        }
-        if (store >= 0) {
-            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-            rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = store;
-            rd_kafka_resp_err_t e = rd_kafka_offsets_store(w->rk, l);
-            if (e)
-                rs_log(RS_LOG_WARN, "cannot store offset %lld of '%s' [%d]: %s", (long long)store,
-                       p->topic, p->partition, rd_kafka_err2str(e));
-            rd_kafka_topic_partition_list_destroy(l);
-        }
-        int want_pause = p->inflight >= w->o->window_per_partition;
-        if (want_pause != p->paused) {
-            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-            rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
-            if (want_pause)
-                rd_kafka_pause_partitions(w->rk, l);
-            else
-                rd_kafka_resume_partitions(w->rk, l);
-            rd_kafka_topic_partition_list_destroy(l);
-            p->paused = want_pause;
-        }
-    }
-}
-
-/* Drops the jobs of a partition that is revoked or lost: queued ones are
- * removed, running ones asked to stop; waits until none runs. Returns with
- * w->lock held. */
-static void drain_partition(struct worker *w, struct part *p)
-{
-    for (struct job *j = p->head; j; j = j->next_in_part) {
-        atomic_store(&j->cancel, 1);
-        atomic_store(&j->scan_stop, 1);
-    }
-    /* unlink queued jobs of this partition from the FIFO */
-    struct job **pp = &w->q_head;
-    w->q_tail = NULL;
-    while (*pp) {
-        if (atomic_load(&(*pp)->cancel) && (*pp)->state == JOB_QUEUED) {
-            (*pp)->state = JOB_ABANDONED;
-            *pp = (*pp)->next_queued;
-            continue;
-        }
-        w->q_tail = *pp;
-        pp = &(*pp)->next_queued;
-    }
-    for (;;) {
-        int busy = 0;
-        for (struct job *j = p->head; j; j = j->next_in_part)
-            busy |= j->state == JOB_RUNNING;
-        if (!busy)
-            break;
-        pthread_cond_wait(&w->cond, &w->lock);
-    }
-}
-
-/* Resumes librdkafka's fetching of a partition we paused (the pause flag
- * outlives a revoke: a partition that comes back must not stay paused). */
-static void resume_partition(struct worker *w, struct part *p)
-{
-    if (!p->paused || !w->rk)
-        return;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
-    rd_kafka_resume_partitions(w->rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    p->paused = 0;
+    rd_kafka_topic_partition_list_add(l, topic, partition);
+    return l;
 }
 
-static void forget_partition(struct part *p)
+static void window_store(void *opaque, const char *topic, int32_t partition, int64_t offset)
 {
-    struct job *j = p->head;
-    while (j) {
-        struct job *next = j->next_in_part;
-        rd_kafka_message_destroy(j->msg);
-        free(j);
-        j = next;
-    }
-    memset(p, 0, sizeof *p);
+    struct worker *w = opaque;
+    rd_kafka_topic_partition_list_t *l = one_partition(topic, partition);
+    l->elems[0].offset = offset;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_store(w->rk, l);
+    if (e)
+        rs_log(RS_LOG_WARN, "cannot store offset %lld of '%s' [%d]: %s", (long long)offset, topic,
+               partition, rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void window_pause(void *opaque, const char *topic, int32_t partition, int pause)
+{
+    struct worker *w = opaque;
+    rd_kafka_topic_partition_list_t *l = one_partition(topic, partition);
+    if (pause)
+        rd_kafka_pause_partitions(w->rk, l);
+    else
+        rd_kafka_resume_partitions(w->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void window_release(void *opaque, void *payload)
+{
+    (void)opaque;
+    rd_kafka_message_destroy(payload);
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -325,10 +223,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         rs_log(RS_LOG_INFO, "assigned %d partitions", parts->cnt);
-        pthread_mutex_lock(&w->lock);
-        for (int i = 0; i < parts->cnt; i++)
-            part_find(w, parts->elems[i].topic, parts->elems[i].partition, 1);
-        pthread_mutex_unlock(&w->lock);
         rd_kafka_error_t *e = NULL;
         if (cooperative)
             e = rd_kafka_incremental_assign(rk, parts);
@@ -346,21 +240,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int lost = rd_kafka_assignment_lost(rk);
     rs_log(RS_LOG_INFO, "%s %d partitions: finishing their in-flight requests",
            lost ? "lost" : "revoked", parts->cnt);
-    pthread_mutex_lock(&w->lock);
-    for (int i = 0; i < parts->cnt; i++) {
-        struct part *p = part_find(w, parts->elems[i].topic, parts->elems[i].partition, 0);
-        if (p)
-            drain_partition(w, p);
-    }
-    advance_offsets(w);
-    for (int i = 0; i < parts->cnt; i++) {
-        struct part *p = part_find(w, parts->elems[i].topic, parts->elems[i].partition, 0);
-        if (p) {
-            resume_partition(w, p);
-            forget_partition(p);
-        }
-    }
-    pthread_mutex_unlock(&w->lock);
+    for (int i = 0; i < parts->cnt; i++)
+        rs_window_revoke(w->win, parts->elems[i].topic, parts->elems[i].partition);
     if (!lost) {
         rd_kafka_resp_err_t ce = rd_kafka_commit(rk, NULL, 0);
         if (ce && ce != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -385,13 +266,13 @@ static void set_fatal(struct worker *w, int rc, const char *msg)
         w->fatal_rc = rc;
         atomic_store(&w->fatal, 1);
     }
-    pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
+    rs_window_fail(w->win);
 }
 
 /* Sleeps ms milliseconds, waking early when the job is cancelled or the
  * worker stops for good. */
-static void nap(struct worker *w, const struct job *jb, unsigned ms)
+static void nap(struct worker *w, const job_t *jb, unsigned ms)
 {
     while (ms > 0 && !(jb && atomic_load(&jb->cancel)) && !atomic_load(&w->fatal)) {
         unsigned step = ms < 100 ? ms : 100;
@@ -410,7 +291,7 @@ struct backoff {
 
 /* 1 when the step that returned rc is to be tried again (after a pause);
  * 0 for any other result, past the budget, or once the job was cancelled. */
-static int backoff_again(struct worker *w, const struct job *jb, struct backoff *b, int rc)
+static int backoff_again(struct worker *w, const job_t *jb, struct backoff *b, int rc)
 {
     if (!rs_err_is_infra(rc))
         return 0;
@@ -454,9 +335,9 @@ static void ascii_safe(const char *s, char *out, size_t out_size)
 
 /* The dead-letter document of job j: the original bytes in base64, cut to
  * what fits under the producer's limit (and then said so). */
-static char *dead_letter_doc(struct worker *w, const struct job *j, const char *reason)
+static char *dead_letter_doc(struct worker *w, const job_t *j, const char *reason)
 {
-    const rd_kafka_message_t *m = j->msg;
+    const rd_kafka_message_t *m = job_msg(j);
     size_t n = m->len, mmb = (size_t)w->max_message_bytes;
     size_t room = mmb > 16384 ? mmb - 8192 : mmb / 2; /* the fields besides the bytes */
     size_t keep = n > room / 4 * 3 ? room / 4 * 3 : n;
@@ -479,10 +360,9 @@ static char *dead_letter_doc(struct worker *w, const struct job *j, const char *
 
 /* Sends job j to the dead-letter topic. Returns 0, or the producer's status
  * when even that failed (Kafka down past the budget, the topic gone). */
-static int dead_letter(struct worker *w, struct job *j, const char *reason, char *errstr,
-                       size_t errsz)
+static int dead_letter(struct worker *w, job_t *j, const char *reason, char *errstr, size_t errsz)
 {
-    const rd_kafka_message_t *m = j->msg;
+    const rd_kafka_message_t *m = job_msg(j);
     char *s = dead_letter_doc(w, j, reason);
     if (!s)
         return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
@@ -501,89 +381,10 @@ static int dead_letter(struct worker *w, struct job *j, const char *reason, char
     return rc;
 }
 
-/* One lease held by one job: renewed every ttl/3 with a compare-and-set;
- * when another owner holds it, or it could not be renewed for a whole ttl,
- * the lease is lost: `lost` is set and the scan asked to stop. */
-struct renewer {
-    struct worker *w;
-    const char *digest, *owner;
-    atomic_int *scan_stop;
-    atomic_int lost;
-    pthread_mutex_t lock;
-    pthread_cond_t cond; /* on CLOCK_MONOTONIC */
-    int stop;
-};
-
-static void deadline_in(struct timespec *ts, unsigned ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    uint64_t ns = (uint64_t)ts->tv_nsec + (uint64_t)ms * 1000000u;
-    ts->tv_sec += (time_t)(ns / 1000000000u);
-    ts->tv_nsec = (long)(ns % 1000000000u);
-}
-
-static void *renew_thread(void *arg)
-{
-    struct renewer *r = arg;
-    struct worker *w = r->w;
-    uint64_t born = rs_now_ms(), renewed_at = born;
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop && rs_now_ms() - born < LEASE_MAX_LIFE_MS) {
-        struct timespec ts;
-        deadline_in(&ts, (unsigned)w->o->lease_ttl_ms / 3);
-        while (!r->stop && pthread_cond_timedwait(&r->cond, &r->lock, &ts) == 0)
-            ;
-        if (r->stop)
-            break;
-        char err[256];
-        int renewed = 0;
-        int rc = rs_state_lease_renew(w->state, r->digest, r->owner, w->o->lease_ttl_ms, &renewed,
-                                      err, sizeof err);
-        if (rc == 0 && renewed) {
-            renewed_at = rs_now_ms();
-            continue;
-        }
-        if (rc == 0 || rs_now_ms() - renewed_at >= (uint64_t)w->o->lease_ttl_ms) {
-            rs_log(RS_LOG_WARN, "lost the lease of '%s': %s", r->digest,
-                   rc ? "it could not be renewed before it expired" : "another worker holds it");
-            atomic_store(&r->lost, 1);
-            atomic_store(r->scan_stop, 1);
-            break;
-        }
-        rs_log(RS_LOG_WARN, "lease of '%s' not renewed yet: %s", r->digest, err);
-    }
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
-}
-
-static int renewer_start(struct renewer *r, pthread_t *tid)
-{
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    return pthread_create(tid, NULL, renew_thread, r) == 0;
-}
-
-static void renewer_stop(struct renewer *r, pthread_t tid, int started)
-{
-    if (started) {
-        pthread_mutex_lock(&r->lock);
-        r->stop = 1;
-        pthread_cond_signal(&r->cond);
-        pthread_mutex_unlock(&r->lock);
-        pthread_join(tid, NULL);
-    }
-    pthread_mutex_destroy(&r->lock);
-    pthread_cond_destroy(&r->cond);
-}
-
 /* Everything one request needs while it is processed. */
 struct request {
     struct worker *w;
-    struct job *jb;
+    job_t *jb;
     rs_scan_request req;
     const rs_registry_conf *rconf;
     char key[600];   /* {tenant}/{digest}: the key of reports and inventories */
@@ -659,7 +460,7 @@ static void cache_inventory(struct worker *w, const char *digest, const rs_inven
 static int index_with_lease(struct request *r)
 {
     struct worker *w = r->w;
-    struct job *jb = r->jb;
+    job_t *jb = r->jb;
     const char *digest = r->req.digest;
     long long attempts = 0;
     const char *reset =
@@ -676,17 +477,20 @@ static int index_with_lease(struct request *r)
         return rc;
     }
     atomic_store(&jb->scan_stop, atomic_load(&jb->cancel));
-    struct renewer rn = {.w = w, .digest = digest, .owner = r->owner, .scan_stop = &jb->scan_stop};
-    pthread_t tid;
-    int have_thread = renewer_start(&rn, &tid);
+    rs_lease *lease = rs_lease_hold(w->state, digest, r->owner, w->o->lease_ttl_ms,
+                                    LEASE_MAX_LIFE_MS, &jb->scan_stop);
+    if (!lease) {
+        rs_state_lease_release(w->state, digest, r->owner, NULL, r->errstr, sizeof r->errstr);
+        return rs_errf(r->scan_err, sizeof r->scan_err, RS_ERR_INTERNAL, "out of memory");
+    }
     rs_scan_opts so;
     rs_scan_opts_default(&so);
     so.layer_parallelism = (size_t)w->o->layer_parallelism;
     so.cancel = &jb->scan_stop;
     rs_scan_result *res = rs_scan_index(r->src, r->req.repository, digest, &so);
-    renewer_stop(&rn, tid, have_thread);
+    int lost = rs_lease_lost(lease);
 
-    if (atomic_load(&rn.lost)) {
+    if (lost) {
         rc = LEASE_LOST; /* what this attempt found is not published: the holder's is */
     } else if (atomic_load(&jb->cancel)) {
         rc = rs_errf(r->errstr, sizeof r->errstr, RS_ERR_CANCELLED, "scan of '%s' cancelled",
@@ -709,8 +513,7 @@ static int index_with_lease(struct request *r)
         RETRY(jb, rs_state_attempts_cancel(w->state, RS_ANALYZER_VERSION, digest, err, sizeof err));
     else
         RETRY(jb, rs_state_attempts_clear(w->state, RS_ANALYZER_VERSION, digest, err, sizeof err));
-    if (rc != LEASE_LOST)
-        rs_state_lease_release(w->state, digest, r->owner, NULL, err, sizeof err);
+    rs_lease_end(lease, 1); /* released unless lost: then it is not ours */
     return rc;
 }
 
@@ -741,7 +544,7 @@ static int index_from_cache(struct request *r)
 static int index_digest(struct request *r)
 {
     struct worker *w = r->w;
-    struct job *jb = r->jb;
+    job_t *jb = r->jb;
     int waiting_logged = 0;
     for (;;) {
         if (atomic_load(&jb->cancel))
@@ -839,7 +642,7 @@ static int dead_lettered(struct request *r, const char *why)
 static int request_admit(struct request *r)
 {
     struct worker *w = r->w;
-    rd_kafka_message_t *m = r->jb->msg;
+    rd_kafka_message_t *m = job_msg(r->jb);
     int rc = rs_scan_request_decode(m->payload, m->len, &r->req, r->errstr, sizeof r->errstr);
     char why[1200];
     if (rc) {
@@ -1101,7 +904,7 @@ static int request_run(struct request *r)
  * report, a dead letter or nothing to do. Anything else leaves it to be
  * redelivered: RS_ERR_CANCELLED (revoke, shutdown), RS_ERR_STORE or
  * RS_ERR_BROKER past the outage budget, or a dead letter that failed. */
-static int process_request(struct worker *w, struct job *jb)
+static int process_request(struct worker *w, job_t *jb)
 {
     struct request *r = calloc(1, sizeof *r);
     if (!r)
@@ -1129,113 +932,23 @@ static int process_request(struct worker *w, struct job *jb)
 static void *job_thread(void *arg)
 {
     struct worker *w = arg;
-    pthread_mutex_lock(&w->lock);
-    for (;;) {
-        while (!w->q_head && !w->stopping && !atomic_load(&w->fatal))
-            pthread_cond_wait(&w->cond, &w->lock);
-        if (atomic_load(&w->fatal) || (!w->q_head && w->stopping))
-            break;
-        struct job *j = w->q_head;
-        w->q_head = j->next_queued;
-        if (!w->q_head)
-            w->q_tail = NULL;
-        j->state = JOB_RUNNING;
-        w->running++;
-        pthread_mutex_unlock(&w->lock);
-
+    job_t *j;
+    while ((j = rs_window_take(w->win))) {
         int rc = process_request(w, j);
-
-        pthread_mutex_lock(&w->lock);
-        w->running--;
-        w->last_activity_ms = rs_now_ms();
-        if (rc == 0) {
-            j->state = JOB_DONE;
-        } else {
-            /* not finished: its offset is never stored, so it is redelivered */
-            j->state = JOB_ABANDONED;
-            if (!atomic_load(&j->cancel) && !atomic_load(&w->fatal)) {
-                /* Kafka or Redis away past the outage budget, or not even a dead
-                 * letter could be written: stop before going further */
-                snprintf(w->fatal_msg, sizeof w->fatal_msg,
-                         "request at '%s' [%d] offset %lld could not be finished (%s)", j->topic,
-                         j->partition, (long long)j->offset, rs_err_code(rc));
-                w->fatal_rc = rc;
-                atomic_store(&w->fatal, 1);
-            }
+        if (rc && !atomic_load(&j->cancel) && !atomic_load(&w->fatal)) {
+            /* Kafka or Redis away past the outage budget, or not even a dead letter
+             * could be written: stop before going further (not finished: redelivered) */
+            char msg[512];
+            snprintf(msg, sizeof msg, "request at '%s' [%d] offset %lld could not be finished (%s)",
+                     j->topic, j->partition, (long long)j->offset, rs_err_code(rc));
+            set_fatal(w, rc, msg);
         }
-        pthread_cond_broadcast(&w->cond);
+        rs_window_finish(w->win, j, rc == 0);
     }
-    pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
 /* ---- the run loop ---- */
-
-static int enqueue(struct worker *w, rd_kafka_message_t *msg)
-{
-    struct job *j = calloc(1, sizeof *j);
-    if (!j)
-        return RS_ERR_INTERNAL;
-    j->msg = msg;
-    atomic_init(&j->cancel, 0);
-    atomic_init(&j->scan_stop, 0);
-    snprintf(j->topic, sizeof j->topic, "%s", rd_kafka_topic_name(msg->rkt));
-    j->partition = msg->partition;
-    j->offset = msg->offset;
-    pthread_mutex_lock(&w->lock);
-    struct part *p = part_find(w, j->topic, j->partition, 1);
-    if (!p) {
-        pthread_mutex_unlock(&w->lock);
-        free(j);
-        return RS_ERR_INTERNAL;
-    }
-    j->seq = ++w->job_seq;
-    if (p->tail)
-        p->tail->next_in_part = j;
-    else
-        p->head = j;
-    p->tail = j;
-    p->inflight++;
-    if (w->q_tail)
-        w->q_tail->next_queued = j;
-    else
-        w->q_head = j;
-    w->q_tail = j;
-    w->last_activity_ms = rs_now_ms();
-    advance_offsets(w);
-    pthread_cond_broadcast(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-    return 0;
-}
-
-/* Asks every job to stop and drops those not started (the drain timeout of a
- * shutdown ran out): what was not finished is redelivered. Caller holds
- * w->lock. */
-static void cancel_all(struct worker *w)
-{
-    int n = 0;
-    for (int i = 0; i < MAX_PARTS; i++)
-        for (struct job *j = w->parts[i].used ? w->parts[i].head : NULL; j; j = j->next_in_part) {
-            n += j->state == JOB_RUNNING || j->state == JOB_QUEUED;
-            atomic_store(&j->cancel, 1);
-            atomic_store(&j->scan_stop, 1);
-            if (j->state == JOB_QUEUED)
-                j->state = JOB_ABANDONED;
-        }
-    w->q_head = w->q_tail = NULL;
-    rs_log(RS_LOG_WARN, "drain timeout of %d s reached: handing %d requests back",
-           w->o->drain_timeout_s, n);
-}
-
-static int total_inflight(struct worker *w)
-{
-    int n = 0;
-    for (int i = 0; i < MAX_PARTS; i++)
-        if (w->parts[i].used)
-            for (struct job *j = w->parts[i].head; j; j = j->next_in_part)
-                n += j->state == JOB_QUEUED || j->state == JOB_RUNNING;
-    return n;
-}
 
 int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_atomic_t *stop,
                   char *errstr, size_t errsz)
@@ -1246,14 +959,20 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
     w->cfg = cfg;
     w->o = o;
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->cond, NULL);
     pthread_rwlock_init(&w->db_lock, NULL);
     pthread_mutex_init(&w->db_load_lock, NULL);
     const rs_settings *s = &cfg->settings;
+    rs_window_ops ops = {
+        .opaque = w, .store = window_store, .pause = window_pause, .release = window_release};
+    w->win = rs_window_new(o->window_per_partition, &ops);
     pthread_t *threads = NULL;
     int n_threads = 0, rc = 0;
     rd_kafka_conf_t *conf = NULL;
 
+    if (!w->win) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
     if (o->worker_id) {
         snprintf(w->worker_id, sizeof w->worker_id, "%s", o->worker_id);
     } else {
@@ -1343,7 +1062,6 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
     }
     rs_log(RS_LOG_INFO, "worker '%s' joined group '%s' on '%s' with %d job threads", w->worker_id,
            s->group, s->topic_requests, n_threads);
-    w->last_activity_ms = rs_now_ms();
 
     while (!*stop) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, 200);
@@ -1358,17 +1076,15 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
                     rd_kafka_fatal_error(w->rk, fe, sizeof fe);
                     set_fatal(w, RS_ERR_BROKER, fe);
                 }
-            } else if (enqueue(w, m) != 0) {
+            } else if (rs_window_add(w->win, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                                     m) != 0) {
                 rd_kafka_message_destroy(m);
                 set_fatal(w, RS_ERR_INTERNAL, "out of memory");
             }
         }
-        pthread_mutex_lock(&w->lock);
-        advance_offsets(w);
         int fatal = atomic_load(&w->fatal);
-        int busy = total_inflight(w);
-        uint64_t idle = rs_now_ms() - w->last_activity_ms;
-        pthread_mutex_unlock(&w->lock);
+        int busy = rs_window_busy(w->win, 0);
+        uint64_t idle = rs_now_ms() - rs_window_last_activity(w->win);
         if (fatal)
             break;
         if (o->exit_when_idle_s > 0 && !busy && idle >= (uint64_t)o->exit_when_idle_s * 1000u) {
@@ -1380,22 +1096,18 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
     /* graceful: finish what is in flight (the consumer keeps being served so
      * the group does not evict us) or, past the drain timeout, hand it back;
      * then commit and leave */
-    pthread_mutex_lock(&w->lock);
-    w->stopping = 1;
-    pthread_cond_broadcast(&w->cond);
-    pthread_mutex_unlock(&w->lock);
+    rs_window_stop(w->win);
     uint64_t drain_start = rs_now_ms();
     int handed_back = 0;
     for (;;) {
-        pthread_mutex_lock(&w->lock);
         if (!handed_back && o->drain_timeout_s > 0 &&
             rs_now_ms() - drain_start >= (uint64_t)o->drain_timeout_s * 1000u) {
             handed_back = 1;
-            cancel_all(w);
+            rs_log(RS_LOG_WARN, "drain timeout of %d s reached: handing %d requests back",
+                   o->drain_timeout_s, rs_window_cancel_all(w->win));
         }
-        int busy = atomic_load(&w->fatal) || handed_back ? w->running : total_inflight(w);
-        advance_offsets(w);
-        pthread_mutex_unlock(&w->lock);
+        int busy = rs_window_busy(w->win, atomic_load(&w->fatal) || handed_back);
+        rs_window_advance(w->win);
         if (!busy)
             break;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, 200);
@@ -1407,30 +1119,24 @@ int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_at
                                                                                : RS_ERR_UNREACHABLE;
         rc = rs_errf(errstr, errsz, why, "worker stopped: %s", w->fatal_msg);
     }
-    pthread_mutex_lock(&w->lock);
-    advance_offsets(w);
-    pthread_mutex_unlock(&w->lock);
+    rs_window_advance(w->win);
     kr = rd_kafka_commit(w->rk, NULL, 0);
     if (kr && kr != RD_KAFKA_RESP_ERR__NO_OFFSET)
         rs_log(RS_LOG_WARN, "cannot commit offsets: %s", rd_kafka_err2str(kr));
 
 out:
-    pthread_mutex_lock(&w->lock);
-    w->stopping = 1;
-    pthread_cond_broadcast(&w->cond);
-    pthread_mutex_unlock(&w->lock);
+    if (w->win)
+        rs_window_stop(w->win);
     for (int i = 0; i < n_threads; i++)
         pthread_join(threads[i], NULL);
     free(threads);
     if (w->rk) {
         rd_kafka_consumer_close(w->rk);
-        pthread_mutex_lock(&w->lock);
-        for (int i = 0; i < MAX_PARTS; i++)
-            if (w->parts[i].used)
-                forget_partition(&w->parts[i]);
-        pthread_mutex_unlock(&w->lock);
+        rs_window_destroy(w->win); /* releases the messages left: before their handle goes */
+        w->win = NULL;
         rd_kafka_destroy(w->rk);
     }
+    rs_window_destroy(w->win);
     if (conf)
         rd_kafka_conf_destroy(conf);
     rs_producer_destroy(w->producer);
@@ -1441,7 +1147,6 @@ out:
     pthread_rwlock_destroy(&w->db_lock);
     pthread_mutex_destroy(&w->db_load_lock);
     pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->cond);
     free(w);
     return rc;
 }
