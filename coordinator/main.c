@@ -1,5 +1,5 @@
 /* regscan-coordinator: argument parsing and the --interval loop only; the
- * pass itself is rs_coordinator_pass (common/coordinator.c). */
+ * pass itself is rs_coordinator_pass (coordinator/coordinator.c). */
 #include "cli.h"
 #include "config.h"
 #include "coordinator.h"

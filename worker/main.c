@@ -1,5 +1,5 @@
 /* regscan-worker: argument parsing and signal handling only; the run loop is
- * rs_worker_run (common/worker.c), the embedded mode rs_embedded_scan. */
+ * rs_worker_run (worker/run.c), the embedded mode rs_embedded_scan. */
 #include "cli.h"
 #include "config.h"
 #include "embedded.h"

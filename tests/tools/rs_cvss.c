@@ -1,4 +1,4 @@
-/* rs-cvss - batch scorer for the differential test of common/cvss.c.
+/* rs-cvss - batch scorer for the differential test of common/match/cvss.c.
  *
  * usage: rs-cvss < vectors
  * Reads one vector a line and prints, per line, "score<TAB>severity" (score

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""diff_cvss.py - differential test of common/cvss.c against the `cvss` package.
+"""diff_cvss.py - differential test of common/match/cvss.c against the `cvss` package.
 
 Feeds the same vectors to build/bin/rs-cvss and to the PyPI `cvss` package
 (RedHatProductSecurity/cvss, exact decimal arithmetic; installed by

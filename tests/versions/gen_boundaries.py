@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """gen_boundaries.py - writes tests/data/osv/boundaries.tsv, the boundary cases
 of the real OSV records in tests/data/osv/records (copied from
-../shared/vulndb/osv), read by tests/unit/test_osv.c.
+../shared/vulndb/osv), read by tests/unit/match/test_osv.c.
 
 For every affected entry of every record and every event version x of its
 ranges (introduced, fixed, last_affected, limit) it builds a version just

@@ -1,0 +1,106 @@
+/* config.h - the tenants file (DESIGN.md §3) and the shared settings (§2).
+ *
+ * Secrets are never in the file: `*_env` names an environment variable and
+ * `*_file` a file; both are resolved at load time, and a missing one is a
+ * configuration error naming the key. Unknown keys are errors too, so a typo
+ * never silently disables a filter. */
+#ifndef RS_CONFIG_H
+#define RS_CONFIG_H
+
+#include <stddef.h>
+
+typedef enum { RS_AUTH_NONE = 0, RS_AUTH_BASIC, RS_AUTH_BEARER, RS_AUTH_AZURE } rs_auth_type;
+
+/* Azure identity: a tenant's "azure" block, or the fields of an auth of type
+ * "azure" (which inherits every field it does not set from the tenant's block). */
+typedef struct rs_azure_conf {
+    char *tenant_id;
+    char *client_id;
+    char *client_secret;        /* resolved from client_secret_env / client_secret_file;
+                                   NULL: workload identity (federated token) */
+    char *federated_token_file; /* AKS workload identity token file, NULL when not set */
+    char **subscriptions;
+    size_t n_subscriptions; /* globs; empty means ["*"] */
+    char *authority;        /* default https://login.microsoftonline.com */
+    char *resource_manager; /* default https://management.azure.com */
+} rs_azure_conf;
+
+typedef struct rs_auth_conf {
+    rs_auth_type type;
+    char *username;      /* basic */
+    char *password;      /* basic, resolved from password_env / password_file */
+    char *token;         /* bearer, resolved from token_env / token_file */
+    rs_azure_conf azure; /* azure: own fields merged over the tenant's "azure" block */
+} rs_auth_conf;
+
+typedef struct rs_registry_conf {
+    char *url;    /* "https://contoso.azurecr.io" or "http://127.0.0.1:5000", no trailing slash */
+    char *host;   /* "contoso.azurecr.io", "127.0.0.1:5000": the name in reports and keys */
+    int insecure; /* url is http:// */
+    rs_auth_conf auth;
+    char **repositories;
+    size_t n_repositories; /* globs; empty means ["*"] */
+    char **exclude;
+    size_t n_exclude; /* repository globs */
+    char **platforms;
+    size_t n_platforms; /* "linux/amd64" globs; empty: all but windows */
+    char **tags_include;
+    size_t n_tags_include; /* empty means ["*"] */
+    char **tags_exclude;
+    size_t n_tags_exclude;
+    int tags_newest; /* 0: all */
+} rs_registry_conf;
+
+typedef struct rs_tenant {
+    char *name;
+    rs_registry_conf *registries;
+    size_t n_registries;
+    char *policy;         /* path of the policy file, NULL when none */
+    rs_azure_conf *azure; /* the tenant's "azure" block, NULL when none */
+} rs_tenant;
+
+typedef struct rs_settings {
+    char *kafka_brokers; /* REGSCAN_KAFKA_BROKERS, 127.0.0.1:9092 */
+    char **kafka_props;  /* "k=v" from REGSCAN_KAFKA_PROPERTIES and --kafka-prop */
+    size_t n_kafka_props;
+    char *redis_url;       /* REGSCAN_REDIS_URL */
+    char *cache_redis_url; /* REGSCAN_CACHE_REDIS_URL, defaults to redis_url */
+    char *redis_prefix;    /* REGSCAN_REDIS_PREFIX, "regscan:" */
+    char *topic_requests, *topic_batch, *topic_findings, *topic_inventory, *topic_dead_letter;
+    char *group;                  /* REGSCAN_GROUP, "regscan-workers" */
+    char *log_format, *log_level; /* REGSCAN_LOG, REGSCAN_LOG_LEVEL */
+    int http_port;                /* REGSCAN_HTTP_PORT, 0 = off */
+} rs_settings;
+
+typedef struct rs_config {
+    rs_tenant *tenants;
+    size_t n_tenants;
+    rs_settings settings;
+} rs_config;
+
+/* Loads and validates the tenants file at `path` and fills the settings from
+ * the environment (flags are applied afterwards by the caller with
+ * rs_config_set). Returns 0, or RS_ERR_CONFIG with errstr naming the key
+ * ("tenants[0].registries[1].auth.password_env: variable 'X' is not set"). */
+int rs_config_load(const char *path, rs_config **out, char *errstr, size_t errstr_size);
+/* Settings from the environment only, for scan mode (no tenants file). */
+int rs_config_defaults(rs_config **out, char *errstr, size_t errstr_size);
+void rs_config_free(rs_config *c);
+
+/* Replaces a string setting (strdup); returns 0 or RS_ERR_INTERNAL. */
+int rs_config_set(char **field, const char *value);
+int rs_config_add_kafka_prop(rs_config *c, const char *kv, char *errstr, size_t errstr_size);
+
+const rs_tenant *rs_config_tenant(const rs_config *c, const char *name);
+/* The registry of `tenant` whose host is `host`, or NULL. */
+const rs_registry_conf *rs_config_registry(const rs_tenant *t, const char *host);
+
+/* Shell-style glob with '*' and '?' ('*' crosses '/'). Returns 1 on match. */
+int rs_glob_match(const char *pattern, const char *s);
+/* Returns 1 when `s` matches one of `patterns` (an empty list gives `dflt`). */
+int rs_glob_any(char *const *patterns, size_t n, const char *s, int dflt);
+
+/* Replaces "{tenant}" in a topic name; *out is malloc'd. */
+int rs_topic_for_tenant(const char *topic, const char *tenant, char **out);
+
+#endif

@@ -1,0 +1,812 @@
+/* http.c - libcurl wrapper: bounded requests, own redirects, retries, streams.
+ *
+ * Redirects are followed here, not by curl, so that the Authorization value
+ * is dropped the moment the scheme, host or port changes (a blob GET on ACR
+ * answers 307 to a signed storage URL that rejects it). Easy handles are
+ * pooled per client so connections are reused across requests; streams use a
+ * private multi handle driven from inside read(). Messages carry only URLs
+ * without their query string, and redirect targets not at all. */
+#include "http.h"
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define POOL_MAX 16
+#define DEFAULT_MAX_BODY (1024u * 1024)
+#define STREAM_CHUNK (64 * 1024)
+#define STREAM_BUF_MAX (4u * 1024 * 1024)
+#define ERROR_BODY_MAX 4096
+
+struct rs_http {
+    rs_http_policy policy;
+    pthread_mutex_t lock;
+    CURL *pool[POOL_MAX];
+    int n_pool;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static int global_rc = 0;
+
+static void global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+rs_http *rs_http_new(const rs_http_policy *policy)
+{
+    pthread_once(&global_once, global_init);
+    if (global_rc)
+        return NULL;
+    rs_http *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    static const rs_http_policy dflt = RS_HTTP_POLICY_DEFAULT;
+    h->policy = policy ? *policy : dflt;
+    if (h->policy.max_retries < 0)
+        h->policy.max_retries = 0;
+    if (h->policy.max_redirects < 0)
+        h->policy.max_redirects = 0;
+    pthread_mutex_init(&h->lock, NULL);
+    return h;
+}
+
+void rs_http_destroy(rs_http *h)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < h->n_pool; i++)
+        curl_easy_cleanup(h->pool[i]);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+static CURL *pool_get(rs_http *h)
+{
+    CURL *c = NULL;
+    pthread_mutex_lock(&h->lock);
+    if (h->n_pool > 0)
+        c = h->pool[--h->n_pool];
+    pthread_mutex_unlock(&h->lock);
+    if (c)
+        curl_easy_reset(c); /* keeps the handle's connection cache */
+    else
+        c = curl_easy_init();
+    return c;
+}
+
+static void pool_put(rs_http *h, CURL *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&h->lock);
+    if (h->n_pool < POOL_MAX) {
+        h->pool[h->n_pool++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (c)
+        curl_easy_cleanup(c);
+}
+
+void rs_http_response_free(rs_http_response *resp)
+{
+    if (!resp)
+        return;
+    free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+}
+
+int rs_http_status_retryable(long status)
+{
+    return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+long rs_http_retry_after_ms(const char *value, long long now)
+{
+    if (!value)
+        return -1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (!*value)
+        return -1;
+    if (*value >= '0' && *value <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long long secs = strtoull(value, &end, 10);
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (errno || *end)
+            return -1;
+        if (secs > 86400ULL * 365)
+            secs = 86400ULL * 365;
+        return (long)(secs * 1000);
+    }
+    time_t when = curl_getdate(value, NULL);
+    if (when == (time_t)-1)
+        return -1;
+    long long delta = (long long)when - now;
+    if (delta < 0)
+        delta = 0;
+    if (delta > 86400LL * 365)
+        delta = 86400LL * 365;
+    return (long)(delta * 1000);
+}
+
+static unsigned jitter_rand(void)
+{
+    static _Thread_local unsigned state;
+    if (!state) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        state = (unsigned)ts.tv_nsec ^ (unsigned)(uintptr_t)&ts ^ 0x9e3779b9u;
+        if (!state)
+            state = 1;
+    }
+    /* xorshift32: enough for jitter, no shared state between threads */
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+}
+
+long rs_http_backoff_ms(const rs_http_policy *p, int attempt)
+{
+    long d = p->backoff_base_ms > 0 ? p->backoff_base_ms : 0;
+    for (int i = 0; i < attempt && d < p->backoff_cap_ms; i++)
+        d *= 2;
+    if (d > p->backoff_cap_ms)
+        d = p->backoff_cap_ms;
+    if (d <= 1)
+        return d;
+    long half = d / 2;
+    return half + (long)(jitter_rand() % (unsigned long)(d - half + 1));
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Splits an absolute URL into scheme, host and port (default port filled). */
+static int url_origin(const char *url, char *scheme, size_t ssz, char *host, size_t hsz, char *port,
+                      size_t psz)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        return -1;
+    int rc = -1;
+    char *s = NULL, *hh = NULL, *p = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+        goto out;
+    if (curl_url_get(u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &hh, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
+        goto out;
+    snprintf(scheme, ssz, "%s", s);
+    snprintf(host, hsz, "%s", hh);
+    snprintf(port, psz, "%s", p);
+    for (char *c = scheme; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+    for (char *c = host; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+    rc = 0;
+out:
+    curl_free(s);
+    curl_free(hh);
+    curl_free(p);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int rs_http_same_origin(const char *a, const char *b)
+{
+    char sa[16], ha[256], pa[16], sb[16], hb[256], pb[16];
+    if (url_origin(a, sa, sizeof sa, ha, sizeof ha, pa, sizeof pa) ||
+        url_origin(b, sb, sizeof sb, hb, sizeof hb, pb, sizeof pb))
+        return 0;
+    return !strcmp(sa, sb) && !strcmp(ha, hb) && !strcmp(pa, pb);
+}
+
+/* ---- one transfer ---------------------------------------------------- */
+
+struct stream;
+
+struct xfer {
+    rs_http_response *resp;
+    rs_buf body;
+    int over_limit;
+    struct stream *stream; /* streaming mode when set */
+};
+
+static void set_field(char *dst, size_t dsz, const char *v, size_t vlen)
+{
+    if (vlen >= dsz)
+        vlen = dsz - 1;
+    memcpy(dst, v, vlen);
+    dst[vlen] = '\0';
+}
+
+static size_t header_cb(char *data, size_t size, size_t nitems, void *opaque)
+{
+    struct xfer *x = opaque;
+    rs_http_response *r = x->resp;
+    size_t n = size * nitems, len = n;
+    while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
+        len--;
+    if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
+        /* a new response (interim or final): forget what the previous said */
+        r->content_type[0] = r->docker_content_digest[0] = r->www_authenticate[0] = '\0';
+        r->link[0] = r->retry_after[0] = r->location[0] = '\0';
+        r->etag[0] = r->last_modified[0] = '\0';
+        return n;
+    }
+    const char *colon = memchr(data, ':', len);
+    if (!colon)
+        return n;
+    size_t nlen = (size_t)(colon - data);
+    const char *v = colon + 1;
+    size_t vlen = len - nlen - 1;
+    while (vlen && (*v == ' ' || *v == '\t')) {
+        v++;
+        vlen--;
+    }
+    while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+        vlen--;
+#define IS(name) (nlen == sizeof(name) - 1 && !strncasecmp(data, name, nlen))
+    if (IS("Content-Type"))
+        set_field(r->content_type, sizeof r->content_type, v, vlen);
+    else if (IS("Docker-Content-Digest"))
+        set_field(r->docker_content_digest, sizeof r->docker_content_digest, v, vlen);
+    else if (IS("WWW-Authenticate")) {
+        /* several challenges may come: prefer Bearer */
+        if (!r->www_authenticate[0] || (strncasecmp(r->www_authenticate, "Bearer", 6) &&
+                                        vlen >= 6 && !strncasecmp(v, "Bearer", 6)))
+            set_field(r->www_authenticate, sizeof r->www_authenticate, v, vlen);
+    } else if (IS("Link")) {
+        if (!r->link[0])
+            set_field(r->link, sizeof r->link, v, vlen);
+    } else if (IS("Retry-After"))
+        set_field(r->retry_after, sizeof r->retry_after, v, vlen);
+    else if (IS("Location"))
+        set_field(r->location, sizeof r->location, v, vlen);
+    else if (IS("ETag"))
+        set_field(r->etag, sizeof r->etag, v, vlen);
+    else if (IS("Last-Modified"))
+        set_field(r->last_modified, sizeof r->last_modified, v, vlen);
+#undef IS
+    return n;
+}
+
+static size_t body_cb(char *data, size_t size, size_t nmemb, void *opaque);
+
+static int setup_easy(rs_http *h, CURL *c, const char *url, int head, struct curl_slist *hdrs,
+                      struct xfer *x)
+{
+    const rs_http_policy *p = &h->policy;
+    CURLcode rc = CURLE_OK;
+#define SET(opt, val)                                                                              \
+    if (rc == CURLE_OK)                                                                            \
+    rc = curl_easy_setopt(c, opt, val)
+    SET(CURLOPT_URL, url);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
+    SET(CURLOPT_LOW_SPEED_LIMIT, p->low_speed_limit);
+    SET(CURLOPT_LOW_SPEED_TIME, p->low_speed_time);
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_USERAGENT, "regscan/0.1");
+    SET(CURLOPT_HTTPHEADER, hdrs);
+    SET(CURLOPT_HEADERFUNCTION, header_cb);
+    SET(CURLOPT_HEADERDATA, x);
+    SET(CURLOPT_WRITEFUNCTION, body_cb);
+    SET(CURLOPT_WRITEDATA, x);
+    SET(CURLOPT_BUFFERSIZE, (long)STREAM_CHUNK);
+    if (head) {
+        SET(CURLOPT_NOBODY, 1L);
+    } else {
+        SET(CURLOPT_HTTPGET, 1L);
+    }
+#undef SET
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+/* Headers of one hop: the caller's plus Authorization when allowed. */
+static struct curl_slist *build_headers(const rs_http_request *req, int send_auth, int *err)
+{
+    struct curl_slist *l = NULL, *t;
+    *err = 0;
+    for (const char *const *hp = req->headers; hp && *hp; hp++) {
+        if (!(t = curl_slist_append(l, *hp)))
+            goto fail;
+        l = t;
+    }
+    if (send_auth && req->authorization && *req->authorization) {
+        rs_buf b = RS_BUF_INIT;
+        if (rs_buf_printf(&b, "Authorization: %s", req->authorization)) {
+            rs_buf_free(&b);
+            goto fail;
+        }
+        t = curl_slist_append(l, b.data);
+        /* scrub the copy: it held a credential */
+        memset(b.data, 0, b.len);
+        rs_buf_free(&b);
+        if (!t)
+            goto fail;
+        l = t;
+    }
+    return l;
+fail:
+    curl_slist_free_all(l);
+    *err = 1;
+    return NULL;
+}
+
+static int curl_transient(CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* Decides the next hop after a redirect; returns 0 with *next malloc'd. */
+static int next_hop(CURL *c, const char *cur, char **next, int *send_auth, char *errstr,
+                    size_t errsz, const char *what)
+{
+    char *loc = NULL;
+    if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || !loc || !*loc)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID,
+                       "redirect without a usable location from '%s'", what);
+    char s1[16], h1[256], p1[16], s2[16], h2[256], p2[16];
+    if (url_origin(cur, s1, sizeof s1, h1, sizeof h1, p1, sizeof p1) ||
+        url_origin(loc, s2, sizeof s2, h2, sizeof h2, p2, sizeof p2))
+        return rs_errf(errstr, errsz, RS_ERR_INVALID,
+                       "redirect to an unparsable location from '%s'", what);
+    if (strcmp(s2, "http") && strcmp(s2, "https"))
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "redirect to a non-http location from '%s'",
+                       what);
+    if (!strcmp(s1, "https") && !strcmp(s2, "http"))
+        return rs_errf(errstr, errsz, RS_ERR_INVALID,
+                       "redirect from https to plain http refused for '%s'", what);
+    if (strcmp(s1, s2) || strcmp(h1, h2) || strcmp(p1, p2))
+        *send_auth = 0; /* never again, even if a later hop comes back */
+    *next = strdup(loc);
+    if (!*next)
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* ---- buffered requests ----------------------------------------------- */
+
+static size_t body_cb_buffer(struct xfer *x, char *data, size_t n)
+{
+    if (rs_buf_append(&x->body, data, n)) {
+        x->over_limit = 1;
+        return 0; /* aborts with CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
+static size_t stream_write(struct stream *st, char *data, size_t n);
+
+static size_t body_cb(char *data, size_t size, size_t nmemb, void *opaque)
+{
+    struct xfer *x = opaque;
+    size_t n = size * nmemb;
+    if (x->stream)
+        return stream_write(x->stream, data, n);
+    return body_cb_buffer(x, data, n);
+}
+
+/* One attempt over the redirect chain. Returns 0 (a response), or a negative
+ * rs_err; *transient says whether another attempt may help. */
+static int do_chain(rs_http *h, const rs_http_request *req, rs_http_response *resp, int *transient,
+                    char *errstr, size_t errsz, const char *what)
+{
+    int head = req->method && !strcmp(req->method, "HEAD");
+    size_t limit = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
+    char *url = strdup(req->url);
+    int send_auth = 1, rc = 0;
+    CURL *c = NULL;
+    struct curl_slist *hdrs = NULL;
+    struct xfer x = {resp, RS_BUF_INIT, 0, NULL};
+    *transient = 0;
+    if (!url)
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    for (int hop = 0;; hop++) {
+        int herr;
+        curl_slist_free_all(hdrs);
+        hdrs = build_headers(req, send_auth, &herr);
+        if (herr) {
+            rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        if (!c && !(c = pool_get(h))) {
+            rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "cannot create a curl handle");
+            goto out;
+        }
+        curl_easy_reset(c);
+        rs_buf_free(&x.body);
+        x.body.limit = limit;
+        x.over_limit = 0;
+        if (setup_easy(h, c, url, head, hdrs, &x)) {
+            rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "cannot configure a curl handle");
+            goto out;
+        }
+        CURLcode cc = curl_easy_perform(c);
+        if (x.over_limit) {
+            rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                         "response from '%s' is larger than the limit of %zu bytes", what, limit);
+            goto out;
+        }
+        if (cc != CURLE_OK) {
+            *transient = curl_transient(cc);
+            rc = rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot reach '%s': %s", what,
+                         curl_easy_strerror(cc));
+            goto out;
+        }
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+        curl_off_t cl = -1;
+        curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+        resp->content_length = cl;
+        if (is_redirect(resp->status) && resp->location[0]) {
+            if (hop >= h->policy.max_redirects) {
+                rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "too many redirects from '%s'", what);
+                goto out;
+            }
+            char *next = NULL;
+            if ((rc = next_hop(c, url, &next, &send_auth, errstr, errsz, what)))
+                goto out;
+            free(url);
+            url = next;
+            continue;
+        }
+        break;
+    }
+    if (!head) {
+        resp->body_len = x.body.len;
+        resp->body = rs_buf_steal(&x.body);
+    }
+out:
+    rs_buf_free(&x.body);
+    curl_slist_free_all(hdrs);
+    if (c) {
+        /* a handle whose transfer was aborted is not worth keeping */
+        if (rc)
+            curl_easy_cleanup(c);
+        else
+            pool_put(h, c);
+    }
+    free(url);
+    return rc;
+}
+
+static void reset_resp(rs_http_response *resp)
+{
+    free(resp->body);
+    memset(resp, 0, sizeof *resp);
+    resp->content_length = -1;
+}
+
+static long retry_delay(rs_http *h, const rs_http_response *resp, int got_response, int attempt)
+{
+    long delay = rs_http_backoff_ms(&h->policy, attempt);
+    if (got_response && resp->retry_after[0]) {
+        long ra = rs_http_retry_after_ms(resp->retry_after, (long long)time(NULL));
+        if (ra >= 0)
+            delay = ra < h->policy.retry_after_cap_ms ? ra : h->policy.retry_after_cap_ms;
+    }
+    return delay;
+}
+
+int rs_http_do(rs_http *h, const rs_http_request *req, rs_http_response *resp, char *errstr,
+               size_t errsz)
+{
+    char what[1024];
+    memset(resp, 0, sizeof *resp);
+    resp->content_length = -1;
+    if (!req->url)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "no url given");
+    rs_log_redact_url(req->url, what, sizeof what);
+    for (int attempt = 0;; attempt++) {
+        int transient = 0;
+        reset_resp(resp);
+        int rc = do_chain(h, req, resp, &transient, errstr, errsz, what);
+        resp->attempts = attempt + 1;
+        int retry = rc ? transient : rs_http_status_retryable(resp->status);
+        if (!retry || attempt >= h->policy.max_retries) {
+            if (rc && transient && attempt > 0) {
+                size_t l = errstr ? strlen(errstr) : 0;
+                if (errstr && l < errsz)
+                    snprintf(errstr + l, errsz - l, " (after %d attempts)", attempt + 1);
+            }
+            return rc;
+        }
+        long delay = retry_delay(h, resp, rc == 0, attempt);
+        rs_log(RS_LOG_DEBUG, "retrying %s '%s' in %ld ms (%s%ld)",
+               req->method ? req->method : "GET", what, delay, rc ? "error " : "status ",
+               rc ? (long)rc : resp->status);
+        sleep_ms(delay);
+    }
+}
+
+/* ---- streams ---------------------------------------------------------- */
+
+struct stream {
+    rs_reader base;
+    rs_http *h;
+    CURLM *m;
+    CURL *c;
+    struct curl_slist *hdrs;
+    struct xfer x;
+    rs_http_response scratch; /* headers of the transfer once the caller's resp is gone */
+    unsigned char *buf;
+    size_t cap, len, off;
+    int paused, done, started;
+    CURLcode result;
+    rs_buf errbody;
+    char what[1024];
+};
+
+static size_t stream_write(struct stream *st, char *data, size_t n)
+{
+    long status = 0;
+    curl_easy_getinfo(st->c, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        /* an error or redirect body: keep a little for the message */
+        if (st->errbody.len < ERROR_BODY_MAX) {
+            size_t take = ERROR_BODY_MAX - st->errbody.len;
+            if (take > n)
+                take = n;
+            if (rs_buf_append(&st->errbody, data, take))
+                return 0;
+        }
+        return n;
+    }
+    st->started = 1;
+    if (st->off == st->len)
+        st->off = st->len = 0;
+    if (n > st->cap - st->len) {
+        if (st->len > st->off) {
+            st->paused = 1;
+            return CURL_WRITEFUNC_PAUSE; /* curl keeps the data and offers it again */
+        }
+        st->off = st->len = 0;
+        if (n > st->cap) {
+            if (n > STREAM_BUF_MAX)
+                return 0;
+            unsigned char *nb = realloc(st->buf, n);
+            if (!nb)
+                return 0;
+            st->buf = nb;
+            st->cap = n;
+        }
+    }
+    memcpy(st->buf + st->len, data, n);
+    st->len += n;
+    return n;
+}
+
+/* Drives the transfer until buffered data is available or it is done. */
+static void stream_pump(struct stream *st)
+{
+    while (!st->done && st->off == st->len) {
+        if (st->paused) {
+            st->paused = 0;
+            curl_easy_pause(st->c, CURLPAUSE_CONT); /* may deliver data right away */
+            if (st->off != st->len)
+                break;
+        }
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(st->m, &running);
+        if (mc != CURLM_OK) {
+            st->done = 1;
+            st->result = CURLE_RECV_ERROR;
+            break;
+        }
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(st->m, &left)))
+            if (msg->msg == CURLMSG_DONE) {
+                st->done = 1;
+                st->result = msg->data.result;
+            }
+        if (st->done || st->off != st->len || st->paused)
+            continue;
+        curl_multi_poll(st->m, NULL, 0, 1000, NULL);
+    }
+}
+
+static void stream_close_transfer(struct stream *st)
+{
+    if (st->c) {
+        if (st->m)
+            curl_multi_remove_handle(st->m, st->c);
+        curl_easy_cleanup(st->c);
+        st->c = NULL;
+    }
+    curl_slist_free_all(st->hdrs);
+    st->hdrs = NULL;
+}
+
+static void stream_destroy(rs_reader *r)
+{
+    struct stream *st = (struct stream *)r;
+    stream_close_transfer(st);
+    if (st->m)
+        curl_multi_cleanup(st->m);
+    rs_buf_free(&st->errbody);
+    free(st->buf);
+    free(st);
+}
+
+static ssize_t stream_read(rs_reader *r, void *out, size_t n, char *errstr, size_t errsz)
+{
+    struct stream *st = (struct stream *)r;
+    if (!n)
+        return 0;
+    if (st->off == st->len)
+        stream_pump(st);
+    if (st->off < st->len) {
+        size_t avail = st->len - st->off;
+        if (n > avail)
+            n = avail;
+        memcpy(out, st->buf + st->off, n);
+        st->off += n;
+        return (ssize_t)n;
+    }
+    if (st->result != CURLE_OK)
+        return rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot read '%s': %s", st->what,
+                       curl_easy_strerror(st->result));
+    return 0;
+}
+
+/* Starts one hop in the multi handle and drives it until the status is
+ * known with data, or the transfer is over. */
+static int stream_hop(struct stream *st, const rs_http_request *req, const char *url, int send_auth,
+                      rs_http_response *resp, char *errstr, size_t errsz)
+{
+    int herr;
+    stream_close_transfer(st);
+    rs_buf_reset(&st->errbody);
+    st->len = st->off = 0;
+    st->paused = st->done = st->started = 0;
+    st->result = CURLE_OK;
+    st->hdrs = build_headers(req, send_auth, &herr);
+    if (herr || !(st->c = curl_easy_init()))
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    st->x.resp = resp;
+    st->x.stream = st;
+    if (setup_easy(st->h, st->c, url, 0, st->hdrs, &st->x) ||
+        curl_multi_add_handle(st->m, st->c) != CURLM_OK)
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "cannot configure a curl handle");
+    while (!st->done && !st->started)
+        stream_pump(st);
+    curl_easy_getinfo(st->c, CURLINFO_RESPONSE_CODE, &resp->status);
+    return 0;
+}
+
+int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_reader **out,
+                 rs_http_response *resp, char *errstr, size_t errsz)
+{
+    char what[1024];
+    *out = NULL;
+    memset(resp, 0, sizeof *resp);
+    resp->content_length = -1;
+    if (!req->url)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "no url given");
+    rs_log_redact_url(req->url, what, sizeof what);
+    struct stream *st = calloc(1, sizeof *st);
+    int rc = 0;
+    char *url = NULL;
+    if (!st || !(st->m = curl_multi_init()) || !(st->buf = malloc(4 * STREAM_CHUNK))) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    st->h = h;
+    st->cap = 4 * STREAM_CHUNK;
+    st->base.read = stream_read;
+    st->base.destroy = stream_destroy;
+    snprintf(st->what, sizeof st->what, "%s", what);
+    for (int attempt = 0;; attempt++) {
+        int send_auth = 1, transient = 0;
+        free(url);
+        if (!(url = strdup(req->url))) {
+            rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        memset(resp, 0, sizeof *resp);
+        resp->content_length = -1;
+        rc = 0;
+        for (int hop = 0;; hop++) {
+            if ((rc = stream_hop(st, req, url, send_auth, resp, errstr, errsz)))
+                goto out;
+            if (st->done && st->result != CURLE_OK) {
+                transient = curl_transient(st->result);
+                rc = rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot reach '%s': %s", what,
+                             curl_easy_strerror(st->result));
+                break;
+            }
+            if (is_redirect(resp->status) && resp->location[0]) {
+                if (hop >= h->policy.max_redirects) {
+                    rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "too many redirects from '%s'",
+                                 what);
+                    goto out;
+                }
+                char *next = NULL;
+                if ((rc = next_hop(st->c, url, &next, &send_auth, errstr, errsz, what)))
+                    goto out;
+                free(url);
+                url = next;
+                continue;
+            }
+            break;
+        }
+        resp->attempts = attempt + 1;
+        int retry = rc ? transient : rs_http_status_retryable(resp->status);
+        if (!retry || attempt >= h->policy.max_retries)
+            break;
+        long delay = retry_delay(h, resp, rc == 0, attempt);
+        rs_log(RS_LOG_DEBUG, "retrying GET '%s' in %ld ms", what, delay);
+        sleep_ms(delay);
+    }
+    if (rc)
+        goto out;
+    curl_off_t cl = -1;
+    curl_easy_getinfo(st->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+    resp->content_length = cl;
+    if (resp->status < 200 || resp->status > 299) {
+        resp->body_len = st->errbody.len;
+        resp->body = rs_buf_steal(&st->errbody);
+        goto out;
+    }
+    if (max_bytes && cl > 0 && (unsigned long long)cl > max_bytes) {
+        rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                     "'%s' is %lld bytes, larger than the limit of %zu", what, (long long)cl,
+                     max_bytes);
+        goto out;
+    }
+    /* from now on headers land in the stream's own copy */
+    st->scratch = *resp;
+    st->scratch.body = NULL;
+    st->x.resp = &st->scratch;
+    *out = &st->base;
+    st = NULL;
+out:
+    free(url);
+    if (st)
+        stream_destroy(&st->base);
+    return rc;
+}

@@ -1,0 +1,66 @@
+/* scan.h - the index stage for one image: manifest → config → layers in
+ * parallel → per-layer results → merged inventory.
+ *
+ * Works on any rs_blobsrc (registry, OCI layout, docker archive) and touches
+ * neither Kafka nor Redis: the worker and the embedded `scan` mode both call
+ * it. Per-layer analysis goes through rs_layer_analyze only, which sees a
+ * byte stream and nothing else (no credentials, no connections). The match
+ * stage plugs in after rs_scan_index, on the inventory alone. */
+#ifndef RS_SCAN_H
+#define RS_SCAN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blobsrc.h"
+#include "clock.h"
+#include "inventory.h"
+#include "layer.h"
+#include "manifest.h"
+
+/* Bumped whenever what the index stage finds can change for the same image:
+ * a digest done with another version is scanned again. */
+#define RS_ANALYZER_VERSION "regscan-index/1"
+
+typedef struct rs_scan_opts {
+    size_t layer_parallelism; /* layers pulled at once (default 4) */
+    size_t max_layers;        /* layers per image (default RS_MANIFEST_MAX_LAYERS) */
+    size_t max_layer_bytes;   /* compressed bytes per layer (default 2 GiB) */
+    size_t max_config_bytes;  /* image config blob (default 8 MiB) */
+    rs_layer_limits limits;   /* per-layer walking limits */
+    const atomic_int *cancel; /* when non-NULL and set, the scan stops with RS_ERR_CANCELLED */
+} rs_scan_opts;
+
+/* Fills `o` with the defaults above. */
+void rs_scan_opts_default(rs_scan_opts *o);
+
+typedef struct rs_scan_result {
+    int status;      /* 0 or a negative rs_err */
+    char error[512]; /* message when status != 0 */
+    char digest[RS_DIGEST_SIZE];
+    rs_platform platform;     /* from the image config */
+    rs_inventory *inv;        /* owned; NULL on error */
+    rs_layer_result **layers; /* owned per-layer results, n_layers of them; NULL on error */
+    size_t n_layers;
+    uint64_t bytes_pulled; /* compressed bytes read */
+    uint64_t pull_ms;      /* manifest, config and the layer stage (pull + walk, streamed) */
+    uint64_t analyze_ms;   /* merge */
+} rs_scan_result;
+
+void rs_scan_result_free(rs_scan_result *r);
+
+/* Resolves `ref` (tag, digest or "" for a local source's default) of
+ * `repository` to one image manifest: an index is narrowed to the entry
+ * matching `platform` ("linux/amd64"; NULL: linux/amd64, then the first linux
+ * entry). Writes the manifest digest. */
+int rs_scan_resolve(rs_blobsrc *src, const char *repository, const char *ref, const char *platform,
+                    char digest[RS_DIGEST_SIZE], char *errstr, size_t errstr_size);
+
+/* Indexes image manifest `digest` of `repository`. Returns a result in every
+ * case except out of memory (then NULL): a failed scan has status < 0, an
+ * error message and no inventory. */
+rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const char *digest,
+                              const rs_scan_opts *opts);
+
+#endif

@@ -1,0 +1,379 @@
+/* embedded.c - `regscan-worker scan IMAGE_REF` (see embedded.h).
+ *
+ * Chooses the blob source from the reference (a registry, an OCI layout, a
+ * docker archive), resolves an index to one platform, runs the same index
+ * stage as the worker and prints the report as a table or as the same JSON
+ * document the worker publishes. */
+#include "embedded.h"
+#include "blobsrc.h"
+#include "config.h"
+#include "err.h"
+#include "inventory.h"
+#include "log.h"
+#include "match.h"
+#include "message.h"
+#include "registry.h"
+#include "scan.h"
+#include "utf8.h"
+#include "vulndb.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Opens the blob source for `ref`; fills repository/reference (what to
+ * resolve) and the registry name shown in the report. */
+static rs_blobsrc *open_source(const char *image_ref, const rs_embedded_opts *o,
+                               rs_registry_conf *rc, char *repo, size_t repo_sz, char *ref,
+                               size_t ref_sz, char *regname, size_t regname_sz, int *err,
+                               char *errstr, size_t errsz)
+{
+    if (!strncmp(image_ref, "oci-layout:", 11) || !strncmp(image_ref, "oci:", 4)) {
+        const char *rest = image_ref + (image_ref[3] == ':' ? 4 : 11);
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", rest);
+        /* DIR[:TAG]: the last ':' after the last '/' separates a tag */
+        char *slash = strrchr(dir, '/');
+        char *colon = strrchr(slash ? slash : dir, ':');
+        ref[0] = '\0';
+        if (colon) {
+            *colon = '\0';
+            snprintf(ref, ref_sz, "%s", colon + 1);
+        }
+        snprintf(repo, repo_sz, "%s", dir);
+        snprintf(regname, regname_sz, "oci-layout");
+        rs_blobsrc *s = rs_blobsrc_oci_new(dir, errstr, errsz);
+        *err = s ? 0 : RS_ERR_INVALID;
+        return s;
+    }
+    if (!strncmp(image_ref, "docker-archive:", 15)) {
+        const char *path = image_ref + 15;
+        snprintf(repo, repo_sz, "%s", path);
+        ref[0] = '\0';
+        snprintf(regname, regname_sz, "docker-archive");
+        rs_blobsrc *s = rs_blobsrc_docker_new(path, errstr, errsz);
+        *err = s ? 0 : RS_ERR_INVALID;
+        return s;
+    }
+    rs_imageref ir;
+    *err = rs_imageref_parse(image_ref, o->insecure_registries, o->n_insecure, &ir, errstr, errsz);
+    if (*err) {
+        *err = RS_ERR_CONFIG;
+        return NULL;
+    }
+    snprintf(repo, repo_sz, "%s", ir.repository);
+    snprintf(ref, ref_sz, "%s", ir.digest[0] ? ir.digest : ir.tag);
+    snprintf(regname, regname_sz, "%s", ir.host);
+    static char url[512], host[256];
+    snprintf(url, sizeof url, "%s://%s", ir.insecure ? "http" : "https", ir.host);
+    snprintf(host, sizeof host, "%s", ir.host);
+    memset(rc, 0, sizeof *rc);
+    rc->url = url;
+    rc->host = host;
+    rc->insecure = ir.insecure;
+    char *user = NULL, *pass = NULL;
+    if (o->username) {
+        user = strdup(o->username);
+        pass = strdup(o->password ? o->password : "");
+    } else {
+        rs_docker_config_auth(ir.host, &user, &pass);
+    }
+    if (user) {
+        rc->auth.type = RS_AUTH_BASIC;
+        rc->auth.username = user;
+        rc->auth.password = pass;
+    }
+    rs_blobsrc *s = rs_blobsrc_registry_new(rc, errstr, errsz);
+    *err = s ? 0 : RS_ERR_CONFIG;
+    return s;
+}
+
+static const char *dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+/* Terminal output. Every string shown comes from the image, a registry or the
+ * database, so it is written through rs_utf8_dup_printable: valid UTF-8, no
+ * control character (ESC, CSI) reaches the terminal. Columns are counted in
+ * characters (a double-width character still counts one). */
+
+static size_t columns(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xC0) != 0x80; /* every byte but a continuation starts one */
+    return n;
+}
+
+/* Columns `s` takes once made printable. */
+static size_t cell_width(const char *s)
+{
+    char *c = rs_utf8_dup_printable(s);
+    size_t n = c ? columns(c) : 1;
+    free(c);
+    return n;
+}
+
+/* Writes `s` made printable ("?" when out of memory), padded with spaces to
+ * `width` columns. */
+static void put_cell(FILE *out, const char *s, size_t width)
+{
+    char *c = rs_utf8_dup_printable(s);
+    const char *t = c ? c : "?";
+    fputs(t, out);
+    for (size_t n = columns(t); n < width; n++)
+        fputc(' ', out);
+    free(c);
+}
+
+/* Widens *w to the width of s. */
+static void widen(size_t *w, const char *s)
+{
+    size_t n = cell_width(s);
+    if (n > *w)
+        *w = n;
+}
+
+static void print_finding_row(FILE *out, const rs_finding *f, const size_t w[4])
+{
+    char aliases[512] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < f->n_aliases && len < sizeof aliases; k++) {
+        int n = snprintf(aliases + len, sizeof aliases - len, "%s%s", k ? ", " : "", f->aliases[k]);
+        if (n > 0)
+            len += (size_t)n;
+    }
+    /* snprintf may have cut an alias inside a character: put_cell repairs it */
+    fprintf(out, "%-10s  ", f->version_unknown ? "unconfirmed" : rs_severity_name(f->severity));
+    put_cell(out, f->id, w[0] + 2);
+    put_cell(out, f->pkg->name, w[1] + 2);
+    put_cell(out, f->pkg->version, w[2] + 2);
+    put_cell(out, f->nearest_fix ? f->nearest_fix : "no fix", w[3] + 2);
+    put_cell(out, dash(aliases), 0);
+    fputc('\n', out);
+}
+
+static void print_findings(FILE *out, const rs_match_result *m)
+{
+    fprintf(out,
+            "\nvulnerabilities  %zu (critical %ld, high %ld, medium %ld, low %ld, negligible "
+            "%ld, unknown %ld), fixable %ld",
+            m->n - (size_t)m->unconfirmed, m->by_severity[RS_SEV_CRITICAL],
+            m->by_severity[RS_SEV_HIGH], m->by_severity[RS_SEV_MEDIUM], m->by_severity[RS_SEV_LOW],
+            m->by_severity[RS_SEV_NEGLIGIBLE], m->by_severity[RS_SEV_UNKNOWN], m->fixable);
+    if (m->unconfirmed)
+        fprintf(out, ", unconfirmed %ld (versions that could not be compared)", m->unconfirmed);
+    fprintf(out, "\n");
+    if (!m->n)
+        return;
+    size_t w[4] = {2, 7, 9, 8}; /* ID, PACKAGE, INSTALLED, FIXED IN */
+    for (size_t i = 0; i < m->n; i++) {
+        const rs_finding *f = &m->findings[i];
+        widen(&w[0], f->id);
+        widen(&w[1], f->pkg->name);
+        widen(&w[2], f->pkg->version);
+        widen(&w[3], f->nearest_fix ? f->nearest_fix : "no fix");
+    }
+    fprintf(out, "\n%-10s  %-*s  %-*s  %-*s  %-*s  %s\n", "SEVERITY", (int)w[0], "ID", (int)w[1],
+            "PACKAGE", (int)w[2], "INSTALLED", (int)w[3], "FIXED IN", "ALIASES");
+    for (size_t i = 0; i < m->n; i++)
+        print_finding_row(out, &m->findings[i], w);
+}
+
+static void print_packages(FILE *out, const rs_inventory *inv)
+{
+    size_t wn = 7, wv = 7, ws = 6;
+    for (size_t i = 0; i < inv->n_pkgs; i++) {
+        widen(&wn, inv->pkgs[i].name);
+        widen(&wv, inv->pkgs[i].version);
+        widen(&ws, dash(inv->pkgs[i].source_name));
+    }
+    fprintf(out, "%-*s  %-*s  %-*s  %-4s  %s\n", (int)wn, "PACKAGE", (int)wv, "VERSION", (int)ws,
+            "SOURCE", "TYPE", "LAYER");
+    for (size_t i = 0; i < inv->n_pkgs; i++) {
+        const rs_pkg *p = &inv->pkgs[i];
+        size_t layer = 0;
+        for (size_t k = 0; k < inv->n_layers; k++)
+            if (p->layer && !strcmp(inv->layers[k], p->layer))
+                layer = k;
+        char digest[20]; /* "sha256:" and 12 hex digits */
+        snprintf(digest, sizeof digest, "%s", dash(p->layer));
+        put_cell(out, p->name, wn + 2);
+        put_cell(out, p->version, wv + 2);
+        put_cell(out, dash(p->source_name), ws + 2);
+        put_cell(out, p->type, 4 + 2);
+        fprintf(out, "%zu ", layer);
+        put_cell(out, digest, 0);
+        fputc('\n', out);
+    }
+}
+
+static void print_table(FILE *out, const char *image_ref, const char *digest,
+                        const rs_scan_result *res, const rs_match_result *m)
+{
+    const rs_inventory *inv = res->inv;
+    char plat[128];
+    rs_platform_format(&res->platform, plat, sizeof plat);
+    fputs("image     ", out);
+    put_cell(out, image_ref, 0);
+    fprintf(out, "\ndigest    %s\nplatform  ", digest);
+    put_cell(out, plat, 0);
+    fputs("\nos        ", out);
+    if (inv->os.found)
+        put_cell(out, dash(inv->os.pretty_name[0] ? inv->os.pretty_name : inv->os.id), 0);
+    else
+        fputs("unknown (no os-release)", out);
+    fprintf(out, "\nlayers    %zu\npackages  %zu\n\n", inv->n_layers, inv->n_pkgs);
+    print_packages(out, inv);
+    if (m)
+        print_findings(out, m);
+    else
+        fprintf(out, "\nvulnerabilities: not matched (no --vulndb given)\n");
+}
+
+/* Builds the report of `meta` (findings of `matches` and the packages of `inv`
+ * when given) and writes it to `out` as indented JSON. Returns 0, or
+ * RS_ERR_INTERNAL with errstr naming the step that failed (nothing printed). */
+static int print_json(FILE *out, const rs_report_meta *meta, const rs_inventory *inv,
+                      const rs_match_result *matches, char *errstr, size_t errsz)
+{
+    int rc = RS_ERR_INTERNAL;
+    json_t *report = NULL, *invj = NULL;
+    char *s = NULL;
+    if (!(report = rs_report_build(meta, inv))) {
+        rs_errf(errstr, errsz, rc, "cannot build the report: out of memory");
+        goto out;
+    }
+    if (matches && rs_match_to_report(matches, report) != 0) {
+        rs_errf(errstr, errsz, rc, "cannot add the findings to the report: out of memory");
+        goto out;
+    }
+    /* the embedded report carries the inventory too: one document to read */
+    if (inv && (!(invj = rs_inventory_to_json(inv)) ||
+                json_object_set(report, "packages", json_object_get(invj, "packages")))) {
+        rs_errf(errstr, errsz, rc, "cannot add the packages to the report: out of memory");
+        goto out;
+    }
+    if (!(s = json_dumps(report, JSON_INDENT(2) | JSON_SORT_KEYS))) {
+        rs_errf(errstr, errsz, rc, "cannot encode the report: out of memory");
+        goto out;
+    }
+    if (fprintf(out, "%s\n", s) < 0 || fflush(out) != 0) {
+        rs_errf(errstr, errsz, rc, "cannot write the report: %s", strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    free(s);
+    json_decref(invj);
+    json_decref(report);
+    return rc;
+}
+
+/* The report of one scan (an error report when res->status is set), as the
+ * worker would publish it plus the packages, written to `out`. Returns 0 or
+ * RS_ERR_INTERNAL (errstr says what failed). */
+static int json_report(FILE *out, const rs_scan_result *res, const char *regname, const char *repo,
+                       const char *digest, const rs_vulndb *db, const rs_match_result *matches,
+                       uint64_t match_ms, uint64_t t0, char *errstr, size_t errsz)
+{
+    rs_report_meta meta;
+    char scan_id[40], when[32];
+    rs_report_meta_init(&meta, "", regname, repo, digest, RS_ANALYZER_VERSION,
+                        db ? (rs_vulndb_version(db) ? rs_vulndb_version(db) : 1) : 0, "embedded",
+                        scan_id, when);
+    meta.platform = &res->platform;
+    rs_report_meta_outcome(&meta, res->status, res->error);
+    meta.pull_ms = (int64_t)res->pull_ms;
+    meta.analyze_ms = (int64_t)res->analyze_ms;
+    meta.match_ms = (int64_t)match_ms;
+    meta.total_ms = (int64_t)(rs_now_ms() - t0);
+    return print_json(out, &meta, res->inv, matches, errstr, errsz);
+}
+
+int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out)
+{
+    char errstr[1024] = "", repo[4096], ref[512], regname[512], digest[RS_DIGEST_SIZE] = "";
+    rs_registry_conf rc;
+    memset(&rc, 0, sizeof rc);
+    int err = 0, code = 0;
+    rs_scan_result *res = NULL;
+    rs_vulndb *db = NULL;
+    rs_match_result *matches = NULL;
+    if (o->vulndb_path) {
+        rs_vulndb_stats st;
+        err = rs_vulndb_load(o->vulndb_path, &db, &st, errstr, sizeof errstr);
+        if (err) {
+            rs_log(RS_LOG_ERROR, "--vulndb: %s", errstr);
+            return 2;
+        }
+        if (st.invalid || st.unknown_ecosystem)
+            rs_log(RS_LOG_WARN,
+                   "--vulndb: %ld invalid records and %ld entries of unknown "
+                   "ecosystems skipped",
+                   st.invalid, st.unknown_ecosystem);
+    }
+    rs_blobsrc *src = open_source(image_ref, o, &rc, repo, sizeof repo, ref, sizeof ref, regname,
+                                  sizeof regname, &err, errstr, sizeof errstr);
+    if (!src) {
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+        code = err == RS_ERR_CONFIG ? 2 : rs_err_exit_code(err);
+        goto out;
+    }
+    err = rs_scan_resolve(src, repo, ref, o->platform, digest, errstr, sizeof errstr);
+    if (err) {
+        rs_log(RS_LOG_ERROR, "cannot resolve '%s': %s: %s", image_ref, rs_err_code(err), errstr);
+        code = rs_err_exit_code(err);
+        goto out;
+    }
+    rs_scan_opts so;
+    rs_scan_opts_default(&so);
+    if (o->layer_parallelism > 0)
+        so.layer_parallelism = (size_t)o->layer_parallelism;
+    uint64_t t0 = rs_now_ms();
+    res = rs_scan_index(src, repo, digest, &so);
+    if (!res) {
+        rs_log(RS_LOG_ERROR, "out of memory");
+        code = 3;
+        goto out;
+    }
+    if (res->status) {
+        rs_log(RS_LOG_ERROR, "cannot scan '%s': %s: %s", image_ref, rs_err_code(res->status),
+               res->error);
+        code = rs_err_exit_code(res->status);
+        if (!o->format || strcmp(o->format, "json") != 0)
+            goto out;
+    }
+    uint64_t t_match = rs_now_ms();
+    if (db && res->status == 0 &&
+        rs_match_inventory(db, res->inv, &matches, errstr, sizeof errstr) != 0) {
+        rs_log(RS_LOG_ERROR, "cannot match '%s': %s", image_ref, errstr);
+        code = 3;
+        goto out;
+    }
+    uint64_t match_ms = rs_now_ms() - t_match;
+    if (o->format && !strcmp(o->format, "json")) {
+        err = json_report(out, res, regname, repo, digest, db, matches, match_ms, t0, errstr,
+                          sizeof errstr);
+    } else {
+        print_table(out, image_ref, digest, res, matches);
+        err = fflush(out) != 0 ? rs_errf(errstr, sizeof errstr, RS_ERR_INTERNAL,
+                                         "cannot write the table: %s", strerror(errno))
+                               : 0;
+    }
+    if (err) {
+        /* never an empty or cut output with exit 0: RS_ERR_INTERNAL exits 3 */
+        rs_log(RS_LOG_ERROR, "cannot print the report of '%s': %s", image_ref, errstr);
+        code = rs_err_exit_code(err);
+    }
+out:
+    rs_match_result_free(matches);
+    rs_vulndb_destroy(db);
+    free(rc.auth.username);
+    free(rc.auth.password);
+    rs_scan_result_free(res);
+    rs_blobsrc_destroy(src);
+    return code;
+}

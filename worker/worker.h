@@ -1,0 +1,46 @@
+/* worker.h - the worker's run loop: a member of the consumer group that turns
+ * scan requests into reports (DESIGN.md §4-§6).
+ *
+ * One thread polls Kafka, pauses partitions whose in-flight window is full
+ * and stores offsets only up to the lowest request of each partition that is
+ * not finished; `concurrency` threads run the scans. A request is finished
+ * when its report (and inventory) were acknowledged by Kafka and its `done`
+ * key is written, or when it went to the dead-letter topic. */
+#ifndef RS_WORKER_H
+#define RS_WORKER_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "config.h"
+
+typedef struct rs_worker_opts {
+    int concurrency;          /* images scanned at once (default 2) */
+    int layer_parallelism;    /* layers pulled at once per image (default 4) */
+    int exit_when_idle_s;     /* 0: run until stopped */
+    const char *instance_id;  /* group.instance.id (static membership); NULL: dynamic */
+    const char *worker_id;    /* name in reports and leases; NULL: host:pid */
+    int lease_ttl_ms;         /* default 30000 */
+    int max_attempts;         /* poison threshold (default 3) */
+    int window_per_partition; /* in-flight requests per partition (default 4) */
+    const char *vulndb_path;  /* --vulndb: fixed data (snapshot, directory, zip); NULL: follow
+                                 vulndb:current */
+    int outage_budget_s; /* how long Kafka or Redis may stay away before the worker stops (300) */
+    int drain_timeout_s; /* on SIGTERM, in-flight scans are handed back after this; 0: finish them
+                          */
+} rs_worker_opts;
+
+void rs_worker_opts_default(rs_worker_opts *o);
+
+/* Runs until *stop is set (graceful: in-flight work is finished, or handed
+ * back past drain_timeout_s, offsets committed, the group left) or, with
+ * exit_when_idle_s, until idle. Whatever an image, a registry or a message
+ * does ends as a report or a dead letter; the worker stops only when Kafka or
+ * Redis stays away longer than outage_budget_s. Returns 0, or RS_ERR_STORE /
+ * RS_ERR_BROKER (unreachable at start or for longer than the budget),
+ * RS_ERR_CONFIG (bad settings, a missing dead-letter topic) with errstr set;
+ * nothing is committed that was not finished. */
+int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_atomic_t *stop,
+                  char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,122 @@
+/* worker_int.h - what the worker's files share (the .c files of worker/): the worker,
+ * one request being processed, the retry of infrastructure steps, and the
+ * steps each file provides. Not a public header. */
+#ifndef RS_WORKER_INT_H
+#define RS_WORKER_INT_H
+
+#include "blobsrc.h"
+#include "config.h"
+#include "err.h"
+#include "inventory.h"
+#include "kafka.h"
+#include "match.h"
+#include "message.h"
+#include "scan.h"
+#include "state.h"
+#include "vulndb.h"
+#include "window.h"
+#include "worker.h"
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define LEASE_MAX_LIFE_MS (60 * 60 * 1000)
+#define ATTEMPTS_TTL_S (7 * 24 * 3600) /* a poison mark is forgotten after a week */
+
+/* A job is a request of the window (window.h); its payload the Kafka message. */
+typedef rs_window_job job_t;
+
+static inline rd_kafka_message_t *job_msg(const job_t *j)
+{
+    return j->payload;
+}
+
+struct worker {
+    const rs_config *cfg;
+    const rs_worker_opts *o;
+    rd_kafka_t *rk;
+    rs_producer *producer;
+    rs_state *state, *cache;
+    char worker_id[128];
+    rs_window *win;     /* the requests in flight, by partition */
+    pthread_t *threads; /* the job threads */
+    int n_threads;
+    pthread_mutex_t lock; /* guards fatal_rc and fatal_msg */
+    atomic_int fatal;     /* Kafka or Redis lost for good */
+    int fatal_rc;         /* the status that made it fatal */
+    char fatal_msg[512];
+    int max_message_bytes;
+    /* the vulnerability snapshot: read-locked while matching, swapped under
+     * the write lock when vulndb:current moves (or fixed by --vulndb) */
+    pthread_rwlock_t db_lock;
+    pthread_mutex_t db_load_lock;
+    rs_vulndb *db;
+    int64_t db_version;
+    char db_sha256[RS_DIGEST_SIZE]; /* of the file loaded from vulndb:current; "" for none */
+    uint64_t db_checked_ms;
+};
+
+/* The backoff of one step that Redis or Kafka could not take (DESIGN.md §6):
+ * 200 ms doubling to 10 s, with jitter, for as long as the outage budget. */
+struct backoff {
+    uint64_t deadline;
+    unsigned delay_ms;
+    unsigned seed;
+};
+
+/* Runs `expr` (a Redis or Kafka step, giving an rs_err) again while it fails
+ * with RS_ERR_STORE or RS_ERR_BROKER, within the outage budget. Needs `w`. */
+#define RETRY(jb, expr)                                                                            \
+    ({                                                                                             \
+        struct backoff b_ = {0};                                                                   \
+        int rc_;                                                                                   \
+        while (worker_backoff_again(w, (jb), &b_, rc_ = (expr)))                                   \
+            ;                                                                                      \
+        rc_;                                                                                       \
+    })
+
+/* Everything one request needs while it is processed. */
+struct request {
+    struct worker *w;
+    job_t *jb;
+    rs_scan_request req;
+    const rs_registry_conf *rconf;
+    char key[600];   /* {tenant}/{digest}: the key of reports and inventories */
+    char owner[200]; /* this job's lease owner: worker id / job number */
+    rs_done prev;    /* the done entry from before, when prev_found */
+    int prev_found;
+    rs_blobsrc *src;
+    rs_inventory *inv;
+    int from_cache;
+    rs_platform plat;
+    uint64_t t0, pull_ms, analyze_ms, match_ms;
+    int scan_rc; /* the outcome of the index stage, an error report when not 0 */
+    char scan_err[1024];
+    rs_match_result *matches;
+    int64_t db_used;
+    char fingerprint[RS_DIGEST_SIZE];
+    rs_refs refs;
+    char errstr[1024];
+};
+
+/* retry.c: the worker stops for good (first reason kept; the window fails) */
+void worker_set_fatal(struct worker *w, int rc, const char *msg);
+/* retry.c: sleeps ms, waking early when the job is cancelled or the worker failed */
+void worker_nap(struct worker *w, const job_t *jb, unsigned ms);
+/* retry.c: 1 when a step that returned rc is tried again after a pause (see RETRY) */
+int worker_backoff_again(struct worker *w, const job_t *jb, struct backoff *b, int rc);
+/* snapshot.c: follows vulndb:current (at most every 10 s unless force_check) */
+void worker_refresh_vulndb(struct worker *w, int force_check);
+/* snapshot.c: resident memory of this process in KiB (0 when unknown) */
+long worker_rss_kib(void);
+/* deadletter.c: sends job j to the dead-letter topic: 0 or the producer's failure */
+int worker_dead_letter(struct worker *w, job_t *j, const char *reason, char *errstr, size_t errsz);
+/* index.c: the index stage under the lease protocol: 0 with r->inv set, or a failure */
+int worker_index_digest(struct request *r);
+/* request.c: 0 when the request is finished (report, dead letter, nothing to do) */
+int worker_process_request(struct worker *w, job_t *jb);
+
+#endif
