@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-MKIMAGE=("$RS_PYTHON" "$RS_REPO_DIR/tests/helpers/mkimage.py")
+MKIMAGE=("$RS_PYTHON" "$RS_LOCAL_DIR/mkimage.py")
 SPECS=$RS_REPO_DIR/tests/data/images
 BUILD=$RS_STATE_DIR/images
 mkdir -p "$BUILD"

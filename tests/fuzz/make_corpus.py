@@ -4,7 +4,7 @@
 Usage: tests/fuzz/make_corpus.py      (run from anywhere; Debian's python3, needs `zstd`)
 
 Sources: tests/data/** (manifests, analyzer files, auth answers, tenants files), the OCI
-layouts tests/helpers/mkimage.py builds from tests/data/images/*.json (their manifests,
+layouts deploy/local/mkimage.py builds from tests/data/images/*.json (their manifests,
 indexes and layer blobs), and a few hand-written values below for the parsers whose inputs
 have no file in tests/data (Link headers, image references, cached JSON forms). Every seed
 is named by the sha1 of its content, as libFuzzer names what it adds, so regenerating is
@@ -76,7 +76,7 @@ def image_layouts():
     with tempfile.TemporaryDirectory() as tmp:
         for spec in sorted(glob.glob(os.path.join(DATA, "images", "*.json"))):
             out = os.path.join(tmp, os.path.basename(spec)[:-5])
-            subprocess.run([sys.executable, os.path.join(ROOT, "tests", "helpers", "mkimage.py"),
+            subprocess.run([sys.executable, os.path.join(ROOT, "deploy", "local", "mkimage.py"),
                             "build", spec, out], check=True, stdout=subprocess.DEVNULL)
             add_file("manifest", os.path.join(out, "index.json"))
             for blob in sorted(glob.glob(os.path.join(out, "blobs", "sha256", "*"))):

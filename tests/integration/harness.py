@@ -19,7 +19,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: F401
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("RS_BIN_DIR", os.path.join(ROOT, "build", "bin"))
-MKIMAGE = os.path.join(ROOT, "tests", "helpers", "mkimage.py")
+MKIMAGE = os.path.join(ROOT, "deploy", "local", "mkimage.py")
 IMAGES = os.path.join(ROOT, "tests", "data", "images")
 SKIP = 77
 

@@ -1,6 +1,6 @@
 /* test_scan - the whole index stage (resolve, config, parallel layers, merge)
  * on OCI layouts, no registry: every sample image of tests/data/images is
- * built by the `unit.scan.layouts` fixture (tests/helpers/mkimage.py) and
+ * built by the `unit.scan.layouts` fixture (deploy/local/mkimage.py) and
  * its inventory compared with the spec's hand-written "expected" section
  * (flags included).
  * Then faults: a tampered blob, too many layers, a cancelled scan. */
