@@ -70,7 +70,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/regscan-rootfs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 tar -C "$tmp" --numeric-owner -xpf "$cache"
-"$RS_PYTHON" "$RS_REPO_DIR/tests/helpers/mkimage.py" from-dir "$tmp" "$out" "$tag"
+"$RS_PYTHON" "$RS_LOCAL_DIR/mkimage.py" from-dir "$tmp" "$out" "$tag"
 dpkg-query --admindir="$tmp/var/lib/dpkg" -W \
 	-f='${Package}\t${Version}\t${source:Package}\t${source:Version}\n' \
 	>"$(dirname "$out")/expected-packages.tsv"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build every sample image spec in tests/data/images/ and push it to a registry, so that a
+# Build every sample image spec in deploy/local/images/ and push it to a registry, so that a
 # registry holds a known set of images: one repository per spec (`PREFIX<name>:<tag>`), and
 # debian-single also under two more tags and a second repository (the same digest reached
 # through four references). Idempotent: the builds are deterministic and a second push
@@ -32,8 +32,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-MKIMAGE=("$RS_PYTHON" "$RS_REPO_DIR/tests/helpers/mkimage.py")
-SPECS=$RS_REPO_DIR/tests/data/images
+MKIMAGE=("$RS_PYTHON" "$RS_LOCAL_DIR/mkimage.py")
+SPECS=$RS_LOCAL_DIR/images
 BUILD=$RS_STATE_DIR/images
 mkdir -p "$BUILD"
 

@@ -245,7 +245,7 @@ start_token_service() {
 		return 0
 	fi
 	export REGSCAN_TOKEN_SERVICE_PASSWORD="$RS_TEST_PASSWORD"
-	launch token-service "$RS_PYTHON" -u "$RS_REPO_DIR/tests/helpers/token_service.py" \
+	launch token-service "$RS_PYTHON" -u "$RS_LOCAL_DIR/token-service.py" \
 		--addr "$RS_HOST" --port "$RS_TOKEN_SERVICE_PORT" --state-dir "$dir" \
 		--issuer "$RS_TOKEN_ISSUER" --service "$RS_TOKEN_SERVICE_NAME" --user "$RS_TEST_USER"
 	wait_ready token-service "$READY_TIMEOUT"

@@ -4,7 +4,8 @@
 Usage: tests/fuzz/make_corpus.py      (run from anywhere; Debian's python3, needs `zstd`)
 
 Sources: tests/data/** (manifests, analyzer files, auth answers, tenants files), the OCI
-layouts tests/helpers/mkimage.py builds from tests/data/images/*.json (their manifests,
+layouts deploy/local/mkimage.py builds from deploy/local/images/*.json (the sample images
+and their files/) and tests/data/images/*.json (their manifests,
 indexes and layer blobs), and a few hand-written values below for the parsers whose inputs
 have no file in tests/data (Link headers, image references, cached JSON forms). Every seed
 is named by the sha1 of its content, as libFuzzer names what it adds, so regenerating is
@@ -25,6 +26,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DATA = os.path.join(ROOT, "tests", "data")
+SAMPLE_IMAGES = os.path.join(ROOT, "deploy", "local", "images")
 CORPUS = os.path.join(HERE, "corpus")
 MAX_SEED = 64 * 1024
 
@@ -74,9 +76,10 @@ def tar_bytes(members):
 def image_layouts():
     """Builds every image spec and feeds manifests, indexes and layers to the corpora."""
     with tempfile.TemporaryDirectory() as tmp:
-        for spec in sorted(glob.glob(os.path.join(DATA, "images", "*.json"))):
+        for spec in sorted(glob.glob(os.path.join(SAMPLE_IMAGES, "*.json"))
+                           + glob.glob(os.path.join(DATA, "images", "*.json"))):
             out = os.path.join(tmp, os.path.basename(spec)[:-5])
-            subprocess.run([sys.executable, os.path.join(ROOT, "tests", "helpers", "mkimage.py"),
+            subprocess.run([sys.executable, os.path.join(ROOT, "deploy", "local", "mkimage.py"),
                             "build", spec, out], check=True, stdout=subprocess.DEVNULL)
             add_file("manifest", os.path.join(out, "index.json"))
             for blob in sorted(glob.glob(os.path.join(out, "blobs", "sha256", "*"))):
@@ -190,14 +193,14 @@ def file_seeds():
         add_file("manifest", p)
     for p in [os.path.join(DATA, "dpkg", "status"), os.path.join(DATA, "dpkg", "status.d", "libssl3")]:
         add_file("dpkg", p)
-    for p in sorted(glob.glob(os.path.join(DATA, "images", "files", "*.status"))):
+    for p in sorted(glob.glob(os.path.join(SAMPLE_IMAGES, "files", "*.status"))):
         add_file("dpkg", p)
     add_file("apk", os.path.join(DATA, "apk", "installed"))
-    for p in sorted(glob.glob(os.path.join(DATA, "images", "files", "*.installed"))):
+    for p in sorted(glob.glob(os.path.join(SAMPLE_IMAGES, "files", "*.installed"))):
         add_file("apk", p)
     for p in sorted(glob.glob(os.path.join(DATA, "osrelease", "*"))):
         add_file("osrelease", p)
-    for p in sorted(glob.glob(os.path.join(DATA, "images", "files", "*os-release"))):
+    for p in sorted(glob.glob(os.path.join(SAMPLE_IMAGES, "files", "*os-release"))):
         add_file("osrelease", p)
     add_file("config", os.path.join(DATA, "config", "valid.json"))
     for p in sorted(glob.glob(os.path.join(DATA, "config", "bad", "*.json"))):

@@ -19,9 +19,17 @@ from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: F401
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("RS_BIN_DIR", os.path.join(ROOT, "build", "bin"))
-MKIMAGE = os.path.join(ROOT, "tests", "helpers", "mkimage.py")
-IMAGES = os.path.join(ROOT, "tests", "data", "images")
+MKIMAGE = os.path.join(ROOT, "deploy", "local", "mkimage.py")
+IMAGES = os.path.join(ROOT, "deploy", "local", "images")     # the sample images seed.sh pushes
+TEST_IMAGES = os.path.join(ROOT, "tests", "data", "images")  # specs only the tests build
 SKIP = 77
+
+
+def spec_path(spec_name):
+    """The spec file of a sample image (deploy/local/images) or of a test-only image
+    (tests/data/images)."""
+    path = os.path.join(IMAGES, spec_name + ".json")
+    return path if os.path.exists(path) else os.path.join(TEST_IMAGES, spec_name + ".json")
 
 
 def env(name, default=None):
@@ -101,11 +109,10 @@ class Run:
 
     # ---- images ----
     def build(self, spec_name, out_name=None):
-        """Builds tests/data/images/<spec_name>.json into an OCI layout; returns (layout, refs)
+        """Builds the spec `spec_name` (spec_path) into an OCI layout; returns (layout, refs)
         where refs maps ref name -> (media type, digest)."""
         out = os.path.join(self.tmp, out_name or spec_name)
-        p = subprocess.run(["/usr/bin/python3", MKIMAGE, "build",
-                            os.path.join(IMAGES, spec_name + ".json"), out],
+        p = subprocess.run(["/usr/bin/python3", MKIMAGE, "build", spec_path(spec_name), out],
                            check=True, capture_output=True, text=True)
         refs = {}
         for line in p.stdout.splitlines():
@@ -365,7 +372,7 @@ def _blob_index(layout):
 
 
 def spec_expected(spec_name):
-    with open(os.path.join(IMAGES, spec_name + ".json")) as f:
+    with open(spec_path(spec_name)) as f:
         return json.load(f)["expected"]
 
 

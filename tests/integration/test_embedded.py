@@ -77,7 +77,7 @@ def rows(report, with_layer=True):
 
 
 def expected_rows(spec_name, platform, layers, with_layer=True):
-    """Rows of tests/data/images/<spec>.json "expected" for `platform`; the layer is
+    """Rows of the spec's "expected" for `platform`; the layer is
     layers[layer_index]."""
     img = next(i for i in h.spec_expected(spec_name)["images"] if i["platform"] == platform)
     out = []

@@ -14,7 +14,7 @@ r = h.Run("pipeline")
 reg = r.open
 ns = r.ns
 
-# ---- seed: the images of tests/data/images, under this run's namespace ----
+# ---- seed: the sample images of deploy/local/images, under this run's namespace ----
 single, _ = r.build("debian-single")
 layers, _ = r.build("debian-layers")
 multi, _ = r.build("multiarch")

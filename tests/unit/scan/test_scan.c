@@ -1,7 +1,8 @@
 /* test_scan - the whole index stage (resolve, config, parallel layers, merge)
- * on OCI layouts, no registry: every sample image of tests/data/images is
- * built by the `unit.scan.layouts` fixture (tests/helpers/mkimage.py) and
- * its inventory compared with the spec's hand-written "expected" section
+ * on OCI layouts, no registry: the sample images of deploy/local/images and
+ * the test-only images of tests/data/images are built by the
+ * `unit.scan.layouts` fixture (deploy/local/mkimage.py), and each one's
+ * inventory compared with the spec's hand-written "expected" section
  * (flags included).
  * Then faults: a tampered blob, too many layers, a cancelled scan. */
 #include "blobsrc.h"
@@ -45,12 +46,17 @@ static int has_flag(const json_t *o, const char *flag)
     return 0;
 }
 
-/* Scans every platform the spec expects and compares with "expected". */
+/* Scans every platform the spec expects and compares with "expected". The
+ * spec is a sample image's (deploy/local/images) or a test-only one's
+ * (tests/data/images). */
 static void check_spec(const char *name, const char *tag)
 {
     char spec_path[1024], dir[1024], errstr[1024];
-    snprintf(spec_path, sizeof spec_path, "%s/tests/data/images/%s.json", getenv("RS_SOURCE_DIR"),
+    snprintf(spec_path, sizeof spec_path, "%s/deploy/local/images/%s.json", getenv("RS_SOURCE_DIR"),
              name);
+    if (access(spec_path, R_OK) != 0)
+        snprintf(spec_path, sizeof spec_path, "%s/tests/data/images/%s.json",
+                 getenv("RS_SOURCE_DIR"), name);
     snprintf(dir, sizeof dir, "%s/%s", layouts, name);
     json_error_t jerr;
     json_t *spec = json_load_file(spec_path, 0, &jerr);
