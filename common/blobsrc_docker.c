@@ -8,6 +8,7 @@
  * open_blob streams through the archive again to the member and hands out a
  * verifying reader over its data. Immutable after creation: thread-safe. */
 #include "blobsrc.h"
+#include "grow.h"
 #include "analyzers/analyzer.h"
 #include "buf.h"
 #include "err.h"
@@ -186,14 +187,8 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
                          DOCKER_MAX_MEMBERS);
             goto out;
         }
-        if (s->n_m == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            struct member *nm = realloc(s->m, nc * sizeof *nm);
-            if (!nm)
-                goto oom;
-            s->m = nm;
-            cap = nc;
-        }
+        if (RS_GROW(s->m, s->n_m + 1, cap))
+            goto oom;
         struct member *m = &s->m[s->n_m];
         memset(m, 0, sizeof *m);
         if (!(m->name = strdup(name)))

@@ -6,6 +6,7 @@
  * the environment or from files and never appear in messages. This module
  * does no network I/O. */
 #include "config.h"
+#include "grow.h"
 #include "err.h"
 
 #include <ctype.h>
@@ -614,11 +615,8 @@ static int add_prop(rs_settings *s, const char *kv, size_t len, const char *what
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
                        "%s: kafka property %zu is not k=v (a ',' in a value is written '\\,')",
                        what, s->n_kafka_props + 1);
-    char **l = realloc(s->kafka_props, (s->n_kafka_props + 1) * sizeof *l);
-    if (!l)
-        return RS_ERR_INTERNAL;
-    s->kafka_props = l;
-    if (!(l[s->n_kafka_props] = strndup(kv, len)))
+    if (RS_GROW(s->kafka_props, s->n_kafka_props + 1, s->cap_kafka_props) ||
+        !(s->kafka_props[s->n_kafka_props] = strndup(kv, len)))
         return RS_ERR_INTERNAL;
     s->n_kafka_props++;
     return 0;

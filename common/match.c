@@ -1,5 +1,6 @@
 /* match.c - inventory × vulnerability database → findings (see match.h). */
 #include "match.h"
+#include "grow.h"
 #include "buf.h"
 #include "cvss.h"
 #include "err.h"
@@ -97,14 +98,8 @@ static int set_add(struct strset *s, const char *x)
 {
     if (!x || in_list(s->v, s->n, x))
         return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char **v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return RS_ERR_INTERNAL;
-        s->v = v;
-        s->cap = cap;
-    }
+    if (RS_GROW(s->v, s->n + 1, s->cap))
+        return RS_ERR_INTERNAL;
     if (!(s->v[s->n] = strdup(x)))
         return RS_ERR_INTERNAL;
     s->n++;
@@ -159,14 +154,8 @@ void rs_match_result_free(rs_match_result *m)
 
 static int push_finding(rs_match_result *m, size_t *cap, rs_finding *f)
 {
-    if (m->n == *cap) {
-        size_t c = *cap ? *cap * 2 : 16;
-        rs_finding *v = realloc(m->findings, c * sizeof *v);
-        if (!v)
-            return RS_ERR_INTERNAL;
-        m->findings = v;
-        *cap = c;
-    }
+    if (RS_GROW(m->findings, m->n + 1, *cap))
+        return RS_ERR_INTERNAL;
     m->findings[m->n++] = *f;
     return 0;
 }

@@ -7,6 +7,7 @@
  * message that is not UTF-8 gets U+FFFD, never fails the document. Splitting
  * keeps every array element exactly once and never truncates. */
 #include "eol.h"
+#include "grow.h"
 #include "message.h"
 #include "buf.h"
 #include "err.h"
@@ -40,10 +41,9 @@ int rs_refs_add(rs_refs *r, const char *registry, const char *repository, const 
     while (i < r->n && ref_cmp(&r->items[i], registry, repository) < 0)
         i++;
     if (i == r->n || ref_cmp(&r->items[i], registry, repository) != 0) {
-        rs_ref *items = realloc(r->items, (r->n + 1) * sizeof *items);
-        if (!items)
+        if (RS_GROW(r->items, r->n + 1, r->cap))
             return RS_ERR_INTERNAL;
-        r->items = items;
+        rs_ref *items = r->items;
         rs_ref nr = {strdup(registry), strdup(repository), NULL, 0};
         if (!nr.registry || !nr.repository) {
             free(nr.registry);
@@ -60,10 +60,9 @@ int rs_refs_add(rs_refs *r, const char *registry, const char *repository, const 
         k++;
     if (k < ref->n_tags && !strcmp(ref->tags[k], tag))
         return 0;
-    char **tags = realloc(ref->tags, (ref->n_tags + 1) * sizeof *tags);
-    if (!tags)
+    if (RS_GROW(ref->tags, ref->n_tags + 1, ref->cap_tags))
         return RS_ERR_INTERNAL;
-    ref->tags = tags;
+    char **tags = ref->tags;
     char *t = strdup(tag);
     if (!t)
         return RS_ERR_INTERNAL;
@@ -85,6 +84,7 @@ void rs_refs_clear(rs_refs *r)
     free(r->items);
     r->items = NULL;
     r->n = 0;
+    r->cap = 0;
     r->omitted = 0;
 }
 

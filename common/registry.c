@@ -6,6 +6,7 @@
  * see RS_ERR_MANIFEST_UNKNOWN, RS_ERR_UNAUTHORIZED, ... with a message naming
  * what and where, never a credential or a signed URL. */
 #include "registry.h"
+#include "grow.h"
 #include "auth.h"
 #include "buf.h"
 #include "err.h"
@@ -354,7 +355,7 @@ static int list_pages(rs_registry *r, const char *first_url, const char *scope, 
 {
     rs_buf url = RS_BUF_INIT;
     char **seen = NULL;
-    size_t n_seen = 0;
+    size_t n_seen = 0, cap_seen = 0;
     rs_http_response resp;
     memset(&resp, 0, sizeof resp);
     int rc = 0;
@@ -420,14 +421,10 @@ static int list_pages(rs_registry *r, const char *first_url, const char *scope, 
                                "Link header repeats an earlier page", errstr, errsz);
                 goto out;
             }
-        char **ns = realloc(seen, (n_seen + 1) * sizeof *seen);
-        if (!ns || !(ns[n_seen] = strdup(url.data))) {
-            if (ns)
-                seen = ns;
+        if (RS_GROW(seen, n_seen + 1, cap_seen) || !(seen[n_seen] = strdup(url.data))) {
             rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
             goto out;
         }
-        seen = ns;
         n_seen++;
     }
     rs_log(RS_LOG_DEBUG, "listed %zu names in %zu pages for '%s' of '%s'", total, n_seen + 1,
