@@ -150,6 +150,12 @@ static int link_target(const char *member, const char *target, char *out, size_t
     return member_name(stack[0] ? stack : "/", out, out_size);
 }
 
+static int bad_archive(const struct docker_src *s, struct archive *a, char *errstr, size_t errsz)
+{
+    return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s", s->path,
+                   archive_error_string(a));
+}
+
 /* Streams the archive once: hashes members, returns manifest.json. */
 static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, char *errstr,
                         size_t errsz)
@@ -171,8 +177,7 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
         if (ar == ARCHIVE_EOF)
             break;
         if (ar < ARCHIVE_WARN) {
-            rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s",
-                         s->path, archive_error_string(a));
+            rc = bad_archive(s, a, errstr, errsz);
             goto out;
         }
         char name[4097];
@@ -216,8 +221,7 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
             if (ar == ARCHIVE_EOF)
                 break;
             if (ar < ARCHIVE_WARN) {
-                rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s",
-                             s->path, archive_error_string(a));
+                rc = bad_archive(s, a, errstr, errsz);
                 goto out;
             }
             rs_sha256_update(h, blk, n);
