@@ -8,6 +8,7 @@
  * that needs work. Does not keep a pass's digests beyond one repository except
  * for the per-tenant set that makes "one request per digest and tenant". */
 #include "coordinator.h"
+#include "grow.h"
 #include "clock.h"
 #include "digestset.h"
 #include "err.h"
@@ -47,14 +48,8 @@ static void names_free(struct names *l)
 static int names_add(const char *name, void *opaque)
 {
     struct names *l = opaque;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return RS_ERR_INTERNAL;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (RS_GROW(l->v, l->n + 1, l->cap))
+        return RS_ERR_INTERNAL;
     if (!(l->v[l->n] = strdup(name)))
         return RS_ERR_INTERNAL;
     l->n++;

@@ -1,5 +1,6 @@
 /* buf.c - growable byte buffer. */
 #include "buf.h"
+#include "grow.h"
 #include "err.h"
 
 #include <stdint.h>
@@ -16,15 +17,7 @@ static int buf_reserve(rs_buf *b, size_t extra)
         return RS_ERR_LIMIT_EXCEEDED;
     if (need <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return RS_ERR_INTERNAL;
-    b->data = p;
-    b->cap = cap;
-    return 0;
+    return RS_GROW(b->data, need, b->cap);
 }
 
 int rs_buf_append(rs_buf *b, const void *data, size_t len)

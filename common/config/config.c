@@ -6,6 +6,7 @@
  * the environment or from files and never appear in messages. This module
  * does no network I/O. */
 #include "config.h"
+#include "grow.h"
 #include "err.h"
 
 #include <ctype.h>
@@ -614,11 +615,8 @@ static int add_prop(rs_settings *s, const char *kv, size_t len, const char *what
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
                        "%s: kafka property %zu is not k=v (a ',' in a value is written '\\,')",
                        what, s->n_kafka_props + 1);
-    char **l = realloc(s->kafka_props, (s->n_kafka_props + 1) * sizeof *l);
-    if (!l)
-        return RS_ERR_INTERNAL;
-    s->kafka_props = l;
-    if (!(l[s->n_kafka_props] = strndup(kv, len)))
+    if (RS_GROW(s->kafka_props, s->n_kafka_props + 1, s->cap_kafka_props) ||
+        !(s->kafka_props[s->n_kafka_props] = strndup(kv, len)))
         return RS_ERR_INTERNAL;
     s->n_kafka_props++;
     return 0;
@@ -704,13 +702,10 @@ static int settings_from_env(rs_settings *s, char *errstr, size_t errstr_size)
 
 /* ---- public ------------------------------------------------------------- */
 
-int rs_config_defaults(rs_config **out, char *errstr, size_t errstr_size)
+/* Hands c over to *out, or with rc set frees it (RS_ERR_INTERNAL is out of
+ * memory: the message says so) and returns rc. */
+static int config_finish(rs_config *c, int rc, rs_config **out, char *errstr, size_t errstr_size)
 {
-    *out = NULL;
-    rs_config *c = calloc(1, sizeof *c);
-    if (!c)
-        return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
-    int rc = settings_from_env(&c->settings, errstr, errstr_size);
     if (rc) {
         if (rc == RS_ERR_INTERNAL)
             rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
@@ -719,6 +714,16 @@ int rs_config_defaults(rs_config **out, char *errstr, size_t errstr_size)
     }
     *out = c;
     return 0;
+}
+
+int rs_config_defaults(rs_config **out, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    rs_config *c = calloc(1, sizeof *c);
+    if (!c)
+        return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
+    int rc = settings_from_env(&c->settings, errstr, errstr_size);
+    return config_finish(c, rc, out, errstr, errstr_size);
 }
 
 int rs_config_load(const char *path, rs_config **out, char *errstr, size_t errstr_size)
@@ -771,14 +776,7 @@ int rs_config_load(const char *path, rs_config **out, char *errstr, size_t errst
     }
 out:
     json_decref(root);
-    if (rc) {
-        if (rc == RS_ERR_INTERNAL)
-            rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
-        rs_config_free(c);
-        return rc;
-    }
-    *out = c;
-    return 0;
+    return config_finish(c, rc, out, errstr, errstr_size);
 }
 
 void rs_config_free(rs_config *c)

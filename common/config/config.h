@@ -63,9 +63,10 @@ typedef struct rs_settings {
     char *kafka_brokers; /* REGSCAN_KAFKA_BROKERS, 127.0.0.1:9092 */
     char **kafka_props;  /* "k=v" from REGSCAN_KAFKA_PROPERTIES and --kafka-prop */
     size_t n_kafka_props;
-    char *redis_url;       /* REGSCAN_REDIS_URL */
-    char *cache_redis_url; /* REGSCAN_CACHE_REDIS_URL, defaults to redis_url */
-    char *redis_prefix;    /* REGSCAN_REDIS_PREFIX, "regscan:" */
+    size_t cap_kafka_props;       /* RS_GROW's capacity of kafka_props */
+    char *redis_url;              /* REGSCAN_REDIS_URL */
+    char *cache_redis_url;        /* REGSCAN_CACHE_REDIS_URL, defaults to redis_url */
+    char *redis_prefix;           /* REGSCAN_REDIS_PREFIX, "regscan:" */
     char *topic_requests, *topic_batch, *topic_findings, *topic_inventory, *topic_dead_letter;
     char *group;                  /* REGSCAN_GROUP, "regscan-workers" */
     char *log_format, *log_level; /* REGSCAN_LOG, REGSCAN_LOG_LEVEL */

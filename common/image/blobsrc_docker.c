@@ -8,6 +8,7 @@
  * open_blob streams through the archive again to the member and hands out a
  * verifying reader over its data. Immutable after creation: thread-safe. */
 #include "blobsrc.h"
+#include "grow.h"
 #include "analyzers/analyzer.h"
 #include "buf.h"
 #include "err.h"
@@ -149,6 +150,12 @@ static int link_target(const char *member, const char *target, char *out, size_t
     return member_name(stack[0] ? stack : "/", out, out_size);
 }
 
+static int bad_archive(const struct docker_src *s, struct archive *a, char *errstr, size_t errsz)
+{
+    return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s", s->path,
+                   archive_error_string(a));
+}
+
 /* Streams the archive once: hashes members, returns manifest.json. */
 static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, char *errstr,
                         size_t errsz)
@@ -170,8 +177,7 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
         if (ar == ARCHIVE_EOF)
             break;
         if (ar < ARCHIVE_WARN) {
-            rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s", s->path,
-                         archive_error_string(a));
+            rc = bad_archive(s, a, errstr, errsz);
             goto out;
         }
         char name[4097];
@@ -186,14 +192,8 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
                          DOCKER_MAX_MEMBERS);
             goto out;
         }
-        if (s->n_m == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            struct member *nm = realloc(s->m, nc * sizeof *nm);
-            if (!nm)
-                goto oom;
-            s->m = nm;
-            cap = nc;
-        }
+        if (RS_GROW(s->m, s->n_m + 1, cap))
+            goto oom;
         struct member *m = &s->m[s->n_m];
         memset(m, 0, sizeof *m);
         if (!(m->name = strdup(name)))
@@ -222,8 +222,7 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
             if (ar == ARCHIVE_EOF)
                 break;
             if (ar < ARCHIVE_WARN) {
-                rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s",
-                             s->path, archive_error_string(a));
+                rc = bad_archive(s, a, errstr, errsz);
                 goto out;
             }
             rs_sha256_update(h, blk, n);

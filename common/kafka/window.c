@@ -5,6 +5,7 @@
  * a growing array; a job never points at its partition, so the array may
  * move. */
 #include "window.h"
+#include "grow.h"
 #include "clock.h"
 
 #include <pthread.h>
@@ -87,14 +88,8 @@ static struct part *part_find(rs_window *w, const char *topic, int32_t partition
             return &w->parts[i];
     if (!create)
         return NULL;
-    if (w->n_parts == w->cap_parts) {
-        size_t cap = w->cap_parts ? w->cap_parts * 2 : 16;
-        struct part *v = realloc(w->parts, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        w->parts = v;
-        w->cap_parts = cap;
-    }
+    if (RS_GROW(w->parts, w->n_parts + 1, w->cap_parts))
+        return NULL;
     struct part *p = &w->parts[w->n_parts++];
     memset(p, 0, sizeof *p);
     p->partition = partition;

@@ -1,5 +1,6 @@
 /* match.c - inventory × vulnerability database → findings (see match.h). */
 #include "match.h"
+#include "grow.h"
 #include "buf.h"
 #include "cvss.h"
 #include "err.h"
@@ -97,14 +98,8 @@ static int set_add(struct strset *s, const char *x)
 {
     if (!x || in_list(s->v, s->n, x))
         return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char **v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return RS_ERR_INTERNAL;
-        s->v = v;
-        s->cap = cap;
-    }
+    if (RS_GROW(s->v, s->n + 1, s->cap))
+        return RS_ERR_INTERNAL;
     if (!(s->v[s->n] = strdup(x)))
         return RS_ERR_INTERNAL;
     s->n++;
@@ -159,14 +154,8 @@ void rs_match_result_free(rs_match_result *m)
 
 static int push_finding(rs_match_result *m, size_t *cap, rs_finding *f)
 {
-    if (m->n == *cap) {
-        size_t c = *cap ? *cap * 2 : 16;
-        rs_finding *v = realloc(m->findings, c * sizeof *v);
-        if (!v)
-            return RS_ERR_INTERNAL;
-        m->findings = v;
-        *cap = c;
-    }
+    if (RS_GROW(m->findings, m->n + 1, *cap))
+        return RS_ERR_INTERNAL;
     m->findings[m->n++] = *f;
     return 0;
 }
@@ -185,128 +174,162 @@ static void match_identity(const rs_pkg *p, const char **name, const char **vers
     }
 }
 
+static void strset_free(struct strset *s)
+{
+    for (size_t i = 0; s->v && i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+/* What the records of one group say together. */
+struct group_acc {
+    struct strset ids, ups, fixed;
+    const char *primary, *summary;
+    rs_severity best;
+    rs_cvss best_cv;
+    int best_has_cv, unknown;
+    const rs_version_scheme *scheme;
+};
+
+/* Adds every fix record r gives the package of candidate c, not only the
+ * matched entry's: a record can split one package over several entries. */
+static int add_fixes(struct strset *fixed, const rs_osv_record *r, const struct cand *c)
+{
+    int rc = 0;
+    for (size_t e = 0; e < r->n_affected; e++) {
+        if (strcmp(r->affected[e].key, c->aff->key) != 0)
+            continue;
+        const char *fv[256];
+        size_t nf = rs_osv_fixed_versions(&r->affected[e], fv, 256);
+        for (size_t k = 0; k < nf; k++)
+            rc |= set_add(fixed, fv[k]);
+    }
+    return rc;
+}
+
+/* Folds the candidates of `group` into g (and the first CVSS 4 vector into f). */
+static int gather_group(struct cand *c, size_t n, int group, struct group_acc *g, rs_finding *f)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (c[i].group != group)
+            continue;
+        const rs_osv_record *r = c[i].rec;
+        g->unknown &= c[i].unknown;
+        if (!g->scheme)
+            g->scheme = rs_version_scheme_for_ecosystem(c[i].aff->ecosystem);
+        if (!g->primary || better_primary(r->id, g->primary))
+            g->primary = r->id;
+        if (!g->summary || (!*g->summary && *r->summary))
+            g->summary = r->summary;
+        rc |= set_add(&g->ids, r->id);
+        for (size_t k = 0; k < r->n_aliases; k++)
+            rc |= set_add(&g->ids, r->aliases[k]);
+        for (size_t k = 0; k < r->n_upstream; k++)
+            rc |= set_add(&g->ups, r->upstream[k]);
+        rc |= add_fixes(&g->fixed, r, &c[i]);
+        rs_cvss cv;
+        int has_cv = 0;
+        rs_severity s = record_severity(r, c[i].aff, &cv, &has_cv);
+        if (s > g->best || (s == g->best && has_cv && !g->best_has_cv)) {
+            g->best = s;
+            g->best_has_cv = has_cv;
+            if (has_cv)
+                g->best_cv = cv;
+        }
+        if (r->cvss4 && !f->cvss4_vector)
+            f->cvss4_vector = strdup(r->cvss4);
+    }
+    return rc;
+}
+
+/* Moves the ids of g into f: aliases (every id but the primary), upstream and
+ * fixed, sorted; fixed in the order of the scheme. */
+static int take_ids(struct group_acc *g, rs_finding *f)
+{
+    size_t na = 0;
+    f->aliases = calloc(g->ids.n ? g->ids.n : 1, sizeof *f->aliases);
+    for (size_t i = 0; f->aliases && i < g->ids.n; i++) {
+        if (!strcmp(g->ids.v[i], g->primary)) {
+            free(g->ids.v[i]);
+            continue;
+        }
+        f->aliases[na++] = g->ids.v[i];
+    }
+    f->n_aliases = na;
+    free(g->ids.v);
+    g->ids.v = NULL;
+    g->ids.n = 0;
+    if (na > 1)
+        qsort(f->aliases, na, sizeof *f->aliases, str_cmp);
+    f->upstream = g->ups.v;
+    f->n_upstream = g->ups.n;
+    g->ups.v = NULL;
+    if (f->n_upstream > 1)
+        qsort(f->upstream, f->n_upstream, sizeof *f->upstream, str_cmp);
+    f->fixed = g->fixed.v;
+    f->n_fixed = g->fixed.n;
+    g->fixed.v = NULL;
+    return rs_version_sort(g->scheme, f->fixed, f->n_fixed);
+}
+
+/* Returns the remediation text for package p matched as mname (malloc'd, or
+ * NULL when out of memory). */
+static char *remediation(const rs_pkg *p, const char *mname, const char *nearest_fix)
+{
+    rs_buf b = RS_BUF_INIT;
+    if (nearest_fix) {
+        if (strcmp(mname, p->name))
+            rs_buf_printf(&b, "upgrade %s (source package %s) to %s or later", p->name, mname,
+                          nearest_fix);
+        else
+            rs_buf_printf(&b, "upgrade %s to %s or later", p->name, nearest_fix);
+    } else {
+        rs_buf_puts(&b, "no fix available");
+    }
+    return rs_buf_steal(&b);
+}
+
 /* Builds one finding from the candidates of one group. */
 static int build_finding(const rs_pkg *p, const char *mname, const char *mversion, struct cand *c,
                          size_t n, int group, rs_finding *f)
 {
     memset(f, 0, sizeof *f);
-    struct strset ids = {0}, ups = {0}, fixed = {0};
-    int rc = 0, unknown = 1;
-    const char *primary = NULL;
-    const char *summary = NULL;
-    rs_severity best = RS_SEV_UNKNOWN;
-    rs_cvss best_cv;
-    int best_has_cv = 0;
-    const rs_version_scheme *scheme = NULL;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (c[i].group != group)
-            continue;
-        const rs_osv_record *r = c[i].rec;
-        unknown &= c[i].unknown;
-        if (!scheme)
-            scheme = rs_version_scheme_for_ecosystem(c[i].aff->ecosystem);
-        if (!primary || better_primary(r->id, primary))
-            primary = r->id;
-        if (!summary || (!*summary && *r->summary))
-            summary = r->summary;
-        rc |= set_add(&ids, r->id);
-        for (size_t k = 0; k < r->n_aliases; k++)
-            rc |= set_add(&ids, r->aliases[k]);
-        for (size_t k = 0; k < r->n_upstream; k++)
-            rc |= set_add(&ups, r->upstream[k]);
-        /* every fix the record gives this package, not only the matched
-         * entry's: a record can split one package over several entries */
-        for (size_t e = 0; e < r->n_affected; e++) {
-            if (strcmp(r->affected[e].key, c[i].aff->key) != 0)
-                continue;
-            const char *fv[256];
-            size_t nf = rs_osv_fixed_versions(&r->affected[e], fv, 256);
-            for (size_t k = 0; k < nf; k++)
-                rc |= set_add(&fixed, fv[k]);
-        }
-        rs_cvss cv;
-        int has_cv = 0;
-        rs_severity s = record_severity(r, c[i].aff, &cv, &has_cv);
-        if (s > best || (s == best && has_cv && !best_has_cv)) {
-            best = s;
-            best_has_cv = has_cv;
-            if (has_cv)
-                best_cv = cv;
-        }
-        if (r->cvss4 && !f->cvss4_vector)
-            f->cvss4_vector = strdup(r->cvss4);
-    }
+    struct group_acc g = {.best = RS_SEV_UNKNOWN, .unknown = 1};
+    int rc = gather_group(c, n, group, &g, f);
     if (rc)
         goto out;
-    f->id = strdup(primary);
-    /* aliases: every id of the group but the primary */
-    size_t na = 0;
-    f->aliases = calloc(ids.n ? ids.n : 1, sizeof *f->aliases);
-    for (size_t i = 0; f->aliases && i < ids.n; i++) {
-        if (!strcmp(ids.v[i], primary)) {
-            free(ids.v[i]);
-            continue;
-        }
-        f->aliases[na++] = ids.v[i];
-    }
-    f->n_aliases = na;
-    free(ids.v);
-    ids.v = NULL;
-    ids.n = 0;
-    if (na > 1)
-        qsort(f->aliases, na, sizeof *f->aliases, str_cmp);
-    f->upstream = ups.v;
-    f->n_upstream = ups.n;
-    ups.v = NULL;
-    if (f->n_upstream > 1)
-        qsort(f->upstream, f->n_upstream, sizeof *f->upstream, str_cmp);
-    f->fixed = fixed.v;
-    f->n_fixed = fixed.n;
-    fixed.v = NULL;
-    if ((rc = rs_version_sort(scheme, f->fixed, f->n_fixed)))
+    f->id = strdup(g.primary);
+    if ((rc = take_ids(&g, f)))
         goto out;
     /* the nearest fix above what is installed: the first above it in that
      * order, since versions the scheme cannot parse come last */
-    for (size_t i = 0; scheme && i < f->n_fixed && !f->nearest_fix; i++) {
+    for (size_t i = 0; g.scheme && i < f->n_fixed && !f->nearest_fix; i++) {
         int cmp = 0;
-        if (scheme->compare(f->fixed[i], mversion, &cmp) == 0 && cmp > 0)
+        if (g.scheme->compare(f->fixed[i], mversion, &cmp) == 0 && cmp > 0)
             f->nearest_fix = strdup(f->fixed[i]);
     }
     f->pkg = p;
     f->matched_name = strdup(mname);
     f->matched_version = strdup(mversion);
-    f->severity = best;
-    if (best_has_cv) {
-        snprintf(f->cvss_version, sizeof f->cvss_version, "%d.%d", best_cv.major, best_cv.minor);
-        f->cvss_score = best_cv.base_score;
-        f->cvss_vector = strdup(best_cv.vector);
+    f->severity = g.best;
+    if (g.best_has_cv) {
+        snprintf(f->cvss_version, sizeof f->cvss_version, "%d.%d", g.best_cv.major,
+                 g.best_cv.minor);
+        f->cvss_score = g.best_cv.base_score;
+        f->cvss_vector = strdup(g.best_cv.vector);
     }
-    f->summary = strdup(summary ? summary : "");
-    f->version_unknown = unknown;
-    rs_buf b = RS_BUF_INIT;
-    if (f->nearest_fix) {
-        if (strcmp(mname, p->name))
-            rs_buf_printf(&b, "upgrade %s (source package %s) to %s or later", p->name, mname,
-                          f->nearest_fix);
-        else
-            rs_buf_printf(&b, "upgrade %s to %s or later", p->name, f->nearest_fix);
-    } else {
-        rs_buf_puts(&b, "no fix available");
-    }
-    f->remediation = rs_buf_steal(&b);
+    f->summary = strdup(g.summary ? g.summary : "");
+    f->version_unknown = g.unknown;
+    f->remediation = remediation(p, mname, f->nearest_fix);
     if (!f->id || !f->aliases || !f->matched_name || !f->matched_version || !f->summary ||
         !f->remediation)
         rc = RS_ERR_INTERNAL;
 out:
-    for (size_t i = 0; i < ids.n; i++)
-        free(ids.v[i]);
-    free(ids.v);
-    for (size_t i = 0; ups.v && i < ups.n; i++)
-        free(ups.v[i]);
-    free(ups.v);
-    for (size_t i = 0; fixed.v && i < fixed.n; i++)
-        free(fixed.v[i]);
-    free(fixed.v);
+    strset_free(&g.ids);
+    strset_free(&g.ups);
+    strset_free(&g.fixed);
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /* osv.c - OSV records: parse, keys, range evaluation (see osv.h). */
 #include "osv.h"
+#include "grow.h"
 #include "err.h"
 
 #include <ctype.h>
@@ -94,7 +95,7 @@ static const char *severity_word(const char *s)
     return "";
 }
 
-static int add_id(const char *self, char ***list, size_t *n, const char *a)
+static int add_id(const char *self, char ***list, size_t *n, size_t *cap, const char *a)
 {
     if (!a || !*a || !strcmp(a, self))
         return 0;
@@ -103,11 +104,7 @@ static int add_id(const char *self, char ***list, size_t *n, const char *a)
             return 0;
     if (*n >= MAX_ALIASES)
         return RS_ERR_INVALID;
-    char **v = realloc(*list, (*n + 1) * sizeof *v);
-    if (!v)
-        return RS_ERR_INTERNAL;
-    *list = v;
-    if (!(v[*n] = strdup(a)))
+    if (RS_GROW(*list, *n + 1, *cap) || !((*list)[*n] = strdup(a)))
         return RS_ERR_INTERNAL;
     (*n)++;
     return 0;
@@ -304,6 +301,7 @@ int rs_osv_parse(const json_t *j, rs_osv_record **out, char *errstr, size_t errs
     if (!r->id || !r->summary || !r->modified)
         goto oom;
     static const char *lists[] = {"aliases", "upstream"};
+    size_t cap[2] = {0, 0}; /* RS_GROW's capacities of r->aliases and r->upstream */
     for (int l = 0; l < 2; l++) {
         json_t *arr = json_object_get(j, lists[l]);
         if (!arr || json_is_null(arr))
@@ -321,8 +319,9 @@ int rs_osv_parse(const json_t *j, rs_osv_record **out, char *errstr, size_t errs
                              lists[l], i);
                 goto fail;
             }
-            if ((rc = l == 0 ? add_id(r->id, &r->aliases, &r->n_aliases, json_string_value(a))
-                             : add_id(r->id, &r->upstream, &r->n_upstream, json_string_value(a))))
+            const char *v = json_string_value(a);
+            if ((rc = l == 0 ? add_id(r->id, &r->aliases, &r->n_aliases, &cap[0], v)
+                             : add_id(r->id, &r->upstream, &r->n_upstream, &cap[1], v)))
                 goto fail;
         }
     }

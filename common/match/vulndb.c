@@ -3,6 +3,7 @@
  * Records live in one array; the index is an array of (key, hit) sorted by
  * key and searched by bisection: no hash table to size, deterministic. */
 #include "vulndb.h"
+#include "grow.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -152,15 +153,9 @@ static int add_json(rs_vulndb *db, json_t *j, const char *what, rs_vulndb_stats 
         return 0;
     }
     st->unknown_ecosystem += dropped;
-    if (db->n_recs == db->cap_recs) {
-        size_t cap = db->cap_recs ? db->cap_recs * 2 : 1024;
-        rs_osv_record **v = realloc(db->recs, cap * sizeof *v);
-        if (!v) {
-            rs_osv_record_free(r);
-            return RS_ERR_INTERNAL;
-        }
-        db->recs = v;
-        db->cap_recs = cap;
+    if (RS_GROW(db->recs, db->n_recs + 1, db->cap_recs)) {
+        rs_osv_record_free(r);
+        return RS_ERR_INTERNAL;
     }
     db->recs[db->n_recs++] = r;
     st->records++;
@@ -233,15 +228,8 @@ static int add_dir(rs_vulndb *db, const char *dir, int depth, rs_vulndb_stats *s
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **v = realloc(names, cap * sizeof *v);
-            if (!v) {
-                rc = RS_ERR_INTERNAL;
-                break;
-            }
-            names = v;
-        }
+        if ((rc = RS_GROW(names, n + 1, cap)))
+            break;
         if (!(names[n] = strdup(e->d_name))) {
             rc = RS_ERR_INTERNAL;
             break;

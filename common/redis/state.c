@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -431,21 +432,6 @@ static void free_replies(redisReply **r, size_t n)
             freeReplyObject(r[i]);
 }
 
-/* One command. */
-static int command(rs_state *st, const cmd *c, redisReply **reply, char *errstr, size_t errstr_size)
-{
-    int rc = pipeline(st, c, 1, reply, errstr, errstr_size);
-    if (rc) {
-        free_replies(reply, 1);
-        *reply = NULL;
-    }
-    return rc;
-}
-
-/* Runs a command whose reply only says it worked, then frees `key`
- * (NULL: out of memory). */
-static int status_command(rs_state *st, cmd *c, char *key, char *errstr, size_t errstr_size);
-
 static void arg_bin(cmd *c, const void *s, size_t len)
 {
     if (c->argc >= MAX_ARGS) {
@@ -504,6 +490,134 @@ static int reply_int(const redisReply *r, long long *v)
     return 0;
 }
 
+/* ---- running commands ----------------------------------------------------
+ * Every command of one key goes through run_cmd: it takes the key (frees it;
+ * NULL is out of memory and nothing is sent). run and run_int take the
+ * arguments as strings up to END; a pipeline of many keys is a struct batch. */
+
+#define END ((const char *)NULL)
+
+static void args_v(cmd *c, va_list ap)
+{
+    for (const char *s; (s = va_arg(ap, const char *));)
+        arg(c, s);
+}
+
+/* Runs c, which names `key` (taken). With `reply` the reply is handed over
+ * (the caller frees it; NULL on error), otherwise it is freed. */
+static int run_cmd(rs_state *st, const cmd *c, char *key, redisReply **reply, char *errstr,
+                   size_t errstr_size)
+{
+    redisReply *r = NULL;
+    int rc = key ? pipeline(st, c, 1, &r, errstr, errstr_size) : oom(errstr, errstr_size);
+    free(key);
+    if (reply && !rc) {
+        *reply = r;
+        r = NULL;
+    } else if (reply) {
+        *reply = NULL;
+    }
+    free_replies(&r, 1);
+    return rc;
+}
+
+/* Runs the command of the strings after errstr_size up to END, see run_cmd. */
+__attribute__((sentinel)) static int run(rs_state *st, char *key, redisReply **reply, char *errstr,
+                                         size_t errstr_size, ...)
+{
+    cmd c = {0};
+    va_list ap;
+    va_start(ap, errstr_size);
+    args_v(&c, ap);
+    va_end(ap);
+    return run_cmd(st, &c, key, reply, errstr, errstr_size);
+}
+
+/* Like run, for a command whose reply is an integer: stored in *v (may be
+ * NULL); another reply fails with "redis: unexpected <what> reply". */
+__attribute__((sentinel)) static int run_int(rs_state *st, char *key, long long *v,
+                                             const char *what, char *errstr, size_t errstr_size,
+                                             ...)
+{
+    cmd c = {0};
+    va_list ap;
+    va_start(ap, errstr_size);
+    args_v(&c, ap);
+    va_end(ap);
+    redisReply *r = NULL;
+    long long x = 0;
+    int rc = run_cmd(st, &c, key, &r, errstr, errstr_size);
+    if (!rc && reply_int(r, &x))
+        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected %s reply", what);
+    else if (!rc && v)
+        *v = x;
+    free_replies(&r, 1);
+    return rc;
+}
+
+/* GET of `key` (taken): *r is the string reply (the caller frees it), or
+ * NULL when the key does not exist. */
+static int run_get(rs_state *st, char *key, redisReply **r, char *errstr, size_t errstr_size)
+{
+    int rc = run(st, key, r, errstr, errstr_size, "GET", key, END);
+    if (!rc && (*r)->type != REDIS_REPLY_STRING) {
+        if ((*r)->type != REDIS_REPLY_NIL)
+            rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected GET reply");
+        free_replies(r, 1);
+        *r = NULL;
+    }
+    return rc;
+}
+
+/* The keys, commands and replies of one pipeline, owned together. */
+struct batch {
+    char **keys;
+    cmd *cmds;
+    redisReply **replies;
+    size_t n_keys, n;
+};
+
+static int batch_init(struct batch *b, size_t n_keys, size_t n_cmds)
+{
+    b->keys = calloc(n_keys ? n_keys : 1, sizeof *b->keys);
+    b->cmds = calloc(n_cmds ? n_cmds : 1, sizeof *b->cmds);
+    b->replies = calloc(n_cmds ? n_cmds : 1, sizeof *b->replies);
+    b->n_keys = b->n = 0;
+    return b->keys && b->cmds && b->replies ? 0 : RS_ERR_INTERNAL;
+}
+
+static void batch_free(struct batch *b)
+{
+    free_replies(b->replies, b->replies ? b->n : 0);
+    for (size_t i = 0; b->keys && i < b->n_keys; i++)
+        free(b->keys[i]);
+    free(b->keys);
+    free(b->cmds);
+    free(b->replies);
+}
+
+typedef char *key_fn(const rs_state *st, const char *tenant, const char *digest);
+
+/* Adds the key of each digest to b; fn names the caller in messages. */
+static int batch_keys(rs_state *st, struct batch *b, key_fn *key_of, const char *tenant,
+                      const char *const *digests, size_t n, const char *fn, char *errstr,
+                      size_t errstr_size)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!ok_arg(digests[i]))
+            return bad_args(errstr, errstr_size, fn);
+        if (!(b->keys[b->n_keys] = key_of(st, tenant, digests[i])))
+            return oom(errstr, errstr_size);
+        b->n_keys++;
+    }
+    return 0;
+}
+
+static int batch_run(rs_state *st, struct batch *b, char *errstr, size_t errstr_size)
+{
+    return pipeline(st, b->cmds, b->n, b->replies, errstr, errstr_size);
+}
+
 /* ---- done --------------------------------------------------------------- */
 
 static void copy_field(char *dst, size_t size, const redisReply *v)
@@ -560,48 +674,30 @@ int rs_state_done_get_many_pass(rs_state *st, const char *tenant, const char *co
     if (n == 0)
         return 0;
     size_t per = seen_pass > 0 ? 2 : 1;
-    char **keys = calloc(n, sizeof *keys);
-    cmd *cmds = calloc(n * per, sizeof *cmds);
-    redisReply **replies = calloc(n * per, sizeof *replies);
     char pass[32];
     snprintf(pass, sizeof pass, "%lld", (long long)seen_pass);
-    int rc = 0;
-    if (!keys || !cmds || !replies) {
-        rc = oom(errstr, errstr_size);
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!ok_arg(digests[i])) {
-            rc = bad_args(errstr, errstr_size, "rs_state_done_get_many");
-            goto out;
-        }
-        if (!(keys[i] = key_done(st, tenant, digests[i]))) {
-            rc = oom(errstr, errstr_size);
-            goto out;
-        }
-        cmd *c = &cmds[i * per];
+    struct batch b;
+    int rc = batch_init(&b, n, n * per) ? oom(errstr, errstr_size)
+                                        : batch_keys(st, &b, key_done, tenant, digests, n,
+                                                     "rs_state_done_get_many", errstr, errstr_size);
+    for (size_t i = 0; !rc && i < n; i++) {
+        cmd *c = &b.cmds[b.n++];
         arg(c, "HGETALL");
-        arg(c, keys[i]);
+        arg(c, b.keys[i]);
         if (per == 2) {
-            c = &cmds[i * per + 1];
+            c = &b.cmds[b.n++];
             arg(c, "EVAL");
             arg(c, SCRIPT_TOUCH);
             arg(c, "1");
-            arg(c, keys[i]);
+            arg(c, b.keys[i]);
             arg(c, pass);
         }
     }
-    if ((rc = pipeline(st, cmds, n * per, replies, errstr, errstr_size)))
-        goto out;
-    for (size_t i = 0; i < n; i++)
-        done_parse(replies[i * per], &outs[i], &found[i]);
-out:
-    free_replies(replies, replies ? n * per : 0);
-    for (size_t i = 0; keys && i < n; i++)
-        free(keys[i]);
-    free(keys);
-    free(cmds);
-    free(replies);
+    if (!rc)
+        rc = batch_run(st, &b, errstr, errstr_size);
+    for (size_t i = 0; !rc && i < n; i++)
+        done_parse(b.replies[i * per], &outs[i], &found[i]);
+    batch_free(&b);
     return rc;
 }
 
@@ -624,35 +720,14 @@ int rs_state_done_set(rs_state *st, const char *tenant, const char *digest, cons
     if (!ok_arg(tenant) || !ok_arg(digest) || !d)
         return bad_args(errstr, errstr_size, "rs_state_done_set");
     char *key = key_done(st, tenant, digest);
-    if (!key)
-        return oom(errstr, errstr_size);
     char vdb[32], pass[32];
     snprintf(vdb, sizeof vdb, "%lld", (long long)d->vulndb_version);
     snprintf(pass, sizeof pass, "%lld", (long long)d->last_seen_pass);
-    cmd c = {0};
-    arg(&c, "HSET");
-    arg(&c, key);
-    arg(&c, "analyzer_version");
-    arg(&c, d->analyzer_version);
-    arg(&c, "vulndb_version");
-    arg(&c, vdb);
-    arg(&c, "policy_version");
-    arg(&c, d->policy_version);
-    arg(&c, "report_id");
-    arg(&c, d->report_id);
-    arg(&c, "status");
-    arg(&c, d->status);
-    arg(&c, "error_code");
-    arg(&c, d->error_code);
-    arg(&c, "scanned_at");
-    arg(&c, d->scanned_at);
-    arg(&c, "last_seen_pass");
-    arg(&c, pass);
-    arg(&c, "findings");
-    arg(&c, d->findings);
-    arg(&c, "platform");
-    arg(&c, d->platform);
-    return status_command(st, &c, key, errstr, errstr_size);
+    return run(st, key, NULL, errstr, errstr_size, "HSET", key, "analyzer_version",
+               d->analyzer_version, "vulndb_version", vdb, "policy_version", d->policy_version,
+               "report_id", d->report_id, "status", d->status, "error_code", d->error_code,
+               "scanned_at", d->scanned_at, "last_seen_pass", pass, "findings", d->findings,
+               "platform", d->platform, END);
 }
 
 static char *key_queued(const rs_state *st, const char *tenant, const char *digest)
@@ -661,56 +736,34 @@ static char *key_queued(const rs_state *st, const char *tenant, const char *dige
 }
 
 /* EXISTS of one key per digest, in one pipeline. */
-static int exists_many(rs_state *st, char *(*key_of)(const rs_state *, const char *, const char *),
-                       const char *tenant, const char *const *digests, size_t n, int *exists,
-                       char *errstr, size_t errstr_size)
+static int exists_many(rs_state *st, key_fn *key_of, const char *tenant, const char *const *digests,
+                       size_t n, int *exists, char *errstr, size_t errstr_size)
 {
     if (!ok_arg(tenant))
         return bad_args(errstr, errstr_size, "rs_state_exists_many");
     if (n == 0)
         return 0;
-    char **keys = calloc(n, sizeof *keys);
-    cmd *cmds = calloc(n, sizeof *cmds);
-    redisReply **replies = calloc(n, sizeof *replies);
-    int rc = 0;
-    if (!keys || !cmds || !replies) {
-        rc = oom(errstr, errstr_size);
-        goto out;
+    struct batch b;
+    int rc = batch_init(&b, n, n) ? oom(errstr, errstr_size)
+                                  : batch_keys(st, &b, key_of, tenant, digests, n,
+                                               "rs_state_exists_many", errstr, errstr_size);
+    for (size_t i = 0; !rc && i < n; i++) {
+        arg(&b.cmds[b.n], "EXISTS");
+        arg(&b.cmds[b.n++], b.keys[i]);
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!ok_arg(digests[i])) {
-            rc = bad_args(errstr, errstr_size, "rs_state_exists_many");
-            goto out;
-        }
-        if (!(keys[i] = key_of(st, tenant, digests[i]))) {
-            rc = oom(errstr, errstr_size);
-            goto out;
-        }
-        arg(&cmds[i], "EXISTS");
-        arg(&cmds[i], keys[i]);
-    }
-    if ((rc = pipeline(st, cmds, n, replies, errstr, errstr_size)))
-        goto out;
-    for (size_t i = 0; i < n; i++) {
+    if (!rc)
+        rc = batch_run(st, &b, errstr, errstr_size);
+    for (size_t i = 0; !rc && i < n; i++) {
         long long v = 0;
-        if (reply_int(replies[i], &v)) {
+        if (reply_int(b.replies[i], &v))
             rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected EXISTS reply");
-            goto out;
-        }
-        exists[i] = v > 0;
+        else
+            exists[i] = v > 0;
     }
-out:
-    free_replies(replies, replies ? n : 0);
-    for (size_t i = 0; keys && i < n; i++)
-        free(keys[i]);
-    free(keys);
-    free(cmds);
-    free(replies);
+    batch_free(&b);
     return rc;
 }
 
-/* Runs one command on one key built by the caller and returns its integer
- * reply in *v (may be NULL). Frees key. */
 int rs_state_done_exists_many(rs_state *st, const char *tenant, const char *const *digests,
                               size_t n, int *exists, char *errstr, size_t errstr_size)
 {
@@ -723,33 +776,10 @@ int rs_state_queued_exists_many(rs_state *st, const char *tenant, const char *co
     return exists_many(st, key_queued, tenant, digests, n, exists, errstr, errstr_size);
 }
 
-static int int_command(rs_state *st, cmd *c, char *key, long long *v, const char *what,
-                       char *errstr, size_t errstr_size)
-{
-    if (!key)
-        return oom(errstr, errstr_size);
-    redisReply *r = NULL;
-    int rc = command(st, c, &r, errstr, errstr_size);
-    if (!rc) {
-        long long x = 0;
-        if (reply_int(r, &x))
-            rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected %s reply", what);
-        else if (v)
-            *v = x;
-    }
-    if (r)
-        freeReplyObject(r);
-    free(key);
-    return rc;
-}
-
 /* DEL of `key` (taken: freed here; NULL: out of memory). */
 static int del_key(rs_state *st, char *key, char *errstr, size_t errstr_size)
 {
-    cmd c = {0};
-    arg(&c, "DEL");
-    arg(&c, key ? key : "");
-    return int_command(st, &c, key, NULL, "DEL", errstr, errstr_size);
+    return run_int(st, key, NULL, "DEL", errstr, errstr_size, "DEL", key, END);
 }
 
 int rs_state_done_delete(rs_state *st, const char *tenant, const char *digest, char *errstr,
@@ -769,24 +799,13 @@ int rs_state_lease_acquire(rs_state *st, const char *digest, const char *owner, 
     if (!ok_arg(digest) || !ok_arg(owner) || ttl_ms <= 0)
         return bad_args(errstr, errstr_size, "rs_state_lease_acquire");
     char *key = key_make(st, "lease:", digest, NULL, NULL, NULL);
-    if (!key)
-        return oom(errstr, errstr_size);
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
-    cmd c = {0};
-    arg(&c, "SET");
-    arg(&c, key);
-    arg(&c, owner);
-    arg(&c, "NX");
-    arg(&c, "PX");
-    arg(&c, ttl);
     redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
+    int rc = run(st, key, &r, errstr, errstr_size, "SET", key, owner, "NX", "PX", ttl, END);
     if (!rc)
         *acquired = r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK");
-    if (r)
-        freeReplyObject(r);
-    free(key);
+    free_replies(&r, 1);
     return rc;
 }
 
@@ -799,15 +818,9 @@ int rs_state_lease_renew(rs_state *st, const char *digest, const char *owner, lo
     char *key = key_make(st, "lease:", digest, NULL, NULL, NULL);
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
-    cmd c = {0};
-    arg(&c, "EVAL");
-    arg(&c, SCRIPT_RENEW);
-    arg(&c, "1");
-    arg(&c, key ? key : "");
-    arg(&c, owner);
-    arg(&c, ttl);
     long long v = 0;
-    int rc = int_command(st, &c, key, &v, "lease renewal", errstr, errstr_size);
+    int rc = run_int(st, key, &v, "lease renewal", errstr, errstr_size, "EVAL", SCRIPT_RENEW, "1",
+                     key, owner, ttl, END);
     *renewed = !rc && v == 1;
     return rc;
 }
@@ -820,14 +833,9 @@ int rs_state_lease_release(rs_state *st, const char *digest, const char *owner, 
     if (!ok_arg(digest) || !ok_arg(owner))
         return bad_args(errstr, errstr_size, "rs_state_lease_release");
     char *key = key_make(st, "lease:", digest, NULL, NULL, NULL);
-    cmd c = {0};
-    arg(&c, "EVAL");
-    arg(&c, SCRIPT_RELEASE);
-    arg(&c, "1");
-    arg(&c, key ? key : "");
-    arg(&c, owner);
     long long v = 0;
-    int rc = int_command(st, &c, key, &v, "lease release", errstr, errstr_size);
+    int rc = run_int(st, key, &v, "lease release", errstr, errstr_size, "EVAL", SCRIPT_RELEASE, "1",
+                     key, owner, END);
     if (released)
         *released = !rc && v == 1;
     return rc;
@@ -839,10 +847,7 @@ int rs_state_lease_ttl(rs_state *st, const char *digest, long long *ttl_ms, char
     if (!ok_arg(digest))
         return bad_args(errstr, errstr_size, "rs_state_lease_ttl");
     char *key = key_make(st, "lease:", digest, NULL, NULL, NULL);
-    cmd c = {0};
-    arg(&c, "PTTL");
-    arg(&c, key ? key : "");
-    return int_command(st, &c, key, ttl_ms, "PTTL", errstr, errstr_size);
+    return run_int(st, key, ttl_ms, "PTTL", errstr, errstr_size, "PTTL", key, END);
 }
 
 /* Counts one more started scan; a new `reset` token (a batch id) first
@@ -872,14 +877,8 @@ int rs_state_attempts_start(rs_state *st, const char *analyzer_version, const ch
     char *key = key_attempts(st, analyzer_version, digest);
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", ttl_s);
-    cmd c = {0};
-    arg(&c, "EVAL");
-    arg(&c, SCRIPT_ATTEMPTS_START);
-    arg(&c, "1");
-    arg(&c, key ? key : "");
-    arg(&c, reset ? reset : "");
-    arg(&c, ttl);
-    return int_command(st, &c, key, count, "attempts start", errstr, errstr_size);
+    return run_int(st, key, count, "attempts start", errstr, errstr_size, "EVAL",
+                   SCRIPT_ATTEMPTS_START, "1", key, reset ? reset : "", ttl, END);
 }
 
 int rs_state_attempts_cancel(rs_state *st, const char *analyzer_version, const char *digest,
@@ -888,12 +887,8 @@ int rs_state_attempts_cancel(rs_state *st, const char *analyzer_version, const c
     if (!ok_arg(analyzer_version) || !ok_arg(digest))
         return bad_args(errstr, errstr_size, "rs_state_attempts_cancel");
     char *key = key_attempts(st, analyzer_version, digest);
-    cmd c = {0};
-    arg(&c, "EVAL");
-    arg(&c, SCRIPT_ATTEMPTS_CANCEL);
-    arg(&c, "1");
-    arg(&c, key ? key : "");
-    return int_command(st, &c, key, NULL, "attempts cancel", errstr, errstr_size);
+    return run_int(st, key, NULL, "attempts cancel", errstr, errstr_size, "EVAL",
+                   SCRIPT_ATTEMPTS_CANCEL, "1", key, END);
 }
 
 int rs_state_attempts_clear(rs_state *st, const char *analyzer_version, const char *digest,
@@ -931,12 +926,8 @@ int rs_state_refs_add(rs_state *st, const char *tenant, const char *digest, cons
         free(key);
         return oom(errstr, errstr_size);
     }
-    cmd c = {0};
-    arg(&c, "SADD");
-    arg(&c, key ? key : "");
-    arg(&c, member);
     long long v = 0;
-    int rc = int_command(st, &c, key, &v, "SADD", errstr, errstr_size);
+    int rc = run_int(st, key, &v, "SADD", errstr, errstr_size, "SADD", key, member, END);
     free(member);
     if (added)
         *added = !rc && v == 1;
@@ -1016,13 +1007,9 @@ int rs_state_refs_remove(rs_state *st, const char *tenant, const char *digest, c
         free(key);
         return oom(errstr, errstr_size);
     }
-    cmd c = {0};
-    arg(&c, tag ? "SREM" : "DEL");
-    arg(&c, key ? key : "");
-    if (tag)
-        arg(&c, member);
-    long long v = 0;
-    int rc = int_command(st, &c, key, &v, tag ? "SREM" : "DEL", errstr, errstr_size);
+    const char *verb = tag ? "SREM" : "DEL";
+    long long v = 0; /* without a tag, member is NULL and ends the arguments: DEL key */
+    int rc = run_int(st, key, &v, verb, errstr, errstr_size, verb, key, member, END);
     free(member);
     if (removed)
         *removed = !rc && v > 0;
@@ -1048,23 +1035,13 @@ int rs_state_tag_get(rs_state *st, const char *tenant, const char *registry, con
     *found = 0;
     if (!ok_arg(tenant) || !ok_arg(registry) || !ok_arg(repository) || !ok_arg(tag))
         return bad_args(errstr, errstr_size, "rs_state_tag_get");
-    char *key = key_tag(st, tenant, registry, repository, tag);
-    if (!key)
-        return oom(errstr, errstr_size);
-    cmd c = {0};
-    arg(&c, "GET");
-    arg(&c, key);
     redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
-    if (!rc && r->type == REDIS_REPLY_STRING) {
+    int rc = run_get(st, key_tag(st, tenant, registry, repository, tag), &r, errstr, errstr_size);
+    if (r) {
         copy_field(digest, RS_DIGEST_SIZE, r);
         *found = 1;
-    } else if (!rc && r->type != REDIS_REPLY_NIL) {
-        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected GET reply");
     }
-    if (r)
-        freeReplyObject(r);
-    free(key);
+    free_replies(&r, 1);
     return rc;
 }
 
@@ -1075,13 +1052,7 @@ int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry, con
         !ok_arg(digest))
         return bad_args(errstr, errstr_size, "rs_state_tag_set");
     char *key = key_tag(st, tenant, registry, repository, tag);
-    if (!key)
-        return oom(errstr, errstr_size);
-    cmd c = {0};
-    arg(&c, "SET");
-    arg(&c, key);
-    arg(&c, digest);
-    return status_command(st, &c, key, errstr, errstr_size);
+    return run(st, key, NULL, errstr, errstr_size, "SET", key, digest, END);
 }
 
 static char *key_repo_tags(const rs_state *st, const char *tenant, const char *registry,
@@ -1095,16 +1066,8 @@ static char *key_repo_tags(const rs_state *st, const char *tenant, const char *r
     return k;
 }
 
-/* The keys and commands of one tag write, owned together (tag_write). */
-struct tag_cmds {
-    char **keys;
-    cmd *cmds;
-    redisReply **replies;
-    size_t n_keys, n;
-};
-
 /* Queues `verb` refs:{tenant}:{digest} member. */
-static int tag_cmds_refs(rs_state *st, struct tag_cmds *t, const char *verb, const char *tenant,
+static int tag_cmds_refs(rs_state *st, struct batch *t, const char *verb, const char *tenant,
                          const char *digest, const char *member)
 {
     if (!ok_arg(digest))
@@ -1130,12 +1093,13 @@ static int tag_write(rs_state *st, const char *tenant, const char *registry, con
                      const char *const *remove, size_t n_remove, char *errstr, size_t errstr_size)
 {
     size_t total = n_add + n_remove + 2;
-    struct tag_cmds t = {calloc(total, sizeof *t.keys), calloc(total, sizeof *t.cmds),
-                         calloc(total, sizeof *t.replies), 0, 0};
+    struct batch t;
+    int rc = batch_init(&t, total, total);
     char *member = ref_member(registry, repository, tag);
     char *tkey = key_tag(st, tenant, registry, repository, tag);
     char *skey = key_repo_tags(st, tenant, registry, repository);
-    int rc = (!t.keys || !t.cmds || !t.replies || !member || !tkey || !skey) ? RS_ERR_INTERNAL : 0;
+    if (!member || !tkey || !skey)
+        rc = RS_ERR_INTERNAL;
     for (size_t i = 0; rc == 0 && i < n_remove; i++)
         rc = tag_cmds_refs(st, &t, "SREM", tenant, remove[i], member);
     for (size_t i = 0; rc == 0 && i < n_add; i++)
@@ -1154,14 +1118,9 @@ static int tag_write(rs_state *st, const char *tenant, const char *registry, con
     arg(c, digest ? "SADD" : "SREM");
     arg(c, skey);
     arg(c, tag);
-    rc = pipeline(st, t.cmds, t.n, t.replies, errstr, errstr_size);
+    rc = batch_run(st, &t, errstr, errstr_size);
 out:
-    free_replies(t.replies, t.replies ? t.n : 0);
-    for (size_t i = 0; i < t.n_keys; i++)
-        free(t.keys[i]);
-    free(t.keys);
-    free(t.cmds);
-    free(t.replies);
+    batch_free(&t);
     free(member);
     free(tkey);
     free(skey);
@@ -1197,13 +1156,8 @@ int rs_state_tags_list(rs_state *st, const char *tenant, const char *registry,
     if (!ok_arg(tenant) || !ok_arg(registry) || !ok_arg(repository) || !cb)
         return bad_args(errstr, errstr_size, "rs_state_tags_list");
     char *key = key_repo_tags(st, tenant, registry, repository);
-    if (!key)
-        return oom(errstr, errstr_size);
-    cmd c = {0};
-    arg(&c, "SMEMBERS");
-    arg(&c, key);
     redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
+    int rc = run(st, key, &r, errstr, errstr_size, "SMEMBERS", key, END);
     if (!rc && r->type != REDIS_REPLY_ARRAY)
         rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected SMEMBERS reply");
     int crc = 0;
@@ -1216,9 +1170,7 @@ int rs_state_tags_list(rs_state *st, const char *tenant, const char *registry,
     if (!rc && crc)
         rc = rs_errf(errstr, errstr_size, crc < 0 ? crc : RS_ERR_INTERNAL,
                      "cannot list the recorded tags of '%s/%s'", registry, repository);
-    if (r)
-        freeReplyObject(r);
-    free(key);
+    free_replies(&r, 1);
     return rc;
 }
 
@@ -1238,15 +1190,9 @@ int rs_state_cache_get(rs_state *st, const char *kind, const char *id, char **da
     if (!kind_ok(kind) || !ok_arg(id))
         return rs_errf(errstr, errstr_size, RS_ERR_INVALID,
                        "rs_state_cache_get: kind must be inv, index or layer, with an id");
-    char *key = key_make(st, kind, ":", id, NULL, NULL);
-    if (!key)
-        return oom(errstr, errstr_size);
-    cmd c = {0};
-    arg(&c, "GET");
-    arg(&c, key);
     redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
-    if (!rc && r->type == REDIS_REPLY_STRING) {
+    int rc = run_get(st, key_make(st, kind, ":", id, NULL, NULL), &r, errstr, errstr_size);
+    if (r) {
         char *d = malloc(r->len + 1);
         if (!d) {
             rc = oom(errstr, errstr_size);
@@ -1257,12 +1203,8 @@ int rs_state_cache_get(rs_state *st, const char *kind, const char *id, char **da
             *len = r->len;
             *found = 1;
         }
-    } else if (!rc && r->type != REDIS_REPLY_NIL) {
-        rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected GET reply");
     }
-    if (r)
-        freeReplyObject(r);
-    free(key);
+    free_replies(&r, 1);
     return rc;
 }
 
@@ -1273,19 +1215,17 @@ int rs_state_cache_set(rs_state *st, const char *kind, const char *id, const voi
         return rs_errf(errstr, errstr_size, RS_ERR_INVALID,
                        "rs_state_cache_set: kind must be inv, index or layer, with an id");
     char *key = key_make(st, kind, ":", id, NULL, NULL);
-    if (!key)
-        return oom(errstr, errstr_size);
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", ttl_s);
     cmd c = {0};
     arg(&c, "SET");
-    arg(&c, key);
+    arg(&c, key ? key : "");
     arg_bin(&c, data ? data : "", len);
     if (ttl_s > 0) {
         arg(&c, "EX");
         arg(&c, ttl);
     }
-    return status_command(st, &c, key, errstr, errstr_size);
+    return run_cmd(st, &c, key, NULL, errstr, errstr_size);
 }
 
 int rs_state_queued_set(rs_state *st, const char *tenant, const char *digest, long long ttl_s,
@@ -1294,17 +1234,9 @@ int rs_state_queued_set(rs_state *st, const char *tenant, const char *digest, lo
     if (!ok_arg(tenant) || !ok_arg(digest) || ttl_s <= 0)
         return bad_args(errstr, errstr_size, "rs_state_queued_set");
     char *key = key_queued(st, tenant, digest);
-    if (!key)
-        return oom(errstr, errstr_size);
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", ttl_s);
-    cmd c = {0};
-    arg(&c, "SET");
-    arg(&c, key);
-    arg(&c, "1");
-    arg(&c, "EX");
-    arg(&c, ttl);
-    return status_command(st, &c, key, errstr, errstr_size);
+    return run(st, key, NULL, errstr, errstr_size, "SET", key, "1", "EX", ttl, END);
 }
 
 int rs_state_queued_clear(rs_state *st, const char *tenant, const char *digest, char *errstr,
@@ -1327,13 +1259,8 @@ int rs_state_vulndb_get(rs_state *st, rs_vulndb_current *out, int *found, char *
     memset(out, 0, sizeof *out);
     *found = 0;
     char *key = key_make(st, "vulndb:current", NULL, NULL, NULL, NULL);
-    if (!key)
-        return oom(errstr, errstr_size);
-    cmd c = {0};
-    arg(&c, "HGETALL");
-    arg(&c, key);
     redisReply *r = NULL;
-    int rc = command(st, &c, &r, errstr, errstr_size);
+    int rc = run(st, key, &r, errstr, errstr_size, "HGETALL", key, END);
     if (!rc && r->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i + 1 < r->elements; i += 2) {
             const redisReply *f = r->element[i], *v = r->element[i + 1];
@@ -1355,9 +1282,7 @@ int rs_state_vulndb_get(rs_state *st, rs_vulndb_current *out, int *found, char *
     } else if (!rc) {
         rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected HGETALL reply");
     }
-    if (r)
-        freeReplyObject(r);
-    free(key);
+    free_replies(&r, 1);
     return rc;
 }
 
@@ -1368,34 +1293,12 @@ int rs_state_vulndb_set(rs_state *st, const rs_vulndb_current *cur, int *applied
     if (cur->version < 1 || !ok_arg(cur->location))
         return bad_args(errstr, errstr_size, "rs_state_vulndb_set");
     char *key = key_make(st, "vulndb:current", NULL, NULL, NULL, NULL);
-    if (!key)
-        return oom(errstr, errstr_size);
     char ver[32];
     snprintf(ver, sizeof ver, "%lld", (long long)cur->version);
-    cmd c = {0};
-    arg(&c, "EVAL");
-    arg(&c, SCRIPT_VULNDB_SET);
-    arg(&c, "1");
-    arg(&c, key);
-    arg(&c, ver);
-    arg(&c, cur->sha256);
-    arg(&c, cur->location);
-    arg(&c, cur->built_at);
     long long v = 0;
-    int rc = int_command(st, &c, key, &v, "EVAL", errstr, errstr_size);
+    int rc = run_int(st, key, &v, "EVAL", errstr, errstr_size, "EVAL", SCRIPT_VULNDB_SET, "1", key,
+                     ver, cur->sha256, cur->location, cur->built_at, END);
     if (!rc)
         *applied = v == 1;
-    return rc;
-}
-
-static int status_command(rs_state *st, cmd *c, char *key, char *errstr, size_t errstr_size)
-{
-    if (!key)
-        return oom(errstr, errstr_size);
-    redisReply *r = NULL;
-    int rc = command(st, c, &r, errstr, errstr_size);
-    if (r)
-        freeReplyObject(r);
-    free(key);
     return rc;
 }

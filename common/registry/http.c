@@ -531,15 +531,24 @@ static long retry_delay(rs_http *h, const rs_http_response *resp, int got_respon
     return delay;
 }
 
-int rs_http_do(rs_http *h, const rs_http_request *req, rs_http_response *resp, char *errstr,
-               size_t errsz)
+/* Clears resp for req and writes the URL without secrets into what[1024]. */
+static int request_start(const rs_http_request *req, rs_http_response *resp, char what[1024],
+                         char *errstr, size_t errsz)
 {
-    char what[1024];
     memset(resp, 0, sizeof *resp);
     resp->content_length = -1;
     if (!req->url)
         return rs_errf(errstr, errsz, RS_ERR_INVALID, "no url given");
-    rs_log_redact_url(req->url, what, sizeof what);
+    rs_log_redact_url(req->url, what, 1024);
+    return 0;
+}
+
+int rs_http_do(rs_http *h, const rs_http_request *req, rs_http_response *resp, char *errstr,
+               size_t errsz)
+{
+    char what[1024];
+    if (request_start(req, resp, what, errstr, errsz))
+        return RS_ERR_INVALID;
     for (int attempt = 0;; attempt++) {
         int transient = 0;
         reset_resp(resp);
@@ -723,11 +732,8 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
 {
     char what[1024];
     *out = NULL;
-    memset(resp, 0, sizeof *resp);
-    resp->content_length = -1;
-    if (!req->url)
-        return rs_errf(errstr, errsz, RS_ERR_INVALID, "no url given");
-    rs_log_redact_url(req->url, what, sizeof what);
+    if (request_start(req, resp, what, errstr, errsz))
+        return RS_ERR_INVALID;
     struct stream *st = calloc(1, sizeof *st);
     int rc = 0;
     char *url = NULL;

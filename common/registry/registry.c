@@ -6,6 +6,7 @@
  * see RS_ERR_MANIFEST_UNKNOWN, RS_ERR_UNAUTHORIZED, ... with a message naming
  * what and where, never a credential or a signed URL. */
 #include "registry.h"
+#include "grow.h"
 #include "auth.h"
 #include "buf.h"
 #include "err.h"
@@ -364,7 +365,7 @@ static int list_pages(rs_registry *r, const char *first_url, const char *scope, 
 {
     rs_buf url = RS_BUF_INIT;
     char **seen = NULL;
-    size_t n_seen = 0;
+    size_t n_seen = 0, cap_seen = 0;
     rs_http_response resp;
     memset(&resp, 0, sizeof resp);
     int rc = 0;
@@ -429,14 +430,10 @@ static int list_pages(rs_registry *r, const char *first_url, const char *scope, 
                                "Link header repeats an earlier page", errstr, errsz);
                 goto out;
             }
-        char **ns = realloc(seen, (n_seen + 1) * sizeof *seen);
-        if (!ns || !(ns[n_seen] = strdup(url.data))) {
-            if (ns)
-                seen = ns;
+        if (RS_GROW(seen, n_seen + 1, cap_seen) || !(seen[n_seen] = strdup(url.data))) {
             rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
             goto out;
         }
-        seen = ns;
         n_seen++;
     }
     rs_log(RS_LOG_DEBUG, "listed %zu names in %zu pages for '%s' of '%s'", total, n_seen + 1,
@@ -522,28 +519,41 @@ static int prepare(rs_registry *r, const char *repo, const char *ref, const char
     return 0;
 }
 
+/* Requests the manifest repo:ref with `method` (GET or HEAD): *resp holds
+ * a 200 response; `subject` names the manifest in messages (the caller frees
+ * both, also on error). */
+static int manifest_request(rs_registry *r, const char *method, const char *repo, const char *ref,
+                            size_t max_bytes, rs_http_response *resp, rs_buf *subject,
+                            int *is_digest, char *errstr, size_t errsz)
+{
+    static const char *const hdrs[] = {"Accept: " RS_MANIFEST_ACCEPT, NULL};
+    rs_buf url = RS_BUF_INIT, scope = RS_BUF_INIT;
+    int rc = prepare(r, repo, ref, "manifests", &url, &scope, subject, is_digest, errstr, errsz);
+    if (!rc)
+        rc = reg_call(r, method, url.data, scope.data, hdrs, max_bytes, resp, "fetch manifest",
+                      subject->data, errstr, errsz);
+    if (!rc && resp->status != 200)
+        rc = fail_status(r, resp->status, K_MANIFEST, "fetch manifest", subject->data, errstr,
+                         errsz);
+    rs_buf_free(&url);
+    rs_buf_free(&scope);
+    return rc;
+}
+
 int rs_registry_get_manifest(rs_registry *r, const char *repo, const char *ref, char **body,
                              size_t *len, char media_type[128], char digest[RS_DIGEST_SIZE],
                              char *errstr, size_t errsz)
 {
-    rs_buf url = RS_BUF_INIT, scope = RS_BUF_INIT, subject = RS_BUF_INIT;
+    rs_buf subject = RS_BUF_INIT;
     rs_http_response resp;
     memset(&resp, 0, sizeof resp);
     int is_digest = 0, rc;
-    static const char *const hdrs[] = {"Accept: " RS_MANIFEST_ACCEPT, NULL};
     *body = NULL;
     *len = 0;
     media_type[0] = digest[0] = '\0';
-    if ((rc =
-             prepare(r, repo, ref, "manifests", &url, &scope, &subject, &is_digest, errstr, errsz)))
+    if ((rc = manifest_request(r, "GET", repo, ref, RS_MANIFEST_MAX_BYTES, &resp, &subject,
+                               &is_digest, errstr, errsz)))
         goto out;
-    if ((rc = reg_call(r, "GET", url.data, scope.data, hdrs, RS_MANIFEST_MAX_BYTES, &resp,
-                       "fetch manifest", subject.data, errstr, errsz)))
-        goto out;
-    if (resp.status != 200) {
-        rc = fail_status(r, resp.status, K_MANIFEST, "fetch manifest", subject.data, errstr, errsz);
-        goto out;
-    }
     char computed[RS_DIGEST_SIZE];
     rs_sha256_digest(resp.body, resp.body_len, computed);
     if (is_digest && strcmp(computed, ref)) {
@@ -572,8 +582,6 @@ int rs_registry_get_manifest(rs_registry *r, const char *repo, const char *ref, 
     resp.body = NULL;
 out:
     rs_http_response_free(&resp);
-    rs_buf_free(&url);
-    rs_buf_free(&scope);
     rs_buf_free(&subject);
     return rc;
 }
@@ -582,22 +590,14 @@ int rs_registry_head_manifest(rs_registry *r, const char *repo, const char *ref,
                               char digest[RS_DIGEST_SIZE], char media_type[128], char *errstr,
                               size_t errsz)
 {
-    rs_buf url = RS_BUF_INIT, scope = RS_BUF_INIT, subject = RS_BUF_INIT;
+    rs_buf subject = RS_BUF_INIT;
     rs_http_response resp;
     memset(&resp, 0, sizeof resp);
     int is_digest = 0, rc;
-    static const char *const hdrs[] = {"Accept: " RS_MANIFEST_ACCEPT, NULL};
     digest[0] = media_type[0] = '\0';
     if ((rc =
-             prepare(r, repo, ref, "manifests", &url, &scope, &subject, &is_digest, errstr, errsz)))
+             manifest_request(r, "HEAD", repo, ref, 0, &resp, &subject, &is_digest, errstr, errsz)))
         goto out;
-    if ((rc = reg_call(r, "HEAD", url.data, scope.data, hdrs, 0, &resp, "fetch manifest",
-                       subject.data, errstr, errsz)))
-        goto out;
-    if (resp.status != 200) {
-        rc = fail_status(r, resp.status, K_MANIFEST, "fetch manifest", subject.data, errstr, errsz);
-        goto out;
-    }
     media_type_of(resp.content_type, media_type);
     if (rs_digest_valid(resp.docker_content_digest)) {
         if (is_digest && strcmp(resp.docker_content_digest, ref)) {
@@ -616,8 +616,6 @@ int rs_registry_head_manifest(rs_registry *r, const char *repo, const char *ref,
     free(body);
 out:
     rs_http_response_free(&resp);
-    rs_buf_free(&url);
-    rs_buf_free(&scope);
     rs_buf_free(&subject);
     return rc;
 }

@@ -7,6 +7,7 @@
  * message that is not UTF-8 gets U+FFFD, never fails the document. Splitting
  * keeps every array element exactly once and never truncates. */
 #include "eol.h"
+#include "grow.h"
 #include "message.h"
 #include "buf.h"
 #include "clock.h"
@@ -41,10 +42,9 @@ int rs_refs_add(rs_refs *r, const char *registry, const char *repository, const 
     while (i < r->n && ref_cmp(&r->items[i], registry, repository) < 0)
         i++;
     if (i == r->n || ref_cmp(&r->items[i], registry, repository) != 0) {
-        rs_ref *items = realloc(r->items, (r->n + 1) * sizeof *items);
-        if (!items)
+        if (RS_GROW(r->items, r->n + 1, r->cap))
             return RS_ERR_INTERNAL;
-        r->items = items;
+        rs_ref *items = r->items;
         rs_ref nr = {strdup(registry), strdup(repository), NULL, 0};
         if (!nr.registry || !nr.repository) {
             free(nr.registry);
@@ -61,10 +61,9 @@ int rs_refs_add(rs_refs *r, const char *registry, const char *repository, const 
         k++;
     if (k < ref->n_tags && !strcmp(ref->tags[k], tag))
         return 0;
-    char **tags = realloc(ref->tags, (ref->n_tags + 1) * sizeof *tags);
-    if (!tags)
+    if (RS_GROW(ref->tags, ref->n_tags + 1, ref->cap_tags))
         return RS_ERR_INTERNAL;
-    ref->tags = tags;
+    char **tags = ref->tags;
     char *t = strdup(tag);
     if (!t)
         return RS_ERR_INTERNAL;
@@ -86,6 +85,7 @@ void rs_refs_clear(rs_refs *r)
     free(r->items);
     r->items = NULL;
     r->n = 0;
+    r->cap = 0;
     r->omitted = 0;
 }
 
@@ -689,6 +689,110 @@ static int one_part(json_t *doc, size_t max_bytes, char ***parts, size_t *n_part
     return 0;
 }
 
+/* What splitting one document needs: the arrays to split, the document
+ * without them (base), and where each part starts. */
+struct split {
+    const json_t *doc;
+    const char *const *keys;
+    size_t n_keys, max_bytes;
+    json_t *base;    /* the document without the split arrays */
+    size_t base_len; /* its length with part/parts at their widest */
+    size_t total;    /* elements over all split arrays */
+    size_t *starts;  /* starts[p]: global index of the first element of part p */
+    size_t n_p;
+};
+
+/* Builds sp->base from whole: the document without the split arrays, with
+ * part/parts at their widest; fails when even that is over the limit. */
+static int split_base(struct split *sp, json_t *whole, char *errstr, size_t errstr_size)
+{
+    int ok = 1;
+    if (!(sp->base = json_copy(whole)))
+        return RS_ERR_INTERNAL;
+    for (size_t k = 0; k < sp->n_keys; k++) {
+        json_t *a = json_object_get(sp->doc, sp->keys[k]);
+        if (!json_is_array(a))
+            continue;
+        sp->total += json_array_size(a);
+        if (json_object_set_new(sp->base, sp->keys[k], json_array()))
+            return RS_ERR_INTERNAL;
+    }
+    if (set_part(sp->base, (json_int_t)sp->total, (json_int_t)sp->total))
+        return RS_ERR_INTERNAL;
+    sp->base_len = dump_len(sp->base, &ok);
+    if (!ok)
+        return RS_ERR_INTERNAL;
+    if (sp->base_len > sp->max_bytes || sp->total == 0)
+        return rs_errf(errstr, errstr_size, RS_ERR_LIMIT_EXCEEDED,
+                       "message of %zu bytes over the limit of %zu bytes: %s", dump_len(whole, &ok),
+                       sp->max_bytes,
+                       sp->total ? "its fields besides the arrays are too large"
+                                 : "it has no array to split");
+    return 0;
+}
+
+/* Greedy packing, in key order then element order: fills sp->starts and
+ * sp->n_p. */
+static int split_pack(struct split *sp, char *errstr, size_t errstr_size)
+{
+    int ok = 1;
+    if (!(sp->starts = calloc(sp->total + 1, sizeof *sp->starts)))
+        return RS_ERR_INTERNAL;
+    size_t g = 0, cur = sp->base_len, in_array = 0;
+    for (size_t k = 0; k < sp->n_keys; k++) {
+        json_t *a = json_object_get(sp->doc, sp->keys[k]);
+        if (!json_is_array(a))
+            continue;
+        in_array = 0;
+        for (size_t i = 0; i < json_array_size(a); i++, g++) {
+            size_t l = dump_len(json_array_get(a, i), &ok);
+            if (!ok)
+                return RS_ERR_INTERNAL;
+            if (sp->base_len + l > sp->max_bytes)
+                return rs_errf(errstr, errstr_size, RS_ERR_LIMIT_EXCEEDED,
+                               "message over the limit of %zu bytes: '%s[%zu]' alone needs %zu "
+                               "bytes with the rest of the document",
+                               sp->max_bytes, sp->keys[k], i, sp->base_len + l);
+            size_t add = l + (in_array ? 1 : 0);
+            if (sp->n_p == 0 || cur + add > sp->max_bytes) {
+                sp->starts[sp->n_p++] = g;
+                cur = sp->base_len;
+                in_array = 0;
+                add = l;
+            }
+            cur += add;
+            in_array++;
+        }
+    }
+    sp->starts[sp->n_p] = sp->total;
+    return 0;
+}
+
+/* Returns part p (0-based) as compact JSON, malloc'd; NULL when out of memory. */
+static char *split_part(const struct split *sp, size_t p)
+{
+    json_t *part = json_copy(sp->base);
+    int bad = !part || set_part(part, (json_int_t)(p + 1), (json_int_t)sp->n_p);
+    size_t gi = 0;
+    for (size_t k = 0; !bad && k < sp->n_keys; k++) {
+        json_t *a = json_object_get(sp->doc, sp->keys[k]);
+        if (!json_is_array(a))
+            continue;
+        json_t *slice = json_array();
+        bad |= !slice;
+        for (size_t i = 0; !bad && i < json_array_size(a); i++, gi++)
+            if (gi >= sp->starts[p] && gi < sp->starts[p + 1])
+                bad |= json_array_append(slice, json_array_get(a, i));
+        if (!bad)
+            bad |= json_object_set_new(part, sp->keys[k], slice);
+        else
+            json_decref(slice);
+    }
+    char *s = bad ? NULL : json_dumps(part, DUMP_FLAGS);
+    json_decref(part);
+    return s;
+}
+
 int rs_message_split(const json_t *doc, const char *const *array_keys, size_t max_bytes,
                      char ***parts, size_t *n_parts, char *errstr, size_t errstr_size)
 {
@@ -698,120 +802,46 @@ int rs_message_split(const json_t *doc, const char *const *array_keys, size_t ma
         return rs_errf(errstr, errstr_size, RS_ERR_INVALID, "cannot split: not a JSON object");
     if (errstr && errstr_size)
         errstr[0] = '\0';
-    json_t *whole = json_copy((json_t *)doc), *base = NULL;
-    size_t n_keys = 0, total = 0, *starts = NULL, n_out = 0;
+    struct split sp = {.doc = doc, .keys = array_keys, .max_bytes = max_bytes};
+    json_t *whole = json_copy((json_t *)doc);
+    size_t n_out = 0;
     char **out = NULL;
-    int rc = RS_ERR_INTERNAL, fits = 0, ok = 1;
+    int rc = RS_ERR_INTERNAL, fits = 0;
     if (!whole || set_part(whole, 1, 1))
         goto out;
     if ((rc = one_part(whole, max_bytes, parts, n_parts, &fits)) || fits)
         goto out;
-
-    /* the document without the split arrays, with part/parts at their widest */
+    while (array_keys && array_keys[sp.n_keys])
+        sp.n_keys++;
+    if ((rc = split_base(&sp, whole, errstr, errstr_size)) ||
+        (rc = split_pack(&sp, errstr, errstr_size)))
+        goto out;
     rc = RS_ERR_INTERNAL;
-    while (array_keys && array_keys[n_keys])
-        n_keys++;
-    if (!(base = json_copy(whole)))
+    if (!(out = calloc(sp.n_p, sizeof *out)))
         goto out;
-    for (size_t k = 0; k < n_keys; k++) {
-        json_t *a = json_object_get(doc, array_keys[k]);
-        if (!json_is_array(a))
-            continue;
-        total += json_array_size(a);
-        if (json_object_set_new(base, array_keys[k], json_array()))
-            goto out;
-    }
-    if (set_part(base, (json_int_t)total, (json_int_t)total))
-        goto out;
-    size_t base_len = dump_len(base, &ok);
-    if (!ok)
-        goto out;
-    if (base_len > max_bytes || total == 0) {
-        rc = rs_errf(
-            errstr, errstr_size, RS_ERR_LIMIT_EXCEEDED,
-            "message of %zu bytes over the limit of %zu bytes: %s", dump_len(whole, &ok), max_bytes,
-            total ? "its fields besides the arrays are too large" : "it has no array to split");
-        goto out;
-    }
-
-    /* greedy packing, in key order then element order; starts[p] is the
-     * global index of the first element of part p */
-    if (!(starts = calloc(total + 1, sizeof *starts)))
-        goto out;
-    size_t g = 0, cur = base_len, in_array = 0;
-    size_t n_p = 0;
-    for (size_t k = 0; k < n_keys; k++) {
-        json_t *a = json_object_get(doc, array_keys[k]);
-        if (!json_is_array(a))
-            continue;
-        in_array = 0;
-        for (size_t i = 0; i < json_array_size(a); i++, g++) {
-            size_t l = dump_len(json_array_get(a, i), &ok);
-            if (!ok)
-                goto out;
-            if (base_len + l > max_bytes) {
-                rc = rs_errf(errstr, errstr_size, RS_ERR_LIMIT_EXCEEDED,
-                             "message over the limit of %zu bytes: '%s[%zu]' alone needs %zu "
-                             "bytes with the rest of the document",
-                             max_bytes, array_keys[k], i, base_len + l);
-                goto out;
-            }
-            size_t add = l + (in_array ? 1 : 0);
-            if (n_p == 0 || cur + add > max_bytes) {
-                starts[n_p++] = g;
-                cur = base_len;
-                in_array = 0;
-                add = l;
-            }
-            cur += add;
-            in_array++;
-        }
-    }
-    starts[n_p] = total;
-
-    if (!(out = calloc(n_p, sizeof *out)))
-        goto out;
-    for (size_t p = 0; p < n_p; p++) {
-        json_t *part = json_copy(base);
-        int bad = !part || set_part(part, (json_int_t)(p + 1), (json_int_t)n_p);
-        size_t gi = 0;
-        for (size_t k = 0; !bad && k < n_keys; k++) {
-            json_t *a = json_object_get(doc, array_keys[k]);
-            if (!json_is_array(a))
-                continue;
-            json_t *slice = json_array();
-            bad |= !slice;
-            for (size_t i = 0; !bad && i < json_array_size(a); i++, gi++)
-                if (gi >= starts[p] && gi < starts[p + 1])
-                    bad |= json_array_append(slice, json_array_get(a, i));
-            if (!bad)
-                bad |= json_object_set_new(part, array_keys[k], slice);
-            else
-                json_decref(slice);
-        }
-        out[p] = bad ? NULL : json_dumps(part, DUMP_FLAGS);
-        json_decref(part);
+    for (size_t p = 0; p < sp.n_p; p++) {
+        out[p] = split_part(&sp, p);
         n_out = p + 1;
         if (!out[p])
             goto out;
         if (strlen(out[p]) > max_bytes) {
             /* the size arithmetic above is exact for compact output */
             rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL,
-                         "part %zu of %zu is %zu bytes, over %zu", p + 1, n_p, strlen(out[p]),
+                         "part %zu of %zu is %zu bytes, over %zu", p + 1, sp.n_p, strlen(out[p]),
                          max_bytes);
             goto out;
         }
     }
     *parts = out;
-    *n_parts = n_p;
+    *n_parts = sp.n_p;
     out = NULL;
     rc = 0;
 out:
     if (rc == RS_ERR_INTERNAL && errstr && errstr_size && !errstr[0])
         rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "cannot split message: out of memory");
     rs_message_parts_free(out, n_out);
-    free(starts);
-    json_decref(base);
+    free(sp.starts);
+    json_decref(sp.base);
     json_decref(whole);
     return rc;
 }

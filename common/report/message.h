@@ -37,6 +37,7 @@ typedef struct rs_ref {
     char *repository;
     char **tags; /* sorted */
     size_t n_tags;
+    size_t cap_tags; /* RS_GROW's capacity of tags */
 } rs_ref;
 
 /* A list of refs, sorted by (registry, repository). Zero-initialise. */
@@ -44,6 +45,7 @@ typedef struct rs_refs {
     rs_ref *items;
     size_t n;
     size_t omitted; /* tags that point to the digest and are not in items (a cap) */
+    size_t cap;     /* RS_GROW's capacity of items */
 } rs_refs;
 
 /* Adds registry/repository:tag, keeping items and tags sorted and unique.

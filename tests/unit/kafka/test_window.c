@@ -54,12 +54,12 @@ static void op_release(void *o, void *payload)
 static const char *log_take(struct log *l)
 {
     static char out[2048];
+    size_t len = 0;
     out[0] = '\0';
     pthread_mutex_lock(&l->lock);
-    for (int i = 0; i < l->n; i++) {
-        if (i)
-            strncat(out, ", ", sizeof out - strlen(out) - 1);
-        strncat(out, l->lines[i], sizeof out - strlen(out) - 1);
+    for (int i = 0; i < l->n && len < sizeof out; i++) {
+        int w = snprintf(out + len, sizeof out - len, "%s%s", i ? ", " : "", l->lines[i]);
+        len += w > 0 ? (size_t)w : 0;
     }
     l->n = 0;
     pthread_mutex_unlock(&l->lock);
