@@ -9,6 +9,7 @@
  * else gets the current layer. */
 #include "merge.h"
 #include "err.h"
+#include "path.h"
 #include "utf8.h"
 
 #include <stdio.h>
@@ -162,16 +163,11 @@ static int resolve_target(const char *link, const char *target, char *out, size_
         memcpy(out, link, o);
     }
     out[o] = '\0';
-    const char *p = target;
-    for (;;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == 1 && p[0] == '.') {
-        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+    const char *p = target, *c;
+    size_t n;
+    while (rs_path_next(&p, &c, &n)) {
+        if (n == 1 && c[0] == '.') {
+        } else if (n == 2 && c[0] == '.' && c[1] == '.') {
             char *slash = strrchr(out, '/');
             o = slash ? (size_t)(slash - out) : 0;
             out[o] = '\0';
@@ -179,11 +175,10 @@ static int resolve_target(const char *link, const char *target, char *out, size_
             if (o + 1 + n + 1 > out_size)
                 return -1;
             out[o++] = '/';
-            memcpy(out + o, p, n);
+            memcpy(out + o, c, n);
             o += n;
             out[o] = '\0';
         }
-        p += n;
     }
     if (o == 0) {
         if (out_size < 2)

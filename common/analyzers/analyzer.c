@@ -5,6 +5,7 @@
 #include "analyzers/dpkg.h"
 #include "analyzers/osrelease.h"
 #include "err.h"
+#include "path.h"
 #include "utf8.h"
 
 #include <stdlib.h>
@@ -44,25 +45,18 @@ int rs_analyzer_path_normalize(const char *in, char *out, size_t out_size)
     const char *p = in;
     if (!out_size)
         return RS_ERR_INVALID;
-    for (;;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == 1 && p[0] == '.') {
-            p += n;
+    const char *c;
+    size_t n;
+    while (rs_path_next(&p, &c, &n)) {
+        if (n == 1 && c[0] == '.')
             continue;
-        }
-        if (n == 2 && p[0] == '.' && p[1] == '.')
+        if (n == 2 && c[0] == '.' && c[1] == '.')
             return RS_ERR_INVALID;
         if (o + 1 + n + 1 > out_size)
             return RS_ERR_INVALID;
         out[o++] = '/';
-        memcpy(out + o, p, n);
+        memcpy(out + o, c, n);
         o += n;
-        p += n;
     }
     if (o == 0) {
         /* the root itself ("./" or "/") */
