@@ -23,6 +23,10 @@ typedef struct rs_analysis {
 
 typedef struct rs_analyzer {
     const char *name; /* "dpkg", "apk", "os-release" */
+    /* "<name>/<n>": n is bumped whenever what the analyzer finds in the same
+     * bytes can change (claircore's VersionedScanner); part of
+     * rs_analyzers_version(), so a bump rescans what was indexed before. */
+    const char *version;
     /* Returns 1 when the analyzer wants the file at `path` (normalised). */
     int (*wants)(const char *path);
     size_t max_file_size; /* larger files are skipped (LIMIT_EXCEEDED) */
@@ -34,6 +38,15 @@ typedef struct rs_analyzer {
 
 /* The NULL-terminated registry of every analyzer, in a fixed order. */
 const rs_analyzer *const *rs_analyzers_all(void);
+/* The version of the index stage as a whole, what `done`, `attempts:` and
+ * `inv:` are keyed by: "regscan-index/2-" and the first 12 hex digits of the
+ * sha256 of rs_analyzers_list(), so it changes when any analyzer's version
+ * does and stays short enough for a key. Static storage; thread-safe. */
+const char *rs_analyzers_version(void);
+/* The list the version is derived from, every analyzer's version in registry
+ * order: "dpkg/2,apk/2,os-release/2" (static storage; for logs and reports,
+ * which say what changed). */
+const char *rs_analyzers_list(void);
 /* The first analyzer that wants `path` (normalised), or NULL. */
 const rs_analyzer *rs_analyzer_for_path(const char *path);
 /* The analyzer called `name`, or NULL. */
