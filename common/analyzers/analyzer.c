@@ -64,14 +64,6 @@ const char *rs_analyzers_list(void)
     return version_list;
 }
 
-const rs_analyzer *rs_analyzer_for_path(const char *path)
-{
-    for (size_t i = 0; registry[i]; i++)
-        if (registry[i]->wants(path))
-            return registry[i];
-    return NULL;
-}
-
 const rs_analyzer *rs_analyzer_find(const char *name)
 {
     for (size_t i = 0; registry[i]; i++)
