@@ -1,5 +1,6 @@
 /* regscan-worker: argument parsing and signal handling only; the run loop is
  * rs_worker_run (worker/run.c), the embedded mode rs_embedded_scan. */
+#include "analyzers/analyzer.h"
 #include "cli.h"
 #include "config.h"
 #include "embedded.h"
@@ -202,6 +203,8 @@ int main(int argc, char **argv)
         return rc;
     rs_cli_on_stop(&stop_flag);
 
+    /* the version in `done` is a hash: the log says what it was made of */
+    rs_log(RS_LOG_INFO, "analyzer version %s (%s)", rs_analyzers_version(), rs_analyzers_list());
     rc = rs_worker_run(cfg, &o, &stop_flag, errstr, sizeof errstr);
     if (rc)
         rs_log(RS_LOG_ERROR, "%s", errstr);

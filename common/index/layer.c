@@ -2,8 +2,10 @@
  *
  * libarchive pulls compressed bytes through a callback over the rs_reader
  * (gzip, zstd or no filter, detected from the bytes; tar, pax and GNU tar
- * formats only) and hands back entry data in blocks that are never copied
- * unless an analyzer wants the file. Limits (entries, uncompressed bytes,
+ * formats only) and hands back entry data in blocks. An entry is read once
+ * for every analyzer that wants it: streaming analyzers are fed the blocks as
+ * they come, and the blocks are copied (up to a bound) only when a whole-file
+ * analyzer wants them. Limits (entries, uncompressed bytes,
  * ratio, path length) are checked as the stream goes, so a bomb stops early.
  * Nothing is written to disk. Merging layers is merge.c's business. */
 #include "layer.h"
@@ -23,12 +25,15 @@
 /* a path in the JSON form: each byte of a tar path may have become a 3-byte U+FFFD */
 #define LAYER_JSON_PATH_MAX (3 * (LAYER_PATH_MAX + 1))
 #define LAYER_JSON_MAX_ITEMS 1000000
+/* analyzers that may want one path; the registry is far smaller */
+#define LAYER_MAX_ANALYZERS 32
 
 struct walk {
     rs_reader *in;
     int in_rc; /* the reader's own error, which wins over libarchive's */
     int in_eof;
     uint64_t compressed;
+    const rs_analyzer *const *analyzers; /* NULL-terminated */
     char in_err[256];
     unsigned char buf[LAYER_CHUNK];
 };
@@ -76,16 +81,20 @@ static int add_str(char ***arr, size_t *n, size_t *cap, const char *s)
     return 0;
 }
 
-static int add_skipped(rs_layer_result *r, const char *path, const char *reason)
+/* analyzer: the one that skipped the file, NULL for the entry as a whole */
+static int add_skipped(rs_layer_result *r, const char *path, const char *analyzer,
+                       const char *reason)
 {
     if (grow(&r->skipped, &r->cap_skipped, r->n_skipped, sizeof *r->skipped))
         return RS_ERR_INTERNAL;
     rs_layer_skipped *s = &r->skipped[r->n_skipped];
     s->path = strdup(path);
     s->reason = strdup(reason);
-    if (!s->path || !s->reason) {
+    s->analyzer = analyzer ? strdup(analyzer) : NULL;
+    if (!s->path || !s->reason || (analyzer && !s->analyzer)) {
         free(s->path);
         free(s->reason);
+        free(s->analyzer);
         return RS_ERR_INTERNAL;
     }
     r->n_skipped++;
@@ -183,6 +192,7 @@ void rs_layer_result_free(rs_layer_result *r)
     for (size_t i = 0; i < r->n_skipped; i++) {
         free(r->skipped[i].path);
         free(r->skipped[i].reason);
+        free(r->skipped[i].analyzer);
     }
     free(r->skipped);
     free(r);
@@ -219,11 +229,78 @@ static int archive_fail(struct archive *a, const struct walk *w, const char *med
                    media_type && media_type[0] ? media_type : "tar", msg ? msg : "unreadable");
 }
 
-/* Reads the current entry's data; collects it into `keep` (may be NULL)
- * until keep->limit, past which *overflow is set and collecting stops. */
+/* A streaming analyzer at work on one entry. */
+struct stream {
+    const rs_analyzer *an;
+    void *state;
+    int on; /* fed; 0 once feed failed */
+    int rc; /* feed's error */
+};
+
+/* Where one entry's bytes go as they are read: the streams, and the buffer
+ * held (once, up to keep.limit) for the whole-file analyzers. */
+struct sink {
+    rs_buf keep;
+    int keeping;  /* a whole-file analyzer wants the bytes */
+    int overflow; /* they outgrew keep.limit (or memory ran out) */
+    struct stream st[LAYER_MAX_ANALYZERS];
+    size_t n_st;
+    uint64_t pos; /* bytes fed to the streams */
+};
+
+static void sink_feed(struct sink *k, const void *data, size_t n)
+{
+    for (size_t i = 0; i < k->n_st; i++) {
+        struct stream *s = &k->st[i];
+        int rc = s->on ? s->an->feed(s->state, data, n) : 0;
+        if (rc) {
+            s->on = 0;
+            s->rc = rc;
+        }
+    }
+    k->pos += n;
+}
+
+/* Feeds the streams zeros up to offset `to`: a hole of a sparse file. */
+static void sink_zeros(struct sink *k, uint64_t to)
+{
+    static const char zeros[16384];
+    while (k->pos < to) {
+        uint64_t n = to - k->pos;
+        sink_feed(k, zeros, n < sizeof zeros ? (size_t)n : sizeof zeros);
+    }
+}
+
+static void sink_block(struct sink *k, const void *blk, size_t n, la_int64_t off)
+{
+    if (!n)
+        return;
+    if (k->n_st && (off < 0 || (uint64_t)off < k->pos)) {
+        for (size_t i = 0; i < k->n_st; i++)
+            if (k->st[i].on)
+                k->st[i] = (struct stream){k->st[i].an, k->st[i].state, 0, RS_ERR_INVALID};
+    } else if (k->n_st) {
+        sink_zeros(k, (uint64_t)off);
+        sink_feed(k, blk, n);
+    }
+    if (!k->keeping || k->overflow)
+        return;
+    /* sparse files: holes read as zeros, as the file would */
+    if (off < 0 || (uint64_t)off > k->keep.limit) {
+        k->overflow = 1;
+        return;
+    }
+    while (k->keep.len < (size_t)off && !k->overflow)
+        if (rs_buf_append(&k->keep, "", 1))
+            k->overflow = 1;
+    if (!k->overflow && rs_buf_append(&k->keep, blk, n))
+        k->overflow = 1;
+}
+
+/* Reads the current entry's data into `k` (NULL: the data is skipped). */
 static int read_data(struct archive *a, struct walk *w, const rs_layer_limits *lim,
-                     rs_layer_result *r, rs_buf *keep, int *overflow, const char *media_type,
-                     char *errstr, size_t errsz)
+                     rs_layer_result *r, struct sink *k, const char *media_type, char *errstr,
+                     size_t errsz)
 {
     for (;;) {
         const void *blk;
@@ -237,19 +314,159 @@ static int read_data(struct archive *a, struct walk *w, const rs_layer_limits *l
         int rc = check_bytes(a, w, lim, r, errstr, errsz);
         if (rc)
             return rc;
-        if (!keep || *overflow || !n)
-            continue;
-        /* sparse files: holes read as zeros, as the file would */
-        if (off < 0 || (uint64_t)off > keep->limit) {
-            *overflow = 1;
+        if (k)
+            sink_block(k, blk, n, off);
+    }
+}
+
+static int oom(char *errstr, size_t errsz)
+{
+    return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+}
+
+/* Records what `an` made of the file at `path`: its result (taken over), or
+ * a skip for its error prc. Returns 0 or an error that ends the walk. */
+static int record(rs_layer_result *r, const char *path, const rs_analyzer *an, int prc,
+                  const char *perr, rs_analysis *res, char *errstr, size_t errsz)
+{
+    int rc;
+    if (prc == RS_ERR_INTERNAL) {
+        rs_analysis_clear(res);
+        return rs_errf(errstr, errsz, prc, "%s", perr);
+    }
+    if (prc)
+        rc = add_skipped(r, path, an->name, rs_err_code(prc));
+    else
+        rc = add_file(r, path, an->name, res);
+    rs_analysis_clear(res);
+    return rc ? oom(errstr, errsz) : 0;
+}
+
+static int stream_begin(struct sink *k, rs_layer_result *r, const char *path, const rs_analyzer *an,
+                        uint64_t size, char *errstr, size_t errsz)
+{
+    char berr[256] = "";
+    struct stream *s = &k->st[k->n_st];
+    int rc = an->begin(path, size, &s->state, berr, sizeof berr);
+    if (rc) {
+        rs_analysis none = {0};
+        return record(r, path, an, rc, berr, &none, errstr, errsz);
+    }
+    s->an = an;
+    s->on = 1;
+    s->rc = 0;
+    k->n_st++;
+    return 0;
+}
+
+/* Ends every stream begun, once each: abandoned when the walk failed
+ * (walk_rc, which is returned) or the stream's feed did. */
+static int stream_end_all(struct sink *k, rs_layer_result *r, const char *path, int walk_rc,
+                          char *errstr, size_t errsz)
+{
+    int rc = 0;
+    for (size_t i = 0; i < k->n_st; i++) {
+        struct stream *s = &k->st[i];
+        rs_analysis res = {0};
+        char perr[256] = "";
+        if (walk_rc || !s->on) {
+            s->an->end(s->state, NULL, perr, sizeof perr);
+            snprintf(perr, sizeof perr, "analyzer '%s' failed reading a file", s->an->name);
+            if (!walk_rc && !rc)
+                rc = record(r, path, s->an, s->rc, perr, &res, errstr, errsz);
             continue;
         }
-        while (keep->len < (size_t)off && !*overflow)
-            if (rs_buf_append(keep, "", 1))
-                *overflow = 1;
-        if (!*overflow && rs_buf_append(keep, blk, n))
-            *overflow = 1;
+        int prc = s->an->end(s->state, &res, perr, sizeof perr);
+        if (!rc)
+            rc = record(r, path, s->an, prc, perr, &res, errstr, errsz);
+        else
+            rs_analysis_clear(&res);
     }
+    return walk_rc ? walk_rc : rc;
+}
+
+static int parse_whole(rs_layer_result *r, const char *path, const rs_analyzer *an,
+                       const struct sink *k, char *errstr, size_t errsz)
+{
+    if (k->overflow || k->keep.len > an->max_file_size) {
+        /* the data outgrew its header's size (or memory ran out): skipped */
+        return add_skipped(r, path, an->name, "LIMIT_EXCEEDED") ? oom(errstr, errsz) : 0;
+    }
+    rs_analysis res = {0};
+    char perr[256] = "";
+    int prc =
+        an->parse(path, k->keep.data ? k->keep.data : "", k->keep.len, &res, perr, sizeof perr);
+    return record(r, path, an, prc, perr, &res, errstr, errsz);
+}
+
+/* Runs analyzers `ans` on the regular file at `path`, reading it once:
+ * streaming ones are fed as its bytes come, whole-file ones get the bytes
+ * held for all of them (up to the largest of their limits). */
+static int analyze_file(struct archive *a, struct archive_entry *e, struct walk *w,
+                        const rs_layer_limits *lim, rs_layer_result *r, const char *path,
+                        const rs_analyzer **ans, size_t n_an, const char *media_type, char *errstr,
+                        size_t errsz)
+{
+    struct sink k = {.keep = RS_BUF_INIT};
+    const rs_analyzer *whole[LAYER_MAX_ANALYZERS];
+    size_t n_whole = 0;
+    int known = archive_entry_size_is_set(e) && archive_entry_size(e) >= 0, rc = 0;
+    uint64_t size = known ? (uint64_t)archive_entry_size(e) : 0;
+    for (size_t i = 0; i < n_an && !rc; i++) {
+        const rs_analyzer *an = ans[i];
+        int streams = an->begin && an->feed && an->end;
+        if (!known || (an->max_file_size ? size > an->max_file_size : !streams)) {
+            rc = add_skipped(r, path, an->name, "LIMIT_EXCEEDED") ? oom(errstr, errsz) : 0;
+        } else if (streams) {
+            rc = stream_begin(&k, r, path, an, size, errstr, errsz);
+        } else {
+            whole[n_whole++] = an;
+            if (an->max_file_size > k.keep.limit)
+                k.keep.limit = an->max_file_size;
+        }
+    }
+    k.keeping = n_whole > 0;
+    if (!rc)
+        rc = read_data(a, w, lim, r, &k, media_type, errstr, errsz);
+    if (!rc)
+        sink_zeros(&k, size); /* a hole at the end of a sparse file */
+    rc = stream_end_all(&k, r, path, rc, errstr, errsz);
+    for (size_t i = 0; i < n_whole && !rc; i++)
+        rc = parse_whole(r, path, whole[i], &k, errstr, errsz);
+    rs_buf_free(&k.keep);
+    return rc;
+}
+
+/* The analyzers of `all` that want `path`, in their order. */
+static size_t wanted_by(const rs_analyzer *const *all, const char *path, const rs_analyzer **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; all[i] && n < LAYER_MAX_ANALYZERS; i++)
+        if (all[i]->wants(path))
+            out[n++] = all[i];
+    return n;
+}
+
+/* A hard link at a wanted path: each analyzer's result for the target, when
+ * this layer has one, is copied; with none the link is kept for the merge. */
+static int hard_link(rs_layer_result *r, const char *path, const char *hard,
+                     const rs_analyzer **ans, size_t n_an)
+{
+    char tpath[LAYER_PATH_MAX + 2];
+    if (rs_analyzer_path_normalize(hard, tpath, sizeof tpath) != 0)
+        return add_skipped(r, path, NULL, "INVALID");
+    size_t copied = 0;
+    for (size_t k = 0; k < n_an; k++) {
+        const rs_layer_file *from = NULL;
+        for (size_t i = r->n_files; i > 0 && !from; i--)
+            if (strcmp(r->files[i - 1].path, tpath) == 0 &&
+                strcmp(r->files[i - 1].analyzer, ans[k]->name) == 0)
+                from = &r->files[i - 1];
+        if (from && copy_file(r, from, path))
+            return RS_ERR_INTERNAL;
+        copied += from != NULL;
+    }
+    return copied ? 0 : add_link(r, path, tpath, 1);
 }
 
 /* Handles one entry. Returns 0 or an error that ends the walk. */
@@ -267,9 +484,9 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
     char path[LAYER_PATH_MAX + 2];
     if (!raw || rs_analyzer_path_normalize(raw, path, sizeof path) != 0) {
         /* an entry that escapes the root or cannot be named is not applied */
-        if (raw && add_skipped(r, raw, "INVALID"))
-            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        return read_data(a, w, lim, r, NULL, NULL, media_type, errstr, errsz);
+        if (raw && add_skipped(r, raw, NULL, "INVALID"))
+            return oom(errstr, errsz);
+        return read_data(a, w, lim, r, NULL, media_type, errstr, errsz);
     }
     const char *base = strrchr(path, '/') + 1;
     if (strncmp(base, ".wh.", 4) == 0) {
@@ -285,80 +502,27 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
             rc = add_str(&r->whiteouts, &r->n_whiteouts, &r->cap_whiteouts, target);
         }
         if (rc)
-            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        return read_data(a, w, lim, r, NULL, NULL, media_type, errstr, errsz);
+            return oom(errstr, errsz);
+        return read_data(a, w, lim, r, NULL, media_type, errstr, errsz);
     }
-    const rs_analyzer *an = rs_analyzer_for_path(path);
+    const rs_analyzer *ans[LAYER_MAX_ANALYZERS];
+    size_t n_an = wanted_by(w->analyzers, path, ans);
     const char *hard = archive_entry_hardlink(e);
     mode_t type = archive_entry_filetype(e);
-    if (an && hard) {
-        char tpath[LAYER_PATH_MAX + 2];
-        if (rs_analyzer_path_normalize(hard, tpath, sizeof tpath) != 0) {
-            if (add_skipped(r, path, "INVALID"))
-                return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        } else {
-            const rs_layer_file *from = NULL;
-            for (size_t i = r->n_files; i > 0; i--)
-                if (strcmp(r->files[i - 1].path, tpath) == 0 &&
-                    strcmp(r->files[i - 1].analyzer, an->name) == 0) {
-                    from = &r->files[i - 1];
-                    break;
-                }
-            int rc = from ? copy_file(r, from, path) : add_link(r, path, tpath, 1);
-            if (rc)
-                return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        }
-        return read_data(a, w, lim, r, NULL, NULL, media_type, errstr, errsz);
-    }
-    if (an && type == AE_IFLNK) {
+    int rc = 0;
+    if (n_an && hard) {
+        rc = hard_link(r, path, hard, ans, n_an);
+    } else if (n_an && type == AE_IFLNK) {
         const char *t = archive_entry_symlink(e);
         if (!t)
             t = archive_entry_symlink_utf8(e);
-        int rc = t ? add_link(r, path, t, 0) : add_skipped(r, path, "INVALID");
-        if (rc)
-            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        return read_data(a, w, lim, r, NULL, NULL, media_type, errstr, errsz);
-    }
-    if (!an || type != AE_IFREG)
-        return read_data(a, w, lim, r, NULL, NULL, media_type, errstr, errsz);
-
-    if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0 ||
-        (uint64_t)archive_entry_size(e) > an->max_file_size) {
-        if (add_skipped(r, path, "LIMIT_EXCEEDED"))
-            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        return read_data(a, w, lim, r, NULL, NULL, media_type, errstr, errsz);
-    }
-    rs_buf data = RS_BUF_INIT;
-    data.limit = an->max_file_size;
-    int overflow = 0;
-    int rc = read_data(a, w, lim, r, &data, &overflow, media_type, errstr, errsz);
-    if (!rc && overflow) {
-        /* the data outgrew its header's size (or memory ran out): skipped */
-        rs_buf_free(&data);
-        if (add_skipped(r, path, "LIMIT_EXCEEDED"))
-            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        return 0;
-    }
-    if (rc) {
-        rs_buf_free(&data);
-        return rc;
-    }
-    rs_analysis res = {0};
-    char perr[256] = "";
-    rc = an->parse(path, data.data ? data.data : "", data.len, &res, perr, sizeof perr);
-    rs_buf_free(&data);
-    if (rc == RS_ERR_INTERNAL) {
-        rs_analysis_clear(&res);
-        return rs_errf(errstr, errsz, rc, "%s", perr);
+        rc = t ? add_link(r, path, t, 0) : add_skipped(r, path, NULL, "INVALID");
+    } else if (n_an && type == AE_IFREG) {
+        return analyze_file(a, e, w, lim, r, path, ans, n_an, media_type, errstr, errsz);
     }
     if (rc)
-        rc = add_skipped(r, path, rs_err_code(rc));
-    else
-        rc = add_file(r, path, an->name, &res);
-    rs_analysis_clear(&res);
-    if (rc)
-        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-    return 0;
+        return oom(errstr, errsz);
+    return read_data(a, w, lim, r, NULL, media_type, errstr, errsz);
 }
 
 /* Reads `in` to its end so that a verifying reader checks the digest. */
@@ -393,6 +557,7 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
         goto out;
     }
     w->in = in;
+    w->analyzers = lim->analyzers ? lim->analyzers : rs_analyzers_all();
     /* gzip and zstd are detected from their magic; anything else is read as is */
     if (archive_read_support_filter_gzip(a) < ARCHIVE_WARN ||
         archive_read_support_filter_zstd(a) < ARCHIVE_WARN ||
@@ -499,8 +664,9 @@ json_t *rs_layer_result_to_json(const rs_layer_result *r)
                                                    r->links[i].hard)))
             goto fail;
     for (size_t i = 0; i < r->n_skipped; i++)
-        if (json_array_append_new(skipped, json_pack("{s:o, s:s}", "path", str(r->skipped[i].path),
-                                                     "reason", r->skipped[i].reason)))
+        if (json_array_append_new(
+                skipped, json_pack("{s:o, s:s, s:s*}", "path", str(r->skipped[i].path), "reason",
+                                   r->skipped[i].reason, "analyzer", r->skipped[i].analyzer)))
             goto fail;
     j = json_pack("{s:o, s:o, s:o?, s:o?, s:o, s:I, s:I, s:I}", "files", files, "links", links,
                   "whiteouts", str_array(r->whiteouts, r->n_whiteouts), "opaque_dirs",
@@ -647,13 +813,18 @@ int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errs
     }
     json_array_foreach(sk, i, v)
     {
-        json_t *p = json_object_get(v, "path"), *why = json_object_get(v, "reason");
+        json_t *p = json_object_get(v, "path"), *why = json_object_get(v, "reason"),
+               *an = json_object_get(v, "analyzer");
         if (!json_is_string(p) || json_string_length(p) > LAYER_JSON_PATH_MAX ||
-            !json_is_string(why) || json_string_length(why) > 64) {
+            !json_is_string(why) || json_string_length(why) > 64 ||
+            (an && !json_is_null(an) &&
+             (!json_is_string(an) || !rs_analyzer_find(json_string_value(an))))) {
             rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad skipped");
             goto out;
         }
-        if ((rc = add_skipped(r, json_string_value(p), json_string_value(why)))) {
+        if ((rc = add_skipped(r, json_string_value(p),
+                              json_is_string(an) ? json_string_value(an) : NULL,
+                              json_string_value(why)))) {
             rc = rs_errf(errstr, errsz, rc, "out of memory");
             goto out;
         }

@@ -24,14 +24,16 @@ typedef struct rs_layer_limits {
     double max_ratio;                /* uncompressed / compressed bytes */
     uint64_t ratio_min_bytes;        /* the ratio is checked past this many uncompressed bytes */
     size_t max_path_len;             /* bytes of one entry's path */
+    /* The analyzers to run, NULL-terminated (not a limit, but the walk's
+     * one other option); NULL: rs_analyzers_all(). Tests pass their own. */
+    const struct rs_analyzer *const *analyzers;
 } rs_layer_limits;
 
-#define RS_LAYER_LIMITS_DEFAULT                                                                    \
-    {                                                                                              \
-        1000000, (uint64_t)32 << 30, 1000.0, (uint64_t)16 << 20, 4096                              \
-    }
+#define RS_LAYER_LIMITS_DEFAULT                                                                  \
+    {1000000, (uint64_t)32 << 30, 1000.0, (uint64_t)16 << 20, 4096, NULL}
 
-/* A file an analyzer parsed; packages carry type and path, no layer. */
+/* A file an analyzer parsed; packages carry type and path, no layer. A file
+ * several analyzers want has one of these per analyzer, one after another. */
 typedef struct rs_layer_file {
     char *path;     /* normalised: "/var/lib/dpkg/status" */
     char *analyzer; /* rs_analyzer name */
@@ -50,7 +52,8 @@ typedef struct rs_layer_link {
 
 typedef struct rs_layer_skipped {
     char *path;
-    char *reason; /* "LIMIT_EXCEEDED", "INVALID" */
+    char *reason;   /* "LIMIT_EXCEEDED", "INVALID" */
+    char *analyzer; /* the analyzer that skipped the file; NULL: the entry as a whole */
 } rs_layer_skipped;
 
 typedef struct rs_layer_result {

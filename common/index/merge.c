@@ -9,6 +9,7 @@
  * else gets the current layer. */
 #include "merge.h"
 #include "err.h"
+#include "path.h"
 #include "utf8.h"
 
 #include <stdio.h>
@@ -20,9 +21,12 @@
 
 enum { V_FILE, V_LINK, V_SKIPPED };
 
+/* The view holds, per path, what the last layer that touched it says: a
+ * link or an entry skipped as a whole, or one file (or skip) per analyzer. */
 typedef struct ventry {
     const char *path;
     int kind;
+    const char *analyzer; /* NULL: the entry as a whole (a link, a skipped entry) */
     const rs_layer_file *file;
     const rs_layer_link *link;
     size_t *pkg_layer; /* V_FILE: the layer index of each package */
@@ -133,19 +137,30 @@ static size_t *attribute(const rs_layer_file *nf, const ventry *old, size_t laye
     return out;
 }
 
-static const ventry *view_find(const ventry *v, size_t n, const char *path)
+/* The first of the view entries at `path` (their count in *count), or NULL. */
+static const ventry *view_find(const ventry *v, size_t n, const char *path, size_t *count)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(v[mid].path, path);
-        if (c == 0)
-            return &v[mid];
-        if (c < 0)
+        if (strcmp(v[mid].path, path) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
+    size_t end = lo;
+    while (end < n && strcmp(v[end].path, path) == 0)
+        end++;
+    *count = end - lo;
+    return end > lo ? &v[lo] : NULL;
+}
+
+/* Of the n view entries of one path, the file `analyzer` made, or NULL. */
+static const ventry *run_file(const ventry *run, size_t n, const char *analyzer)
+{
+    for (size_t i = 0; i < n; i++)
+        if (run[i].kind == V_FILE && strcmp(run[i].analyzer, analyzer) == 0)
+            return &run[i];
     return NULL;
 }
 
@@ -162,16 +177,11 @@ static int resolve_target(const char *link, const char *target, char *out, size_
         memcpy(out, link, o);
     }
     out[o] = '\0';
-    const char *p = target;
-    for (;;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == 1 && p[0] == '.') {
-        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+    const char *p = target, *c;
+    size_t n;
+    while (rs_path_next(&p, &c, &n)) {
+        if (n == 1 && c[0] == '.') {
+        } else if (n == 2 && c[0] == '.' && c[1] == '.') {
             char *slash = strrchr(out, '/');
             o = slash ? (size_t)(slash - out) : 0;
             out[o] = '\0';
@@ -179,11 +189,10 @@ static int resolve_target(const char *link, const char *target, char *out, size_
             if (o + 1 + n + 1 > out_size)
                 return -1;
             out[o++] = '/';
-            memcpy(out + o, p, n);
+            memcpy(out + o, c, n);
             o += n;
             out[o] = '\0';
         }
-        p += n;
     }
     if (o == 0) {
         if (out_size < 2)
@@ -194,19 +203,21 @@ static int resolve_target(const char *link, const char *target, char *out, size_
     return 0;
 }
 
-/* The file at `path` after following links, or NULL. */
-static const rs_layer_file *follow(const ventry *v, size_t n, const char *path)
+/* The file `analyzer` made of `path` after following links, or NULL. */
+static const rs_layer_file *follow(const ventry *v, size_t n, const char *path,
+                                   const char *analyzer)
 {
     char cur[MERGE_PATH_MAX + 2], next[MERGE_PATH_MAX + 2];
     snprintf(cur, sizeof cur, "%s", path);
     for (int hop = 0; hop <= MERGE_MAX_HOPS; hop++) {
-        const ventry *e = view_find(v, n, cur);
+        size_t count;
+        const ventry *e = view_find(v, n, cur, &count);
         if (!e)
             return NULL;
-        if (e->kind == V_FILE)
-            return e->file;
-        if (e->kind != V_LINK)
-            return NULL;
+        if (e->kind != V_LINK) {
+            const ventry *f = run_file(e, count, analyzer);
+            return f ? f->file : NULL;
+        }
         if (resolve_target(e->link->hard ? "/" : cur, e->link->target, next, sizeof next))
             return NULL;
         memcpy(cur, next, sizeof cur);
@@ -219,6 +230,33 @@ static void view_free(ventry *v, size_t n)
     for (size_t i = 0; v && i < n; i++)
         free(v[i].pkg_layer);
     free(v);
+}
+
+/* Keeps, of each path's entries in add[0..n) (sorted by path, then order in
+ * the layer), what the last tar entry at the path left: its one entry as a
+ * whole, or its trailing entries of distinct analyzers (one tar entry adds one
+ * per analyzer, one after another). Returns the count kept, order unchanged. */
+static size_t keep_last(ventry *add, size_t n)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        size_t end = i + 1;
+        while (end < n && strcmp(add[end].path, add[i].path) == 0)
+            end++;
+        size_t first = end - 1;
+        while (first > i && add[end - 1].analyzer && add[first - 1].analyzer) {
+            int dup = 0;
+            for (size_t k = first; k < end && !dup; k++)
+                dup = strcmp(add[k].analyzer, add[first - 1].analyzer) == 0;
+            if (dup)
+                break;
+            first--;
+        }
+        for (size_t k = first; k < end; k++)
+            add[out++] = add[k];
+        i = end;
+    }
+    return out;
 }
 
 /* Applies layer `li` to the view (*pv, *pn). Returns 0 or RS_ERR_INTERNAL. */
@@ -259,22 +297,18 @@ static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t
         goto out;
     /* the last field is the entry's own index: it keeps the sort stable */
     for (size_t i = 0; i < L->n_files; i++, n_add++)
-        add[n_add] = (ventry){L->files[i].path, V_FILE, &L->files[i], NULL, NULL, n_add};
+        add[n_add] = (ventry){
+            L->files[i].path, V_FILE, L->files[i].analyzer, &L->files[i], NULL, NULL, n_add};
     for (size_t i = 0; i < L->n_links; i++, n_add++)
-        add[n_add] = (ventry){L->links[i].path, V_LINK, NULL, &L->links[i], NULL, n_add};
+        add[n_add] = (ventry){L->links[i].path, V_LINK, NULL, NULL, &L->links[i], NULL, n_add};
     for (size_t i = 0; i < L->n_skipped; i++)
         if (L->skipped[i].path[0] == '/') {
-            add[n_add] = (ventry){L->skipped[i].path, V_SKIPPED, NULL, NULL, NULL, n_add};
+            add[n_add] = (ventry){
+                L->skipped[i].path, V_SKIPPED, L->skipped[i].analyzer, NULL, NULL, NULL, n_add};
             n_add++;
         }
     qsort(add, n_add, sizeof *add, cmp_entry);
-    size_t uniq = 0;
-    for (size_t i = 0; i < n_add; i++) {
-        if (uniq && strcmp(add[uniq - 1].path, add[i].path) == 0)
-            uniq--;
-        add[uniq++] = add[i];
-    }
-    n_add = uniq;
+    n_add = keep_last(add, n_add);
 
     if (!(merged = calloc(n + n_add + 1, sizeof *merged)))
         goto out;
@@ -285,16 +319,23 @@ static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t
             merged[m++] = v[i++];
             continue;
         }
-        ventry e = add[j++];
-        const ventry *old = c == 0 ? &v[i] : NULL;
-        if (e.kind == V_FILE && !(e.pkg_layer = attribute(e.file, old, li)))
-            goto out_merged;
-        if (old) {
+        /* the layer's entries at this path replace all the view had there */
+        size_t i_end = i, j_end = j + 1;
+        while (c == 0 && i_end < n && strcmp(v[i_end].path, add[j].path) == 0)
+            i_end++;
+        while (j_end < n_add && strcmp(add[j_end].path, add[j].path) == 0)
+            j_end++;
+        for (; j < j_end; j++) {
+            ventry e = add[j];
+            const ventry *old = e.kind == V_FILE ? run_file(v + i, i_end - i, e.analyzer) : NULL;
+            if (e.kind == V_FILE && !(e.pkg_layer = attribute(e.file, old, li)))
+                goto out_merged;
+            merged[m++] = e;
+        }
+        for (; i < i_end; i++) {
             free(v[i].pkg_layer);
             v[i].pkg_layer = NULL;
-            i++;
         }
-        merged[m++] = e;
     }
     free(v);
     *pv = merged;
@@ -356,7 +397,7 @@ int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, 
     }
     static const char *const os_paths[] = {"/etc/os-release", "/usr/lib/os-release"};
     for (size_t k = 0; k < 2; k++) {
-        const rs_layer_file *f = follow(v, nv, os_paths[k]);
+        const rs_layer_file *f = follow(v, nv, os_paths[k], "os-release");
         if (f && f->os.found) {
             inv->os = f->os;
             break;

@@ -1,9 +1,10 @@
 /* eol.h - end of security support of distribution releases.
  *
- * A built-in table (Debian: end of LTS; Ubuntu LTS: end of standard support,
- * ESM not counted; interim Ubuntu releases; Alpine: end of the branch's
- * security fixes), from the distributions' own release pages. A release the
- * table does not know is reported as not end-of-life with no date. */
+ * Built-in tables, one per family in its ecosystem backend (analyzers/
+ * debian.c: Debian end of LTS, Ubuntu LTS end of standard support, ESM not
+ * counted, interim Ubuntu releases; analyzers/alpine.c: end of the branch's
+ * security fixes), from the distributions' own release pages. A release no
+ * table knows is reported as not end-of-life with no date. */
 #ifndef RS_EOL_H
 #define RS_EOL_H
 

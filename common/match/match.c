@@ -1,6 +1,7 @@
 /* match.c - inventory × vulnerability database → findings (see match.h). */
 #include "match.h"
 #include "grow.h"
+#include "ecosystem.h"
 #include "buf.h"
 #include "cvss.h"
 #include "err.h"
@@ -165,13 +166,10 @@ static void match_identity(const rs_pkg *p, const char **name, const char **vers
 {
     *name = p->name;
     *version = p->version;
-    if (p->type &&
-        (!strcmp(p->type, "dpkg") || !strcmp(p->type, "apk") || !strcmp(p->type, "rpm"))) {
-        if (p->source_name)
-            *name = p->source_name;
-        if (p->source_version && strcmp(p->type, "apk") != 0)
-            *version = p->source_version;
-    }
+    /* the family's source-package rule (analyzers/ecosystem.h) */
+    const rs_ecosystem *e = rs_ecosystem_for_type(p->type);
+    if (e && e->match_identity)
+        e->match_identity(p, name, version);
 }
 
 static void strset_free(struct strset *s)

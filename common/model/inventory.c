@@ -4,6 +4,7 @@
  * Does no I/O. JSON decoding treats its input as untrusted (cache entries can
  * be tampered with): every type and length is checked. */
 #include "inventory.h"
+#include "ecosystem.h"
 #include "buf.h"
 #include "err.h"
 #include "utf8.h"
@@ -112,15 +113,6 @@ int rs_inventory_add_layer(rs_inventory *inv, const char *digest)
     return 0;
 }
 
-/* Leading "<digits>" and "<digits>.<digits>" of a version id. */
-static size_t lead_digits(const char *s)
-{
-    size_t i = 0;
-    while (s[i] >= '0' && s[i] <= '9')
-        i++;
-    return i;
-}
-
 void rs_inventory_ecosystem(const rs_os *os, const char *type, char *out, size_t out_size)
 {
     if (!out_size)
@@ -128,20 +120,10 @@ void rs_inventory_ecosystem(const rs_os *os, const char *type, char *out, size_t
     out[0] = '\0';
     if (!os || !type || !os->found || !os->version_id[0])
         return;
-    const char *v = os->version_id;
-    size_t maj = lead_digits(v);
-    if (strcmp(type, "dpkg") == 0 && strcmp(os->id, "debian") == 0) {
-        if (maj)
-            snprintf(out, out_size, "Debian:%.*s", (int)maj, v);
-    } else if (strcmp(type, "dpkg") == 0 && strcmp(os->id, "ubuntu") == 0) {
-        snprintf(out, out_size, "Ubuntu:%s", v);
-    } else if (strcmp(type, "apk") == 0 && strcmp(os->id, "alpine") == 0) {
-        if (maj && v[maj] == '.') {
-            size_t min = lead_digits(v + maj + 1);
-            if (min)
-                snprintf(out, out_size, "Alpine:v%.*s", (int)(maj + 1 + min), v);
-        }
-    }
+    /* the package type's family names it, when the image is of that family */
+    const rs_ecosystem *e = rs_ecosystem_for_type(type);
+    if (e && e->owns_os && e->owns_os(os))
+        e->osv_ecosystem(os, out, out_size);
 }
 
 /* Percent-encodes s into b: everything but A-Z a-z 0-9 . - _ ~ (purl spec). */
@@ -171,18 +153,10 @@ char *rs_pkg_purl(const rs_os *os, const rs_pkg *p)
     int lower = 0;
     if (!os || !p || !p->type || !p->name || !p->version || !os->found)
         return NULL;
-    if (strcmp(p->type, "dpkg") == 0 &&
-        (strcmp(os->id, "debian") == 0 || strcmp(os->id, "ubuntu") == 0)) {
-        ptype = "deb";
-        ns = os->id;
-        lower = 1; /* the deb purl type's names are lowercase */
-    } else if (strcmp(p->type, "apk") == 0 && strcmp(os->id, "alpine") == 0) {
-        ptype = "apk";
-        ns = "alpine";
-        lower = 1;
-    } else {
+    const rs_ecosystem *e = rs_ecosystem_for_type(p->type);
+    if (!e || !e->owns_os || !e->owns_os(os) || !e->purl_parts)
         return NULL;
-    }
+    e->purl_parts(os, &ptype, &ns, &lower);
     rs_buf b = RS_BUF_INIT;
     int bad = rs_buf_printf(&b, "pkg:%s/%s/", ptype, ns) || purl_encode(&b, p->name, lower) ||
               rs_buf_puts(&b, "@") || purl_encode(&b, p->version, 0);

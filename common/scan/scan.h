@@ -13,15 +13,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyzers/analyzer.h"
 #include "blobsrc.h"
 #include "clock.h"
 #include "inventory.h"
 #include "layer.h"
 #include "manifest.h"
 
-/* Bumped whenever what the index stage finds can change for the same image:
- * a digest done with another version is scanned again. */
-#define RS_ANALYZER_VERSION "regscan-index/1"
+/* Changes whenever what the index stage finds can change for the same image
+ * (any analyzer's version, or the index stage's own): a digest done with
+ * another version is scanned again. An expression, not a literal:
+ * "regscan-index/2-<12 hex digits>" (analyzers/analyzer.h). */
+#define RS_ANALYZER_VERSION rs_analyzers_version()
 
 typedef struct rs_scan_opts {
     size_t layer_parallelism; /* layers pulled at once (default 4) */

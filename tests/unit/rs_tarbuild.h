@@ -17,8 +17,9 @@
 #include <string.h>
 
 /* An entry: a file (data of size bytes, or strlen(data) when size is 0), a
- * directory, a symlink or hard link to data, or a file of size zero bytes. */
-enum { T_FILE, T_DIR, T_SYMLINK, T_HARDLINK, T_BIGFILE };
+ * directory, a symlink or hard link to data, a file of size zero bytes, or a
+ * file of size bytes repeating the string data (cut where size ends). */
+enum { T_FILE, T_DIR, T_SYMLINK, T_HARDLINK, T_BIGFILE, T_REPEAT };
 typedef struct tent {
     int type;
     const char *path;
@@ -61,9 +62,9 @@ static inline char *mktar(const tent *e, size_t n, int filter, size_t *len)
         struct archive_entry *ae = archive_entry_new();
         archive_entry_set_pathname(ae, e[i].path);
         archive_entry_set_mtime(ae, 1700000000, 0);
-        size_t size = e[i].type == T_BIGFILE ? e[i].size
-                      : e[i].type == T_FILE  ? (e[i].size ? e[i].size : strlen(e[i].data))
-                                             : 0;
+        size_t size = e[i].type == T_BIGFILE || e[i].type == T_REPEAT ? e[i].size
+                      : e[i].type == T_FILE ? (e[i].size ? e[i].size : strlen(e[i].data))
+                                            : 0;
         switch (e[i].type) {
         case T_DIR:
             archive_entry_set_filetype(ae, AE_IFDIR);
@@ -93,6 +94,19 @@ static inline char *mktar(const tent *e, size_t n, int filter, size_t *len)
             for (size_t off = 0; off < size;) {
                 size_t k = size - off < sizeof zeros ? size - off : sizeof zeros;
                 RS_REQUIRE(archive_write_data(a, zeros, k) == (la_ssize_t)k);
+                off += k;
+            }
+        }
+        if (e[i].type == T_REPEAT) {
+            /* whole repetitions in 64 KiB blocks: memory stays small for any size */
+            static char block[65536];
+            size_t unit = strlen(e[i].data), fill = sizeof block / unit * unit;
+            RS_REQUIRE(unit && fill);
+            for (size_t k = 0; k < fill; k += unit)
+                memcpy(block + k, e[i].data, unit);
+            for (size_t off = 0; off < size;) {
+                size_t k = size - off < fill ? size - off : fill;
+                RS_REQUIRE(archive_write_data(a, block, k) == (la_ssize_t)k);
                 off += k;
             }
         }

@@ -5,8 +5,12 @@
 #include "analyzers/dpkg.h"
 #include "analyzers/osrelease.h"
 #include "err.h"
+#include "path.h"
+#include "sha256.h"
 #include "utf8.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,12 +26,42 @@ const rs_analyzer *const *rs_analyzers_all(void)
     return registry;
 }
 
-const rs_analyzer *rs_analyzer_for_path(const char *path)
+/* The index stage's own part of the version: bumped when the layer walker or
+ * the merge changes what an image yields, whatever the analyzers. */
+#define INDEX_VERSION "regscan-index/2"
+#define VERSION_LIST_MAX 1024
+
+static char version_list[VERSION_LIST_MAX];
+static char version[sizeof INDEX_VERSION + 16];
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+
+static void version_init(void)
 {
-    for (size_t i = 0; registry[i]; i++)
-        if (registry[i]->wants(path))
-            return registry[i];
-    return NULL;
+    size_t o = 0;
+    for (size_t i = 0; registry[i]; i++) {
+        int n = snprintf(version_list + o, sizeof version_list - o, "%s%s", i ? "," : "",
+                         registry[i]->version);
+        /* a registry whose list does not fit is a build error, caught by test_analyzer */
+        if (n < 0 || (size_t)n >= sizeof version_list - o)
+            break;
+        o += (size_t)n;
+    }
+    char digest[RS_DIGEST_SIZE];
+    rs_sha256_digest(version_list, o, digest);
+    /* digest is "sha256:<hex>" */
+    snprintf(version, sizeof version, "%s-%.12s", INDEX_VERSION, digest + 7);
+}
+
+const char *rs_analyzers_version(void)
+{
+    pthread_once(&version_once, version_init);
+    return version;
+}
+
+const char *rs_analyzers_list(void)
+{
+    pthread_once(&version_once, version_init);
+    return version_list;
 }
 
 const rs_analyzer *rs_analyzer_find(const char *name)
@@ -44,25 +78,18 @@ int rs_analyzer_path_normalize(const char *in, char *out, size_t out_size)
     const char *p = in;
     if (!out_size)
         return RS_ERR_INVALID;
-    for (;;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == 1 && p[0] == '.') {
-            p += n;
+    const char *c;
+    size_t n;
+    while (rs_path_next(&p, &c, &n)) {
+        if (n == 1 && c[0] == '.')
             continue;
-        }
-        if (n == 2 && p[0] == '.' && p[1] == '.')
+        if (n == 2 && c[0] == '.' && c[1] == '.')
             return RS_ERR_INVALID;
         if (o + 1 + n + 1 > out_size)
             return RS_ERR_INVALID;
         out[o++] = '/';
-        memcpy(out + o, p, n);
+        memcpy(out + o, c, n);
         o += n;
-        p += n;
     }
     if (o == 0) {
         /* the root itself ("./" or "/") */

@@ -1,8 +1,10 @@
 /* analyzers/analyzer.h - the one interface every file analyzer implements.
  *
  * An analyzer says which paths it wants (absolute, normalised: "/etc/os-release")
- * and parses one file's bytes into packages and/or OS facts. Analyzers do no
- * I/O: the layer walker (layer.c) feeds them bytes it read from a tar entry.
+ * and parses one file's bytes into packages and/or OS facts, either whole
+ * (parse) or as a stream (begin/feed/end, for files too large to hold). Every
+ * analyzer that wants a path sees it. Analyzers do no I/O: the layer walker
+ * (layer.c) feeds them bytes it read from a tar entry.
  * Input is untrusted: a malformed record is skipped and counted, never fatal.
  * What they keep is valid UTF-8: bytes that are not become U+FFFD where they
  * are read (utf8.h), and the package or OS is flagged text_replaced. */
@@ -10,6 +12,7 @@
 #define RS_ANALYZER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "inventory.h"
 
@@ -23,19 +26,45 @@ typedef struct rs_analysis {
 
 typedef struct rs_analyzer {
     const char *name; /* "dpkg", "apk", "os-release" */
+    /* "<name>/<n>": n is bumped whenever what the analyzer finds in the same
+     * bytes can change (claircore's VersionedScanner); part of
+     * rs_analyzers_version(), so a bump rescans what was indexed before. */
+    const char *version;
     /* Returns 1 when the analyzer wants the file at `path` (normalised). */
     int (*wants)(const char *path);
-    size_t max_file_size; /* larger files are skipped (LIMIT_EXCEEDED) */
-    /* Parses `data` (len bytes, untrusted, not NUL-terminated) into out.
-     * Returns 0 or a negative rs_err (RS_ERR_INVALID, RS_ERR_INTERNAL). */
+    /* Larger files are skipped (LIMIT_EXCEEDED). Whole-file analyzers must
+     * set it (it bounds what is held in memory); 0 means no limit for a
+     * streaming analyzer. */
+    size_t max_file_size;
+    /* Whole-file mode: parses `data` (len bytes, untrusted, not
+     * NUL-terminated) into out. Returns 0 or a negative rs_err
+     * (RS_ERR_INVALID, RS_ERR_INTERNAL). NULL for a streaming analyzer. */
     int (*parse)(const char *path, const char *data, size_t len, rs_analysis *out, char *errstr,
                  size_t errstr_size);
+    /* Streaming mode, for files too large to hold (set all three, or none;
+     * when set, parse is not used). The layer walker calls begin once per
+     * wanted file with its size from the tar header, then feed with its bytes
+     * in order as they are inflated (holes of sparse files as zeros), then
+     * end exactly once after a begin that returned 0. end frees the state;
+     * `out` is NULL when the file was abandoned (feed failed, the layer
+     * failed). Each returns 0 or a negative rs_err; RS_ERR_INTERNAL ends the
+     * layer, any other error skips the file for this analyzer. */
+    int (*begin)(const char *path, uint64_t size, void **state, char *errstr, size_t errstr_size);
+    int (*feed)(void *state, const void *data, size_t len);
+    int (*end)(void *state, rs_analysis *out, char *errstr, size_t errstr_size);
 } rs_analyzer;
 
 /* The NULL-terminated registry of every analyzer, in a fixed order. */
 const rs_analyzer *const *rs_analyzers_all(void);
-/* The first analyzer that wants `path` (normalised), or NULL. */
-const rs_analyzer *rs_analyzer_for_path(const char *path);
+/* The version of the index stage as a whole, what `done`, `attempts:` and
+ * `inv:` are keyed by: "regscan-index/2-" and the first 12 hex digits of the
+ * sha256 of rs_analyzers_list(), so it changes when any analyzer's version
+ * does and stays short enough for a key. Static storage; thread-safe. */
+const char *rs_analyzers_version(void);
+/* The list the version is derived from, every analyzer's version in registry
+ * order: "dpkg/2,apk/2,os-release/2" (static storage; for logs and reports,
+ * which say what changed). */
+const char *rs_analyzers_list(void);
 /* The analyzer called `name`, or NULL. */
 const rs_analyzer *rs_analyzer_find(const char *name);
 

@@ -5,6 +5,7 @@
  * data names). A package without P or V is skipped and counted. Bytes that
  * are not UTF-8 become U+FFFD and flag the package (text_replaced). */
 #include "analyzers/apk.h"
+#include "analyzers/lines.h"
 #include "err.h"
 #include "utf8.h"
 
@@ -77,16 +78,11 @@ static int apk_parse(const char *path, const char *data, size_t len, rs_analysis
 {
     record r = {0};
     int in_record = 0;
-    size_t off = 0;
-    while (off <= len) {
-        const char *line = data + off;
-        const char *nl = off < len ? memchr(line, '\n', len - off) : NULL;
-        size_t n = nl ? (size_t)(nl - line) : len - off;
-        int at_end = off >= len;
-        off = nl ? off + n + 1 : len;
-        if (n && line[n - 1] == '\r')
-            n--;
-        if (at_end || n == 0) {
+    size_t off = 0, n;
+    const char *line;
+    for (;;) {
+        int more = rs_lines_next(data, len, &off, &line, &n);
+        if (!more || n == 0) {
             if (in_record) {
                 int rc = emit(path, &r, out);
                 if (rc)
@@ -94,7 +90,7 @@ static int apk_parse(const char *path, const char *data, size_t len, rs_analysis
             }
             memset(&r, 0, sizeof r);
             in_record = 0;
-            if (at_end)
+            if (!more)
                 break;
             continue;
         }
@@ -132,6 +128,8 @@ static int apk_parse(const char *path, const char *data, size_t len, rs_analysis
 
 const rs_analyzer rs_analyzer_apk = {
     .name = "apk",
+    /* 2: bytes that are not UTF-8 become U+FFFD and flag text_replaced */
+    .version = "apk/2",
     .wants = apk_wants,
     .max_file_size = 64u * 1024 * 1024,
     .parse = apk_parse,

@@ -9,6 +9,7 @@
  * A malformed stanza is skipped and counted, never fatal. Bytes that are not
  * UTF-8 become U+FFFD and flag the package (text_replaced). */
 #include "analyzers/dpkg.h"
+#include "analyzers/lines.h"
 #include "err.h"
 #include "utf8.h"
 
@@ -218,19 +219,14 @@ static int dpkg_parse(const char *path, const char *data, size_t len, rs_analysi
     int status_d = strncmp(path, DPKG_STATUS_D, strlen(DPKG_STATUS_D)) == 0;
     stanza st = {0};
     int in_stanza = 0, last_field = -2; /* -2: no field yet, -1: another field */
-    size_t off = 0;
-    while (off <= len) {
-        const char *line = data + off;
-        const char *nl = off < len ? memchr(line, '\n', len - off) : NULL;
-        size_t n = nl ? (size_t)(nl - line) : len - off;
-        int at_end = off >= len;
-        off = nl ? off + n + 1 : len;
-        if (n && line[n - 1] == '\r')
-            n--;
+    size_t off = 0, n;
+    const char *line;
+    for (;;) {
+        int more = rs_lines_next(data, len, &off, &line, &n);
         size_t k = 0;
-        while (k < n && (line[k] == ' ' || line[k] == '\t'))
+        while (more && k < n && (line[k] == ' ' || line[k] == '\t'))
             k++;
-        if (at_end || k == n) {
+        if (!more || k == n) {
             /* blank line or end of input closes a stanza */
             if (in_stanza) {
                 int rc = emit(path, &st, status_d, out);
@@ -240,7 +236,7 @@ static int dpkg_parse(const char *path, const char *data, size_t len, rs_analysi
             memset(&st, 0, sizeof st);
             in_stanza = 0;
             last_field = -2;
-            if (at_end)
+            if (!more)
                 break;
             continue;
         }
@@ -284,6 +280,8 @@ static int dpkg_parse(const char *path, const char *data, size_t len, rs_analysi
 
 const rs_analyzer rs_analyzer_dpkg = {
     .name = "dpkg",
+    /* 2: bytes that are not UTF-8 become U+FFFD and flag text_replaced */
+    .version = "dpkg/2",
     .wants = dpkg_wants,
     .max_file_size = 64u * 1024 * 1024,
     .parse = dpkg_parse,

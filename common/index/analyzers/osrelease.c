@@ -7,6 +7,7 @@
  * (the OS is flagged text_replaced) and values too long for rs_os are cut on
  * a character boundary. Which of the two files wins is the merge's business
  * (merge.c: /etc first). */
+#include "analyzers/lines.h"
 #include "analyzers/osrelease.h"
 #include "err.h"
 #include "utf8.h"
@@ -71,12 +72,9 @@ static int osrelease_parse(const char *path, const char *data, size_t len, rs_an
     (void)path;
     rs_os os = {0};
     int replaced[4] = {0}; /* per kept key */
-    size_t off = 0;
-    while (off < len) {
-        const char *line = data + off;
-        const char *nl = memchr(line, '\n', len - off);
-        size_t n = nl ? (size_t)(nl - line) : len - off;
-        off += n + 1;
+    size_t off = 0, n;
+    const char *line;
+    while (rs_lines_next(data, len, &off, &line, &n)) {
         while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
             n--;
         while (n && (*line == ' ' || *line == '\t'))
@@ -121,6 +119,8 @@ static int osrelease_parse(const char *path, const char *data, size_t len, rs_an
 
 const rs_analyzer rs_analyzer_osrelease = {
     .name = "os-release",
+    /* 2: bytes that are not UTF-8 become U+FFFD and flag text_replaced */
+    .version = "os-release/2",
     .wants = osrelease_wants,
     .max_file_size = 64u * 1024,
     .parse = osrelease_parse,

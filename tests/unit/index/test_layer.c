@@ -6,6 +6,7 @@
 #include "layer.h"
 #include "reader.h"
 #include "rs_tarbuild.h"
+#include "rs_testanalyzers.h"
 #include "rs_test.h"
 #include "sha256.h"
 
@@ -122,8 +123,114 @@ static void test_oversize_skipped(void)
     RS_REQUIRE(r->n_skipped == 1);
     RS_CHECK_STR(r->skipped[0].path, "/usr/lib/os-release");
     RS_CHECK_STR(r->skipped[0].reason, "LIMIT_EXCEEDED");
+    RS_CHECK_STR(r->skipped[0].analyzer, "os-release");
     RS_REQUIRE(r->n_files == 1);
     RS_CHECK_STR(r->files[0].path, "/etc/os-release");
+    /* the analyzer that skipped it survives the JSON form */
+    json_t *j = rs_layer_result_to_json(r);
+    RS_REQUIRE(j);
+    rs_layer_result *back = NULL;
+    RS_CHECK_INT(rs_layer_result_from_json(j, &back, err, sizeof err), 0);
+    RS_REQUIRE(back && back->n_skipped == 1);
+    RS_CHECK_STR(back->skipped[0].analyzer, "os-release");
+    json_decref(j);
+    rs_layer_result_free(back);
+    rs_layer_result_free(r);
+    free(data);
+}
+
+/* Two analyzers want the same paths: each sees every entry, a hard link
+ * copies the result of each, a file too large for one is skipped for that
+ * one only. */
+static void test_several_analyzers(void)
+{
+    tent e[] = {{T_FILE, "data/a.txt", "x\ny\n", 0},
+                {T_HARDLINK, "data/b.txt", "data/a.txt", 0},
+                {T_BIGFILE, "data/big.bin", NULL, 3 << 20},
+                {T_FILE, "etc/os-release", DEB_OS, 0}};
+    size_t len;
+    char *data = mktar(e, 4, F_GZIP, &len);
+    rs_layer_limits lim = RS_LAYER_LIMITS_DEFAULT;
+    lim.analyzers = test_analyzers();
+    rs_layer_result *r = NULL;
+    char err[256] = "";
+    RS_CHECK_INT(analyze(data, len, &lim, &r, err, sizeof err), 0);
+    RS_REQUIRE(r);
+    RS_CHECK_INT(r->n_files, 6);
+    RS_CHECK_INT(r->n_links, 0);
+    RS_REQUIRE(r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "/data/big.bin");
+    RS_CHECK_STR(r->skipped[0].analyzer, "head");
+    RS_CHECK_STR(r->skipped[0].reason, "LIMIT_EXCEEDED");
+    /* one entry's results sit together, in the analyzers' order */
+    RS_CHECK_STR(r->files[0].path, "/data/a.txt");
+    RS_CHECK_STR(r->files[0].analyzer, "wc");
+    RS_CHECK_STR(r->files[1].path, "/data/a.txt");
+    RS_CHECK_STR(r->files[1].analyzer, "head");
+    const char *v = test_version(r->files, r->n_files, "/data/a.txt", "wc");
+    RS_CHECK_STR(v ? v : "-", "4:2");
+    v = test_version(r->files, r->n_files, "/data/a.txt", "head");
+    RS_CHECK_STR(v ? v : "-", "4");
+    v = test_version(r->files, r->n_files, "/data/b.txt", "wc");
+    RS_CHECK_STR(v ? v : "-", "4:2");
+    v = test_version(r->files, r->n_files, "/data/b.txt", "head");
+    RS_CHECK_STR(v ? v : "-", "4");
+    v = test_version(r->files, r->n_files, "/data/big.bin", "wc");
+    RS_CHECK_STR(v ? v : "-", "3145728:0");
+    const rs_layer_file *os = file_at(r, "/etc/os-release");
+    RS_CHECK(os && os->os.found && !strcmp(os->analyzer, "os-release"));
+    /* the JSON form names each file's analyzer: ones outside the registry are refused */
+    json_t *j = rs_layer_result_to_json(r);
+    RS_REQUIRE(j);
+    RS_CHECK_STR(json_string_value(
+                     json_object_get(json_array_get(json_object_get(j, "files"), 1), "analyzer")),
+                 "head");
+    RS_CHECK_STR(json_string_value(
+                     json_object_get(json_array_get(json_object_get(j, "skipped"), 0), "analyzer")),
+                 "head");
+    rs_layer_result *back = NULL;
+    RS_CHECK_INT(rs_layer_result_from_json(j, &back, err, sizeof err), RS_ERR_INVALID);
+    RS_CHECK(back == NULL);
+    json_decref(j);
+    rs_layer_result_free(r);
+    free(data);
+}
+
+/* A streaming analyzer reads a 100 MiB entry, far past the whole-file limit
+ * of the other analyzer that wants it, without the walker holding it: exact
+ * counts, and the heap stays small while it is fed. */
+static void test_streaming_large(void)
+{
+    const size_t big = ((size_t)100 << 20) + 5; /* 6553600 lines of 16 bytes, then 5 bytes */
+    tent e[] = {{T_REPEAT, "data/huge.txt", "regscan-stream!\n", big},
+                {T_FILE, "data/small.txt", "a\nb", 0}};
+    size_t len;
+    char *data = mktar(e, 2, F_GZIP, &len);
+    RS_CHECK(len < big / 100);
+    rs_layer_limits lim = RS_LAYER_LIMITS_DEFAULT;
+    lim.analyzers = test_analyzers();
+    lim.max_ratio = 0; /* repeated text inflates past the default ratio */
+    rs_layer_result *r = NULL;
+    char err[256] = "";
+    wc_peak_heap = 0;
+    RS_CHECK_INT(analyze(data, len, &lim, &r, err, sizeof err), 0);
+    RS_REQUIRE(r);
+    RS_CHECK(r->uncompressed_bytes > big);
+    RS_CHECK_INT(r->n_files, 3);
+    const char *v = test_version(r->files, r->n_files, "/data/huge.txt", "wc");
+    RS_CHECK_STR(v ? v : "-", "104857605:6553600");
+    RS_CHECK(test_version(r->files, r->n_files, "/data/huge.txt", "head") == NULL);
+    RS_REQUIRE(r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "/data/huge.txt");
+    RS_CHECK_STR(r->skipped[0].analyzer, "head");
+    RS_CHECK_STR(r->skipped[0].reason, "LIMIT_EXCEEDED");
+    /* a small file wanted by both kinds is read once and given to both */
+    v = test_version(r->files, r->n_files, "/data/small.txt", "wc");
+    RS_CHECK_STR(v ? v : "-", "3:1");
+    v = test_version(r->files, r->n_files, "/data/small.txt", "head");
+    RS_CHECK_STR(v ? v : "-", "3");
+    /* 0 under sanitizers (their allocator is not malloc's) */
+    RS_CHECK(wc_peak_heap < ((size_t)16 << 20));
     rs_layer_result_free(r);
     free(data);
 }
@@ -311,6 +418,8 @@ int main(void)
 {
     test_filters();
     test_oversize_skipped();
+    test_several_analyzers();
+    test_streaming_large();
     test_limits();
     test_corrupt();
     test_digest();

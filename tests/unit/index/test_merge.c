@@ -7,15 +7,16 @@
 #include "merge.h"
 #include "reader.h"
 #include "rs_tarbuild.h"
+#include "rs_testanalyzers.h"
 #include "rs_test.h"
 
-static rs_layer_result *layer(const tent *e, size_t n)
+static rs_layer_result *layer_with(const tent *e, size_t n, const rs_layer_limits *lim)
 {
     size_t len;
     char *data = mktar(e, n, F_GZIP, &len), err[256] = "";
     rs_reader *r = rs_reader_mem_new(data, len);
     rs_layer_result *res = NULL;
-    int rc = rs_layer_analyze(r, NULL, NULL, &res, err, sizeof err);
+    int rc = rs_layer_analyze(r, NULL, lim, &res, err, sizeof err);
     if (rc)
         fprintf(stderr, "analyze: %s\n", err);
     RS_REQUIRE(rc == 0);
@@ -24,7 +25,12 @@ static rs_layer_result *layer(const tent *e, size_t n)
     return res;
 }
 
-#define STANZA(name, ver)                                                                          \
+static rs_layer_result *layer(const tent *e, size_t n)
+{
+    return layer_with(e, n, NULL);
+}
+
+#define STANZA(name, ver) \
     "Package: " name "\nStatus: install ok installed\nArchitecture: amd64\nVersion: " ver "\n\n"
 
 static const char DEB_OS[] = "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12\"\n";
@@ -234,6 +240,51 @@ static void test_invalid_utf8(void)
     }
 }
 
+/* The test package `name` read from `path`, or NULL. */
+static const rs_pkg *test_pkg(const rs_inventory *inv, const char *path, const char *name)
+{
+    for (size_t i = 0; i < inv->n_pkgs; i++)
+        if (!strcmp(inv->pkgs[i].path, path) && !strcmp(inv->pkgs[i].name, name))
+            return &inv->pkgs[i];
+    return NULL;
+}
+
+/* Two analyzers on one path: each one's result is merged on its own; a
+ * layer that rewrites the path replaces both, including the one that now
+ * skips it; a whiteout removes both. */
+static void test_several_analyzers(void)
+{
+    rs_layer_limits lim = RS_LAYER_LIMITS_DEFAULT;
+    lim.analyzers = test_analyzers();
+    tent l0[] = {{T_FILE, "data/a.txt", "x\ny\n", 0},
+                 {T_FILE, "data/c.txt", "zz", 0},
+                 {T_FILE, "data/d.txt", "d\n", 0}};
+    /* a.txt outgrows head's limit; d.txt is deleted */
+    tent l1[] = {{T_BIGFILE, "data/a.txt", NULL, 2 << 20}, {T_FILE, "data/.wh.d.txt", "", 0}};
+    rs_layer_result *L[2] = {layer_with(l0, 3, &lim), layer_with(l1, 2, &lim)};
+    rs_inventory *inv = NULL;
+    char err[256];
+    RS_CHECK_INT(rs_merge_layers(L, DIGESTS, 2, &inv, err, sizeof err), 0);
+    RS_REQUIRE(inv);
+    RS_CHECK_INT(inv->n_pkgs, 3);
+    const rs_pkg *p = test_pkg(inv, "/data/a.txt", "wc");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->version, "2097152:0");
+    RS_CHECK_STR(p->layer, "sha256:l1");
+    RS_CHECK(test_pkg(inv, "/data/a.txt", "head") == NULL);
+    p = test_pkg(inv, "/data/c.txt", "wc");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->version, "2:0");
+    RS_CHECK_STR(p->layer, "sha256:l0");
+    p = test_pkg(inv, "/data/c.txt", "head");
+    RS_REQUIRE(p);
+    RS_CHECK_STR(p->version, "2");
+    RS_CHECK_STR(p->layer, "sha256:l0");
+    rs_inventory_free(inv);
+    rs_layer_result_free(L[0]);
+    rs_layer_result_free(L[1]);
+}
+
 int main(void)
 {
     test_attribution();
@@ -241,5 +292,6 @@ int main(void)
     test_whiteout_dir_and_links();
     test_alpine();
     test_invalid_utf8();
+    test_several_analyzers();
     return RS_TEST_RESULT();
 }

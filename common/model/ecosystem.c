@@ -1,0 +1,40 @@
+/* analyzers/ecosystem.c - the table of ecosystem backends (see ecosystem.h). */
+#include "ecosystem.h"
+
+#include <string.h>
+
+static const rs_ecosystem *const registry[] = {
+    &rs_ecosystem_debian,
+    &rs_ecosystem_alpine,
+    &rs_ecosystem_rpm,
+    NULL,
+};
+
+const rs_ecosystem *const *rs_ecosystems_all(void)
+{
+    return registry;
+}
+
+const rs_ecosystem *rs_ecosystem_for_type(const char *type)
+{
+    for (size_t i = 0; type && registry[i]; i++)
+        if (strcmp(registry[i]->pkg_type, type) == 0)
+            return registry[i];
+    return NULL;
+}
+
+const rs_ecosystem *rs_ecosystem_for_os(const rs_os *os)
+{
+    for (size_t i = 0; os && os->found && registry[i]; i++)
+        if (registry[i]->owns_os && registry[i]->owns_os(os))
+            return registry[i];
+    return NULL;
+}
+
+size_t rs_ecosystem_digits(const char *s)
+{
+    size_t i = 0;
+    while (s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i;
+}
