@@ -122,9 +122,7 @@ static void file_clear(rs_layer_file *f)
 {
     free(f->path);
     free(f->analyzer);
-    for (size_t i = 0; i < f->n_pkgs; i++)
-        rs_pkg_clear(&f->pkgs[i]);
-    free(f->pkgs);
+    rs_pkgs_free(f->pkgs, f->n_pkgs);
     memset(f, 0, sizeof *f);
 }
 

@@ -42,13 +42,18 @@ void rs_pkg_clear(rs_pkg *p)
     memset(p, 0, sizeof *p);
 }
 
+void rs_pkgs_free(rs_pkg *pkgs, size_t n)
+{
+    for (size_t i = 0; pkgs && i < n; i++)
+        rs_pkg_clear(&pkgs[i]);
+    free(pkgs);
+}
+
 void rs_inventory_free(rs_inventory *inv)
 {
     if (!inv)
         return;
-    for (size_t i = 0; i < inv->n_pkgs; i++)
-        rs_pkg_clear(&inv->pkgs[i]);
-    free(inv->pkgs);
+    rs_pkgs_free(inv->pkgs, inv->n_pkgs);
     for (size_t i = 0; i < inv->n_layers; i++)
         free(inv->layers[i]);
     free(inv->layers);

@@ -61,6 +61,8 @@ void rs_inventory_finish(rs_inventory *inv);
 
 /* Frees the strings of one package and zeroes it. */
 void rs_pkg_clear(rs_pkg *p);
+/* Clears n packages and frees the array (NULL is fine). */
+void rs_pkgs_free(rs_pkg *pkgs, size_t n);
 
 /* Encodes {"os": {...}, "layers": [...], "packages": [...]} (new reference,
  * NULL only when out of memory: strings that are not UTF-8 are written with

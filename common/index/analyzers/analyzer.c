@@ -132,8 +132,6 @@ void rs_analysis_clear(rs_analysis *a)
 {
     if (!a)
         return;
-    for (size_t i = 0; i < a->n_pkgs; i++)
-        rs_pkg_clear(&a->pkgs[i]);
-    free(a->pkgs);
+    rs_pkgs_free(a->pkgs, a->n_pkgs);
     memset(a, 0, sizeof *a);
 }

@@ -15,6 +15,7 @@
  * chain of lists held in two flat arrays and compared without recursion.
  * Letters are ASCII: other bytes are kept as they are (Java would lowercase
  * non-ASCII capitals and read non-ASCII decimal digits as digits). */
+#include "charclass.h"
 #include "version.h"
 #include "err.h"
 
@@ -221,17 +222,6 @@ static int sign(int c)
     return (c > 0) - (c < 0);
 }
 
-static int num_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-    while (an > 0 && *a == '0')
-        a++, an--;
-    while (bn > 0 && *b == '0')
-        b++, bn--;
-    if (an != bn)
-        return an < bn ? -1 : 1;
-    return an ? sign(memcmp(a, b, an)) : 0;
-}
-
 /* An atomic item against a missing one (Item.compareTo(null)). */
 static int atom_cmp_null(const mvn *v, const item *it)
 {
@@ -261,7 +251,7 @@ static int atom_cmp(const mvn *va, const item *a, const mvn *vb, const item *b)
     if (a->kind != K_STR) {
         if (a->kind != b->kind)
             return a->kind < b->kind ? -1 : 1;
-        return num_cmp(va->s + a->off, a->len, vb->s + b->off, b->len);
+        return rs_vc_numcmp(va->s + a->off, a->len, vb->s + b->off, b->len);
     }
     if (a->qual != Q_OTHER || b->qual != Q_OTHER)
         return sign((int)a->qual - (int)b->qual);
@@ -303,19 +293,4 @@ static int mvn_cmp(const mvn *a, const mvn *b)
     }
 }
 
-static int mvn_compare(const char *a, const char *b, int *cmp)
-{
-    mvn va, vb;
-    if (parse(a, &va) != 0 || parse(b, &vb) != 0)
-        return RS_ERR_INVALID;
-    *cmp = mvn_cmp(&va, &vb);
-    return 0;
-}
-
-static int mvn_valid(const char *v)
-{
-    mvn pv;
-    return parse(v, &pv) == 0;
-}
-
-const rs_version_scheme rs_version_maven = {"maven", mvn_compare, mvn_valid};
+RS_VERSION_SCHEME_DEFINE(maven, "maven", mvn, parse, mvn_cmp);

@@ -13,6 +13,7 @@
  * ordinally ignoring ASCII case, and a longer list of equal labels is greater.
  * Metadata is ignored. Strings over 1024 bytes are invalid. This module does
  * not implement version ranges or floating versions. */
+#include "charclass.h"
 #include "version.h"
 #include "err.h"
 
@@ -38,36 +39,9 @@ static size_t net_ws_at(const unsigned char *p, const unsigned char *end)
         return 2;
     if (n < 3)
         return 0;
-    if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) /* U+1680 */
-        return 3;
-    /* U+2000..U+200A, U+2028, U+2029, U+202F */
-    if (p[0] == 0xe2 && p[1] == 0x80 &&
-        ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
-        return 3;
-    if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) /* U+205F */
-        return 3;
-    if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) /* U+3000 */
+    if (rs_vc_unicode_space3(p))
         return 3;
     return 0;
-}
-
-/* The same, for a character ending at `end`. */
-static size_t net_ws_before(const unsigned char *start, const unsigned char *end)
-{
-    for (size_t k = 1; k <= 3; k++)
-        if ((size_t)(end - start) >= k && net_ws_at(end - k, end) == k)
-            return k;
-    return 0;
-}
-
-static int is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int is_ldd(int c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
 }
 
 /* One section of TryGetNormalizedVersion: whitespace, digits, whitespace and
@@ -83,7 +57,7 @@ static int parse_section(const unsigned char **pp, const unsigned char *end, int
         p += k;
     int64_t v = 0;
     int digits = 0;
-    while (p < end && is_digit(*p)) {
+    while (p < end && rs_vc_digit(*p)) {
         v = v * 10 + (*p - '0');
         if (v > INT32_MAX)
             return 0;
@@ -115,9 +89,9 @@ static int valid_parts(const char *s, size_t len, int no_leading_zeros)
         size_t start = i;
         int all_digits = 1;
         while (i < len && s[i] != '.') {
-            if (!is_ldd((unsigned char)s[i]))
+            if (!rs_vc_ident((unsigned char)s[i]))
                 return 0;
-            if (!is_digit(s[i]))
+            if (!rs_vc_digit(s[i]))
                 all_digits = 0;
             i++;
         }
@@ -142,7 +116,7 @@ static int ng_parse(const char *v, ngv *out)
     size_t k;
     while (b < e && (k = net_ws_at(b, e)) > 0)
         b += k;
-    while (e > b && (k = net_ws_before(b, e)) > 0)
+    while (e > b && (k = rs_vc_ws_before(b, e, net_ws_at)) > 0)
         e -= k;
     if (b == e)
         return 0;
@@ -205,7 +179,7 @@ static int label_int(const char *s, size_t len, int64_t *out)
         return 0;
     int64_t v = 0;
     for (; i < len; i++) {
-        if (!is_digit(s[i]))
+        if (!rs_vc_digit(s[i]))
             return 0;
         v = v * 10 + (s[i] - '0');
         if (v > (int64_t)INT32_MAX + 1)

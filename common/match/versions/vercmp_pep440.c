@@ -321,19 +321,4 @@ static int key_cmp(const pep440 *a, const pep440 *b)
     return c;
 }
 
-static int pep440_compare(const char *a, const char *b, int *cmp)
-{
-    pep440 va, vb;
-    if (parse(a, &va) != 0 || parse(b, &vb) != 0)
-        return RS_ERR_INVALID;
-    *cmp = key_cmp(&va, &vb);
-    return 0;
-}
-
-static int pep440_valid(const char *v)
-{
-    pep440 pv;
-    return parse(v, &pv) == 0;
-}
-
-const rs_version_scheme rs_version_pep440 = {"pep440", pep440_compare, pep440_valid};
+RS_VERSION_SCHEME_DEFINE(pep440, "pep440", pep440, parse, key_cmp);

@@ -9,6 +9,7 @@
  * numeric prefix and of the whole are dropped, then segments compare pairwise,
  * missing ones as 0, a string below any number ("1.0.a" < "1.0" == "1").
  * No allocation. */
+#include "charclass.h"
 #include "version.h"
 #include "err.h"
 
@@ -161,18 +162,6 @@ static void canon(const gem *g, size_t i, const char **t, size_t *n, int *is_str
     *is_str = s->is_str;
 }
 
-static int num_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-    while (an > 0 && *a == '0')
-        a++, an--;
-    while (bn > 0 && *b == '0')
-        b++, bn--;
-    if (an != bn)
-        return an < bn ? -1 : 1;
-    int c = an ? memcmp(a, b, an) : 0;
-    return (c > 0) - (c < 0);
-}
-
 static int gem_cmp(const gem *a, const gem *b)
 {
     size_t na = a->num_end + (a->nseg - a->first_str);
@@ -190,7 +179,7 @@ static int gem_cmp(const gem *a, const gem *b)
             c = memcmp(ta, tb, la < lb ? la : lb);
             c = c ? c : (la > lb) - (la < lb);
         } else {
-            c = num_cmp(ta, la, tb, lb);
+            c = rs_vc_numcmp(ta, la, tb, lb);
         }
         if (c)
             return c > 0 ? 1 : -1;
@@ -198,19 +187,4 @@ static int gem_cmp(const gem *a, const gem *b)
     return 0;
 }
 
-static int gem_compare(const char *a, const char *b, int *cmp)
-{
-    gem ga, gb;
-    if (parse(a, &ga) != 0 || parse(b, &gb) != 0)
-        return RS_ERR_INVALID;
-    *cmp = gem_cmp(&ga, &gb);
-    return 0;
-}
-
-static int gem_valid(const char *v)
-{
-    gem g;
-    return parse(v, &g) == 0;
-}
-
-const rs_version_scheme rs_version_rubygems = {"rubygems", gem_compare, gem_valid};
+RS_VERSION_SCHEME_DEFINE(rubygems, "rubygems", gem, parse, gem_cmp);

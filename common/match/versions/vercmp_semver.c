@@ -17,6 +17,7 @@
  * round to the same double compare equal, and the comparison of the two
  * versions stops there (comparePre returns that 0). This module does not
  * implement ranges. */
+#include "charclass.h"
 #include "version.h"
 #include "err.h"
 
@@ -45,39 +46,11 @@ static size_t js_ws_at(const unsigned char *p, const unsigned char *end)
         return 2;
     if (n < 3)
         return 0;
-    if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) /* U+1680 */
-        return 3;
-    /* U+2000..U+200A, U+2028, U+2029, U+202F */
-    if (p[0] == 0xe2 && p[1] == 0x80 &&
-        ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
-        return 3;
-    if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) /* U+205F */
-        return 3;
-    if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) /* U+3000 */
+    if (rs_vc_unicode_space3(p))
         return 3;
     if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) /* U+FEFF */
         return 3;
     return 0;
-}
-
-/* Byte length of such a whitespace character ending at `end`, or 0. Lead
- * bytes never occur as continuation bytes, so a match is a whole character. */
-static size_t js_ws_before(const unsigned char *start, const unsigned char *end)
-{
-    for (size_t k = 1; k <= 3; k++)
-        if ((size_t)(end - start) >= k && js_ws_at(end - k, end) == k)
-            return k;
-    return 0;
-}
-
-static int is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int is_ident_char(int c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
 }
 
 /* 0|[1-9][0-9]* with a value of at most 2^53-1; advances *p. */
@@ -85,14 +58,14 @@ static int parse_num(const char **p, const char *end, uint64_t *out)
 {
     const char *s = *p;
     uint64_t v = 0;
-    if (s >= end || !is_digit(*s))
+    if (s >= end || !rs_vc_digit(*s))
         return 0;
     if (*s == '0') {
         *out = 0;
         *p = s + 1;
         return 1;
     }
-    while (s < end && is_digit(*s)) {
+    while (s < end && rs_vc_digit(*s)) {
         if (v > (SV_MAX_SAFE - (uint64_t)(*s - '0')) / 10)
             return 0;
         v = v * 10 + (uint64_t)(*s - '0');
@@ -112,8 +85,8 @@ static int parse_idents(const char **p, const char *end, char stop, int strict_n
     for (;;) {
         const char *id = s;
         int all_digits = 1;
-        while (s < end && is_ident_char((unsigned char)*s)) {
-            if (!is_digit(*s))
+        while (s < end && rs_vc_ident((unsigned char)*s)) {
+            if (!rs_vc_digit(*s))
                 all_digits = 0;
             s++;
         }
@@ -145,7 +118,7 @@ static int sv_parse(const char *v, sv *out)
         b += k;
         units++;
     }
-    while (e > b && (k = js_ws_before(b, e)) > 0) {
+    while (e > b && (k = rs_vc_ws_before(b, e, js_ws_at)) > 0) {
         e -= k;
         units++;
     }
@@ -194,7 +167,7 @@ static void ident_make(ident *id, const char *s, size_t len)
     id->len = len;
     id->numeric = 1;
     for (size_t i = 0; i < len; i++)
-        if (!is_digit(s[i]))
+        if (!rs_vc_digit(s[i]))
             id->numeric = 0;
     id->is_number = 0;
     id->value = 0;

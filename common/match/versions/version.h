@@ -40,6 +40,27 @@ const rs_version_scheme *rs_version_scheme_for_ecosystem(const char *ecosystem);
  * RS_ERR_INTERNAL when out of memory (v untouched). */
 int rs_version_sort(const rs_version_scheme *s, char **v, size_t n);
 
+/* Defines the scheme rs_version_<sym> called `name` for an order whose
+ * versions parse into a `type` with `int parse_fn(const char *, type *)` (0
+ * when valid) and compare with `int cmp_fn(const type *, const type *)`:
+ * compare parses both sides (RS_ERR_INVALID when one does not parse), valid
+ * parses one. The parsed values live on the stack. */
+#define RS_VERSION_SCHEME_DEFINE(sym, name, type, parse_fn, cmp_fn)                                \
+    static int sym##_compare(const char *a, const char *b, int *cmp)                               \
+    {                                                                                              \
+        type x_, y_;                                                                               \
+        if (parse_fn(a, &x_) != 0 || parse_fn(b, &y_) != 0)                                        \
+            return RS_ERR_INVALID;                                                                 \
+        *cmp = cmp_fn(&x_, &y_);                                                                   \
+        return 0;                                                                                  \
+    }                                                                                              \
+    static int sym##_valid(const char *v)                                                          \
+    {                                                                                              \
+        type x_;                                                                                   \
+        return parse_fn(v, &x_) == 0;                                                              \
+    }                                                                                              \
+    const rs_version_scheme rs_version_##sym = {name, sym##_compare, sym##_valid}
+
 /* NULL-terminated list of every scheme. */
 const rs_version_scheme *const *rs_version_schemes_all(void);
 
