@@ -74,12 +74,18 @@ static ssize_t mem_read(rs_reader *r, void *buf, size_t n, char *errstr, size_t 
     (void)errstr;
     (void)errsz;
     struct mem_reader *m = (struct mem_reader *)r;
-    size_t left = m->len - m->off;
+    return (ssize_t)rs_reader_copy_out(buf, n, m->data, m->len, &m->off);
+}
+
+size_t rs_reader_copy_out(void *dst, size_t n, const unsigned char *src, size_t len, size_t *off)
+{
+    size_t left = len > *off ? len - *off : 0;
     if (n > left)
         n = left;
-    memcpy(buf, m->data + m->off, n);
-    m->off += n;
-    return (ssize_t)n;
+    if (n)
+        memcpy(dst, src + *off, n);
+    *off += n;
+    return n;
 }
 
 static void mem_destroy(rs_reader *r)

@@ -50,4 +50,9 @@ size_t rs_reader_verify_count(rs_reader *verify);
 int rs_reader_slurp(rs_reader *r, size_t max, char **out, size_t *out_len, char *errstr,
                     size_t errstr_size);
 
+/* Copies up to n bytes of src[*off..len) into dst and moves *off past them;
+ * returns how many (0 when nothing is left). One copy-out for the readers
+ * that serve a buffer (memory, a streamed HTTP body). */
+size_t rs_reader_copy_out(void *dst, size_t n, const unsigned char *src, size_t len, size_t *off);
+
 #endif

@@ -10,6 +10,7 @@
 #include "blobsrc.h"
 #include "grow.h"
 #include "analyzers/analyzer.h"
+#include "layer.h"
 #include "buf.h"
 #include "err.h"
 #include "manifest.h"
@@ -171,15 +172,9 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
         goto out;
     }
     size_t cap = 0;
-    for (;;) {
-        struct archive_entry *e;
-        int ar = archive_read_next_header(a, &e);
-        if (ar == ARCHIVE_EOF)
-            break;
-        if (ar < ARCHIVE_WARN) {
-            rc = bad_archive(s, a, errstr, errsz);
-            goto out;
-        }
+    struct archive_entry *e;
+    int nx;
+    while ((nx = rs_layer_tar_next(a, &e)) > 0) {
         char name[4097];
         const char *raw = archive_entry_pathname(e);
         mode_t type = archive_entry_filetype(e);
@@ -214,17 +209,11 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
         rs_sha256_reset(h);
         unsigned char head[2];
         size_t got_head = 0;
-        for (;;) {
-            const void *blk;
-            size_t n;
-            la_int64_t off;
-            ar = archive_read_data_block(a, &blk, &n, &off);
-            if (ar == ARCHIVE_EOF)
-                break;
-            if (ar < ARCHIVE_WARN) {
-                rc = bad_archive(s, a, errstr, errsz);
-                goto out;
-            }
+        const void *blk;
+        size_t n;
+        int64_t off;
+        int more;
+        while ((more = rs_layer_tar_block(a, &blk, &n, &off)) > 0) {
             rs_sha256_update(h, blk, n);
             m->size += (int64_t)n;
             if (got_head < 2 && n) {
@@ -238,8 +227,16 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
                 goto out;
             }
         }
+        if (more < 0) {
+            rc = bad_archive(s, a, errstr, errsz);
+            goto out;
+        }
         rs_sha256_final(h, m->digest);
         m->gzip = got_head == 2 && head[0] == 0x1f && head[1] == 0x8b;
+    }
+    if (nx < 0) {
+        rc = bad_archive(s, a, errstr, errsz);
+        goto out;
     }
     if (!find_member(s, "manifest.json")) {
         rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': no manifest.json",

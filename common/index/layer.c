@@ -11,6 +11,7 @@
 #include "layer.h"
 #include "analyzers/analyzer.h"
 #include "buf.h"
+#include "grow.h"
 #include "err.h"
 #include "utf8.h"
 
@@ -56,24 +57,9 @@ static la_ssize_t walk_read(struct archive *a, void *client, const void **out)
     return got;
 }
 
-/* Grows *arr (of elem-sized items) so that one more item fits. */
-static int grow(void *arr, size_t *cap, size_t n, size_t elem)
-{
-    void **p = arr;
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 8;
-    void *q = realloc(*p, nc * elem);
-    if (!q)
-        return RS_ERR_INTERNAL;
-    *p = q;
-    *cap = nc;
-    return 0;
-}
-
 static int add_str(char ***arr, size_t *n, size_t *cap, const char *s)
 {
-    if (grow(arr, cap, *n, sizeof **arr))
+    if (RS_GROW(*arr, *n + 1, *cap))
         return RS_ERR_INTERNAL;
     if (!((*arr)[*n] = strdup(s)))
         return RS_ERR_INTERNAL;
@@ -85,7 +71,7 @@ static int add_str(char ***arr, size_t *n, size_t *cap, const char *s)
 static int add_skipped(rs_layer_result *r, const char *path, const char *analyzer,
                        const char *reason)
 {
-    if (grow(&r->skipped, &r->cap_skipped, r->n_skipped, sizeof *r->skipped))
+    if (RS_GROW(r->skipped, r->n_skipped + 1, r->cap_skipped))
         return RS_ERR_INTERNAL;
     rs_layer_skipped *s = &r->skipped[r->n_skipped];
     s->path = strdup(path);
@@ -103,7 +89,7 @@ static int add_skipped(rs_layer_result *r, const char *path, const char *analyze
 
 static int add_link(rs_layer_result *r, const char *path, const char *target, int hard)
 {
-    if (grow(&r->links, &r->cap_links, r->n_links, sizeof *r->links))
+    if (RS_GROW(r->links, r->n_links + 1, r->cap_links))
         return RS_ERR_INTERNAL;
     rs_layer_link *l = &r->links[r->n_links];
     l->path = strdup(path);
@@ -129,7 +115,7 @@ static void file_clear(rs_layer_file *f)
 /* Appends a file result; takes the analysis' packages over. */
 static int add_file(rs_layer_result *r, const char *path, const char *analyzer, rs_analysis *an)
 {
-    if (grow(&r->files, &r->cap_files, r->n_files, sizeof *r->files))
+    if (RS_GROW(r->files, r->n_files + 1, r->cap_files))
         return RS_ERR_INTERNAL;
     rs_layer_file *f = &r->files[r->n_files];
     memset(f, 0, sizeof *f);
@@ -167,6 +153,20 @@ static int copy_file(rs_layer_result *r, const rs_layer_file *from, const char *
     free(analyzer);
     rs_analysis_clear(&an);
     return rc;
+}
+
+int rs_layer_tar_block(struct archive *a, const void **blk, size_t *n, int64_t *off)
+{
+    la_int64_t o = 0;
+    int ar = archive_read_data_block(a, blk, n, &o);
+    *off = (int64_t)o;
+    return ar == ARCHIVE_EOF ? 0 : ar < ARCHIVE_WARN ? -1 : 1;
+}
+
+int rs_layer_tar_next(struct archive *a, struct archive_entry **e)
+{
+    int ar = archive_read_next_header(a, e);
+    return ar == ARCHIVE_EOF ? 0 : ar < ARCHIVE_WARN ? -1 : 1;
 }
 
 void rs_layer_result_free(rs_layer_result *r)
@@ -300,21 +300,18 @@ static int read_data(struct archive *a, struct walk *w, const rs_layer_limits *l
                      rs_layer_result *r, struct sink *k, const char *media_type, char *errstr,
                      size_t errsz)
 {
-    for (;;) {
-        const void *blk;
-        size_t n;
-        la_int64_t off;
-        int ar = archive_read_data_block(a, &blk, &n, &off);
-        if (ar == ARCHIVE_EOF)
-            return 0;
-        if (ar < ARCHIVE_WARN)
-            return archive_fail(a, w, media_type, errstr, errsz);
+    const void *blk;
+    size_t n;
+    int64_t off;
+    int more;
+    while ((more = rs_layer_tar_block(a, &blk, &n, &off)) > 0) {
         int rc = check_bytes(a, w, lim, r, errstr, errsz);
         if (rc)
             return rc;
         if (k)
             sink_block(k, blk, n, off);
     }
+    return more < 0 ? archive_fail(a, w, media_type, errstr, errsz) : 0;
 }
 
 static int oom(char *errstr, size_t errsz)
@@ -568,15 +565,9 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
         rc = archive_fail(a, w, media_type, errstr, errsz);
         goto drain;
     }
-    for (;;) {
-        struct archive_entry *e;
-        int ar = archive_read_next_header(a, &e);
-        if (ar == ARCHIVE_EOF)
-            break;
-        if (ar < ARCHIVE_WARN) {
-            rc = archive_fail(a, w, media_type, errstr, errsz);
-            goto drain;
-        }
+    struct archive_entry *e;
+    int nx;
+    while ((nx = rs_layer_tar_next(a, &e)) > 0) {
         r->n_entries++;
         if (lim->max_entries && r->n_entries > lim->max_entries) {
             rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
@@ -587,6 +578,10 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
             goto drain;
         if ((rc = walk_entry(a, e, w, lim, r, media_type, errstr, errsz)))
             goto drain;
+    }
+    if (nx < 0) {
+        rc = archive_fail(a, w, media_type, errstr, errsz);
+        goto drain;
     }
     rc = check_bytes(a, w, lim, r, errstr, errsz);
 drain:

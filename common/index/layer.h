@@ -82,6 +82,16 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
 
 void rs_layer_result_free(rs_layer_result *r);
 
+struct archive;
+struct archive_entry;
+/* The next entry of an archive read by libarchive: 1 with *e set, 0 at its
+ * end, -1 when it is broken (archive_error_string says why). One loop for
+ * the layer walker and the docker-archive source. */
+int rs_layer_tar_next(struct archive *a, struct archive_entry **e);
+/* The next block of the current entry's data: 1 with *blk, *n and *off (where
+ * the block starts in the file) set, 0 at the entry's end, -1 when broken. */
+int rs_layer_tar_block(struct archive *a, const void **blk, size_t *n, int64_t *off);
+
 /* Encodes the result (new reference; NULL when out of memory). */
 json_t *rs_layer_result_to_json(const rs_layer_result *r);
 /* Decodes what rs_layer_result_to_json wrote; the input is untrusted (cache,

@@ -7,6 +7,7 @@
 #include "ecosystem.h"
 #include "buf.h"
 #include "err.h"
+#include "grow.h"
 #include "utf8.h"
 
 #include <stdio.h>
@@ -85,22 +86,10 @@ int rs_pkg_copy(rs_pkg *d, const rs_pkg *p)
     return 0;
 }
 
-static int inv_reserve(rs_inventory *inv)
-{
-    if (inv->n_pkgs < inv->cap_pkgs)
-        return 0;
-    size_t cap = inv->cap_pkgs ? inv->cap_pkgs * 2 : 32;
-    rs_pkg *n = realloc(inv->pkgs, cap * sizeof *n);
-    if (!n)
-        return RS_ERR_INTERNAL;
-    inv->pkgs = n;
-    inv->cap_pkgs = cap;
-    return 0;
-}
-
 int rs_inventory_add(rs_inventory *inv, const rs_pkg *p)
 {
-    if (inv_reserve(inv) || rs_pkg_copy(&inv->pkgs[inv->n_pkgs], p))
+    if (RS_GROW(inv->pkgs, inv->n_pkgs + 1, inv->cap_pkgs) ||
+        rs_pkg_copy(&inv->pkgs[inv->n_pkgs], p))
         return RS_ERR_INTERNAL;
     inv->n_pkgs++;
     return 0;
@@ -108,11 +97,8 @@ int rs_inventory_add(rs_inventory *inv, const rs_pkg *p)
 
 int rs_inventory_add_layer(rs_inventory *inv, const char *digest)
 {
-    char **n = realloc(inv->layers, (inv->n_layers + 1) * sizeof *n);
-    if (!n)
-        return RS_ERR_INTERNAL;
-    inv->layers = n;
-    if (!(n[inv->n_layers] = strdup(digest ? digest : "")))
+    if (RS_GROW(inv->layers, inv->n_layers + 1, inv->cap_layers) ||
+        !(inv->layers[inv->n_layers] = strdup(digest ? digest : "")))
         return RS_ERR_INTERNAL;
     inv->n_layers++;
     return 0;
@@ -437,7 +423,7 @@ int rs_inventory_from_json(const json_t *j, rs_inventory **out, char *errstr, si
     }
     json_array_foreach(pkgs, i, v)
     {
-        if ((rc = inv_reserve(inv))) {
+        if ((rc = RS_GROW(inv->pkgs, inv->n_pkgs + 1, inv->cap_pkgs))) {
             rc = rs_errf(errstr, errsz, rc, "out of memory");
             goto out;
         }

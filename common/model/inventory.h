@@ -44,7 +44,7 @@ typedef struct rs_inventory {
     rs_pkg *pkgs;
     size_t n_pkgs, cap_pkgs;
     char **layers; /* layer digests, bottom first */
-    size_t n_layers;
+    size_t n_layers, cap_layers;
 } rs_inventory;
 
 /* Returns NULL when out of memory. */

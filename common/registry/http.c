@@ -688,14 +688,8 @@ static ssize_t stream_read(rs_reader *r, void *out, size_t n, char *errstr, size
         return 0;
     if (st->off == st->len)
         stream_pump(st);
-    if (st->off < st->len) {
-        size_t avail = st->len - st->off;
-        if (n > avail)
-            n = avail;
-        memcpy(out, st->buf + st->off, n);
-        st->off += n;
-        return (ssize_t)n;
-    }
+    if (st->off < st->len)
+        return (ssize_t)rs_reader_copy_out(out, n, st->buf, st->len, &st->off);
     if (st->result != CURLE_OK)
         return rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot read '%s': %s", st->what,
                        curl_easy_strerror(st->result));

@@ -5,6 +5,7 @@
 #include "analyzers/dpkg.h"
 #include "analyzers/osrelease.h"
 #include "err.h"
+#include "grow.h"
 #include "path.h"
 #include "sha256.h"
 #include "utf8.h"
@@ -103,14 +104,8 @@ int rs_analyzer_path_normalize(const char *in, char *out, size_t out_size)
 
 int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p)
 {
-    if (a->n_pkgs == a->cap_pkgs) {
-        size_t cap = a->cap_pkgs ? a->cap_pkgs * 2 : 16;
-        rs_pkg *n = realloc(a->pkgs, cap * sizeof *n);
-        if (!n)
-            return RS_ERR_INTERNAL;
-        a->pkgs = n;
-        a->cap_pkgs = cap;
-    }
+    if (RS_GROW(a->pkgs, a->n_pkgs + 1, a->cap_pkgs))
+        return RS_ERR_INTERNAL;
     rs_pkg *d = &a->pkgs[a->n_pkgs];
     if (rs_pkg_copy(d, p))
         return RS_ERR_INTERNAL;
