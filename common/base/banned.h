@@ -13,10 +13,11 @@
  * localtime, ctime, asctime and their _r forms of ctime/asctime, whose buffer
  * has no size); tmpnam and mktemp (races; mkstemp instead).
  *
- * The macros are function-like, so the name alone (a pointer to it, a
- * prototype without a call) is untouched, and the system headers that
- * declare them are included here first: their include guards keep the later
- * #includes of the .c files from expanding the macros in the prototypes. */
+ * The macros are object-like, so any use of the name is an error (a call,
+ * or a pointer to the function), and a search for calls of these functions
+ * finds none here. The system headers that declare them are included here
+ * first: their include guards keep the later #includes of the .c files from
+ * expanding the macros in the prototypes. */
 #ifndef RS_BANNED_H
 #define RS_BANNED_H
 
@@ -25,41 +26,41 @@
 #include <string.h>
 #include <time.h>
 
-#define BANNED(func) sorry_##func##_is_a_banned_function
+#define BANNED(func) (sorry_##func##_is_a_banned_function)
 
 #undef strcpy
-#define strcpy(...) BANNED(strcpy)
+#define strcpy BANNED(strcpy)
 #undef strcat
-#define strcat(...) BANNED(strcat)
+#define strcat BANNED(strcat)
 #undef strncpy
-#define strncpy(...) BANNED(strncpy)
+#define strncpy BANNED(strncpy)
 #undef strncat
-#define strncat(...) BANNED(strncat)
+#define strncat BANNED(strncat)
 #undef sprintf
-#define sprintf(...) BANNED(sprintf)
+#define sprintf BANNED(sprintf)
 #undef vsprintf
-#define vsprintf(...) BANNED(vsprintf)
+#define vsprintf BANNED(vsprintf)
 #undef gets
-#define gets(...) BANNED(gets)
+#define gets BANNED(gets)
 #undef strtok
-#define strtok(...) BANNED(strtok)
+#define strtok BANNED(strtok)
 #undef strtok_r
-#define strtok_r(...) BANNED(strtok_r)
+#define strtok_r BANNED(strtok_r)
 #undef gmtime
-#define gmtime(...) BANNED(gmtime)
+#define gmtime BANNED(gmtime)
 #undef localtime
-#define localtime(...) BANNED(localtime)
+#define localtime BANNED(localtime)
 #undef ctime
-#define ctime(...) BANNED(ctime)
+#define ctime BANNED(ctime)
 #undef ctime_r
-#define ctime_r(...) BANNED(ctime_r)
+#define ctime_r BANNED(ctime_r)
 #undef asctime
-#define asctime(...) BANNED(asctime)
+#define asctime BANNED(asctime)
 #undef asctime_r
-#define asctime_r(...) BANNED(asctime_r)
+#define asctime_r BANNED(asctime_r)
 #undef tmpnam
-#define tmpnam(...) BANNED(tmpnam)
+#define tmpnam BANNED(tmpnam)
 #undef mktemp
-#define mktemp(...) BANNED(mktemp)
+#define mktemp BANNED(mktemp)
 
 #endif

@@ -194,6 +194,21 @@ static int parse_range(const json_t *j, rs_osv_range *r, char *errstr, size_t er
     return 0;
 }
 
+/* The array `key` of j in *out: NULL when absent or null, RS_ERR_INVALID when
+ * it is not an array or has more than max elements. */
+static int optional_array(const json_t *j, const char *key, size_t max, const char *where,
+                          json_t **out, char *errstr, size_t errsz)
+{
+    json_t *v = json_object_get(j, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > max)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "%s.%s: not an array", where, key);
+    *out = v;
+    return 0;
+}
+
 static int parse_affected(const json_t *j, rs_osv_affected *a, char *errstr, size_t errsz,
                           size_t idx)
 {
@@ -209,10 +224,11 @@ static int parse_affected(const json_t *j, rs_osv_affected *a, char *errstr, siz
     if (!(a->ecosystem = strdup(eco)) || !(a->name = strdup(name)) ||
         rs_osv_key(eco, name, &a->key))
         return RS_ERR_INTERNAL;
-    json_t *ranges = json_object_get(j, "ranges");
-    if (ranges && !json_is_null(ranges)) {
-        if (!json_is_array(ranges) || json_array_size(ranges) > MAX_RANGES)
-            return rs_errf(errstr, errsz, RS_ERR_INVALID, "%s.ranges: not an array", where);
+    json_t *ranges = NULL, *versions = NULL;
+    int rc = optional_array(j, "ranges", MAX_RANGES, where, &ranges, errstr, errsz);
+    if (rc)
+        return rc;
+    if (ranges) {
         a->ranges = calloc(json_array_size(ranges) + 1, sizeof *a->ranges);
         if (!a->ranges)
             return RS_ERR_INTERNAL;
@@ -222,16 +238,15 @@ static int parse_affected(const json_t *j, rs_osv_affected *a, char *errstr, siz
         {
             char w2[96];
             snprintf(w2, sizeof w2, "%s.ranges[%zu]", where, i);
-            int rc = parse_range(r, &a->ranges[a->n_ranges], errstr, errsz, w2);
+            rc = parse_range(r, &a->ranges[a->n_ranges], errstr, errsz, w2);
             a->n_ranges++;
             if (rc)
                 return rc;
         }
     }
-    json_t *versions = json_object_get(j, "versions");
-    if (versions && !json_is_null(versions)) {
-        if (!json_is_array(versions) || json_array_size(versions) > MAX_VERSIONS)
-            return rs_errf(errstr, errsz, RS_ERR_INVALID, "%s.versions: not an array", where);
+    if ((rc = optional_array(j, "versions", MAX_VERSIONS, where, &versions, errstr, errsz)))
+        return rc;
+    if (versions) {
         a->versions = calloc(json_array_size(versions) + 1, sizeof *a->versions);
         if (!a->versions)
             return RS_ERR_INTERNAL;
