@@ -138,6 +138,41 @@ static int purl_encode(rs_buf *b, const char *s, int lower)
     return 0;
 }
 
+/* Encodes a namespace segment by segment: "/" separates segments and stays. */
+static int purl_encode_ns(rs_buf *b, const char *ns)
+{
+    for (const char *s = ns; *s;) {
+        const char *slash = strchr(s, '/');
+        size_t n = slash ? (size_t)(slash - s) : strlen(s);
+        char seg[256];
+        if (n >= sizeof seg)
+            return -1;
+        memcpy(seg, s, n);
+        seg[n] = '\0';
+        if (n && (purl_encode(b, seg, 0) || rs_buf_puts(b, "/")))
+            return -1;
+        s += n;
+        if (*s == '/')
+            s++;
+    }
+    return 0;
+}
+
+char *rs_purl_make(const char *type, const char *ns, const char *name, const char *version,
+                   int lower)
+{
+    if (!type || !name || !*name || !version)
+        return NULL;
+    rs_buf b = RS_BUF_INIT;
+    int bad = rs_buf_printf(&b, "pkg:%s/", type) || (ns && purl_encode_ns(&b, ns)) ||
+              purl_encode(&b, name, lower) || rs_buf_puts(&b, "@") || purl_encode(&b, version, 0);
+    if (bad) {
+        rs_buf_free(&b);
+        return NULL;
+    }
+    return rs_buf_steal(&b);
+}
+
 char *rs_pkg_purl(const rs_os *os, const rs_pkg *p)
 {
     const char *ptype, *ns;

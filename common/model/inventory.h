@@ -95,4 +95,14 @@ int rs_os_from_json(const json_t *j, rs_os *out, char *errstr, size_t errstr_siz
  * malloc'd; NULL when the type or OS has no purl type, or out of memory. */
 char *rs_pkg_purl(const rs_os *os, const rs_pkg *p);
 
+/* A package URL without qualifiers: "pkg:TYPE/NS/NAME@VERSION" (purl spec),
+ * every part percent-encoded, `ns` (NULL or "" for none) encoded segment by
+ * segment with its "/" kept ("golang.org/x" for golang, "@babel" for a scoped
+ * npm package, a Maven groupId), the name lowercased when `lower`. For the
+ * analyzers of language ecosystems, which set purl themselves. Malloc'd; NULL
+ * when a part is missing, a namespace segment is longer than 255 bytes, or out
+ * of memory. */
+char *rs_purl_make(const char *type, const char *ns, const char *name, const char *version,
+                   int lower);
+
 #endif

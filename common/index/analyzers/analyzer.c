@@ -123,10 +123,26 @@ int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p)
     return 0;
 }
 
+int rs_analysis_add_owned(rs_analysis *a, const char *path, size_t len)
+{
+    if (RS_GROW(a->owned, a->n_owned + 1, a->cap_owned))
+        return RS_ERR_INTERNAL;
+    char *d = malloc(len + 1);
+    if (!d)
+        return RS_ERR_INTERNAL;
+    memcpy(d, path, len);
+    d[len] = '\0';
+    a->owned[a->n_owned++] = d;
+    return 0;
+}
+
 void rs_analysis_clear(rs_analysis *a)
 {
     if (!a)
         return;
+    for (size_t i = 0; i < a->n_owned; i++)
+        free(a->owned[i]);
+    free(a->owned);
     rs_pkgs_free(a->pkgs, a->n_pkgs);
     memset(a, 0, sizeof *a);
 }

@@ -22,6 +22,12 @@ typedef struct rs_analysis {
     size_t n_pkgs, cap_pkgs;
     rs_os os;           /* os.found set when the file described the OS */
     size_t n_malformed; /* records skipped because they were malformed */
+    /* Paths (normalised, absolute) of the files an OS package owns, read
+     * from the package database (dpkg info/NAME.list, apk R: lines, rpm file
+     * lists): a language package read from an owned file is the
+     * distribution's, reported once, as the OS package. */
+    char **owned;
+    size_t n_owned, cap_owned;
 } rs_analysis;
 
 typedef struct rs_analyzer {
@@ -76,6 +82,9 @@ int rs_analyzer_path_normalize(const char *in, char *out, size_t out_size);
 /* Appends a copy of `p` (every string copied; a path that is not UTF-8 gets
  * U+FFFD and flags the copy). Returns 0 or RS_ERR_INTERNAL. */
 int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p);
+/* Appends a copy of the owned path `path` (len bytes, not NUL-terminated).
+ * Returns 0 or RS_ERR_INTERNAL. */
+int rs_analysis_add_owned(rs_analysis *a, const char *path, size_t len);
 /* Frees what the analysis holds and zeroes it. */
 void rs_analysis_clear(rs_analysis *a);
 
