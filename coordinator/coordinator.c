@@ -8,16 +8,13 @@
  * that needs work. Does not keep a pass's digests beyond one repository except
  * for the per-tenant set that makes "one request per digest and tenant". */
 #include "coordinator.h"
-#include "grow.h"
-#include "clock.h"
-#include "digestset.h"
-#include "err.h"
+#include "base.h"
+#include "digestset_int.h"
 #include "kafka.h"
-#include "log.h"
-#include "message.h"
+#include "report.h"
 #include "registry.h"
 #include "scan.h"
-#include "state.h"
+#include "redis.h"
 
 #include <stdlib.h>
 #include <string.h>

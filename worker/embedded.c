@@ -4,18 +4,15 @@
  * docker archive), resolves an index to one platform, runs the same index
  * stage as the worker and prints the report as a table or as the same JSON
  * document the worker publishes. */
-#include "embedded.h"
-#include "blobsrc.h"
+#include "worker.h"
+#include "image.h"
 #include "config.h"
-#include "err.h"
+#include "base.h"
 #include "inventory.h"
-#include "log.h"
 #include "match.h"
-#include "message.h"
+#include "report.h"
 #include "registry.h"
 #include "scan.h"
-#include "utf8.h"
-#include "vulndb.h"
 
 #include <errno.h>
 #include <stdlib.h>

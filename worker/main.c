@@ -1,12 +1,9 @@
 /* regscan-worker: argument parsing and signal handling only; the run loop is
  * rs_worker_run (worker/run.c), the embedded mode rs_embedded_scan. */
 #include "analyzers/analyzer.h"
-#include "cli.h"
 #include "config.h"
-#include "embedded.h"
-#include "err.h"
-#include "log.h"
 #include "worker.h"
+#include "base.h"
 
 #include <getopt.h>
 #include <signal.h>

@@ -4,8 +4,7 @@
  * request, the image or the registry does ends as a report or a dead letter;
  * only the infrastructure (past the outage budget) or a cancellation leaves a
  * request to be redelivered. */
-#include "clock.h"
-#include "log.h"
+#include "base.h"
 #include "registry.h"
 #include "worker_int.h"
 

@@ -4,17 +4,15 @@
 #ifndef RS_WORKER_INT_H
 #define RS_WORKER_INT_H
 
-#include "blobsrc.h"
+#include "image.h"
 #include "config.h"
-#include "err.h"
+#include "base.h"
 #include "inventory.h"
 #include "kafka.h"
 #include "match.h"
-#include "message.h"
+#include "report.h"
 #include "scan.h"
-#include "state.h"
-#include "vulndb.h"
-#include "window.h"
+#include "redis.h"
 #include "worker.h"
 
 #include <jansson.h>

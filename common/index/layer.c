@@ -10,10 +10,7 @@
  * Nothing is written to disk. Merging layers is merge.c's business. */
 #include "layer.h"
 #include "analyzers/analyzer.h"
-#include "buf.h"
-#include "grow.h"
-#include "err.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "inventory.h"
-#include "reader.h"
+#include "base.h"
 
 /* DESIGN.md §6 limits for one layer. 0 means "no limit" for each field. */
 typedef struct rs_layer_limits {

@@ -8,9 +8,7 @@
  * the previous version of the same path when (name, version, arch) is equal,
  * else gets the current layer. */
 #include "merge.h"
-#include "err.h"
-#include "path.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

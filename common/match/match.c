@@ -1,12 +1,7 @@
 /* match.c - inventory × vulnerability database → findings (see match.h). */
 #include "match.h"
-#include "grow.h"
+#include "base.h"
 #include "ecosystem.h"
-#include "buf.h"
-#include "cvss.h"
-#include "err.h"
-#include "sha256.h"
-#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>

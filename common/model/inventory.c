@@ -5,10 +5,7 @@
  * be tampered with): every type and length is checked. */
 #include "inventory.h"
 #include "ecosystem.h"
-#include "buf.h"
-#include "err.h"
-#include "grow.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,13 +6,9 @@
  * through rs_utf8_json_string: text from an image, a registry or an error
  * message that is not UTF-8 gets U+FFFD, never fails the document. Splitting
  * keeps every array element exactly once and never truncates. */
-#include "eol.h"
-#include "grow.h"
-#include "message.h"
-#include "buf.h"
-#include "clock.h"
-#include "err.h"
-#include "utf8.h"
+#include "match.h"
+#include "base.h"
+#include "report.h"
 
 #include <ctype.h>
 #include <openssl/rand.h>

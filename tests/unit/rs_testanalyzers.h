@@ -8,7 +8,7 @@
 #define RS_TESTANALYZERS_H
 
 #include "analyzers/analyzer.h"
-#include "err.h"
+#include "base.h"
 
 #include <malloc.h>
 #include <stdint.h>

@@ -4,11 +4,7 @@
 #include "analyzers/apk.h"
 #include "analyzers/dpkg.h"
 #include "analyzers/osrelease.h"
-#include "err.h"
-#include "grow.h"
-#include "path.h"
-#include "sha256.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -6,8 +6,7 @@
  * are not UTF-8 become U+FFFD and flag the package (text_replaced). */
 #include "analyzers/apk.h"
 #include "analyzers/lines.h"
-#include "err.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <stdlib.h>
 #include <string.h>

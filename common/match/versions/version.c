@@ -1,6 +1,6 @@
 /* version.c - the registry of version schemes and the ecosystem → scheme map. */
-#include "version.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 
 #include <stdlib.h>
 #include <string.h>

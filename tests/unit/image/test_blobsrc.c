@@ -1,15 +1,11 @@
 /* test_blobsrc.c - OCI image layouts and `docker save` archives built here in
  * a temporary directory: manifest lookup (default, by name, by digest, nested
  * index), blob streaming with digest checks, escapes refused. */
-#include "blobsrc.h"
-#include "buf.h"
-#include "err.h"
+#include "image.h"
+#include "base.h"
 #include "layer.h"
-#include "manifest.h"
-#include "reader.h"
 #include "rs_tarbuild.h"
 #include "rs_test.h"
-#include "sha256.h"
 
 #include <jansson.h>
 #include <sys/stat.h>

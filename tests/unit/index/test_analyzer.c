@@ -3,7 +3,7 @@
 #include "analyzers/analyzer.h"
 #include "rs_test.h"
 #include "scan.h"
-#include "sha256.h"
+#include "base.h"
 
 #include <stdio.h>
 #include <string.h>

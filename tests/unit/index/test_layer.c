@@ -1,14 +1,11 @@
 /* test_layer.c - layer walking on tars built here with libarchive's writer:
  * gzip, zstd and plain, whiteouts, opaque dirs, links, limits, corruption,
  * digest verification, and the JSON form of the result. */
-#include "buf.h"
-#include "err.h"
+#include "base.h"
 #include "layer.h"
-#include "reader.h"
 #include "rs_tarbuild.h"
 #include "rs_testanalyzers.h"
 #include "rs_test.h"
-#include "sha256.h"
 
 static const char DEB_OS[] = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n"
                              "VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n";

@@ -1,4 +1,4 @@
-#include "eol.h"
+#include "match.h"
 #include "rs_test.h"
 
 static rs_os os_of(const char *id, const char *version)

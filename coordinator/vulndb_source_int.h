@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "http.h"
+#include "registry.h"
 
 /* Largest download accepted by default: osv.dev's biggest all.zip is far below. */
 #define RS_VULNDB_SOURCE_MAX_BYTES (4ull * 1024 * 1024 * 1024)

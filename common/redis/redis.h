@@ -1,4 +1,17 @@
-/* state.h - the Redis keys of DESIGN.md §5: done entries, leases, attempts,
+/* redis.h - the state store: the Redis connection, pipelined commands, the
+ * key families of DESIGN.md §6 (docs/contracts.md) and the job leases.
+ *
+ * The one public header of common/redis. */
+#ifndef RS_REDIS_H
+#define RS_REDIS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report.h"
+
+/* ---- state: the Redis keys of DESIGN.md §5: done entries, leases, attempts,
  * refs and tags (the state store), and the inv/index/layer caches (the cache
  * store; callers create one rs_state per store).
  *
@@ -6,13 +19,6 @@
  * (one connection behind a mutex), reconnects once when the connection
  * broke, and never puts the password into a message. Keys are the prefix
  * followed by exactly the names of §5: "done:{tenant}:{digest}", ... */
-#ifndef RS_STATE_H
-#define RS_STATE_H
-
-#include <stddef.h>
-#include <stdint.h>
-
-#include "message.h"
 
 typedef struct rs_state rs_state;
 
@@ -192,5 +198,26 @@ int rs_state_cache_get(rs_state *st, const char *kind, const char *id, char **da
                        int *found, char *errstr, size_t errstr_size);
 int rs_state_cache_set(rs_state *st, const char *kind, const char *id, const void *data, size_t len,
                        long long ttl_s, char *errstr, size_t errstr_size);
+
+/* ---- lease: keeping lease:{digest} while a job indexes the digest (DESIGN.md
+ * §6). The lease is taken with rs_state_lease_acquire; rs_lease_hold then
+ * renews it from a thread of its own every ttl/3 with a compare-and-set, for
+ * at most max_life_ms in all (a stuck holder cannot keep a digest forever).
+ * The lease is lost when another owner holds it, or when it could not be
+ * renewed for a whole ttl (Redis away): rs_lease_lost says so and the job's
+ * stop flag is set, so its scan stops and publishes nothing. */
+
+typedef struct rs_lease rs_lease;
+
+/* Starts renewing the lease `owner` holds on `digest` (ttl_ms >= 3). `stop`
+ * (may be NULL) is set to 1 when the lease is lost. The strings are copied.
+ * NULL when out of memory. */
+rs_lease *rs_lease_hold(rs_state *st, const char *digest, const char *owner, long long ttl_ms,
+                        long long max_life_ms, atomic_int *stop);
+/* 1 once the lease was lost. */
+int rs_lease_lost(rs_lease *l);
+/* Stops renewing and, with `release` and the lease not lost, deletes it (only
+ * if we still hold it). Frees l; NULL is fine. */
+void rs_lease_end(rs_lease *l, int release);
 
 #endif

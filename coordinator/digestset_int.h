@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "sha256.h"
+#include "base.h"
 
 typedef struct rs_digestset rs_digestset;
 

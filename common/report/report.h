@@ -1,18 +1,23 @@
-/* message.h - the Kafka messages of DESIGN.md §4: scan requests (encode and
- * decode of untrusted bytes), image reports and inventories (build), their
- * ids, and splitting an oversized document into complete parts.
+/* report.h - the messages: scan requests, reports and inventories, their
+ * JSON codecs, and splitting a report into parts that fit a Kafka message.
  *
- * Does no I/O besides reading randomness for scan ids. */
-#ifndef RS_MESSAGE_H
-#define RS_MESSAGE_H
+ * The one public header of common/report. */
+#ifndef RS_REPORT_H
+#define RS_REPORT_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "inventory.h"
-#include "manifest.h"
-#include "sha256.h"
+#include "image.h"
+#include "base.h"
+
+/* ---- message: the Kafka messages of DESIGN.md §4: scan requests (encode and
+ * decode of untrusted bytes), image reports and inventories (build), their
+ * ids, and splitting an oversized document into complete parts.
+ *
+ * Does no I/O besides reading randomness for scan ids. */
 
 #define RS_SCHEMA_SCAN_REQUEST "regscan.scan-request/v1"
 #define RS_SCHEMA_IMAGE_REPORT "regscan.image-report/v1"
