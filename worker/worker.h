@@ -61,11 +61,13 @@ typedef struct rs_embedded_opts {
     size_t n_insecure;
     int layer_parallelism;
     const char *vulndb_path; /* snapshot, directory of OSV records or all.zip; NULL: no matching */
+    const char *policy_path; /* policy file (docs/contracts.md, Policy); NULL: none */
 } rs_embedded_opts;
 
 /* Scans `image_ref` (registry reference, oci-layout:DIR[:TAG] or
  * docker-archive:FILE), writes the result to `out`, errors to the log, and
- * returns the process exit code of DESIGN.md §2 (0, 1, 2, 3 or 4). */
+ * returns the process exit code of DESIGN.md §2 (0, 1 when the policy's
+ * verdict is fail, 2, 3 or 4). */
 int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out);
 
 #endif

@@ -10,6 +10,7 @@
 #include "inventory.h"
 #include "kafka.h"
 #include "match.h"
+#include "policy.h"
 #include "report.h"
 #include "scan.h"
 #include "redis.h"
@@ -96,6 +97,10 @@ struct request {
     rs_match_result *matches;
     int64_t db_used;
     char fingerprint[RS_DIGEST_SIZE];
+    rs_policy *policy;       /* the tenant's policy, NULL when it has none */
+    char policy_version[24]; /* its effective version when the request started */
+    int policy_rc;           /* it could not be read: the image's error report */
+    char policy_err[1000];
     rs_refs refs;
     char errstr[1024];
 };
