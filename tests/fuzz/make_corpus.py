@@ -207,6 +207,21 @@ def file_seeds():
         add_file("config", p)
 
 
+def lang_seeds():
+    """The language analyzers' test data; npm-lock's first byte picks the file kind."""
+    for target, sub in (("npm", "npm"), ("python", "python"), ("gem", "gem"),
+                        ("dotnet", "dotnet"), ("composer", "composer"), ("dpkgfiles", "dpkgfiles")):
+        for p in sorted(glob.glob(os.path.join(DATA, sub, "*"))):
+            if target != "npm" or p.endswith("package.json"):
+                add_file(target, p)
+    add("npm", '{"name":"@types/node","version":"20.1.0"}')
+    add("npm", '{"name":"lodash","version":"4.17.20","dependencies":{"a":"^1"}}')
+    add("dpkgfiles", "d41d8cd98f00b204e9800998ecf8427e  usr/lib/os-release\n")
+    for p in sorted(glob.glob(os.path.join(DATA, "npm", "*"))):
+        with open(p, "rb") as f:
+            add("npmlock", (b"\x01" if p.endswith(".lock") else b"\x00") + f.read())
+
+
 def badtext_seeds():
     """The analyzer files of the badtext-* image specs (bytes that are not UTF-8, inline as
     base64), for their analyzers and for utf8."""
@@ -238,6 +253,7 @@ def utf8_seeds():
 
 def main():
     file_seeds()
+    lang_seeds()
     badtext_seeds()
     utf8_seeds()
     string_seeds()
