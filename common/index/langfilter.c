@@ -63,8 +63,11 @@ rs_langfilter *rs_langfilter_new(const rs_layer_file *const *files, size_t n)
         if (add_root(lf, files[i]))
             goto fail;
     }
-    qsort(lf->owned, lf->n_owned, sizeof *lf->owned, cmp_str);
-    qsort(lf->npm_roots, lf->n_roots, sizeof *lf->npm_roots, cmp_str);
+    /* qsort's pointer must not be NULL, even for no element */
+    if (lf->n_owned > 1)
+        qsort(lf->owned, lf->n_owned, sizeof *lf->owned, cmp_str);
+    if (lf->n_roots > 1)
+        qsort(lf->npm_roots, lf->n_roots, sizeof *lf->npm_roots, cmp_str);
     return lf;
 fail:
     rs_langfilter_free(lf);
