@@ -41,6 +41,8 @@ typedef struct rs_layer_file {
     size_t n_pkgs;
     rs_os os; /* os.found when the file described the OS */
     size_t n_malformed;
+    char **owned; /* paths an OS package owns, as the file lists them (rs_analysis.owned) */
+    size_t n_owned;
 } rs_layer_file;
 
 /* A symlink or hard link whose own path an analyzer wants. */

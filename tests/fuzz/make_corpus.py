@@ -126,7 +126,10 @@ def json_seeds():
     lr = {"files": [{"path": "/var/lib/dpkg/status", "analyzer": "dpkg", "packages": [pkg],
                      "malformed": 1},
                     {"path": "/usr/lib/os-release", "analyzer": "os-release", "packages": [],
-                     "os": os_deb, "malformed": 0}],
+                     "os": os_deb, "malformed": 0},
+                    {"path": "/var/lib/dpkg/info/python3-six.list", "analyzer": "dpkg-files",
+                     "packages": [], "malformed": 0,
+                     "owned": ["/usr/lib/python3/dist-packages/six.py", "/usr/share/doc/six"]}],
           "links": [{"path": "/etc/os-release", "target": "../usr/lib/os-release", "hard": False},
                     {"path": "/lib/apk/db/installed", "target": "x/installed", "hard": True}],
           "whiteouts": ["/etc/motd"], "opaque_dirs": ["/opt/app"],
@@ -207,6 +210,21 @@ def file_seeds():
         add_file("config", p)
 
 
+def lang_seeds():
+    """The language analyzers' test data; npm-lock's first byte picks the file kind."""
+    for target, sub in (("npm", "npm"), ("python", "python"), ("gem", "gem"),
+                        ("dotnet", "dotnet"), ("composer", "composer"), ("dpkgfiles", "dpkgfiles")):
+        for p in sorted(glob.glob(os.path.join(DATA, sub, "*"))):
+            if target != "npm" or p.endswith("package.json"):
+                add_file(target, p)
+    add("npm", '{"name":"@types/node","version":"20.1.0"}')
+    add("npm", '{"name":"lodash","version":"4.17.20","dependencies":{"a":"^1"}}')
+    add("dpkgfiles", "d41d8cd98f00b204e9800998ecf8427e  usr/lib/os-release\n")
+    for p in sorted(glob.glob(os.path.join(DATA, "npm", "*"))):
+        with open(p, "rb") as f:
+            add("npmlock", (b"\x01" if p.endswith(".lock") else b"\x00") + f.read())
+
+
 def badtext_seeds():
     """The analyzer files of the badtext-* image specs (bytes that are not UTF-8, inline as
     base64), for their analyzers and for utf8."""
@@ -238,6 +256,7 @@ def utf8_seeds():
 
 def main():
     file_seeds()
+    lang_seeds()
     badtext_seeds()
     utf8_seeds()
     string_seeds()

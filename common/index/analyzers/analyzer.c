@@ -2,8 +2,15 @@
  * growable result list shared by every analyzer. */
 #include "analyzers/analyzer.h"
 #include "analyzers/apk.h"
+#include "analyzers/composer.h"
+#include "analyzers/dotnet.h"
 #include "analyzers/dpkg.h"
+#include "analyzers/dpkgfiles.h"
+#include "analyzers/gem.h"
+#include "analyzers/npm.h"
+#include "analyzers/npmlock.h"
 #include "analyzers/osrelease.h"
+#include "analyzers/python.h"
 #include "base.h"
 
 #include <pthread.h>
@@ -15,6 +22,14 @@ static const rs_analyzer *const registry[] = {
     &rs_analyzer_dpkg,
     &rs_analyzer_apk,
     &rs_analyzer_osrelease,
+    /* language packages, and the OS files that hide them (i8-lang) */
+    &rs_analyzer_dpkgfiles,
+    &rs_analyzer_npm,
+    &rs_analyzer_npmlock,
+    &rs_analyzer_python,
+    &rs_analyzer_gem,
+    &rs_analyzer_dotnet,
+    &rs_analyzer_composer,
     NULL,
 };
 

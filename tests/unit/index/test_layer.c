@@ -53,7 +53,13 @@ static const rs_layer_file *file_at(const rs_layer_result *r, const char *path)
 static void check_base(const rs_layer_result *r)
 {
     RS_CHECK_INT(r->n_entries, N_BASE);
-    RS_REQUIRE(r->n_files == 3);
+    RS_REQUIRE(r->n_files == 4);
+    /* a distroless file list (dpkg-files): "abc" is no "<md5>  <path>" line */
+    const rs_layer_file *md5 = file_at(r, "/var/lib/dpkg/status.d/x.md5sums");
+    RS_REQUIRE(md5);
+    RS_CHECK_STR(md5->analyzer, "dpkg-files");
+    RS_CHECK_INT(md5->n_owned, 0);
+    RS_CHECK_INT(md5->n_malformed, 1);
     const rs_layer_file *os = file_at(r, "/usr/lib/os-release");
     RS_REQUIRE(os);
     RS_CHECK_STR(os->analyzer, "os-release");
