@@ -4,6 +4,8 @@
 #include "analyzers/apk.h"
 #include "analyzers/dpkg.h"
 #include "analyzers/osrelease.h"
+#include "analyzers/rpmdb.h"
+#include "analyzers/rpmmanifest.h"
 #include "err.h"
 #include "grow.h"
 #include "path.h"
@@ -19,6 +21,8 @@ static const rs_analyzer *const registry[] = {
     &rs_analyzer_dpkg,
     &rs_analyzer_apk,
     &rs_analyzer_osrelease,
+    &rs_analyzer_rpmdb,
+    &rs_analyzer_rpmmanifest,
     NULL,
 };
 
