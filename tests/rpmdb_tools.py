@@ -47,3 +47,37 @@ def ndb(rows, slot_pages=1):
         blobs += b
         blkoff += size // blk
     return bytes(slots + blobs)
+
+
+def header(tags):
+    """tags: [(tag, value)] with value str (STRING), list of str (STRING_ARRAY) or list of int
+    (INT32) -> an rpm header blob as the databases store it (lib/header.c: il, dl, il
+    big-endian entries {tag, type, offset, count}, the data store; INT32 values 4-aligned)."""
+    index, store = b"", bytearray()
+    for tag, value in tags:
+        if isinstance(value, str):
+            typ, count, data = 6, 1, value.encode() + b"\0"
+        elif value and isinstance(value[0], int):
+            while len(store) % 4:
+                store.append(0)
+            typ, count, data = 4, len(value), b"".join(struct.pack(">I", v) for v in value)
+        else:
+            typ, count, data = 8, len(value), b"".join(v.encode() + b"\0" for v in value)
+        index += struct.pack(">IIII", tag, typ, len(store), count)
+        store += data
+    return struct.pack(">II", len(tags), len(store)) + index + bytes(store)
+
+
+def sample_headers():
+    """Three headers for fuzz seeds: a file list, an epoch with OLDFILENAMES, a noarch one."""
+    return [
+        header([(1000, "rs-hello"), (1001, "1.2.3"), (1002, "4.el9"), (1022, "x86_64"),
+                (1044, "rs-hello-1.2.3-4.el9.src.rpm"), (1011, "regscan"), (1014, "MIT"),
+                (1116, [0, 1]), (1117, ["rs-hello", "data.txt"]),
+                (1118, ["/usr/bin/", "/usr/share/rs-hello/"])]),
+        header([(1000, "rs-suite-libs"), (1001, "0.9"), (1002, "1"), (1003, [2]),
+                (1022, "x86_64"), (1044, "rs-suite-0.9-1.src.rpm"),
+                (1027, ["/usr/lib64/librs.so.0"])]),
+        header([(1000, "rs-data"), (1001, "2024.1"), (1002, "1"), (1022, "noarch"),
+                (1044, "rs-data-2024.1-1.src.rpm")]),
+    ]
