@@ -129,7 +129,10 @@ static int add_file(rs_layer_result *r, const char *path, const char *analyzer, 
     f->n_pkgs = an->n_pkgs;
     f->os = an->os;
     f->n_malformed = an->n_malformed;
-    memset(an, 0, sizeof *an);
+    /* only the packages move; what else the analysis holds (owned paths)
+     * stays for the caller's rs_analysis_clear */
+    an->pkgs = NULL;
+    an->n_pkgs = an->cap_pkgs = 0;
     r->n_files++;
     return 0;
 }
