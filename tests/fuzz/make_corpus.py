@@ -254,7 +254,36 @@ def utf8_seeds():
         add("utf8", v)
 
 
+def rpm_seeds():
+    """Header blobs, the ndb and bdb databases of them (bdb by BerkeleyDB's own db5.3_load,
+    both byte orders, 512-byte pages so that headers span overflow chains) and an rpm
+    manifest line set, from tests/rpmdb_tools.py."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import rpmdb_tools
+    hdrs = rpmdb_tools.sample_headers()
+    for b in hdrs:
+        add("rpmhdr", b)
+    add("rpmhdr", hdrs[0][: len(hdrs[0]) // 2])
+    rows = list(enumerate(hdrs, 1))
+    add("rpmndb", rpmdb_tools.ndb(rows))
+    add("rpmndb", rpmdb_tools.ndb(rows[:1], slot_pages=2))
+    with tempfile.TemporaryDirectory() as d:
+        for be in (False, True):
+            dump, db = os.path.join(d, "dump"), os.path.join(d, "Packages%d" % be)
+            with open(dump, "w") as f:
+                f.write(rpmdb_tools.bdb_dump(rows, be))
+            subprocess.run(["db5.3_load", "-f", dump, "-c", "db_lorder=%d" % (4321 if be else 1234),
+                            "-c", "db_pagesize=512", db], check=True)
+            add("rpmbdb", open(db, "rb").read())
+    add("rpmmanifest", "rs-hello\t1.2.3-4.el9\t1700000000\t1700000000\tregscan\t(none)\t12\t"
+                       "x86_64\t0\trs-hello-1.2.3-4.el9.src.rpm\n"
+                       "rs-suite-libs\t0.9-1\t1700000000\t1700000000\t(none)\t2\t4\tx86_64\t2\t"
+                       "rs-suite-0.9-1.src.rpm\n"
+                       "gpg-pubkey\t1-2\t0\t0\t(none)\t(none)\t0\t(none)\t0\t(none)\n")
+
+
 def main():
+    rpm_seeds()
     file_seeds()
     lang_seeds()
     badtext_seeds()

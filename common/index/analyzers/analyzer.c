@@ -12,6 +12,8 @@
 #include "analyzers/osrelease.h"
 #include "analyzers/python.h"
 #include "base.h"
+#include "analyzers/rpmdb.h"
+#include "analyzers/rpmmanifest.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@ static const rs_analyzer *const registry[] = {
     &rs_analyzer_dpkg,
     &rs_analyzer_apk,
     &rs_analyzer_osrelease,
+    &rs_analyzer_rpmdb,
+    &rs_analyzer_rpmmanifest,
     /* language packages, and the OS files that hide them (i8-lang) */
     &rs_analyzer_dpkgfiles,
     &rs_analyzer_npm,
