@@ -40,7 +40,7 @@ from packaging.version import Version  # noqa: E402  (Debian's python3-packaging
 
 WORKER = os.path.join(h.BIN, "regscan-worker")
 INDEX_LAYER = os.path.join(h.BIN, "rs-index-layer")
-OSV = os.path.join(h.ROOT, "..", "shared", "vulndb", "osv")
+OSV = os.path.join(h.ROOT, "tests", "data", "osv", "records")  # a copy of ../shared/vulndb/osv
 CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "regscan")
 PY_SITE = "usr/local/lib/python3.11/dist-packages"
 

@@ -30,7 +30,7 @@ t = h.Checks("policy")
 r = h.Run("policy")
 proxy = h.RegistryProxy(r.open)
 WORKER = os.path.join(h.BIN, "regscan-worker")
-OSV = os.path.join(h.ROOT, "..", "shared", "vulndb", "osv")
+OSV = os.path.join(h.ROOT, "tests", "data", "osv", "records")  # a copy of ../shared/vulndb/osv
 ALPINE = 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n'
 VULN = "ALPINE-CVE-2025-26519"
 
