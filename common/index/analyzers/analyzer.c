@@ -3,7 +3,10 @@
 #include "analyzers/analyzer.h"
 #include "analyzers/apk.h"
 #include "analyzers/dpkg.h"
+#include "analyzers/gobinary.h"
+#include "analyzers/jar.h"
 #include "analyzers/osrelease.h"
+#include "analyzers/rustaudit.h"
 #include "err.h"
 #include "grow.h"
 #include "path.h"
@@ -19,6 +22,9 @@ static const rs_analyzer *const registry[] = {
     &rs_analyzer_dpkg,
     &rs_analyzer_apk,
     &rs_analyzer_osrelease,
+    &rs_analyzer_jar,
+    &rs_analyzer_gobinary,
+    &rs_analyzer_rustaudit,
     NULL,
 };
 
@@ -136,10 +142,27 @@ int rs_analysis_add_owned(rs_analysis *a, const char *path, size_t len)
     return 0;
 }
 
+int rs_analysis_add_skip(rs_analysis *a, const char *path, int err)
+{
+    if (RS_GROW(a->skips, a->n_skips + 1, a->cap_skips))
+        return RS_ERR_INTERNAL;
+    int replaced = 0;
+    char *d = rs_utf8_dup(path, strlen(path), &replaced);
+    if (!d)
+        return RS_ERR_INTERNAL;
+    a->skips[a->n_skips].path = d;
+    a->skips[a->n_skips].err = err;
+    a->n_skips++;
+    return 0;
+}
+
 void rs_analysis_clear(rs_analysis *a)
 {
     if (!a)
         return;
+    for (size_t i = 0; i < a->n_skips; i++)
+        free(a->skips[i].path);
+    free(a->skips);
     for (size_t i = 0; i < a->n_owned; i++)
         free(a->owned[i]);
     free(a->owned);
