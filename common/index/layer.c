@@ -142,8 +142,10 @@ static int copy_file(rs_layer_result *r, const rs_layer_file *from, const char *
     an.n_malformed = from->n_malformed;
     for (size_t i = 0; i < from->n_pkgs; i++) {
         rs_pkg p = from->pkgs[i];
-        p.path = (char *)path;
-        if (rs_analysis_add_pkg(&an, &p)) {
+        p.path = rs_analysis_pkg_path(p.path, from->path, path);
+        int arc = p.path ? rs_analysis_add_pkg(&an, &p) : RS_ERR_INTERNAL;
+        free(p.path);
+        if (arc) {
             rs_analysis_clear(&an);
             return RS_ERR_INTERNAL;
         }

@@ -8,6 +8,7 @@
  * the previous version of the same path when (name, version, arch) is equal,
  * else gets the current layer. */
 #include "merge.h"
+#include "analyzers/analyzer.h"
 #include "err.h"
 #include "path.h"
 #include "utf8.h"
@@ -369,10 +370,12 @@ static int add_file_pkgs(rs_inventory *inv, const ventry *e, char *const *layer_
         return RS_ERR_INTERNAL;
     for (size_t k = 0; !rc && k < f->n_pkgs; k++) {
         rs_pkg p = f->pkgs[k];
-        p.path = path;
+        /* a package read inside an archive keeps its "!/" part */
+        p.path = rs_analysis_pkg_path(p.path, path, path);
         p.layer = layer_digests ? layer_digests[e->pkg_layer[k]] : NULL;
         p.text_replaced |= replaced;
-        rc = rs_inventory_add(inv, &p);
+        rc = p.path ? rs_inventory_add(inv, &p) : RS_ERR_INTERNAL;
+        free(p.path);
     }
     free(path);
     return rc;

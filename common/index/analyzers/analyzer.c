@@ -156,6 +156,21 @@ int rs_analysis_add_skip(rs_analysis *a, const char *path, int err)
     return 0;
 }
 
+char *rs_analysis_pkg_path(const char *pkg_path, const char *from, const char *to)
+{
+    size_t fl = strlen(from);
+    const char *inner = "";
+    if (pkg_path && !strncmp(pkg_path, from, fl) && !strncmp(pkg_path + fl, "!/", 2))
+        inner = pkg_path + fl;
+    size_t tl = strlen(to), il = strlen(inner);
+    char *d = malloc(tl + il + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, to, tl);
+    memcpy(d + tl, inner, il + 1);
+    return d;
+}
+
 void rs_analysis_clear(rs_analysis *a)
 {
     if (!a)

@@ -105,6 +105,11 @@ int rs_analysis_add_owned(rs_analysis *a, const char *path, size_t len);
  * for what is not) with the error `err` (a negative rs_err). Returns 0 or
  * RS_ERR_INTERNAL. */
 int rs_analysis_add_skip(rs_analysis *a, const char *path, int err);
+/* The path of a package that was read from the file `from` moved to the file
+ * `to` (a hard link, the merge's sanitised path): "to!/BOOT-INF/lib/x.jar"
+ * for one read inside an archive at "from!/BOOT-INF/lib/x.jar", `to` for any
+ * other. Malloc'd; NULL when out of memory. */
+char *rs_analysis_pkg_path(const char *pkg_path, const char *from, const char *to);
 /* Frees what the analysis holds and zeroes it. */
 void rs_analysis_clear(rs_analysis *a);
 
