@@ -217,6 +217,28 @@ static void print_findings(FILE *out, const rs_match_result *m, const json_t *re
             print_finding_row(out, &m->findings[i], w);
 }
 
+/* What the index stage could not read: layer, path, code, analyzer, detail. */
+static void print_errors(FILE *out, const json_t *report)
+{
+    json_t *errs = json_object_get(report, "errors");
+    if (!json_array_size(errs))
+        return;
+    fprintf(out, "\nnot read  %zu (the rest of the image was analysed)\n", json_array_size(errs));
+    for (size_t i = 0; i < json_array_size(errs); i++) {
+        json_t *e = json_array_get(errs, i);
+        const char *an = json_string_value(json_object_get(e, "analyzer"));
+        const char *detail = json_string_value(json_object_get(e, "detail"));
+        fprintf(out, "  %-15s ", json_string_value(json_object_get(e, "code")));
+        put_cell(out, json_string_value(json_object_get(e, "path")), 0);
+        fprintf(out, "  (%s%s", an ? an : "layer", detail ? ": " : ")");
+        if (detail) {
+            put_cell(out, detail, 0);
+            fputc(')', out);
+        }
+        fputc('\n', out);
+    }
+}
+
 /* The policy's verdict and its violations. */
 static void print_policy(FILE *out, const json_t *report)
 {
@@ -298,6 +320,7 @@ static void print_table(FILE *out, const char *image_ref, const char *digest,
         print_findings(out, m, report);
     else
         fprintf(out, "\nvulnerabilities: not matched (no --vulndb given)\n");
+    print_errors(out, report);
     print_policy(out, report);
 }
 

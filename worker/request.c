@@ -240,7 +240,7 @@ static void become_error(struct request *r, int code, const char *what)
 }
 
 static const char *const report_arrays[] = {"vulnerabilities", "secrets", "misconfigurations",
-                                            "skipped", NULL};
+                                            "errors", "suppressed", NULL};
 static const char *const inv_arrays[] = {"packages", NULL};
 
 /* Builds and publishes the inventory and the report, then writes `done`.

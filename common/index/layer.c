@@ -64,24 +64,59 @@ static int add_str(char ***arr, size_t *n, size_t *cap, const char *s)
     return 0;
 }
 
-/* analyzer: the one that skipped the file, NULL for the entry as a whole */
-static int add_skipped(rs_layer_result *r, const char *path, const char *analyzer,
-                       const char *reason)
+static void skipped_clear(rs_layer_skipped *s)
+{
+    free(s->path);
+    free(s->reason);
+    free(s->analyzer);
+    free(s->limit);
+    free(s->detail);
+    memset(s, 0, sizeof *s);
+}
+
+/* analyzer: the one that skipped the file, NULL for the entry as a whole;
+ * limit and detail may be NULL (detail is cut and made valid UTF-8). */
+static int add_skipped_why(rs_layer_result *r, const char *path, const char *analyzer,
+                           const char *reason, const char *limit, const char *detail)
 {
     if (RS_GROW(r->skipped, r->n_skipped + 1, r->cap_skipped))
         return RS_ERR_INTERNAL;
     rs_layer_skipped *s = &r->skipped[r->n_skipped];
+    memset(s, 0, sizeof *s);
     s->path = strdup(path);
     s->reason = strdup(reason);
     s->analyzer = analyzer ? strdup(analyzer) : NULL;
-    if (!s->path || !s->reason || (analyzer && !s->analyzer)) {
-        free(s->path);
-        free(s->reason);
-        free(s->analyzer);
+    s->limit = limit ? strdup(limit) : NULL;
+    s->detail = detail && *detail ? rs_utf8_dup(detail, strnlen(detail, 512), NULL) : NULL;
+    if (!s->path || !s->reason || (analyzer && !s->analyzer) || (limit && !s->limit) ||
+        (detail && *detail && !s->detail)) {
+        skipped_clear(s);
         return RS_ERR_INTERNAL;
     }
     r->n_skipped++;
     return 0;
+}
+
+static int add_skipped(rs_layer_result *r, const char *path, const char *analyzer,
+                       const char *reason)
+{
+    return add_skipped_why(r, path, analyzer, reason, NULL, NULL);
+}
+
+/* A file larger than what analyzer `an` holds or reads. */
+static int add_too_large(rs_layer_result *r, const char *path, const rs_analyzer *an,
+                         uint64_t size, int known)
+{
+    char d[200];
+    if (!known)
+        snprintf(d, sizeof d, "the tar header gives no size");
+    else if (an->max_file_size)
+        snprintf(d, sizeof d, "%llu bytes; the %s analyzer reads at most %zu",
+                 (unsigned long long)size, an->name, an->max_file_size);
+    else
+        snprintf(d, sizeof d, "%llu bytes, more than the entry's header said",
+                 (unsigned long long)size);
+    return add_skipped_why(r, path, an->name, "LIMIT_EXCEEDED", "max_file_size", d);
 }
 
 static int add_link(rs_layer_result *r, const char *path, const char *target, int hard)
@@ -208,11 +243,8 @@ void rs_layer_result_free(rs_layer_result *r)
     for (size_t i = 0; i < r->n_opaque_dirs; i++)
         free(r->opaque_dirs[i]);
     free(r->opaque_dirs);
-    for (size_t i = 0; i < r->n_skipped; i++) {
-        free(r->skipped[i].path);
-        free(r->skipped[i].reason);
-        free(r->skipped[i].analyzer);
-    }
+    for (size_t i = 0; i < r->n_skipped; i++)
+        skipped_clear(&r->skipped[i]);
     free(r->skipped);
     free(r);
 }
@@ -361,7 +393,8 @@ static int record(rs_layer_result *r, const char *path, const rs_analyzer *an, i
         return rs_errf(errstr, errsz, prc, "%s", perr);
     }
     if (prc)
-        rc = add_skipped(r, path, an->name, rs_err_code(prc));
+        rc = add_skipped_why(r, path, an->name, rs_err_code(prc),
+                             prc == RS_ERR_LIMIT_EXCEEDED ? "analyzer" : NULL, perr);
     else if (!(rc = add_part_skips(r, an, res)))
         rc = add_file(r, path, an->name, res);
     rs_analysis_clear(res);
@@ -416,7 +449,7 @@ static int parse_whole(rs_layer_result *r, const char *path, const rs_analyzer *
 {
     if (k->overflow || k->keep.len > an->max_file_size) {
         /* the data outgrew its header's size (or memory ran out): skipped */
-        return add_skipped(r, path, an->name, "LIMIT_EXCEEDED") ? oom(errstr, errsz) : 0;
+        return add_too_large(r, path, an, k->keep.len, 1) ? oom(errstr, errsz) : 0;
     }
     rs_analysis res = {0};
     char perr[256] = "";
@@ -442,7 +475,7 @@ static int analyze_file(struct archive *a, struct archive_entry *e, struct walk 
         const rs_analyzer *an = ans[i];
         int streams = an->begin && an->feed && an->end;
         if (!known || (an->max_file_size ? size > an->max_file_size : !streams)) {
-            rc = add_skipped(r, path, an->name, "LIMIT_EXCEEDED") ? oom(errstr, errsz) : 0;
+            rc = add_too_large(r, path, an, size, known) ? oom(errstr, errsz) : 0;
         } else if (streams) {
             rc = stream_begin(&k, r, path, an, size, errstr, errsz);
         } else {
@@ -495,7 +528,8 @@ static int hard_link(rs_layer_result *r, const char *path, const char *hard,
 {
     char tpath[LAYER_PATH_MAX + 2];
     if (rs_analyzer_path_normalize(hard, tpath, sizeof tpath) != 0)
-        return add_skipped(r, path, NULL, "INVALID");
+        return add_skipped_why(r, path, NULL, "INVALID", NULL,
+                               "a hard link whose target escapes the root");
     size_t copied = 0;
     for (size_t k = 0; k < n_an; k++) {
         const rs_layer_file *from = NULL;
@@ -525,7 +559,8 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
     char path[LAYER_PATH_MAX + 2];
     if (!raw || rs_analyzer_path_normalize(raw, path, sizeof path) != 0) {
         /* an entry that escapes the root or cannot be named is not applied */
-        if (raw && add_skipped(r, raw, NULL, "INVALID"))
+        if (raw && add_skipped_why(r, raw, NULL, "INVALID", NULL,
+                                   "a path that escapes the root or cannot be named"))
             return oom(errstr, errsz);
         return read_data(a, w, lim, r, NULL, media_type, errstr, errsz);
     }
@@ -557,7 +592,8 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
         const char *t = archive_entry_symlink(e);
         if (!t)
             t = archive_entry_symlink_utf8(e);
-        rc = t ? add_link(r, path, t, 0) : add_skipped(r, path, NULL, "INVALID");
+        rc = t ? add_link(r, path, t, 0)
+               : add_skipped_why(r, path, NULL, "INVALID", NULL, "a symlink without a target");
     } else if (n_an && type == AE_IFREG) {
         return analyze_file(a, e, w, lim, r, path, ans, n_an, media_type, errstr, errsz);
     }
@@ -713,8 +749,11 @@ json_t *rs_layer_result_to_json(const rs_layer_result *r)
             goto fail;
     for (size_t i = 0; i < r->n_skipped; i++)
         if (json_array_append_new(
-                skipped, json_pack("{s:o, s:s, s:s*}", "path", str(r->skipped[i].path), "reason",
-                                   r->skipped[i].reason, "analyzer", r->skipped[i].analyzer)))
+                skipped, json_pack("{s:o, s:s, s:s*, s:s*, s:o*}", "path", str(r->skipped[i].path),
+                                   "reason", r->skipped[i].reason, "analyzer",
+                                   r->skipped[i].analyzer, "limit", r->skipped[i].limit,
+                                   "detail",
+                                   r->skipped[i].detail ? str(r->skipped[i].detail) : NULL)))
             goto fail;
     j = json_pack("{s:o, s:o, s:o?, s:o?, s:o, s:I, s:I, s:I}", "files", files, "links", links,
                   "whiteouts", str_array(r->whiteouts, r->n_whiteouts), "opaque_dirs",
@@ -884,17 +923,21 @@ int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errs
     json_array_foreach(sk, i, v)
     {
         json_t *p = json_object_get(v, "path"), *why = json_object_get(v, "reason"),
-               *an = json_object_get(v, "analyzer");
+               *an = json_object_get(v, "analyzer"), *lim = json_object_get(v, "limit"),
+               *det = json_object_get(v, "detail");
         if (!json_is_string(p) || json_string_length(p) > LAYER_JSON_PATH_MAX ||
             !json_is_string(why) || json_string_length(why) > 64 ||
             (an && !json_is_null(an) &&
-             (!json_is_string(an) || !rs_analyzer_find(json_string_value(an))))) {
+             (!json_is_string(an) || !rs_analyzer_find(json_string_value(an)))) ||
+            (lim && (!json_is_string(lim) || json_string_length(lim) > 64)) ||
+            (det && (!json_is_string(det) || json_string_length(det) > 1024))) {
             rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad skipped");
             goto out;
         }
-        if ((rc = add_skipped(r, json_string_value(p),
-                              json_is_string(an) ? json_string_value(an) : NULL,
-                              json_string_value(why)))) {
+        if ((rc = add_skipped_why(r, json_string_value(p),
+                                  json_is_string(an) ? json_string_value(an) : NULL,
+                                  json_string_value(why), json_string_value(lim),
+                                  json_string_value(det)))) {
             rc = rs_errf(errstr, errsz, rc, "out of memory");
             goto out;
         }

@@ -56,6 +56,8 @@ typedef struct rs_layer_skipped {
     char *path;
     char *reason;   /* "LIMIT_EXCEEDED", "INVALID" */
     char *analyzer; /* the analyzer that skipped the file; NULL: the entry as a whole */
+    char *limit;    /* the limit that was exceeded ("max_file_size"); NULL: none */
+    char *detail;   /* what happened, one line (valid UTF-8); NULL: nothing to add */
 } rs_layer_skipped;
 
 typedef struct rs_layer_result {

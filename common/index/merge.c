@@ -410,6 +410,20 @@ out:
     return rc;
 }
 
+/* What layer L could not read becomes the image's errors, whatever upper
+ * layers did to the path: the bytes were in the image, unread. */
+static int add_layer_errors(rs_inventory *inv, const rs_layer_result *L, const char *digest)
+{
+    for (size_t i = 0; i < L->n_skipped; i++) {
+        const rs_layer_skipped *s = &L->skipped[i];
+        rs_inv_error e = {.layer = (char *)digest, .path = s->path, .code = s->reason,
+                          .limit = s->limit, .analyzer = s->analyzer, .detail = s->detail};
+        if (rs_inventory_add_error(inv, &e))
+            return -1;
+    }
+    return 0;
+}
+
 int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, size_t n,
                     rs_inventory **out, char *errstr, size_t errsz)
 {
@@ -424,7 +438,9 @@ int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, 
     for (size_t li = 0; li < n; li++) {
         if (layer_digests && rs_inventory_add_layer(inv, layer_digests[li]))
             goto oom;
-        if (layers[li] && apply_layer(&v, &nv, layers[li], li))
+        if (layers[li] && (apply_layer(&v, &nv, layers[li], li) ||
+                           add_layer_errors(inv, layers[li],
+                                            layer_digests ? layer_digests[li] : NULL)))
             goto oom;
     }
     static const char *const os_paths[] = {"/etc/os-release", "/usr/lib/os-release"};

@@ -55,6 +55,7 @@ void rs_inventory_free(rs_inventory *inv)
     for (size_t i = 0; i < inv->n_layers; i++)
         free(inv->layers[i]);
     free(inv->layers);
+    rs_inv_errors_free(inv);
     free(inv);
 }
 
@@ -311,7 +312,8 @@ json_t *rs_inventory_to_json(const rs_inventory *inv)
         if (json_array_append_new(pkgs, rs_pkg_to_json(&inv->pkgs[i])))
             goto fail;
     if (json_object_set_new(j, "os", rs_os_to_json(&inv->os)) ||
-        json_object_set(j, "layers", layers) || json_object_set(j, "packages", pkgs))
+        json_object_set(j, "layers", layers) || json_object_set(j, "packages", pkgs) ||
+        json_object_set_new(j, "errors", rs_inv_errors_to_json(inv)))
         goto fail;
     json_decref(layers);
     json_decref(pkgs);
@@ -456,7 +458,8 @@ int rs_inventory_from_json(const json_t *j, rs_inventory **out, char *errstr, si
         rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if (os && (rc = rs_os_from_json(os, &inv->os, errstr, errsz)))
+    if ((os && (rc = rs_os_from_json(os, &inv->os, errstr, errsz))) ||
+        (rc = rs_inv_errors_from_json(json_object_get(j, "errors"), inv, errstr, errsz)))
         goto out;
     size_t i;
     json_t *v;

@@ -39,13 +39,42 @@ typedef struct rs_pkg {
     int text_replaced;    /* a field held bytes that were not UTF-8 (now U+FFFD) */
 } rs_pkg;
 
+/* What the index stage could not read, in one shape for every limit and
+ * parse failure (the report's "errors"): a layer's file an analyzer skipped,
+ * an entry that could not be applied. Strings are valid UTF-8. */
+typedef struct rs_inv_error {
+    char *layer;    /* digest of the layer; NULL when unknown */
+    char *path;     /* the file, normalised ("/app/app.jar!/BOOT-INF/lib/x.jar" for a part) */
+    char *code;     /* "LIMIT_EXCEEDED", "INVALID", ... (rs_err_code) */
+    char *limit;    /* the limit exceeded ("max_file_size"); NULL when none */
+    char *analyzer; /* the analyzer that gave up; NULL: the entry as a whole */
+    char *detail;   /* one line; NULL when nothing to add */
+} rs_inv_error;
+
+/* At most this many errors are kept per image; the rest are counted. */
+#define RS_INV_MAX_ERRORS 1000
+
 typedef struct rs_inventory {
     rs_os os;
     rs_pkg *pkgs;
     size_t n_pkgs, cap_pkgs;
     char **layers; /* layer digests, bottom first */
     size_t n_layers, cap_layers;
+    rs_inv_error *errors; /* in layer order; see rs_inventory_add_error */
+    size_t n_errors, cap_errors;
+    size_t errors_omitted; /* errors past RS_INV_MAX_ERRORS */
 } rs_inventory;
+
+/* Appends a copy of `e` (NULL fields stay NULL); past RS_INV_MAX_ERRORS only
+ * counts it. Returns 0 or RS_ERR_INTERNAL. */
+int rs_inventory_add_error(rs_inventory *inv, const rs_inv_error *e);
+/* The errors as a JSON array (new reference, NULL when out of memory). */
+json_t *rs_inv_errors_to_json(const rs_inventory *inv);
+/* Reads an "errors" array as rs_inv_errors_to_json wrote it (untrusted:
+ * types and lengths checked; absent is none). Returns 0 or RS_ERR_INVALID. */
+int rs_inv_errors_from_json(const json_t *a, rs_inventory *inv, char *errstr, size_t errstr_size);
+/* Frees the errors of inv. */
+void rs_inv_errors_free(rs_inventory *inv);
 
 /* Returns NULL when out of memory. */
 rs_inventory *rs_inventory_new(void);

@@ -609,15 +609,20 @@ json_t *rs_report_build(const rs_report_meta *m, const rs_inventory *inv)
     json_t *o = header_build(RS_SCHEMA_IMAGE_REPORT, m, inv);
     if (!o)
         return NULL;
-    json_t *summary = json_pack("{s:I, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:i, s:i, s:i}",
-                                "packages", (json_int_t)(inv ? inv->n_pkgs : 0), "vulnerabilities",
-                                "critical", 0, "high", 0, "medium", 0, "low", 0, "negligible", 0,
-                                "unknown", 0, "fixable", 0, "secrets", 0, "misconfigurations", 0);
+    json_t *summary = json_pack(
+        "{s:I, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:i, s:i, s:i, s:I}", "packages",
+        (json_int_t)(inv ? inv->n_pkgs : 0), "vulnerabilities", "critical", 0, "high", 0,
+        "medium", 0, "low", 0, "negligible", 0, "unknown", 0, "fixable", 0, "secrets", 0,
+        "misconfigurations", 0, "errors",
+        (json_int_t)(inv ? inv->n_errors + inv->errors_omitted : 0));
     int bad = json_object_set_new(o, "summary", summary);
     bad |= json_object_set_new(o, "vulnerabilities", json_array());
     bad |= json_object_set_new(o, "secrets", json_array());
     bad |= json_object_set_new(o, "misconfigurations", json_array());
-    bad |= json_object_set_new(o, "skipped", json_array());
+    bad |= json_object_set_new(o, "errors", inv ? rs_inv_errors_to_json(inv) : json_array());
+    if (inv && inv->errors_omitted)
+        bad |= json_object_set_new(o, "errors_omitted",
+                                   json_integer((json_int_t)inv->errors_omitted));
     bad |=
         json_object_set_new(o, "policy", json_pack("{s:s, s:[]}", "verdict", "pass", "violations"));
     bad |=

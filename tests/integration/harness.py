@@ -280,7 +280,7 @@ def reports_by_digest(msgs):
 
 # ---- reassembling parts (docs/contracts.md, "Reassembling parts") ----
 
-REPORT_ARRAYS = ("vulnerabilities", "secrets", "misconfigurations", "skipped")
+REPORT_ARRAYS = ("vulnerabilities", "secrets", "misconfigurations", "errors", "suppressed")
 INVENTORY_ARRAYS = ("packages",)
 
 

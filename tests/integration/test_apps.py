@@ -401,6 +401,16 @@ t.eq(sorted((s["path"], s["reason"], s.get("analyzer")) for s in layer.get("skip
      [("/app/node_modules/huge/package.json", "LIMIT_EXCEEDED", "npm"),
       (f"/{PY_SITE}/huge-1.0.dist-info/METADATA", "LIMIT_EXCEEDED", "python")],
      "hostile: both files skipped over the analyzers' limits")
+digest = "sha256:" + os.path.basename(blob) if blob else None
+t.eq(sorted((e["layer"] == digest, e["path"], e["code"], e["analyzer"], e["limit"])
+            for e in rep.get("errors", [])),
+     [(True, "/app/node_modules/huge/package.json", "LIMIT_EXCEEDED", "npm", "max_file_size"),
+      (True, f"/{PY_SITE}/huge-1.0.dist-info/METADATA", "LIMIT_EXCEEDED", "python",
+       "max_file_size")],
+     "hostile: the report's errors name layer, path, code, analyzer and limit")
+t.true(all("analyzer reads at most" in (e.get("detail") or "") for e in rep.get("errors", [])),
+       "hostile: each error says the size and the limit")
+t.eq(rep["summary"].get("errors"), 2, "hostile: the summary counts the errors")
 
 shutil.rmtree(tmp)
 print(f"npm {len(want_npm)} packages, PyPI {len(want_py)}, dpkg {len(want_deb)}")

@@ -402,6 +402,10 @@ diff({(s["path"], s["analyzer"], s["reason"]) for s in res["skipped"]}, want_ski
      "hostile layer: one skip per broken file or nested archive (path, analyzer, code)")
 res0 = json.loads(run([INDEX_LAYER, os.path.join(layout, "blobs", "sha256", layers[0].split(":", 1)[1])]).splitlines()[0])
 t.eq(res0["skipped"], [], "the first layer: nothing skipped")
+diff({(e["path"], e["analyzer"], e["code"]) for e in rep.get("errors", [])}, want_skips,
+     "the report's errors: the same skips")
+t.true(all(e["layer"] == layers[1] for e in rep.get("errors", [])),
+       "the report's errors name the hostile layer")
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.finish()
