@@ -217,6 +217,24 @@ static void print_findings(FILE *out, const rs_match_result *m, const json_t *re
             print_finding_row(out, &m->findings[i], w);
 }
 
+static const char *jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* One indented row: `first` padded to `width`, then the cells (NULL ones
+ * skipped) two spaces apart, each made printable. */
+static void put_row(FILE *out, int width, const char *first, const char *const *cells, size_t n)
+{
+    fprintf(out, "  %-*s", width, first ? first : "");
+    for (size_t i = 0; i < n; i++)
+        if (cells[i]) {
+            fputs("  ", out);
+            put_cell(out, cells[i], 0);
+        }
+    fputc('\n', out);
+}
+
 /* What the index stage could not read: layer, path, code, analyzer, detail. */
 static void print_errors(FILE *out, const json_t *report)
 {
@@ -226,16 +244,11 @@ static void print_errors(FILE *out, const json_t *report)
     fprintf(out, "\nnot read  %zu (the rest of the image was analysed)\n", json_array_size(errs));
     for (size_t i = 0; i < json_array_size(errs); i++) {
         json_t *e = json_array_get(errs, i);
-        const char *an = json_string_value(json_object_get(e, "analyzer"));
-        const char *detail = json_string_value(json_object_get(e, "detail"));
-        fprintf(out, "  %-15s ", json_string_value(json_object_get(e, "code")));
-        put_cell(out, json_string_value(json_object_get(e, "path")), 0);
-        fprintf(out, "  (%s%s", an ? an : "layer", detail ? ": " : ")");
-        if (detail) {
-            put_cell(out, detail, 0);
-            fputc(')', out);
-        }
-        fputc('\n', out);
+        char who[600];
+        snprintf(who, sizeof who, "(%s%s%s)", jstr(e, "analyzer") ? jstr(e, "analyzer") : "layer",
+                 jstr(e, "detail") ? ": " : "", jstr(e, "detail") ? jstr(e, "detail") : "");
+        const char *cells[] = {jstr(e, "path"), who};
+        put_row(out, 15, jstr(e, "code"), cells, 2);
     }
 }
 
@@ -244,7 +257,7 @@ static void print_policy(FILE *out, const json_t *report)
 {
     json_t *pol = json_object_get(report, "policy");
     json_t *viol = json_object_get(pol, "violations");
-    const char *name = json_string_value(json_object_get(pol, "name"));
+    const char *name = jstr(pol, "name");
     if (json_is_null(json_object_get(pol, "version"))) {
         fputs("\npolicy    none (--policy FILE gives a verdict)\n", out);
         return;
@@ -258,15 +271,9 @@ static void print_policy(FILE *out, const json_t *report)
     fprintf(out, ", %zu violations\n", json_array_size(viol));
     for (size_t i = 0; i < json_array_size(viol); i++) {
         json_t *v = json_array_get(viol, i);
-        const char *pkg = json_string_value(json_object_get(v, "package"));
-        const char *path = json_string_value(json_object_get(v, "path"));
-        fprintf(out, "  %-26s ", json_string_value(json_object_get(v, "rule")));
-        put_cell(out, json_string_value(json_object_get(v, "id")), 0);
-        fputs("  ", out);
-        put_cell(out, pkg ? pkg : path ? path : "", 0);
-        fputs("  ", out);
-        put_cell(out, json_string_value(json_object_get(v, "message")), 0);
-        fputc('\n', out);
+        const char *what = jstr(v, "package") ? jstr(v, "package") : jstr(v, "path");
+        const char *cells[] = {jstr(v, "id"), what, jstr(v, "message")};
+        put_row(out, 26, jstr(v, "rule"), cells, 3);
     }
 }
 
