@@ -16,6 +16,7 @@
 
 #include "inventory.h"
 #include "reader.h"
+#include "secret.h"
 
 /* DESIGN.md §6 limits for one layer. 0 means "no limit" for each field. */
 typedef struct rs_layer_limits {
@@ -41,6 +42,9 @@ typedef struct rs_layer_file {
     size_t n_pkgs;
     rs_os os; /* os.found when the file described the OS */
     size_t n_malformed;
+    rs_secrets secrets; /* found in the file; path and layer NULL */
+    unsigned facts;     /* RS_FACT_* (analyzer.h) of the entry */
+    unsigned mode;      /* with facts: its permission bits */
 } rs_layer_file;
 
 /* A symlink or hard link whose own path an analyzer wants. */

@@ -13,6 +13,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "misconfig.h"
+#include "secret.h"
+
 /* The one flag a package or an OS carries in its "flags" array today. */
 #define RS_FLAG_INVALID_UTF8 "invalid-utf8"
 
@@ -45,6 +48,8 @@ typedef struct rs_inventory {
     size_t n_pkgs, cap_pkgs;
     char **layers; /* layer digests, bottom first */
     size_t n_layers, cap_layers;
+    rs_secrets secrets;         /* found in files and in the image config (secret.h) */
+    rs_misconfigs misconfigs;   /* configuration weaknesses (misconfig.h) */
 } rs_inventory;
 
 /* Returns NULL when out of memory. */
@@ -64,7 +69,8 @@ void rs_pkg_clear(rs_pkg *p);
 /* Clears n packages and frees the array (NULL is fine). */
 void rs_pkgs_free(rs_pkg *pkgs, size_t n);
 
-/* Encodes {"os": {...}, "layers": [...], "packages": [...]} (new reference,
+/* Encodes {"os": {...}, "layers": [...], "packages": [...], "secrets": [...],
+ * "misconfigurations": [...]} (new reference,
  * NULL only when out of memory: strings that are not UTF-8 are written with
  * U+FFFD). A package or OS whose text_replaced is set carries
  * "flags":["invalid-utf8"]. */

@@ -7,6 +7,7 @@
 #include "scan.h"
 #include "err.h"
 #include "log.h"
+#include "checks.h"
 #include "merge.h"
 #include "utf8.h"
 
@@ -293,6 +294,8 @@ rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const cha
         digests[i] = m->layers[i].digest;
     rc = rs_merge_layers(res->layers, digests, m->n_layers, &res->inv, res->error,
                          sizeof res->error);
+    if (rc == 0)
+        rc = rs_checks_config(config, config_len, res->inv, res->error, sizeof res->error);
     res->analyze_ms = rs_now_ms() - t1;
 out:
     if (rc) {

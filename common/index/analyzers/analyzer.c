@@ -3,7 +3,9 @@
 #include "analyzers/analyzer.h"
 #include "analyzers/apk.h"
 #include "analyzers/dpkg.h"
+#include "analyzers/files.h"
 #include "analyzers/osrelease.h"
+#include "analyzers/secrets.h"
 #include "err.h"
 #include "grow.h"
 #include "path.h"
@@ -19,6 +21,8 @@ static const rs_analyzer *const registry[] = {
     &rs_analyzer_dpkg,
     &rs_analyzer_apk,
     &rs_analyzer_osrelease,
+    &rs_analyzer_secrets,
+    &rs_analyzer_files,
     NULL,
 };
 
@@ -144,5 +148,6 @@ void rs_analysis_clear(rs_analysis *a)
         free(a->owned[i]);
     free(a->owned);
     rs_pkgs_free(a->pkgs, a->n_pkgs);
+    rs_secrets_clear(&a->secrets);
     memset(a, 0, sizeof *a);
 }
