@@ -68,10 +68,8 @@ static int begin(const char *path, uint64_t size, void **state, char *errstr, si
 {
     (void)path;
     struct state *st = calloc(1, sizeof *st);
-    if (!st || !(st->s = rs_secrets_stream_new(RS_SECRETS_AUTO))) {
-        free(st);
+    if (!st)
         return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-    }
     st->size = size;
     *state = st;
     return 0;
@@ -112,6 +110,9 @@ static int feed(void *state, const void *data, size_t len)
         int bin = binary(data, n);
         st->over = !bin && st->size > SECRETS_MAX_TEXT;
         st->skip = bin || st->over;
+        /* the scanner's window and scratch only for text that is read */
+        if (!st->skip && !(st->s = rs_secrets_stream_new(RS_SECRETS_AUTO)))
+            return RS_ERR_INTERNAL;
     }
     if (st->skip)
         return 0;
@@ -125,7 +126,7 @@ static int end(void *state, rs_analysis *out, char *errstr, size_t errsz)
     if (out && st->over)
         rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED, "text file over %llu bytes",
                      (unsigned long long)SECRETS_MAX_TEXT);
-    else if (out && !st->skip && rs_secrets_stream_end(st->s, &out->secrets))
+    else if (out && st->s && rs_secrets_stream_end(st->s, &out->secrets))
         rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
     rs_secrets_stream_free(st->s);
     free(st);

@@ -8,6 +8,8 @@
  * {b86}: base64 body of a storage key), so that no credential-shaped string
  * sits in the sources. Documentation examples (AKIAIOSFODNN7EXAMPLE, ...)
  * are negatives on purpose: see secrets/rules.c. */
+#include "analyzers/analyzer.h"
+#include "err.h"
 #include "rs_test.h"
 #include "secrets/secrets.h"
 
@@ -363,6 +365,48 @@ static void test_entropy(void)
     RS_CHECK(rs_secrets_entropy("", 0) == 0.0);
 }
 
+/* Runs the secrets analyzer over `len` bytes of `data` declared `size` bytes. */
+static int analyzer_run(const char *data, size_t len, uint64_t size, size_t *found)
+{
+    const rs_analyzer *a = rs_analyzer_find("secrets");
+    void *st = NULL;
+    char err[256];
+    rs_analysis an = {0};
+    RS_REQUIRE(a && a->begin("/app/x", size, &st, err, sizeof err) == 0);
+    RS_REQUIRE(a->feed(st, data, len) == 0);
+    int rc = a->end(st, &an, err, sizeof err);
+    *found = an.secrets.n;
+    rs_analysis_clear(&an);
+    return rc;
+}
+
+/* The analyzer: text is scanned, binaries are not, text over 10 MiB is a
+ * LIMIT_EXCEEDED skip (a binary of that size is not), noisy paths unwanted. */
+static void test_analyzer(void)
+{
+    char text[128], bin[128];
+    expand("key: ghp_{N36}\n", text, sizeof text);
+    memcpy(bin, text, sizeof bin);
+    bin[3] = '\0';
+    size_t n = 9;
+    RS_CHECK_INT(analyzer_run(text, strlen(text), strlen(text), &n), 0);
+    RS_CHECK_INT(n, 1);
+    RS_CHECK_INT(analyzer_run(bin, strlen(text), strlen(text), &n), 0);
+    RS_CHECK_INT(n, 0);
+    RS_CHECK_INT(analyzer_run(text, strlen(text), (uint64_t)11 << 20, &n), RS_ERR_LIMIT_EXCEEDED);
+    RS_CHECK_INT(analyzer_run(bin, strlen(text), (uint64_t)11 << 20, &n), 0);
+    /* mostly invalid UTF-8 is binary; Latin-1 text with a few accents is not */
+    char latin[200];
+    snprintf(latin, sizeof latin, "caf\xe9 na\xefve %s", text);
+    RS_CHECK_INT(analyzer_run(latin, strlen(latin), strlen(latin), &n), 0);
+    RS_CHECK_INT(n, 1);
+    const rs_analyzer *a = rs_analyzer_find("secrets");
+    RS_CHECK_INT(a->wants("/app/.env"), 1);
+    RS_CHECK_INT(a->wants("/usr/share/doc/x/README"), 0);
+    RS_CHECK_INT(a->wants("/usr/lib/x/libz.so"), 0);
+    RS_CHECK_INT(a->wants("/etc/ssl/certs/ca.pem"), 0);
+}
+
 int main(void)
 {
     have_hs = rs_secrets_backend_available(RS_SECRETS_HYPERSCAN);
@@ -372,6 +416,7 @@ int main(void)
     test_long_line();
     test_agree();
     test_entropy();
+    test_analyzer();
     printf("%d passed, %d failed\n", rs_test_passed, rs_test_failed);
     return rs_test_failed != 0;
 }
