@@ -8,16 +8,14 @@
  * that needs work. Does not keep a pass's digests beyond one repository except
  * for the per-tenant set that makes "one request per digest and tenant". */
 #include "coordinator.h"
-#include "grow.h"
-#include "clock.h"
-#include "digestset.h"
-#include "err.h"
+#include "policy.h"
+#include "base.h"
+#include "digestset_int.h"
 #include "kafka.h"
-#include "log.h"
-#include "message.h"
+#include "report.h"
 #include "registry.h"
 #include "scan.h"
-#include "state.h"
+#include "redis.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +68,27 @@ struct pass {
     const rs_registry_conf *rc;
     rs_registry *reg;
     rs_digestset *seen; /* digests already looked at for the tenant in this pass */
+    char policy_version[24]; /* the tenant's effective policy version, "" when none */
 };
+
+/* The effective version of the tenant's policy now ("" when it has none).
+ * Returns 0, or RS_ERR_CONFIG (logged) when the policy cannot be read. */
+static int tenant_policy_version(const rs_tenant *t, char out[24])
+{
+    rs_policy *pol = NULL;
+    char err[1024];
+    out[0] = '\0';
+    if (!t->policy)
+        return 0;
+    int rc = rs_policy_load(t->policy, &pol, err, sizeof err);
+    if (rc) {
+        rs_log(RS_LOG_ERROR, "tenant '%s': %s", t->name, err);
+        return RS_ERR_CONFIG;
+    }
+    rs_policy_version(pol, time(NULL), out);
+    rs_policy_free(pol);
+    return 0;
+}
 
 /* Does the done entry ask for work? Sets *mode to "scan" or "rematch". */
 static int needs_work(const struct pass *p, const rs_done *d, int found, const char **mode,
@@ -86,6 +104,12 @@ static int needs_work(const struct pass *p, const rs_done *d, int found, const c
         return 1;
     if (strcmp(d->analyzer_version, RS_ANALYZER_VERSION) != 0)
         return 1;
+    if (strcmp(d->policy_version, p->policy_version) != 0) {
+        /* the policy changed, or an allow entry expired: a new verdict from the
+         * cached inventory (an error is scanned again: the policy may be its cause) */
+        *mode = strcmp(d->status, "ok") ? "scan" : "rematch";
+        return 1;
+    }
     if (!strcmp(d->status, "ok") && d->vulndb_version < p->vulndb_version) {
         /* matched with an older snapshot: a cheap rematch from the cached inventory */
         *mode = "rematch";
@@ -793,6 +817,13 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
         }
         p.tenant = tn;
         rs_digestset_clear(p.seen);
+        if (tenant_policy_version(tn, p.policy_version) != 0) {
+            /* nothing of this tenant is requested under a policy that cannot be read */
+            st->errors++;
+            if (!first_err)
+                first_err = RS_ERR_CONFIG;
+            continue;
+        }
         for (size_t r = 0; r < tn->n_registries; r++) {
             p.rc = &tn->registries[r];
             int prc = process_registry(&p);

@@ -1,8 +1,8 @@
 /* digestset.c - open addressing over inline RS_DIGEST_SIZE slots (see
  * digestset.h). A slot whose first byte is NUL is empty; the capacity is a
  * power of two and at least twice the count, so a probe always ends. */
-#include "digestset.h"
-#include "err.h"
+#include "digestset_int.h"
+#include "base.h"
 
 #include <stdint.h>
 #include <stdlib.h>

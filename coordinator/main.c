@@ -1,11 +1,8 @@
 /* regscan-coordinator: argument parsing and the --interval loop only; the
  * pass itself is rs_coordinator_pass (coordinator/coordinator.c). */
-#include "cli.h"
 #include "config.h"
 #include "coordinator.h"
-#include "err.h"
-#include "log.h"
-#include "vulndb_update.h"
+#include "base.h"
 
 #include <getopt.h>
 #include <signal.h>

@@ -8,10 +8,8 @@
  * file; the old one is removed before the rename, so a crash in between costs
  * one unconditional download, never a stale validator for new bytes. Only the
  * redacted URL (no userinfo, no query) and the host appear in messages. */
-#include "vulndb_source.h"
-#include "err.h"
-#include "log.h"
-#include "sha256.h"
+#include "vulndb_source_int.h"
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>

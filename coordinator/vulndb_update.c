@@ -5,11 +5,10 @@
  * of the store, each file's name is unique to its content, and an update that
  * loses the race for a version deletes only the file it wrote and tries the
  * version after. */
-#include "vulndb_update.h"
-#include "err.h"
-#include "log.h"
-#include "state.h"
-#include "vulndb_source.h"
+#include "coordinator.h"
+#include "base.h"
+#include "redis.h"
+#include "vulndb_source_int.h"
 
 #include <dirent.h>
 #include <errno.h>

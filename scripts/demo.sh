@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on one machine: installs what is missing, builds, starts the local
-# services (Kafka, Redis, three registries), pushes the sample images, runs the
-# coordinator and two workers, and prints the reports they published.
+# services (Kafka, Redis, three registries), pushes the sample images, loads the bundled
+# OSV records as a vulnerability snapshot, runs the coordinator and two workers under the
+# demo tenant's policy, and prints the reports they published: findings with severities
+# and fixes, secrets (redacted), misconfigurations and the policy's verdict.
 #
 # It runs a forced pass (--rescan) so that the reports appear on every run, then an
 # incremental pass to show that nothing is requested again when nothing changed.
@@ -24,11 +26,17 @@ deploy/local/seed.sh --registry "$REGSCAN_TEST_REGISTRY_BASIC" \
     --creds "$REGSCAN_TEST_REGISTRY_USER:$REGSCAN_TEST_REGISTRY_PASSWORD" --prefix demo/ >/dev/null
 
 demo=$REGSCAN_STATE_DIR/demo
-mkdir -p "$demo"
+mkdir -p "$demo" "$demo/vulndb"
+
+echo "== loading the bundled OSV records as vulnerability snapshot"
+# osv.dev's full exports load the same way: --source URL-or-FILE of an all.zip per
+# ecosystem (README.md, "Vulnerability data")
+build/bin/regscan-coordinator vulndb update --source deploy/local/osv --store "$demo/vulndb"
+cp deploy/local/policy.json "$demo/policy.json"
 cat > "$demo/tenants.json" <<JSON
 {
   "tenants": [
-    { "name": "demo",
+    { "name": "demo", "policy": "$demo/policy.json",
       "registries": [
         { "url": "http://$REGSCAN_TEST_REGISTRY_OPEN", "auth": { "type": "none" },
           "repositories": ["demo/*"], "exclude": ["demo/mirror/*"] },

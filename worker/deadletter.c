@@ -1,7 +1,6 @@
 /* deadletter.c - requests that cannot be worked on go to the dead-letter
  * topic with the reason and their original bytes (cut to fit, and said so). */
-#include "clock.h"
-#include "log.h"
+#include "base.h"
 #include "worker_int.h"
 
 #include <openssl/evp.h>

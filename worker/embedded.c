@@ -4,18 +4,16 @@
  * docker archive), resolves an index to one platform, runs the same index
  * stage as the worker and prints the report as a table or as the same JSON
  * document the worker publishes. */
-#include "embedded.h"
-#include "blobsrc.h"
+#include "worker.h"
+#include "image.h"
 #include "config.h"
-#include "err.h"
+#include "base.h"
 #include "inventory.h"
-#include "log.h"
 #include "match.h"
-#include "message.h"
+#include "policy.h"
+#include "report.h"
 #include "registry.h"
 #include "scan.h"
-#include "utf8.h"
-#include "vulndb.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -155,18 +153,54 @@ static void print_finding_row(FILE *out, const rs_finding *f, const size_t w[4])
     fputc('\n', out);
 }
 
-static void print_findings(FILE *out, const rs_match_result *m)
+/* 1 when the report's "suppressed" array holds finding f. */
+static int is_suppressed(const json_t *report, const rs_finding *f)
+{
+    json_t *sup = json_object_get(report, "suppressed");
+    for (size_t i = 0; i < json_array_size(sup); i++) {
+        json_t *e = json_array_get(sup, i);
+        const char *id = json_string_value(json_object_get(e, "id"));
+        const char *pkg = json_string_value(json_object_get(e, "package"));
+        const char *path = json_string_value(json_object_get(e, "path"));
+        if (id && pkg && !strcmp(id, f->id) && !strcmp(pkg, f->pkg->name) &&
+            (!path || !f->pkg->path || !strcmp(path, f->pkg->path)))
+            return 1;
+    }
+    return 0;
+}
+
+static json_int_t summary_int(const json_t *report, const char *a, const char *b)
+{
+    json_t *s = json_object_get(report, "summary");
+    if (b)
+        s = json_object_get(s, a);
+    return json_integer_value(json_object_get(s, b ? b : a));
+}
+
+/* The findings of m that the policy did not suppress, counted as the report
+ * counts them. */
+static void print_findings(FILE *out, const rs_match_result *m, const json_t *report)
 {
     fprintf(out,
-            "\nvulnerabilities  %zu (critical %ld, high %ld, medium %ld, low %ld, negligible "
-            "%ld, unknown %ld), fixable %ld",
-            m->n - (size_t)m->unconfirmed, m->by_severity[RS_SEV_CRITICAL],
-            m->by_severity[RS_SEV_HIGH], m->by_severity[RS_SEV_MEDIUM], m->by_severity[RS_SEV_LOW],
-            m->by_severity[RS_SEV_NEGLIGIBLE], m->by_severity[RS_SEV_UNKNOWN], m->fixable);
-    if (m->unconfirmed)
-        fprintf(out, ", unconfirmed %ld (versions that could not be compared)", m->unconfirmed);
+            "\nvulnerabilities  %lld (critical %lld, high %lld, medium %lld, low %lld, "
+            "negligible %lld, unknown %lld), fixable %lld",
+            (long long)json_array_size(json_object_get(report, "vulnerabilities")) -
+                (long long)summary_int(report, "unconfirmed", NULL),
+            (long long)summary_int(report, "vulnerabilities", "critical"),
+            (long long)summary_int(report, "vulnerabilities", "high"),
+            (long long)summary_int(report, "vulnerabilities", "medium"),
+            (long long)summary_int(report, "vulnerabilities", "low"),
+            (long long)summary_int(report, "vulnerabilities", "negligible"),
+            (long long)summary_int(report, "vulnerabilities", "unknown"),
+            (long long)summary_int(report, "fixable", NULL));
+    if (summary_int(report, "unconfirmed", NULL))
+        fprintf(out, ", unconfirmed %lld (versions that could not be compared)",
+                (long long)summary_int(report, "unconfirmed", NULL));
+    if (summary_int(report, "suppressed", NULL))
+        fprintf(out, ", suppressed by the policy %lld",
+                (long long)summary_int(report, "suppressed", NULL));
     fprintf(out, "\n");
-    if (!m->n)
+    if (!json_array_size(json_object_get(report, "vulnerabilities")))
         return;
     size_t w[4] = {2, 7, 9, 8}; /* ID, PACKAGE, INSTALLED, FIXED IN */
     for (size_t i = 0; i < m->n; i++) {
@@ -179,7 +213,39 @@ static void print_findings(FILE *out, const rs_match_result *m)
     fprintf(out, "\n%-10s  %-*s  %-*s  %-*s  %-*s  %s\n", "SEVERITY", (int)w[0], "ID", (int)w[1],
             "PACKAGE", (int)w[2], "INSTALLED", (int)w[3], "FIXED IN", "ALIASES");
     for (size_t i = 0; i < m->n; i++)
-        print_finding_row(out, &m->findings[i], w);
+        if (!is_suppressed(report, &m->findings[i]))
+            print_finding_row(out, &m->findings[i], w);
+}
+
+/* The policy's verdict and its violations. */
+static void print_policy(FILE *out, const json_t *report)
+{
+    json_t *pol = json_object_get(report, "policy");
+    json_t *viol = json_object_get(pol, "violations");
+    const char *name = json_string_value(json_object_get(pol, "name"));
+    if (json_is_null(json_object_get(pol, "version"))) {
+        fputs("\npolicy    none (--policy FILE gives a verdict)\n", out);
+        return;
+    }
+    fprintf(out, "\npolicy    %s", json_string_value(json_object_get(pol, "verdict")));
+    if (name) {
+        fputs(" (", out);
+        put_cell(out, name, 0);
+        fputc(')', out);
+    }
+    fprintf(out, ", %zu violations\n", json_array_size(viol));
+    for (size_t i = 0; i < json_array_size(viol); i++) {
+        json_t *v = json_array_get(viol, i);
+        const char *pkg = json_string_value(json_object_get(v, "package"));
+        const char *path = json_string_value(json_object_get(v, "path"));
+        fprintf(out, "  %-26s ", json_string_value(json_object_get(v, "rule")));
+        put_cell(out, json_string_value(json_object_get(v, "id")), 0);
+        fputs("  ", out);
+        put_cell(out, pkg ? pkg : path ? path : "", 0);
+        fputs("  ", out);
+        put_cell(out, json_string_value(json_object_get(v, "message")), 0);
+        fputc('\n', out);
+    }
 }
 
 static void print_packages(FILE *out, const rs_inventory *inv)
@@ -262,7 +328,8 @@ static void print_misconfigs(FILE *out, const rs_inventory *inv)
 }
 
 static void print_table(FILE *out, const char *image_ref, const char *digest,
-                        const rs_scan_result *res, const rs_match_result *m)
+                        const rs_scan_result *res, const rs_match_result *m,
+                        const json_t *report)
 {
     const rs_inventory *inv = res->inv;
     char plat[128];
@@ -279,71 +346,120 @@ static void print_table(FILE *out, const char *image_ref, const char *digest,
     fprintf(out, "\nlayers    %zu\npackages  %zu\n\n", inv->n_layers, inv->n_pkgs);
     print_packages(out, inv);
     if (m)
-        print_findings(out, m);
+        print_findings(out, m, report);
     else
         fprintf(out, "\nvulnerabilities: not matched (no --vulndb given)\n");
     print_secrets(out, inv);
     print_misconfigs(out, inv);
+    print_policy(out, report);
 }
 
-/* Builds the report of `meta` (findings of `matches` and the packages of `inv`
- * when given) and writes it to `out` as indented JSON. Returns 0, or
- * RS_ERR_INTERNAL with errstr naming the step that failed (nothing printed). */
-static int print_json(FILE *out, const rs_report_meta *meta, const rs_inventory *inv,
-                      const rs_match_result *matches, char *errstr, size_t errsz)
+/* The report of `meta`: findings of `matches` (may be NULL), the policy's
+ * verdict (`policy` may be NULL) and, since the embedded report is one
+ * document to read, the packages of `inv` (may be NULL). New reference;
+ * NULL with errstr naming the step that failed (out of memory). */
+static json_t *build_report(const rs_report_meta *meta, const rs_inventory *inv,
+                            const rs_match_result *matches, const rs_policy *policy,
+                            char *errstr, size_t errsz)
 {
-    int rc = RS_ERR_INTERNAL;
-    json_t *report = NULL, *invj = NULL;
-    char *s = NULL;
-    if (!(report = rs_report_build(meta, inv))) {
-        rs_errf(errstr, errsz, rc, "cannot build the report: out of memory");
-        goto out;
-    }
-    if (matches && rs_match_to_report(matches, report) != 0) {
-        rs_errf(errstr, errsz, rc, "cannot add the findings to the report: out of memory");
-        goto out;
-    }
-    /* the embedded report carries the inventory too: one document to read */
-    if (inv && (!(invj = rs_inventory_to_json(inv)) ||
-                json_object_set(report, "packages", json_object_get(invj, "packages")))) {
-        rs_errf(errstr, errsz, rc, "cannot add the packages to the report: out of memory");
-        goto out;
-    }
-    if (!(s = json_dumps(report, JSON_INDENT(2) | JSON_SORT_KEYS))) {
-        rs_errf(errstr, errsz, rc, "cannot encode the report: out of memory");
-        goto out;
-    }
-    if (fprintf(out, "%s\n", s) < 0 || fflush(out) != 0) {
-        rs_errf(errstr, errsz, rc, "cannot write the report: %s", strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    free(s);
+    json_t *report = rs_report_build(meta, inv), *invj = NULL;
+    const char *failed = NULL;
+    if (!report)
+        failed = "cannot build the report";
+    else if (matches && rs_match_to_report(matches, report) != 0)
+        failed = "cannot add the findings to the report";
+    else if (rs_policy_apply(policy, meta->digest, inv, time(NULL), report) != 0)
+        failed = "cannot apply the policy";
+    else if (inv && (!(invj = rs_inventory_to_json(inv)) ||
+                     json_object_set(report, "packages", json_object_get(invj, "packages"))))
+        failed = "cannot add the packages to the report";
     json_decref(invj);
-    json_decref(report);
+    if (failed) {
+        rs_errf(errstr, errsz, RS_ERR_INTERNAL, "%s: out of memory", failed);
+        json_decref(report);
+        return NULL;
+    }
+    return report;
+}
+
+/* Writes the report to `out` as indented JSON. Returns 0, or RS_ERR_INTERNAL
+ * with errstr naming what failed. */
+static int print_json(FILE *out, const json_t *report, char *errstr, size_t errsz)
+{
+    char *s = json_dumps(report, JSON_INDENT(2) | JSON_SORT_KEYS);
+    int rc = 0;
+    if (!s)
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "cannot encode the report: out of memory");
+    else if (fprintf(out, "%s\n", s) < 0 || fflush(out) != 0)
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "cannot write the report: %s",
+                     strerror(errno));
+    free(s);
     return rc;
 }
 
 /* The report of one scan (an error report when res->status is set), as the
- * worker would publish it plus the packages, written to `out`. Returns 0 or
- * RS_ERR_INTERNAL (errstr says what failed). */
-static int json_report(FILE *out, const rs_scan_result *res, const char *regname, const char *repo,
-                       const char *digest, const rs_vulndb *db, const rs_match_result *matches,
-                       uint64_t match_ms, uint64_t t0, char *errstr, size_t errsz)
+ * worker would publish it plus the packages. NULL with errstr when out of
+ * memory. */
+static json_t *scan_report(const rs_scan_result *res, const char *regname, const char *repo,
+                           const char *digest, const rs_vulndb *db, const rs_policy *policy,
+                           const rs_match_result *matches, uint64_t match_ms, uint64_t t0,
+                           char *errstr, size_t errsz)
 {
     rs_report_meta meta;
-    char scan_id[40], when[32];
+    char scan_id[40], when[32], policy_version[24];
     rs_report_meta_init(&meta, "", regname, repo, digest, RS_ANALYZER_VERSION,
                         db ? (rs_vulndb_version(db) ? rs_vulndb_version(db) : 1) : 0, "embedded",
                         scan_id, when);
+    if (policy) {
+        rs_policy_version(policy, time(NULL), policy_version);
+        meta.policy_version = policy_version;
+    }
     meta.platform = &res->platform;
     rs_report_meta_outcome(&meta, res->status, res->error);
     meta.pull_ms = (int64_t)res->pull_ms;
     meta.analyze_ms = (int64_t)res->analyze_ms;
     meta.match_ms = (int64_t)match_ms;
     meta.total_ms = (int64_t)(rs_now_ms() - t0);
-    return print_json(out, &meta, res->inv, matches, errstr, errsz);
+    return build_report(&meta, res->status ? NULL : res->inv, matches,
+                        res->status ? NULL : policy, errstr, errsz);
+}
+
+/* Prints the report in the chosen format; returns 0 or RS_ERR_INTERNAL. */
+static int print_report(FILE *out, const rs_embedded_opts *o, const char *image_ref,
+                        const char *digest, const rs_scan_result *res,
+                        const rs_match_result *matches, const json_t *report, char *errstr,
+                        size_t errsz)
+{
+    if (o->format && !strcmp(o->format, "json"))
+        return print_json(out, report, errstr, errsz);
+    print_table(out, image_ref, digest, res, matches, report);
+    if (fflush(out) != 0)
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "cannot write the table: %s",
+                       strerror(errno));
+    return 0;
+}
+
+/* Loads --vulndb and --policy. Returns 0, or the exit code 2 (logged). */
+static int load_inputs(const rs_embedded_opts *o, rs_vulndb **db, rs_policy **policy)
+{
+    char errstr[1024];
+    if (o->vulndb_path) {
+        rs_vulndb_stats st;
+        if (rs_vulndb_load(o->vulndb_path, db, &st, errstr, sizeof errstr)) {
+            rs_log(RS_LOG_ERROR, "--vulndb: %s", errstr);
+            return 2;
+        }
+        if (st.invalid || st.unknown_ecosystem)
+            rs_log(RS_LOG_WARN,
+                   "--vulndb: %ld invalid records and %ld entries of unknown "
+                   "ecosystems skipped",
+                   st.invalid, st.unknown_ecosystem);
+    }
+    if (o->policy_path && rs_policy_load(o->policy_path, policy, errstr, sizeof errstr)) {
+        rs_log(RS_LOG_ERROR, "--policy: %s", errstr);
+        return 2;
+    }
+    return 0;
 }
 
 int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out)
@@ -354,19 +470,12 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
     int err = 0, code = 0;
     rs_scan_result *res = NULL;
     rs_vulndb *db = NULL;
+    rs_policy *policy = NULL;
     rs_match_result *matches = NULL;
-    if (o->vulndb_path) {
-        rs_vulndb_stats st;
-        err = rs_vulndb_load(o->vulndb_path, &db, &st, errstr, sizeof errstr);
-        if (err) {
-            rs_log(RS_LOG_ERROR, "--vulndb: %s", errstr);
-            return 2;
-        }
-        if (st.invalid || st.unknown_ecosystem)
-            rs_log(RS_LOG_WARN,
-                   "--vulndb: %ld invalid records and %ld entries of unknown "
-                   "ecosystems skipped",
-                   st.invalid, st.unknown_ecosystem);
+    json_t *report = NULL;
+    if ((code = load_inputs(o, &db, &policy)) != 0) {
+        rs_vulndb_destroy(db);
+        return code;
     }
     rs_blobsrc *src = open_source(image_ref, o, &rc, repo, sizeof repo, ref, sizeof ref, regname,
                                   sizeof regname, &err, errstr, sizeof errstr);
@@ -407,22 +516,22 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
         goto out;
     }
     uint64_t match_ms = rs_now_ms() - t_match;
-    if (o->format && !strcmp(o->format, "json")) {
-        err = json_report(out, res, regname, repo, digest, db, matches, match_ms, t0, errstr,
-                          sizeof errstr);
-    } else {
-        print_table(out, image_ref, digest, res, matches);
-        err = fflush(out) != 0 ? rs_errf(errstr, sizeof errstr, RS_ERR_INTERNAL,
-                                         "cannot write the table: %s", strerror(errno))
-                               : 0;
-    }
+    report = scan_report(res, regname, repo, digest, db, policy, matches, match_ms, t0, errstr,
+                         sizeof errstr);
+    err = report ? print_report(out, o, image_ref, digest, res, matches, report, errstr,
+                                sizeof errstr)
+                 : RS_ERR_INTERNAL;
     if (err) {
         /* never an empty or cut output with exit 0: RS_ERR_INTERNAL exits 3 */
         rs_log(RS_LOG_ERROR, "cannot print the report of '%s': %s", image_ref, errstr);
         code = rs_err_exit_code(err);
+    } else if (code == 0 && rs_policy_failed(report)) {
+        code = 1; /* DESIGN.md §2: the policy verdict is fail */
     }
 out:
+    json_decref(report);
     rs_match_result_free(matches);
+    rs_policy_free(policy);
     rs_vulndb_destroy(db);
     free(rc.auth.username);
     free(rc.auth.password);

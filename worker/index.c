@@ -2,9 +2,8 @@
  * (DESIGN.md §6): the cached inventory of this analyzer version for a tenant
  * whose registry confirms the image, else one job pulls and analyses while
  * holding the digest's lease, and the others wait for its result. */
-#include "clock.h"
-#include "lease.h"
-#include "log.h"
+#include "base.h"
+#include "redis.h"
 #include "registry.h"
 #include "worker_int.h"
 

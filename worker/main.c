@@ -1,12 +1,9 @@
 /* regscan-worker: argument parsing and signal handling only; the run loop is
  * rs_worker_run (worker/run.c), the embedded mode rs_embedded_scan. */
 #include "analyzers/analyzer.h"
-#include "cli.h"
 #include "config.h"
-#include "embedded.h"
-#include "err.h"
-#include "log.h"
 #include "worker.h"
+#include "base.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -26,7 +23,7 @@ static void usage(FILE *f)
         "SECONDS]\n"
         "                      [--lease-ttl SECONDS]\n"
         "       regscan-worker scan IMAGE_REF [--format table|json] [--platform OS/ARCH]\n"
-        "                      [--vulndb PATH]\n"
+        "                      [--vulndb PATH] [--policy FILE]\n"
         "                      [--username USER --password-env VAR] [--insecure-registry HOST]...\n"
         "IMAGE_REF: registry/repository:tag, registry/repository@sha256:..., "
         "oci-layout:DIR[:TAG],\n"
@@ -83,9 +80,7 @@ static int scan_main(int argc, char **argv)
             break;
         case 'l': lp = optarg; break;
         case 'v': o.vulndb_path = optarg; break;
-        case 'o':
-            fprintf(stderr, "regscan-worker: --policy is not available yet in this version\n");
-            return 2;
+        case 'o': o.policy_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

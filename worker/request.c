@@ -4,14 +4,14 @@
  * request, the image or the registry does ends as a report or a dead letter;
  * only the infrastructure (past the outage budget) or a cancellation leaves a
  * request to be redelivered. */
-#include "clock.h"
-#include "log.h"
+#include "base.h"
 #include "registry.h"
 #include "worker_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Clears the queued mark of a finished request; it expires by itself when
  * Redis says no, so a failure is only logged. */
@@ -75,6 +75,22 @@ static int dead_lettered(struct request *r, const char *why)
     return rc ? rc : 1;
 }
 
+/* Reads the tenant's policy (a file the operator may change at any time:
+ * read for every request). A policy that cannot be read becomes the image's
+ * error report (request_run), never a verdict from no policy. */
+static void request_policy(struct request *r)
+{
+    const rs_tenant *t = rs_config_tenant(r->w->cfg, r->req.tenant);
+    char err[900];
+    if (!t || !t->policy)
+        return;
+    r->policy_rc = rs_policy_load(t->policy, &r->policy, err, sizeof err);
+    if (r->policy_rc)
+        snprintf(r->policy_err, sizeof r->policy_err, "the tenant's policy: %s", err);
+    else
+        rs_policy_version(r->policy, time(NULL), r->policy_version);
+}
+
 /* Decodes the request and checks that it can be worked on: 0 to go on, 1
  * when it is finished already (dead-lettered, or done before), else the
  * failure that stops it (infrastructure, cancellation). */
@@ -115,8 +131,10 @@ static int request_admit(struct request *r)
     pthread_rwlock_rdlock(&w->db_lock);
     db_now = w->db_version;
     pthread_rwlock_unlock(&w->db_lock);
+    request_policy(r);
     if (!r->req.force && r->prev_found && !strcmp(r->prev.analyzer_version, RS_ANALYZER_VERSION) &&
-        !strcmp(r->prev.status, "ok") && r->prev.vulndb_version >= db_now) {
+        !strcmp(r->prev.status, "ok") && r->prev.vulndb_version >= db_now && !r->policy_rc &&
+        !strcmp(r->prev.policy_version, r->policy ? r->policy_version : "")) {
         rs_log(RS_LOG_INFO, "'%s' for tenant '%s' is already done", r->req.digest, r->req.tenant);
         clear_queued(w, &r->req);
         return 1;
@@ -158,6 +176,12 @@ static void request_match(struct request *r)
         else if (r->matches)
             rs_match_fingerprint(r->matches, r->fingerprint);
     }
+    if (r->scan_rc == 0 && r->policy) {
+        /* a new policy version changes the verdict: the rematch publishes */
+        char both[RS_DIGEST_SIZE + 32];
+        snprintf(both, sizeof both, "%s/%s", r->fingerprint, r->policy_version);
+        rs_sha256_digest(both, strlen(both), r->fingerprint);
+    }
     r->match_ms = rs_now_ms() - t;
 }
 
@@ -169,6 +193,7 @@ static int write_done(struct request *r, const char *report_id, const char *when
     memset(&d, 0, sizeof d);
     snprintf(d.analyzer_version, sizeof d.analyzer_version, "%s", RS_ANALYZER_VERSION);
     d.vulndb_version = r->db_used;
+    snprintf(d.policy_version, sizeof d.policy_version, "%s", r->policy ? r->policy_version : "");
     snprintf(d.findings, sizeof d.findings, "%s", r->scan_rc ? "" : r->fingerprint);
     if (r->plat.os[0])
         rs_platform_format(&r->plat, d.platform, sizeof d.platform);
@@ -195,7 +220,9 @@ static json_t *build_report(struct request *r, rs_report_meta *meta)
 {
     rs_report_meta_outcome(meta, r->scan_rc, r->scan_err);
     json_t *report = rs_report_build(meta, r->scan_rc ? NULL : r->inv);
-    if (report && !r->scan_rc && r->matches && rs_match_to_report(r->matches, report) != 0) {
+    if (report && !r->scan_rc &&
+        ((r->matches && rs_match_to_report(r->matches, report) != 0) ||
+         rs_policy_apply(r->policy, r->req.digest, r->inv, time(NULL), report) != 0)) {
         json_decref(report);
         report = NULL;
     }
@@ -232,6 +259,7 @@ static int request_report(struct request *r)
     if (rc)
         return rc;
     meta.refs = r->refs.n ? &r->refs : &r->req.refs;
+    meta.policy_version = r->policy && !r->scan_rc ? r->policy_version : NULL;
     meta.platform = &r->plat;
     meta.pull_ms = (int64_t)r->pull_ms;
     meta.analyze_ms = (int64_t)r->analyze_ms;
@@ -308,12 +336,16 @@ static int request_run(struct request *r)
     if (r->scan_rc)
         rs_log(RS_LOG_WARN, "scan of '%s/%s@%s' for tenant '%s' failed: %s", r->req.registry,
                r->req.repository, r->req.digest, r->req.tenant, r->scan_err);
+    if (r->scan_rc == 0 && r->policy_rc)
+        r->scan_rc = rs_errf(r->scan_err, sizeof r->scan_err, r->policy_rc, "%s", r->policy_err);
     request_match(r);
     /* a rematch that changes nothing publishes no report, only the done update */
     if (r->scan_rc == 0 && r->from_cache && !r->req.force && r->prev_found &&
         !strcmp(r->prev.status, "ok") && !strcmp(r->prev.analyzer_version, RS_ANALYZER_VERSION) &&
         !strcmp(r->prev.findings, r->fingerprint)) {
         r->prev.vulndb_version = r->db_used;
+        snprintf(r->prev.policy_version, sizeof r->prev.policy_version, "%s",
+                 r->policy ? r->policy_version : "");
         int rc = RETRY(r->jb, rs_state_done_set(w->state, r->req.tenant, r->req.digest, &r->prev,
                                                 r->errstr, sizeof r->errstr));
         if (rc == 0) {
@@ -347,6 +379,7 @@ int worker_process_request(struct worker *w, job_t *jb)
         rs_log(RS_LOG_ERROR, "request at '%s' [%d] offset %lld not finished: %s", jb->topic,
                jb->partition, (long long)jb->offset, r->errstr[0] ? r->errstr : r->scan_err);
     rs_match_result_free(r->matches);
+    rs_policy_free(r->policy);
     rs_refs_clear(&r->refs);
     rs_inventory_free(r->inv);
     rs_blobsrc_destroy(r->src);

@@ -1,7 +1,7 @@
 /* retry.c - steps that Redis or Kafka could not take are tried again within
  * the outage budget (DESIGN.md §6); past it, or for a failure that means the
  * worker cannot go on, the worker stops for good. */
-#include "clock.h"
+#include "base.h"
 #include "worker_int.h"
 
 #include <stdio.h>

@@ -6,8 +6,7 @@
  * partition's offset is stored only up to the first request of that
  * partition that is not finished, so a worker killed at any instant loses
  * nothing: whatever was not finished is redelivered. */
-#include "clock.h"
-#include "log.h"
+#include "base.h"
 #include "worker_int.h"
 
 #include <stdio.h>

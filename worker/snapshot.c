@@ -1,9 +1,7 @@
 /* snapshot.c - the worker follows the pool's vulnerability snapshot
  * (vulndb:current, DESIGN.md §9): checks it between scans, verifies the file's
  * sha256, loads it and swaps it in while scans in flight keep theirs. */
-#include "log.h"
-#include "reader.h"
-#include "sha256.h"
+#include "base.h"
 #include "worker_int.h"
 
 #include <stdio.h>

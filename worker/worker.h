@@ -1,4 +1,17 @@
-/* worker.h - the worker's run loop: a member of the consumer group that turns
+/* worker.h - the worker's library: the Kafka-driven run loop and the
+ * embedded scan of one image.
+ *
+ * The one public header of worker/ (main.c and the tests use it). */
+#ifndef RS_WORKER_H
+#define RS_WORKER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+
+/* ---- worker: the worker's run loop: a member of the consumer group that turns
  * scan requests into reports (DESIGN.md §4-§6).
  *
  * One thread polls Kafka, pauses partitions whose in-flight window is full
@@ -6,13 +19,6 @@
  * not finished; `concurrency` threads run the scans. A request is finished
  * when its report (and inventory) were acknowledged by Kafka and its `done`
  * key is written, or when it went to the dead-letter topic. */
-#ifndef RS_WORKER_H
-#define RS_WORKER_H
-
-#include <signal.h>
-#include <stddef.h>
-
-#include "config.h"
 
 typedef struct rs_worker_opts {
     int concurrency;          /* images scanned at once (default 2) */
@@ -42,5 +48,26 @@ void rs_worker_opts_default(rs_worker_opts *o);
  * nothing is committed that was not finished. */
 int rs_worker_run(const rs_config *cfg, const rs_worker_opts *o, volatile sig_atomic_t *stop,
                   char *errstr, size_t errstr_size);
+
+/* ---- embedded: `regscan-worker scan IMAGE_REF`: the engine on one image, with
+ * no Kafka and no Redis (DESIGN.md §2). */
+
+typedef struct rs_embedded_opts {
+    const char *format;   /* "table" (default) or "json" */
+    const char *platform; /* for image indexes, e.g. "linux/arm64"; NULL: linux/amd64 */
+    const char *username; /* NULL: from the Docker config file */
+    const char *password;
+    char **insecure_registries; /* hosts reached over plain HTTP besides loopback */
+    size_t n_insecure;
+    int layer_parallelism;
+    const char *vulndb_path; /* snapshot, directory of OSV records or all.zip; NULL: no matching */
+    const char *policy_path; /* policy file (docs/contracts.md, Policy); NULL: none */
+} rs_embedded_opts;
+
+/* Scans `image_ref` (registry reference, oci-layout:DIR[:TAG] or
+ * docker-archive:FILE), writes the result to `out`, errors to the log, and
+ * returns the process exit code of DESIGN.md §2 (0, 1 when the policy's
+ * verdict is fail, 2, 3 or 4). */
+int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out);
 
 #endif

@@ -4,17 +4,16 @@
 #ifndef RS_WORKER_INT_H
 #define RS_WORKER_INT_H
 
-#include "blobsrc.h"
+#include "image.h"
 #include "config.h"
-#include "err.h"
+#include "base.h"
 #include "inventory.h"
 #include "kafka.h"
 #include "match.h"
-#include "message.h"
+#include "policy.h"
+#include "report.h"
 #include "scan.h"
-#include "state.h"
-#include "vulndb.h"
-#include "window.h"
+#include "redis.h"
 #include "worker.h"
 
 #include <jansson.h>
@@ -98,6 +97,10 @@ struct request {
     rs_match_result *matches;
     int64_t db_used;
     char fingerprint[RS_DIGEST_SIZE];
+    rs_policy *policy;       /* the tenant's policy, NULL when it has none */
+    char policy_version[24]; /* its effective version when the request started */
+    int policy_rc;           /* it could not be read: the image's error report */
+    char policy_err[1000];
     rs_refs refs;
     char errstr[1024];
 };

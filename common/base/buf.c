@@ -1,7 +1,5 @@
 /* buf.c - growable byte buffer. */
-#include "buf.h"
-#include "grow.h"
-#include "err.h"
+#include "base.h"
 
 #include <stdint.h>
 #include <stdio.h>

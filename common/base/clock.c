@@ -2,8 +2,7 @@
  *
  * The parser computes the epoch itself (days from the civil date) so it
  * depends neither on TZ nor on timegm's normalisation of bad fields. */
-#include "clock.h"
-#include "err.h"
+#include "base.h"
 
 #include <time.h>
 

@@ -1,5 +1,5 @@
 /* err.c - status code names and exit codes. */
-#include "err.h"
+#include "base.h"
 
 #include <stdarg.h>
 #include <stdio.h>

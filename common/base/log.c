@@ -4,9 +4,7 @@
  * JSON line writes them as UTF-8 (U+FFFD), so no line is ever dropped; a text
  * line shows control characters as '?', so a message cannot drive the
  * terminal or forge a second line. */
-#include "log.h"
-#include "err.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <jansson.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* path.c - the path component walker (see path.h). */
-#include "path.h"
+#include "base.h"
 
 #include <string.h>
 

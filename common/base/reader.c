@@ -1,7 +1,5 @@
 /* reader.c - file, memory and verifying readers. */
-#include "reader.h"
-#include "buf.h"
-#include "err.h"
+#include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* sha256.c - SHA-256 through OpenSSL's EVP interface. */
-#include "sha256.h"
+#include "base.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>

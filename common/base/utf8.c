@@ -3,7 +3,7 @@
  * One decoder, seq_len, follows Unicode's table 3-7 of well-formed byte
  * sequences and never reads past n; every other function is built on it. Only
  * the _dup functions allocate. */
-#include "utf8.h"
+#include "base.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,6 @@
 /* cli.c - the start-up both programs share (see cli.h). */
-#include "cli.h"
-#include "err.h"
-#include "log.h"
+#include "config.h"
+#include "base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

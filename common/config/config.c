@@ -6,8 +6,7 @@
  * the environment or from files and never appear in messages. This module
  * does no network I/O. */
 #include "config.h"
-#include "grow.h"
-#include "err.h"
+#include "base.h"
 
 #include <ctype.h>
 #include <errno.h>

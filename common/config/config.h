@@ -1,13 +1,19 @@
-/* config.h - the tenants file (DESIGN.md §3) and the shared settings (§2).
+/* config.h - the tenants file (DESIGN.md §3) and the start-up both programs
+ * share: flags, environment, logging, signals.
+ *
+ * The one public header of common/config. */
+#ifndef RS_CONFIG_H
+#define RS_CONFIG_H
+
+#include <signal.h>
+#include <stddef.h>
+
+/* ---- config: the tenants file (DESIGN.md §3) and the shared settings (§2).
  *
  * Secrets are never in the file: `*_env` names an environment variable and
  * `*_file` a file; both are resolved at load time, and a missing one is a
  * configuration error naming the key. Unknown keys are errors too, so a typo
  * never silently disables a filter. */
-#ifndef RS_CONFIG_H
-#define RS_CONFIG_H
-
-#include <stddef.h>
 
 typedef enum { RS_AUTH_NONE = 0, RS_AUTH_BASIC, RS_AUTH_BEARER, RS_AUTH_AZURE } rs_auth_type;
 
@@ -103,5 +109,22 @@ int rs_glob_any(char *const *patterns, size_t n, const char *s, int dflt);
 
 /* Replaces "{tenant}" in a topic name; *out is malloc'd. */
 int rs_topic_for_tenant(const char *topic, const char *tenant, char **out);
+
+/* ---- cli: what both programs do before their own work: logging from the
+ * environment, the tenants file with --kafka-prop applied, and a stop flag
+ * set by SIGTERM / SIGINT. Kept here so coordinator/main.c and
+ * worker/main.c hold only their own options. */
+
+/* Sets up logging from REGSCAN_LOG / REGSCAN_LOG_LEVEL; prints why and
+ * returns 2 when they are wrong, else 0. */
+int rs_cli_log_init(const char *program);
+
+/* Loads the tenants file (NULL or "": settings from the environment only)
+ * and applies `n` --kafka-prop values. Logs the error and returns the
+ * process exit code (0 with *out set). */
+int rs_cli_load_config(const char *path, const char *const *kafka_props, size_t n, rs_config **out);
+
+/* SIGTERM and SIGINT set *flag; SIGPIPE is ignored. */
+void rs_cli_on_stop(volatile sig_atomic_t *flag);
 
 #endif

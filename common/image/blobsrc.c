@@ -1,6 +1,6 @@
 /* blobsrc.c - helpers common to every blob source. */
-#include "blobsrc.h"
-#include "err.h"
+#include "image.h"
+#include "base.h"
 
 #include <stdlib.h>
 

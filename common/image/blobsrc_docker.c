@@ -7,13 +7,10 @@
  * manifest whose config and layer digests are the sha256 of those members;
  * open_blob streams through the archive again to the member and hands out a
  * verifying reader over its data. Immutable after creation: thread-safe. */
-#include "blobsrc.h"
-#include "grow.h"
+#include "image.h"
+#include "base.h"
 #include "analyzers/analyzer.h"
 #include "layer.h"
-#include "buf.h"
-#include "err.h"
-#include "manifest.h"
 
 #include <archive.h>
 #include <archive_entry.h>

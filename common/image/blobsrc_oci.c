@@ -5,9 +5,8 @@
  * before they become paths and the resolved file must stay inside the
  * layout, so a hostile index cannot reach other files. Immutable after
  * creation, hence safe to share between threads. */
-#include "blobsrc.h"
-#include "err.h"
-#include "manifest.h"
+#include "image.h"
+#include "base.h"
 
 #include <errno.h>
 #include <jansson.h>

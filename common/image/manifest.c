@@ -5,8 +5,8 @@
  * schema 1, signatures, attestations, SBOMs, Helm charts and other artifacts
  * parse to a manifest whose `skip` says why, so they are counted, not failed.
  * Does no I/O. */
-#include "manifest.h"
-#include "err.h"
+#include "image.h"
+#include "base.h"
 
 #include <ctype.h>
 #include <jansson.h>

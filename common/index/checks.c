@@ -3,9 +3,7 @@
  * is shown by its host, a secret by its rule and place. */
 #include "checks.h"
 #include "analyzers/analyzer.h"
-#include "buf.h"
-#include "err.h"
-#include "grow.h"
+#include "base.h"
 #include "secrets/secrets.h"
 
 #include <jansson.h>

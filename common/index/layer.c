@@ -10,10 +10,7 @@
  * Nothing is written to disk. Merging layers is merge.c's business. */
 #include "layer.h"
 #include "analyzers/analyzer.h"
-#include "buf.h"
-#include "grow.h"
-#include "err.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -108,12 +105,15 @@ static void file_clear(rs_layer_file *f)
 {
     free(f->path);
     free(f->analyzer);
+    for (size_t i = 0; i < f->n_owned; i++)
+        free(f->owned[i]);
+    free(f->owned);
     rs_pkgs_free(f->pkgs, f->n_pkgs);
     rs_secrets_clear(&f->secrets);
     memset(f, 0, sizeof *f);
 }
 
-/* Appends a file result; takes the analysis' packages over. */
+/* Appends a file result; takes the analysis' packages and owned paths over. */
 static int add_file(rs_layer_result *r, const char *path, const char *analyzer, rs_analysis *an)
 {
     if (RS_GROW(r->files, r->n_files + 1, r->cap_files))
@@ -133,8 +133,19 @@ static int add_file(rs_layer_result *r, const char *path, const char *analyzer, 
     f->secrets = an->secrets;
     f->facts = an->facts;
     f->mode = an->mode;
+    f->owned = an->owned;
+    f->n_owned = an->n_owned;
     memset(an, 0, sizeof *an);
     r->n_files++;
+    return 0;
+}
+
+/* Appends copies of n owned paths. Returns 0 or RS_ERR_INTERNAL. */
+static int copy_owned(rs_analysis *an, char *const *owned, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rs_analysis_add_owned(an, owned[i], strlen(owned[i])))
+            return RS_ERR_INTERNAL;
     return 0;
 }
 
@@ -158,6 +169,10 @@ static int copy_file(rs_layer_result *r, const rs_layer_file *from, const char *
             rs_analysis_clear(&an);
             return RS_ERR_INTERNAL;
         }
+    }
+    if (copy_owned(&an, from->owned, from->n_owned)) {
+        rs_analysis_clear(&an);
+        return RS_ERR_INTERNAL;
     }
     char *analyzer = strdup(from->analyzer);
     int rc = analyzer ? add_file(r, path, analyzer, &an) : RS_ERR_INTERNAL;
@@ -708,6 +723,15 @@ static int file_extra_from_json(const json_t *o, rs_analysis *res, char *errstr,
     return 0;
 }
 
+/* Sets "owned" on the file's object when the file lists owned paths. */
+static int owned_to_json(json_t *o, const rs_layer_file *f)
+{
+    if (!f->n_owned)
+        return 0;
+    json_t *a = str_array(f->owned, f->n_owned);
+    return !a || json_object_set_new(o, "owned", a);
+}
+
 json_t *rs_layer_result_to_json(const rs_layer_result *r)
 {
     json_t *files = json_array(), *links = json_array(), *skipped = json_array();
@@ -732,7 +756,7 @@ json_t *rs_layer_result_to_json(const rs_layer_result *r)
             json_decref(o);
             o = NULL;
         }
-        if (!o || json_array_append_new(files, o))
+        if (!o || json_array_append_new(files, o) || owned_to_json(o, f))
             goto fail;
     }
     for (size_t i = 0; i < r->n_links; i++)
@@ -783,6 +807,26 @@ static int json_count(const json_t *v, uint64_t *out)
     return 0;
 }
 
+/* The optional "owned" array of a file: normalised absolute paths. */
+static int owned_from_json(const json_t *a, rs_analysis *res, char *errstr, size_t errsz)
+{
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > LAYER_JSON_MAX_ITEMS)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad owned paths");
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        const char *p = json_path(v);
+        if (!p)
+            return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad owned path");
+        if (rs_analysis_add_owned(res, p, strlen(p)))
+            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    }
+    return 0;
+}
+
 static int decode_file(const json_t *o, rs_layer_result *r, char *errstr, size_t errsz)
 {
     const char *path = json_path(json_object_get(o, "path"));
@@ -801,7 +845,8 @@ static int decode_file(const json_t *o, rs_layer_result *r, char *errstr, size_t
         res.os.found = 1;
     }
     res.n_malformed = (size_t)malformed;
-    if ((rc = file_extra_from_json(o, &res, errstr, errsz)))
+    if ((rc = owned_from_json(json_object_get(o, "owned"), &res, errstr, errsz)) ||
+        (rc = file_extra_from_json(o, &res, errstr, errsz)))
         goto out;
     size_t i;
     json_t *v;

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "inventory.h"
-#include "reader.h"
+#include "base.h"
 #include "secret.h"
 
 /* DESIGN.md §6 limits for one layer. 0 means "no limit" for each field. */
@@ -42,6 +42,8 @@ typedef struct rs_layer_file {
     size_t n_pkgs;
     rs_os os; /* os.found when the file described the OS */
     size_t n_malformed;
+    char **owned; /* paths an OS package owns, as the file lists them (rs_analysis.owned) */
+    size_t n_owned;
     rs_secrets secrets; /* found in the file; path and layer NULL */
     unsigned facts;     /* RS_FACT_* (analyzer.h) of the entry */
     unsigned mode;      /* with facts: its permission bits */

@@ -9,9 +9,8 @@
  * else gets the current layer. */
 #include "merge.h"
 #include "checks.h"
-#include "err.h"
-#include "path.h"
-#include "utf8.h"
+#include "base.h"
+#include "langfilter.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,10 +427,11 @@ out:
     return rc;
 }
 
-/* Adds the packages of view entry `e` to inv, each with the file's path (a
- * tar path is bytes: U+FFFD for what is not UTF-8, flagging the package) and
- * the layer that brought it. Returns 0 or RS_ERR_INTERNAL. */
-static int add_file_pkgs(rs_inventory *inv, const ventry *e, char *const *layer_digests)
+/* Adds the packages of view entry `e` that `lf` keeps to inv, each with the
+ * file's path (a tar path is bytes: U+FFFD for what is not UTF-8, flagging
+ * the package) and the layer that brought it. Returns 0 or RS_ERR_INTERNAL. */
+static int add_file_pkgs(rs_inventory *inv, const ventry *e, char *const *layer_digests,
+                         const rs_langfilter *lf)
 {
     const rs_layer_file *f = e->file;
     int replaced = 0, rc = 0;
@@ -439,6 +439,8 @@ static int add_file_pkgs(rs_inventory *inv, const ventry *e, char *const *layer_
     if (!path)
         return RS_ERR_INTERNAL;
     for (size_t k = 0; !rc && k < f->n_pkgs; k++) {
+        if (rs_langfilter_drops(lf, f, &f->pkgs[k]))
+            continue;
         rs_pkg p = f->pkgs[k];
         p.path = path;
         p.layer = layer_digests ? layer_digests[e->pkg_layer[k]] : NULL;
@@ -469,6 +471,33 @@ static int add_findings(const struct retire *rx, const ventry *v, size_t nv)
     return rc;
 }
 
+/* Adds the packages of every file of the view, less the language packages
+ * the owned-files and lock-file rules drop (langfilter.h). Returns 0 or
+ * RS_ERR_INTERNAL. */
+static int add_view_pkgs(rs_inventory *inv, const ventry *v, size_t nv,
+                         char *const *layer_digests)
+{
+    const rs_layer_file **files = malloc((nv ? nv : 1) * sizeof *files);
+    size_t nf = 0;
+    rs_langfilter *lf = NULL;
+    int rc = RS_ERR_INTERNAL;
+    if (!files)
+        return rc;
+    for (size_t i = 0; i < nv; i++)
+        if (v[i].kind == V_FILE)
+            files[nf++] = v[i].file;
+    if (!(lf = rs_langfilter_new(files, nf)))
+        goto out;
+    rc = 0;
+    for (size_t i = 0; i < nv && !rc; i++)
+        if (v[i].kind == V_FILE)
+            rc = add_file_pkgs(inv, &v[i], layer_digests, lf);
+out:
+    rs_langfilter_free(lf);
+    free(files);
+    return rc;
+}
+
 int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, size_t n,
                     rs_inventory **out, char *errstr, size_t errsz)
 {
@@ -495,9 +524,8 @@ int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, 
             break;
         }
     }
-    for (size_t i = 0; i < nv; i++)
-        if (v[i].kind == V_FILE && add_file_pkgs(inv, &v[i], layer_digests))
-            goto oom;
+    if (add_view_pkgs(inv, v, nv, layer_digests))
+        goto oom;
     if (add_findings(&rx, v, nv))
         goto oom;
     rs_inventory_finish(inv);

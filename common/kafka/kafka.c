@@ -8,8 +8,7 @@
  * properties are never written into messages, and librdkafka log lines that
  * may carry a credential are withheld. */
 #include "kafka.h"
-#include "err.h"
-#include "log.h"
+#include "base.h"
 
 #include <pthread.h>
 #include <stdio.h>

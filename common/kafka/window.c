@@ -4,9 +4,8 @@
  * their partition's list in offset order (next_in_part). Partitions live in
  * a growing array; a job never points at its partition, so the array may
  * move. */
-#include "window.h"
-#include "grow.h"
-#include "clock.h"
+#include "kafka.h"
+#include "base.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@
  * every base metric is present. Scores follow FIRST's documents: v3 §7.1 with
  * Appendix A's Roundup, v2 §3.2.1 with round-half-up to one decimal, the
  * latter in exact integer arithmetic. v4 vectors are not scored. */
-#include "cvss.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* eol.c - end-of-support lookups (see eol.h) through the ecosystem
  * backends, which keep the tables. */
-#include "eol.h"
+#include "match.h"
 #include "ecosystem.h"
 
 #include <stdio.h>

@@ -1,12 +1,7 @@
 /* match.c - inventory × vulnerability database → findings (see match.h). */
 #include "match.h"
-#include "grow.h"
+#include "base.h"
 #include "ecosystem.h"
-#include "buf.h"
-#include "cvss.h"
-#include "err.h"
-#include "sha256.h"
-#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -473,13 +468,15 @@ static json_t *finding_to_json(const rs_finding *f)
         cvss = json_pack("{s:o, s:f, s:o}", "version", str_or_null(f->cvss_version), "score",
                          f->cvss_score, "vector", str_or_null(f->cvss_vector));
     json_t *o = json_pack(
-        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:o, "
+        "s:o, s:s}",
         "id", str_or_null(f->id), "aliases", strv(f->aliases, f->n_aliases), "upstream",
         strv(f->upstream, f->n_upstream), "ecosystem", str_or_null(f->pkg->ecosystem), "package",
-        str_or_null(f->pkg->name), "installed_version", str_or_null(f->pkg->version),
+        str_or_null(f->pkg->name), "purl", str_or_null(f->pkg->purl), "installed_version", str_or_null(f->pkg->version),
         "source_package", str_or_null(f->matched_name), "source_version",
         str_or_null(f->matched_version), "severity", rs_severity_name(f->severity), "cvss", cvss,
         "cvss_v4", str_or_null(f->cvss4_vector), "fixed_versions", strv(f->fixed, f->n_fixed),
+        "fixable", f->nearest_fix != NULL,
         "path", str_or_null(f->pkg->path), "layer", str_or_null(f->pkg->layer ? f->pkg->layer : ""),
         "summary", str_or_null(f->summary), "remediation", str_or_null(f->remediation), "match",
         f->version_unknown ? "version-unknown" : "affected");

@@ -1,7 +1,6 @@
 /* osv.c - OSV records: parse, keys, range evaluation (see osv.h). */
-#include "osv.h"
-#include "grow.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 
 #include <ctype.h>
 #include <stdlib.h>

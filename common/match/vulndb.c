@@ -2,12 +2,8 @@
  *
  * Records live in one array; the index is an array of (key, hit) sorted by
  * key and searched by bisection: no hash table to size, deterministic. */
-#include "vulndb.h"
-#include "grow.h"
-#include "buf.h"
-#include "err.h"
-#include "log.h"
-#include "sha256.h"
+#include "match.h"
+#include "base.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -31,6 +31,16 @@ const rs_ecosystem *rs_ecosystem_for_os(const rs_os *os)
     return NULL;
 }
 
+void rs_ecosystem_os_source(const rs_os *os, char *out, size_t out_size)
+{
+    if (!out_size)
+        return;
+    out[0] = '\0';
+    const rs_ecosystem *e = rs_ecosystem_for_os(os);
+    if (e && e->osv_ecosystem && os->version_id[0])
+        e->osv_ecosystem(os, out, out_size);
+}
+
 size_t rs_ecosystem_digits(const char *s)
 {
     size_t i = 0;

@@ -31,6 +31,9 @@ typedef struct rs_ecosystem {
     /* The purl type and namespace of its packages on `os` (one it owns);
      * *lower is 1 when the type's names are lowercase. */
     void (*purl_parts)(const rs_os *os, const char **type, const char **ns, int *lower);
+    /* 1 when a version's "EPOCH:" prefix goes to the purl's epoch qualifier
+     * (the rpm purl type), 0 when it stays in the version (deb). */
+    int purl_epoch;
     /* The name and version a package is matched by (its source-package rule).
      * NULL: the package's own. */
     void (*match_identity)(const rs_pkg *p, const char **name, const char **version);
@@ -46,6 +49,10 @@ const rs_ecosystem *const *rs_ecosystems_all(void);
 const rs_ecosystem *rs_ecosystem_for_type(const char *type);
 /* The backend that owns `os` (found), or NULL. */
 const rs_ecosystem *rs_ecosystem_for_os(const rs_os *os);
+/* Writes the OSV ecosystem the OS packages of `os` are matched in
+ * ("Debian:12", "Rocky Linux:9"); "" when no OSV source covers that release
+ * (Amazon Linux, Fedora, CentOS, an OS no family knows). */
+void rs_ecosystem_os_source(const rs_os *os, char *out, size_t out_size);
 /* The number of ASCII digits `s` starts with (for VERSION_ID parsing). */
 size_t rs_ecosystem_digits(const char *s);
 

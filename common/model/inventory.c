@@ -5,10 +5,7 @@
  * be tampered with): every type and length is checked. */
 #include "inventory.h"
 #include "ecosystem.h"
-#include "buf.h"
-#include "err.h"
-#include "grow.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,20 +172,35 @@ char *rs_purl_make(const char *type, const char *ns, const char *name, const cha
     return rs_buf_steal(&b);
 }
 
+/* The version of a purl and its epoch qualifier: "1:2.0-3" is "2.0-3" and
+ * "1" when the family writes epochs as a qualifier (rs_ecosystem.purl_epoch). */
+static void purl_version(const rs_ecosystem *e, const char *v, const char **ver, size_t *ep_len)
+{
+    size_t d = rs_ecosystem_digits(v);
+    *ver = v;
+    *ep_len = 0;
+    if (e->purl_epoch && d && v[d] == ':' && v[d + 1]) {
+        *ver = v + d + 1;
+        *ep_len = d;
+    }
+}
+
 char *rs_pkg_purl(const rs_os *os, const rs_pkg *p)
 {
-    const char *ptype, *ns;
+    const char *ptype, *ns, *ver;
     int lower = 0;
+    size_t ep;
     if (!os || !p || !p->type || !p->name || !p->version || !os->found)
         return NULL;
     const rs_ecosystem *e = rs_ecosystem_for_type(p->type);
     if (!e || !e->owns_os || !e->owns_os(os) || !e->purl_parts)
         return NULL;
     e->purl_parts(os, &ptype, &ns, &lower);
+    purl_version(e, p->version, &ver, &ep);
     rs_buf b = RS_BUF_INIT;
     int bad = rs_buf_printf(&b, "pkg:%s/%s/", ptype, ns) || purl_encode(&b, p->name, lower) ||
-              rs_buf_puts(&b, "@") || purl_encode(&b, p->version, 0);
-    /* qualifiers sorted by key: arch, distro */
+              rs_buf_puts(&b, "@") || purl_encode(&b, ver, 0);
+    /* qualifiers sorted by key: arch, distro, epoch */
     char sep = '?';
     if (!bad && p->arch && p->arch[0]) {
         bad = rs_buf_printf(&b, "%carch=", sep) || purl_encode(&b, p->arch, 0);
@@ -197,7 +209,10 @@ char *rs_pkg_purl(const rs_os *os, const rs_pkg *p)
     if (!bad && os->version_id[0]) {
         bad = rs_buf_printf(&b, "%cdistro=", sep) || purl_encode(&b, os->id, 0) ||
               rs_buf_puts(&b, "-") || purl_encode(&b, os->version_id, 0);
+        sep = '&';
     }
+    if (!bad && ep)
+        bad = rs_buf_printf(&b, "%cepoch=%.*s", sep, (int)ep, p->version);
     if (bad) {
         rs_buf_free(&b);
         return NULL;

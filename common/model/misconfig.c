@@ -1,9 +1,7 @@
 /* misconfig.c - configuration weaknesses: the list and its JSON form (see
  * misconfig.h). Decoding treats its input as untrusted. */
 #include "misconfig.h"
-#include "err.h"
-#include "grow.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <stdlib.h>
 #include <string.h>

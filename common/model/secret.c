@@ -1,9 +1,7 @@
 /* secret.c - secret findings: copies, ordering and their JSON form (see
  * secret.h). Decoding treats its input as untrusted. */
 #include "secret.h"
-#include "err.h"
-#include "grow.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,6 @@
 /* lease.c - a lease renewed by a thread of its own (see lease.h). */
-#include "lease.h"
-#include "clock.h"
-#include "log.h"
+#include "redis.h"
+#include "base.h"
 
 #include <pthread.h>
 #include <stdint.h>

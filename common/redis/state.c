@@ -6,10 +6,8 @@
  * command, or the whole pipeline, sent again. A timeout is not retried: the
  * command may have run. Messages name the server as host:port/db, never the
  * password. */
-#include "state.h"
-#include "buf.h"
-#include "err.h"
-#include "log.h"
+#include "redis.h"
+#include "base.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -4,11 +4,8 @@
  * Authorization values it hands out; messages name the registry and the
  * realm's host, never a secret. Token requests go through rs_http, so a
  * redirected token endpoint never receives the Basic credentials. */
-#include "auth.h"
-#include "buf.h"
-#include "clock.h"
-#include "err.h"
-#include "log.h"
+#include "registry.h"
+#include "base.h"
 
 #include <ctype.h>
 #include <jansson.h>

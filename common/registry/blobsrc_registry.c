@@ -2,8 +2,8 @@
  *
  * A thin adapter: manifests and blobs come from rs_registry, which already
  * verifies digests and maps errors. Owns its client. */
-#include "blobsrc.h"
-#include "err.h"
+#include "image.h"
+#include "base.h"
 #include "registry.h"
 
 #include <stdlib.h>

@@ -6,10 +6,8 @@
  * pooled per client so connections are reused across requests; streams use a
  * private multi handle driven from inside read(). Messages carry only URLs
  * without their query string, and redirect targets not at all. */
-#include "http.h"
-#include "buf.h"
-#include "err.h"
-#include "log.h"
+#include "registry.h"
+#include "base.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -6,12 +6,8 @@
  * see RS_ERR_MANIFEST_UNKNOWN, RS_ERR_UNAUTHORIZED, ... with a message naming
  * what and where, never a credential or a signed URL. */
 #include "registry.h"
-#include "grow.h"
-#include "auth.h"
-#include "buf.h"
-#include "err.h"
-#include "log.h"
-#include "manifest.h"
+#include "base.h"
+#include "image.h"
 
 #include <ctype.h>
 #include <jansson.h>

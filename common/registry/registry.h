@@ -1,4 +1,170 @@
-/* registry.h - a client of one OCI / Docker v2 registry (DESIGN.md §3, §11).
+/* registry.h - talking to registries: HTTP (libcurl), the registry auth
+ * flows, the Docker v2 / OCI distribution client and its blob source.
+ *
+ * The one public header of common/registry. */
+#ifndef RS_REGISTRY_H
+#define RS_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "image.h"
+#include "config.h"
+#include "base.h"
+
+/* ---- http: a small HTTP client over libcurl for registry traffic.
+ *
+ * GET and HEAD with bounded bodies, captured response headers, redirects
+ * followed by this module (the Authorization value goes only to the host the
+ * request was made to, never to the host of a redirect), retries with
+ * exponential backoff and jitter that honour Retry-After, and a pull-style
+ * streaming reader for blobs. TLS is always verified; plain HTTP only when a
+ * URL says http://. Neither URLs with query strings nor header values of
+ * Authorization are ever logged. Knows nothing about registries or tokens. */
+
+/* Retry and timeout policy; tests make it fast. */
+typedef struct rs_http_policy {
+    int max_retries;         /* retries after the first attempt (4) */
+    long backoff_base_ms;    /* first backoff (200); doubles each retry */
+    long backoff_cap_ms;     /* largest computed backoff (10000) */
+    long retry_after_cap_ms; /* largest honoured Retry-After (60000) */
+    long connect_timeout_ms; /* 10000 */
+    long low_speed_limit;    /* bytes per second under which ... (1024) */
+    long low_speed_time;     /* ... for this many seconds the transfer is aborted (30) */
+    int max_redirects;       /* 5 */
+} rs_http_policy;
+
+#define RS_HTTP_POLICY_DEFAULT                                                                     \
+    {                                                                                              \
+        4, 200, 10000, 60000, 10000, 1024, 30, 5                                                   \
+    }
+
+typedef struct rs_http_request {
+    const char *method; /* "GET" (NULL too) or "HEAD" */
+    const char *url;
+    const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
+    const char *authorization;  /* Authorization value for the original host; may be NULL */
+    size_t max_body; /* response bodies larger than this: RS_ERR_LIMIT_EXCEEDED (0: 1 MiB) */
+} rs_http_request;
+
+typedef struct rs_http_response {
+    long status; /* final HTTP status after redirects */
+    char *body;  /* malloc'd, NUL-terminated (NULL for HEAD / stream) */
+    size_t body_len;
+    char content_type[256]; /* without leading/trailing spaces, parameters kept */
+    char docker_content_digest[RS_DIGEST_SIZE + 64];
+    char www_authenticate[2048];
+    char link[2048];
+    char retry_after[64];
+    char location[4096];      /* of the last response; never log it unredacted */
+    long long content_length; /* -1 when unknown */
+    int attempts;             /* attempts made (1 + retries) */
+    char etag[512];           /* ETag of the final response, as sent (conditional GETs) */
+    char last_modified[128];  /* Last-Modified of the final response */
+} rs_http_response;
+
+typedef struct rs_http rs_http;
+
+/* Returns a client with its own pool of connections, or NULL when out of
+ * memory. `policy` is copied (NULL: RS_HTTP_POLICY_DEFAULT). Thread-safe. */
+rs_http *rs_http_new(const rs_http_policy *policy);
+void rs_http_destroy(rs_http *h);
+
+/* Performs `req`, following redirects and retrying transient failures (429,
+ * 500, 502, 503, 504, connection errors, timeouts). Returns 0 when a response
+ * was received (whatever its status: look at resp->status; a 429 or 5xx means
+ * the retries were spent), RS_ERR_UNREACHABLE when none could be,
+ * RS_ERR_LIMIT_EXCEEDED for a body over the limit, RS_ERR_INVALID for a bad
+ * URL or redirect. Free resp with rs_http_response_free. */
+int rs_http_do(rs_http *h, const rs_http_request *req, rs_http_response *resp, char *errstr,
+               size_t errstr_size);
+
+/* Opens a streaming GET. Retries and redirects happen here, before the first
+ * byte is handed out. Returns 0 when a response arrived: with a 2xx status
+ * *out is a reader of the body (destroy it; bounded memory; read errors are
+ * RS_ERR_UNREACHABLE), otherwise *out is NULL and resp->status and a short
+ * resp->body say why. A Content-Length above `max_bytes` (0: no limit) is
+ * RS_ERR_LIMIT_EXCEEDED. Errors as rs_http_do. */
+int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_reader **out,
+                 rs_http_response *resp, char *errstr, size_t errstr_size);
+
+void rs_http_response_free(rs_http_response *resp);
+
+/* Returns 1 for statuses worth a retry: 429, 500, 502, 503, 504. */
+int rs_http_status_retryable(long status);
+
+/* Parses a Retry-After value (delta seconds or an HTTP date) into
+ * milliseconds from `now` (seconds since the epoch); -1 when unparsable. */
+long rs_http_retry_after_ms(const char *value, long long now);
+
+/* The backoff before retry number `attempt` (0-based): a random value in
+ * [d/2, d] with d = min(cap, base * 2^attempt). */
+long rs_http_backoff_ms(const rs_http_policy *p, int attempt);
+
+/* Returns 1 when two absolute URLs have the same scheme, host and port. */
+int rs_http_same_origin(const char *a, const char *b);
+
+/* ---- auth: registry authentication: challenges, the Docker token flow, caching.
+ *
+ * Parses WWW-Authenticate challenges (Basic and Bearer), runs the Docker
+ * token flow (distribution's spec/auth/token) against the challenge's realm
+ * with Basic credentials when configured, and caches one token per (realm,
+ * service, scope) until shortly before it expires. Static bearer tokens and
+ * direct Basic are supported. Never logs or puts a credential or token into
+ * a message. The `azure` flow (AAD exchange) is not handled here. */
+
+typedef enum { RS_CHALLENGE_NONE = 0, RS_CHALLENGE_BASIC, RS_CHALLENGE_BEARER } rs_challenge_scheme;
+
+typedef struct rs_auth_challenge {
+    rs_challenge_scheme scheme;
+    char realm[1024];
+    char service[256];
+    char scope[1024];
+    char error[64];
+} rs_auth_challenge;
+
+/* Parses a WWW-Authenticate value (several comma-separated challenges may be
+ * given: Bearer is preferred, then Basic). Returns 0, or RS_ERR_INVALID for
+ * an unparsable value or an unknown scheme. */
+int rs_auth_challenge_parse(const char *header, rs_auth_challenge *out);
+
+/* Parses a token endpoint's JSON answer: `token` or `access_token`,
+ * `expires_in` (default 60 s) counted from `issued_at` (RFC 3339) or `now`;
+ * without expires_in, the JWT's `exp` claim when present. *token is malloc'd.
+ * Returns 0 or RS_ERR_INVALID. */
+int rs_auth_token_parse(const char *json, size_t len, time_t now, char **token, time_t *expires_at,
+                        char *errstr, size_t errstr_size);
+
+/* Reads the `exp` claim of a JWT's payload (no signature check). Returns 0 or
+ * RS_ERR_INVALID. */
+int rs_auth_jwt_exp(const char *jwt, int64_t *exp);
+
+/* Decodes base64 or base64url (padding optional) into a malloc'd,
+ * NUL-terminated buffer. Returns 0 or RS_ERR_INVALID. */
+int rs_auth_base64_decode(const char *in, size_t in_len, char **out, size_t *out_len);
+
+typedef struct rs_auth rs_auth;
+
+/* A client for one registry. `conf` is copied; `http` is borrowed and must
+ * outlive the client. `registry` names the registry in messages; plain HTTP
+ * realms are accepted only when `insecure`. NULL when out of memory. */
+rs_auth *rs_auth_new(const rs_auth_conf *conf, rs_http *http, const char *registry, int insecure);
+void rs_auth_destroy(rs_auth *a);
+
+/* The Authorization value to send now for `scope` (may be NULL), before any
+ * challenge: a cached or fetchable token once the registry's challenge is
+ * known, Basic, or the static bearer. *value is malloc'd, NULL when nothing
+ * is to be sent. Returns 0 or a negative rs_err. */
+int rs_auth_header(rs_auth *a, const char *scope, char **value, char *errstr, size_t errstr_size);
+
+/* Handles a 401 answer's challenge: forgets the cached token for the scope,
+ * fetches a fresh one and sets *value (malloc'd). RS_ERR_UNAUTHORIZED when the
+ * challenge cannot be met (no credentials for Basic, token refused). */
+int rs_auth_challenge_answer(rs_auth *a, const char *www_authenticate, const char *scope,
+                             char **value, char *errstr, size_t errstr_size);
+
+/* ---- registry: a client of one OCI / Docker v2 registry (DESIGN.md §3, §11).
  *
  * Lists repositories and tags (following Link headers), fetches and checks
  * manifests, streams blobs through a verifying reader, and answers the
@@ -6,16 +172,6 @@
  * client serves every thread pulling from that registry. Also parses
  * Docker-style image references and reads the Docker config file's `auths`.
  * Knows nothing about tenants, Kafka or Redis. */
-#ifndef RS_REGISTRY_H
-#define RS_REGISTRY_H
-
-#include <stddef.h>
-
-#include "blobsrc.h"
-#include "config.h"
-#include "http.h"
-#include "reader.h"
-#include "sha256.h"
 
 #define RS_REGISTRY_PAGE_SIZE 1000   /* `n` of listings (distribution refuses more) */
 #define RS_REGISTRY_MAX_PAGES 100000 /* a listing longer than this is an error */

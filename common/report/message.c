@@ -6,13 +6,10 @@
  * through rs_utf8_json_string: text from an image, a registry or an error
  * message that is not UTF-8 gets U+FFFD, never fails the document. Splitting
  * keeps every array element exactly once and never truncates. */
-#include "eol.h"
-#include "grow.h"
-#include "message.h"
-#include "buf.h"
-#include "clock.h"
-#include "err.h"
-#include "utf8.h"
+#include "match.h"
+#include "base.h"
+#include "report.h"
+#include "ecosystem.h"
 
 #include <ctype.h>
 #include <openssl/rand.h>
@@ -503,6 +500,22 @@ int rs_scan_id_new(char out[37])
 
 /* ---- reports ------------------------------------------------------------ */
 
+/* What covers the OS's own packages: the OSV ecosystem they are matched in,
+ * or null and a note saying that none does (docs/contracts.md). */
+static int report_os_coverage(json_t *o, const rs_os *os)
+{
+    char src[128], note[256];
+    rs_ecosystem_os_source(os, src, sizeof src);
+    if (src[0])
+        return json_object_set_new(o, "vulnerability_source", json_string(src)) ||
+               json_object_set_new(o, "coverage", json_null());
+    snprintf(note, sizeof note,
+             "no OSV source for %s %s: its packages are listed, none is matched", os->id,
+             os->version_id[0] ? os->version_id : "(no VERSION_ID)");
+    return json_object_set_new(o, "vulnerability_source", json_null()) ||
+           json_object_set_new(o, "coverage", rs_utf8_json_string(note));
+}
+
 static json_t *report_os(const rs_inventory *inv)
 {
     if (!inv || !inv->os.found)
@@ -514,7 +527,8 @@ static json_t *report_os(const rs_inventory *inv)
         json_pack("{s:o, s:o, s:o, s:b, s:o}", "id", str_or_null(inv->os.id), "version_id",
                   str_or_null(inv->os.version_id), "pretty_name", str_or_null(inv->os.pretty_name),
                   "eol", eol, "eol_date", known ? json_string(date) : json_null());
-    if (o && rs_inventory_flags_set(o, inv->os.text_replaced)) {
+    if (o && (rs_inventory_flags_set(o, inv->os.text_replaced) ||
+              report_os_coverage(o, &inv->os))) {
         json_decref(o);
         return NULL;
     }

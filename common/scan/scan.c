@@ -5,11 +5,9 @@
  * per-layer result, so memory stays bounded by the number of threads, not by
  * layer size. The merge runs once every layer is in. */
 #include "scan.h"
-#include "err.h"
-#include "log.h"
+#include "base.h"
 #include "checks.h"
 #include "merge.h"
-#include "utf8.h"
 
 #include <jansson.h>
 #include <pthread.h>

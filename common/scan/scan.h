@@ -14,11 +14,10 @@
 #include <stdint.h>
 
 #include "analyzers/analyzer.h"
-#include "blobsrc.h"
-#include "clock.h"
+#include "image.h"
+#include "base.h"
 #include "inventory.h"
 #include "layer.h"
-#include "manifest.h"
 
 /* Changes whenever what the index stage finds can change for the same image
  * (any analyzer's version, or the index stage's own): a digest done with

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "auth.h"
+#include "registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "fuzz_util.h"
-#include "manifest.h"
+#include "image.h"
 #include "registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

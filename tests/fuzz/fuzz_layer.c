@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "layer.h"
-#include "reader.h"
+#include "base.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "message.h"
+#include "report.h"
 
 static const char *const keys[] = {"vulnerabilities", "secrets", "misconfigurations", "packages",
                                    NULL};

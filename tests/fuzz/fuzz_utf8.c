@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "utf8.h"
+#include "base.h"
 
 /* No C0 control, DEL or C1 control (C2 80..C2 9F) in s. */
 static int printable(const unsigned char *s)

@@ -126,7 +126,10 @@ def json_seeds():
     lr = {"files": [{"path": "/var/lib/dpkg/status", "analyzer": "dpkg", "packages": [pkg],
                      "malformed": 1},
                     {"path": "/usr/lib/os-release", "analyzer": "os-release", "packages": [],
-                     "os": os_deb, "malformed": 0}],
+                     "os": os_deb, "malformed": 0},
+                    {"path": "/var/lib/dpkg/info/python3-six.list", "analyzer": "dpkg-files",
+                     "packages": [], "malformed": 0,
+                     "owned": ["/usr/lib/python3/dist-packages/six.py", "/usr/share/doc/six"]}],
           "links": [{"path": "/etc/os-release", "target": "../usr/lib/os-release", "hard": False},
                     {"path": "/lib/apk/db/installed", "target": "x/installed", "hard": True}],
           "whiteouts": ["/etc/motd"], "opaque_dirs": ["/opt/app"],
@@ -207,6 +210,21 @@ def file_seeds():
         add_file("config", p)
 
 
+def lang_seeds():
+    """The language analyzers' test data; npm-lock's first byte picks the file kind."""
+    for target, sub in (("npm", "npm"), ("python", "python"), ("gem", "gem"),
+                        ("dotnet", "dotnet"), ("composer", "composer"), ("dpkgfiles", "dpkgfiles")):
+        for p in sorted(glob.glob(os.path.join(DATA, sub, "*"))):
+            if target != "npm" or p.endswith("package.json"):
+                add_file(target, p)
+    add("npm", '{"name":"@types/node","version":"20.1.0"}')
+    add("npm", '{"name":"lodash","version":"4.17.20","dependencies":{"a":"^1"}}')
+    add("dpkgfiles", "d41d8cd98f00b204e9800998ecf8427e  usr/lib/os-release\n")
+    for p in sorted(glob.glob(os.path.join(DATA, "npm", "*"))):
+        with open(p, "rb") as f:
+            add("npmlock", (b"\x01" if p.endswith(".lock") else b"\x00") + f.read())
+
+
 def badtext_seeds():
     """The analyzer files of the badtext-* image specs (bytes that are not UTF-8, inline as
     base64), for their analyzers and for utf8."""
@@ -236,8 +254,38 @@ def utf8_seeds():
         add("utf8", v)
 
 
+def rpm_seeds():
+    """Header blobs, the ndb and bdb databases of them (bdb by BerkeleyDB's own db5.3_load,
+    both byte orders, 512-byte pages so that headers span overflow chains) and an rpm
+    manifest line set, from tests/rpmdb_tools.py."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import rpmdb_tools
+    hdrs = rpmdb_tools.sample_headers()
+    for b in hdrs:
+        add("rpmhdr", b)
+    add("rpmhdr", hdrs[0][: len(hdrs[0]) // 2])
+    rows = list(enumerate(hdrs, 1))
+    add("rpmndb", rpmdb_tools.ndb(rows))
+    add("rpmndb", rpmdb_tools.ndb(rows[:1], slot_pages=2))
+    with tempfile.TemporaryDirectory() as d:
+        for be in (False, True):
+            dump, db = os.path.join(d, "dump"), os.path.join(d, "Packages%d" % be)
+            with open(dump, "w") as f:
+                f.write(rpmdb_tools.bdb_dump(rows, be))
+            subprocess.run(["db5.3_load", "-f", dump, "-c", "db_lorder=%d" % (4321 if be else 1234),
+                            "-c", "db_pagesize=512", db], check=True)
+            add("rpmbdb", open(db, "rb").read())
+    add("rpmmanifest", "rs-hello\t1.2.3-4.el9\t1700000000\t1700000000\tregscan\t(none)\t12\t"
+                       "x86_64\t0\trs-hello-1.2.3-4.el9.src.rpm\n"
+                       "rs-suite-libs\t0.9-1\t1700000000\t1700000000\t(none)\t2\t4\tx86_64\t2\t"
+                       "rs-suite-0.9-1.src.rpm\n"
+                       "gpg-pubkey\t1-2\t0\t0\t(none)\t(none)\t0\t(none)\t0\t(none)\n")
+
+
 def main():
+    rpm_seeds()
     file_seeds()
+    lang_seeds()
     badtext_seeds()
     utf8_seeds()
     string_seeds()

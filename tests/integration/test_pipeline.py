@@ -92,7 +92,8 @@ for d in sorted(scan_digests):
     t.eq(h.inventory_rows(inv.get(d, {})), expected[d], f"inventory packages of {d}")
     t.eq(rep.get(d, {}).get("summary", {}).get("packages"), len(expected[d]), f"package count of {d}")
 t.eq(rep[d_single]["os"], {"id": "debian", "version_id": "12",
-                           "pretty_name": "Debian GNU/Linux 12 (bookworm)", "eol": False, "eol_date": "2028-06-30"},
+                           "pretty_name": "Debian GNU/Linux 12 (bookworm)", "eol": False, "eol_date": "2028-06-30",
+                           "vulnerability_source": "Debian:12", "coverage": None},
      "os of debian-single")
 t.eq(rep[img_alpine["linux/amd64"]["digest"]]["os"]["id"], "alpine", "os of alpine")
 t.eq(sorted(p["ecosystem"] for p in inv[img_alpine["linux/amd64"]["digest"]]["packages"])[0],

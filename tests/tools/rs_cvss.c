@@ -4,7 +4,7 @@
  * Reads one vector a line and prints, per line, "score<TAB>severity" (score
  * with one decimal, severity lowercase), "unscored" for a valid v4 vector, or
  * "invalid". With -v, the error message of an invalid vector goes to stderr. */
-#include "cvss.h"
+#include "match.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,10 +6,9 @@
  * sandboxed parser process will be.
  *
  * usage: rs-index-layer LAYER [VULNDB] */
-#include "err.h"
+#include "base.h"
 #include "layer.h"
-#include "reader.h"
-#include "vulndb.h"
+#include "match.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  *
  * usage: rs-vercmp SCHEME < pairs
  * Reads lines "A<TAB>B" and prints, per line, "-1", "0", "1" or "invalid". */
-#include "versions/version.h"
+#include "match.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #ifndef RS_TARBUILD_H
 #define RS_TARBUILD_H
 
-#include "buf.h"
+#include "base.h"
 #include "rs_test.h"
 
 #include <archive.h>

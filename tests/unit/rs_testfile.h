@@ -4,7 +4,7 @@
 #ifndef RS_TESTFILE_H
 #define RS_TESTFILE_H
 
-#include "reader.h"
+#include "base.h"
 #include "rs_test.h"
 
 /* The contents of tests/data/<rel>, at most max bytes, and their size in *len;

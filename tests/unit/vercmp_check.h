@@ -14,9 +14,9 @@
 #ifndef VERCMP_CHECK_H
 #define VERCMP_CHECK_H
 
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
-#include "versions/version.h"
+#include "match.h"
 
 /* What cmp() and cmp_rc() answer when compare refuses a version. */
 #define CMP_INVALID 99

@@ -2,15 +2,20 @@
  * growable result list shared by every analyzer. */
 #include "analyzers/analyzer.h"
 #include "analyzers/apk.h"
+#include "analyzers/composer.h"
+#include "analyzers/dotnet.h"
 #include "analyzers/dpkg.h"
+#include "analyzers/dpkgfiles.h"
 #include "analyzers/files.h"
+#include "analyzers/gem.h"
+#include "analyzers/npm.h"
+#include "analyzers/npmlock.h"
 #include "analyzers/osrelease.h"
+#include "analyzers/python.h"
+#include "analyzers/rpmdb.h"
+#include "analyzers/rpmmanifest.h"
 #include "analyzers/secrets.h"
-#include "err.h"
-#include "grow.h"
-#include "path.h"
-#include "sha256.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +26,16 @@ static const rs_analyzer *const registry[] = {
     &rs_analyzer_dpkg,
     &rs_analyzer_apk,
     &rs_analyzer_osrelease,
+    &rs_analyzer_rpmdb,
+    &rs_analyzer_rpmmanifest,
+    /* language packages, and the OS files that hide them (i8-lang) */
+    &rs_analyzer_dpkgfiles,
+    &rs_analyzer_npm,
+    &rs_analyzer_npmlock,
+    &rs_analyzer_python,
+    &rs_analyzer_gem,
+    &rs_analyzer_dotnet,
+    &rs_analyzer_composer,
     &rs_analyzer_secrets,
     &rs_analyzer_files,
     NULL,

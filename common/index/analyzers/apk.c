@@ -3,16 +3,19 @@
  * One "X:value" line per field, a blank line between packages. Keeps P (name),
  * V (version), A (arch) and o (origin, the source package Alpine's security
  * data names). A package without P or V is skipped and counted. Bytes that
- * are not UTF-8 become U+FFFD and flag the package (text_replaced). */
+ * are not UTF-8 become U+FFFD and flag the package (text_replaced).
+ * The files of every package (F: a directory, R: a file in it) are kept as
+ * owned paths (rs_analysis.owned), so a language package apk installed is
+ * reported once, as the apk package. */
 #include "analyzers/apk.h"
 #include "analyzers/lines.h"
-#include "err.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define APK_INSTALLED "/lib/apk/db/installed"
+#define APK_PATH_MAX 4096
 
 static int apk_wants(const char *path)
 {
@@ -73,13 +76,34 @@ static int emit(const char *path, const record *r, rs_analysis *out)
     return rc;
 }
 
+/* The owned path "/<dir>/<file>" of an R: line; a path that cannot be
+ * normalised is malformed. Returns 0 or RS_ERR_INTERNAL. */
+static int own(const char *dir, size_t dn, const char *file, size_t fn, rs_analysis *out)
+{
+    char raw[APK_PATH_MAX + 1], norm[APK_PATH_MAX + 3];
+    if (dn + fn + 2 > APK_PATH_MAX || memchr(dir, '\0', dn) || memchr(file, '\0', fn) || !fn) {
+        out->n_malformed++;
+        return 0;
+    }
+    raw[0] = '/';
+    memcpy(raw + 1, dir, dn);
+    raw[1 + dn] = '/';
+    memcpy(raw + 2 + dn, file, fn);
+    raw[2 + dn + fn] = '\0';
+    if (rs_analyzer_path_normalize(raw, norm, sizeof norm) != 0) {
+        out->n_malformed++;
+        return 0;
+    }
+    return rs_analysis_add_owned(out, norm, strlen(norm));
+}
+
 static int apk_parse(const char *path, const char *data, size_t len, rs_analysis *out, char *errstr,
                      size_t errsz)
 {
     record r = {0};
     int in_record = 0;
-    size_t off = 0, n;
-    const char *line;
+    size_t off = 0, n, dn = 0;
+    const char *line, *dir = NULL;
     for (;;) {
         int more = rs_lines_next(data, len, &off, &line, &n);
         if (!more || n == 0) {
@@ -90,6 +114,7 @@ static int apk_parse(const char *path, const char *data, size_t len, rs_analysis
             }
             memset(&r, 0, sizeof r);
             in_record = 0;
+            dir = NULL;
             if (!more)
                 break;
             continue;
@@ -97,6 +122,17 @@ static int apk_parse(const char *path, const char *data, size_t len, rs_analysis
         in_record = 1;
         if (n < 2 || line[1] != ':') {
             r.bad = 1;
+            continue;
+        }
+        if (line[0] == 'F') {
+            dir = line + 2, dn = n - 2;
+            continue;
+        }
+        if (line[0] == 'R') {
+            /* an R: before any F: is a file at the root: "/" + file */
+            if (own(dir ? dir : "", dir ? dn : 0, line + 2, n - 2, out))
+                return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory parsing '%s'",
+                               path);
             continue;
         }
         int k = -1;
@@ -128,8 +164,9 @@ static int apk_parse(const char *path, const char *data, size_t len, rs_analysis
 
 const rs_analyzer rs_analyzer_apk = {
     .name = "apk",
-    /* 2: bytes that are not UTF-8 become U+FFFD and flag text_replaced */
-    .version = "apk/2",
+    /* 2: bytes that are not UTF-8 become U+FFFD and flag text_replaced;
+     * 3: owned paths (F: and R: lines) */
+    .version = "apk/3",
     .wants = apk_wants,
     .max_file_size = 64u * 1024 * 1024,
     .parse = apk_parse,

@@ -10,8 +10,7 @@
  * UTF-8 become U+FFFD and flag the package (text_replaced). */
 #include "analyzers/dpkg.h"
 #include "analyzers/lines.h"
-#include "err.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <stdlib.h>
 #include <string.h>

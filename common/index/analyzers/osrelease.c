@@ -9,8 +9,7 @@
  * (merge.c: /etc first). */
 #include "analyzers/lines.h"
 #include "analyzers/osrelease.h"
-#include "err.h"
-#include "utf8.h"
+#include "base.h"
 
 #include <string.h>
 

@@ -18,9 +18,8 @@
  * version of a path then replaces an earlier one's in the merge, which is
  * how a secret replaced by an upper layer is told from one still there. */
 #include "analyzers/secrets.h"
-#include "err.h"
+#include "base.h"
 #include "secrets/secrets.h"
-#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>

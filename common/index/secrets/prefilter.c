@@ -3,7 +3,7 @@
  * of the literals' first two bytes (folded to lowercase), then a
  * comparison with the few literals of that pair. Most positions of real text
  * cost one table look-up. Built once, read-only afterwards. */
-#include "grow.h"
+#include "base.h"
 #include "secrets_int.h"
 
 #include <pthread.h>

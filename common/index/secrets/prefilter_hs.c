@@ -3,7 +3,7 @@
  * literals compiled once into one block-mode database; every end offset of
  * every literal is reported, which gives the same candidates as the portable
  * finder. Without Hyperscan in the build every function says so. */
-#include "grow.h"
+#include "base.h"
 #include "secrets_int.h"
 
 #ifdef RS_HAVE_HYPERSCAN

@@ -3,8 +3,7 @@
  * scanned up to SEC_MAX_REACH bytes before the window's end and its tail
  * kept for the next window, so that every literal is looked at exactly once
  * with all the bytes its matcher may read. */
-#include "err.h"
-#include "grow.h"
+#include "base.h"
 #include "secrets_int.h"
 
 #include <stdlib.h>

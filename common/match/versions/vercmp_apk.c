@@ -7,8 +7,8 @@
  * string (Gentoo's rule); numbers are apk's uint64_t, wrapping as apk's do.
  * A string apk_version_validate() rejects is invalid here (apk itself would
  * still order it, by the partial tokens). No allocation, no recursion. */
-#include "version.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 
 #include <stdint.h>
 #include <string.h>

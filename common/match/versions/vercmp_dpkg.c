@@ -7,8 +7,8 @@
  * `dpkg --compare-versions` takes the empty string as the blank version, this
  * module calls it invalid. Works on spans of the input: no copy, no
  * allocation, no recursion. */
-#include "version.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 
 #include <limits.h>
 #include <stdint.h>

@@ -10,8 +10,8 @@
  * ones, an invalid version makes the comparison fail (RS_ERR_INVALID), and so
  * does a string longer than 1024 bytes. This module does not check module
  * paths or major-version suffixes. */
-#include "version.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 
 #include <string.h>
 

@@ -15,9 +15,9 @@
  * chain of lists held in two flat arrays and compared without recursion.
  * Letters are ASCII: other bytes are kept as they are (Java would lowercase
  * non-ASCII capitals and read non-ASCII decimal digits as digits). */
-#include "charclass.h"
-#include "version.h"
-#include "err.h"
+#include "charclass_int.h"
+#include "match.h"
+#include "base.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -13,9 +13,9 @@
  * ordinally ignoring ASCII case, and a longer list of equal labels is greater.
  * Metadata is ignored. Strings over 1024 bytes are invalid. This module does
  * not implement version ranges or floating versions. */
-#include "charclass.h"
-#include "version.h"
-#include "err.h"
+#include "charclass_int.h"
+#include "match.h"
+#include "base.h"
 
 #include <stdint.h>
 #include <string.h>

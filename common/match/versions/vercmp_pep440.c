@@ -10,8 +10,8 @@
  * 22+ rejects too. Letters are ASCII only: packaging's IGNORECASE regex also
  * lets a few non-ASCII letters (U+212A, U+017F, U+0130, U+0131) stand for
  * ASCII ones; those strings are invalid here. No allocation. */
-#include "version.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 
 #include <string.h>
 

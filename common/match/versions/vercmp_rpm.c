@@ -11,8 +11,8 @@
  * one, as in rpm 4.18's rpm.ver and labelCompare. Like rpm, every non-empty
  * string is a version; the empty string and strings over 1024 bytes are
  * invalid. No copy, no allocation, no recursion. */
-#include "version.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 
 #include <string.h>
 

@@ -9,9 +9,9 @@
  * numeric prefix and of the whole are dropped, then segments compare pairwise,
  * missing ones as 0, a string below any number ("1.0.a" < "1.0" == "1").
  * No allocation. */
-#include "charclass.h"
-#include "version.h"
-#include "err.h"
+#include "charclass_int.h"
+#include "match.h"
+#include "base.h"
 
 #include <stdint.h>
 #include <string.h>

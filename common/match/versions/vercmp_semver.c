@@ -17,9 +17,9 @@
  * round to the same double compare equal, and the comparison of the two
  * versions stops there (comparePre returns that 0). This module does not
  * implement ranges. */
-#include "charclass.h"
-#include "version.h"
-#include "err.h"
+#include "charclass_int.h"
+#include "match.h"
+#include "base.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* version.c - the registry of version schemes and the ecosystem → scheme map. */
-#include "version.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +40,8 @@ const rs_version_scheme *rs_version_scheme_for_ecosystem(const char *e)
     if (eco_is(e, "Alpine"))
         return &rs_version_apk;
     if (eco_is(e, "Red Hat") || eco_is(e, "Rocky Linux") || eco_is(e, "AlmaLinux") ||
-        eco_is(e, "SUSE") || eco_is(e, "openSUSE") || eco_is(e, "Mageia") || eco_is(e, "openEuler"))
+        eco_is(e, "SUSE") || eco_is(e, "openSUSE") || eco_is(e, "Mageia") || eco_is(e, "openEuler") ||
+        eco_is(e, "Azure Linux"))
         return &rs_version_rpm;
     if (eco_is(e, "PyPI"))
         return &rs_version_pep440;

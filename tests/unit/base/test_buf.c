@@ -1,5 +1,4 @@
-#include "buf.h"
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
 
 int main(void)

@@ -1,7 +1,6 @@
 /* test_clock.c - rs_clock_parse_rfc3339: exact epoch seconds for the forms
  * RFC 3339 allows, RS_ERR_INVALID for every form it rejects. */
-#include "clock.h"
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
 
 static void test_valid(void)

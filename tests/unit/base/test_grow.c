@@ -2,7 +2,7 @@
  * the next step, no realloc when there is room, the overflow cases that
  * leave the array as it was (no huge realloc is attempted: ASan would abort),
  * and elements kept across growths. */
-#include "grow.h"
+#include "base.h"
 #include "rs_test.h"
 
 static void test_capacities(void)

@@ -1,7 +1,7 @@
 /* test_log.c - log lines whose message quotes bytes that are not UTF-8 or
  * control characters: a JSON line is still written (U+FFFD), a text line
  * shows controls as '?'. stderr goes to a temporary file. */
-#include "log.h"
+#include "base.h"
 #include "rs_test.h"
 
 #include <unistd.h>

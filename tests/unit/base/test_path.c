@@ -1,6 +1,6 @@
 /* test_path.c - the path component walker: runs of '/', leading and trailing
  * slashes, "." and ".." handed back as they are, the empty path. */
-#include "path.h"
+#include "base.h"
 #include "rs_test.h"
 
 #include <string.h>

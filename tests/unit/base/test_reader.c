@@ -1,6 +1,4 @@
-#include "err.h"
-#include "log.h"
-#include "reader.h"
+#include "base.h"
 #include "rs_test.h"
 
 static int drain(rs_reader *r, char *errstr, size_t errsz)

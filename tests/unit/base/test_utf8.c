@@ -1,7 +1,7 @@
 /* test_utf8.c - validation, U+FFFD replacement by maximal subparts, cutting
  * on character boundaries, JSON strings and terminal-safe copies. */
 #include "rs_test.h"
-#include "utf8.h"
+#include "base.h"
 
 #define FFFD "\xEF\xBF\xBD"
 

@@ -1,6 +1,6 @@
 /* test_config.c - the tenants file, settings from the environment, globs. */
 #include "config.h"
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
 
 #include <dirent.h>

@@ -1,9 +1,8 @@
 /* test_digestset.c - rs_digestset: exact membership over 100,000 digests,
  * duplicates, near misses, invalid input, clear and reuse. */
-#include "digestset.h"
-#include "err.h"
+#include "digestset_int.h"
+#include "base.h"
 #include "rs_test.h"
-#include "sha256.h"
 
 #define N 100000
 

@@ -3,12 +3,10 @@
  * GETs, 304 reuse, changed content, failures that keep the old copy, limits,
  * redaction). Zips are made here with libarchive's zip writer. Exits 77 when
  * /usr/bin/python3 is missing. */
-#include "buf.h"
-#include "err.h"
-#include "http.h"
+#include "base.h"
+#include "registry.h"
 #include "rs_test.h"
-#include "sha256.h"
-#include "vulndb_source.h"
+#include "vulndb_source_int.h"
 
 #include <archive.h>
 #include <archive_entry.h>

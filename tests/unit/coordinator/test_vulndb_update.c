@@ -5,11 +5,10 @@
  * store's files; a vulndb:current ahead of the files wins. Runs under
  * ThreadSanitizer too (label tsan). */
 #include "config.h"
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
-#include "sha256.h"
-#include "state.h"
-#include "vulndb_update.h"
+#include "redis.h"
+#include "coordinator.h"
 
 #include <dirent.h>
 #include <hiredis/hiredis.h>

@@ -3,15 +3,11 @@
  * index), blob streaming with digest checks, escapes refused. */
 #include "analyzers/dpkg.h"
 #include "analyzers/osrelease.h"
-#include "blobsrc.h"
-#include "buf.h"
-#include "err.h"
+#include "image.h"
+#include "base.h"
 #include "layer.h"
-#include "manifest.h"
-#include "reader.h"
 #include "rs_tarbuild.h"
 #include "rs_test.h"
-#include "sha256.h"
 
 #include <jansson.h>
 #include <sys/stat.h>

@@ -1,6 +1,6 @@
 /* test_manifest.c - manifest parsing and classification on tests/data/manifest. */
-#include "err.h"
-#include "manifest.h"
+#include "base.h"
+#include "image.h"
 #include "rs_test.h"
 #include "rs_testfile.h"
 

@@ -2,7 +2,7 @@
  * bytes that are not UTF-8. */
 #include "analyzer_check.h"
 #include "analyzers/apk.h"
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
 #include "rs_testfile.h"
 

@@ -2,7 +2,7 @@
  * status.d file and malformed input. */
 #include "analyzer_check.h"
 #include "analyzers/dpkg.h"
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
 #include "rs_testfile.h"
 

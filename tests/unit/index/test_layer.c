@@ -1,17 +1,11 @@
 /* test_layer.c - layer walking on tars built here with libarchive's writer:
  * gzip, zstd and plain, whiteouts, opaque dirs, links, limits, corruption,
  * digest verification, and the JSON form of the result. */
-#include "buf.h"
-#include "err.h"
+#include "base.h"
 #include "layer.h"
-#include "reader.h"
 #include "rs_tarbuild.h"
 #include "rs_testanalyzers.h"
-#include "analyzers/apk.h"
-#include "analyzers/dpkg.h"
-#include "analyzers/osrelease.h"
 #include "rs_test.h"
-#include "sha256.h"
 
 static const char DEB_OS[] = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n"
                              "VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n";
@@ -37,16 +31,14 @@ static const tent BASE[] = {
 };
 #define N_BASE (sizeof BASE / sizeof BASE[0])
 
-/* The walker with the OS analyzers (lim NULL): the secrets and files
+/* The walker with the analyzers of some paths (lim NULL): the secrets and files
  * analyzers, which see every file, have their own tests (test_secrets,
  * test_checks). */
 static int analyze(const char *data, size_t len, const rs_layer_limits *lim, rs_layer_result **out,
                    char *err, size_t errsz)
 {
-    static const rs_analyzer *const os_only[] = {&rs_analyzer_dpkg, &rs_analyzer_apk,
-                                                 &rs_analyzer_osrelease, NULL};
     rs_layer_limits dflt = RS_LAYER_LIMITS_DEFAULT;
-    dflt.analyzers = os_only;
+    dflt.analyzers = real_analyzers();
     if (!lim)
         lim = &dflt;
     rs_reader *r = rs_reader_mem_new(data, len);
@@ -68,7 +60,13 @@ static const rs_layer_file *file_at(const rs_layer_result *r, const char *path)
 static void check_base(const rs_layer_result *r)
 {
     RS_CHECK_INT(r->n_entries, N_BASE);
-    RS_REQUIRE(r->n_files == 3);
+    RS_REQUIRE(r->n_files == 4);
+    /* a distroless file list (dpkg-files): "abc" is no "<md5>  <path>" line */
+    const rs_layer_file *md5 = file_at(r, "/var/lib/dpkg/status.d/x.md5sums");
+    RS_REQUIRE(md5);
+    RS_CHECK_STR(md5->analyzer, "dpkg-files");
+    RS_CHECK_INT(md5->n_owned, 0);
+    RS_CHECK_INT(md5->n_malformed, 1);
     const rs_layer_file *os = file_at(r, "/usr/lib/os-release");
     RS_REQUIRE(os);
     RS_CHECK_STR(os->analyzer, "os-release");

@@ -1,11 +1,9 @@
 /* test_merge.c - merging layer results: whiteouts, opaque directories,
  * os-release through a symlink, /etc over /usr/lib, and package attribution
  * across layers (kept through rewrites, reset by removal and re-adding). */
-#include "buf.h"
-#include "err.h"
+#include "base.h"
 #include "layer.h"
 #include "merge.h"
-#include "reader.h"
 #include "rs_tarbuild.h"
 #include "rs_testanalyzers.h"
 #include "rs_test.h"

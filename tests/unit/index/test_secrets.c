@@ -9,7 +9,7 @@
  * sits in the sources. Documentation examples (AKIAIOSFODNN7EXAMPLE, ...)
  * are negatives on purpose: see secrets/rules.c. */
 #include "analyzers/analyzer.h"
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
 #include "secrets/secrets.h"
 

@@ -2,7 +2,7 @@
  * (always), then delivery, metadata checks and size limits against the Kafka
  * named by REGSCAN_TEST_KAFKA_BROKERS (skipped when unset). */
 #include "config.h"
-#include "err.h"
+#include "base.h"
 #include "kafka.h"
 #include "rs_test.h"
 

@@ -4,7 +4,7 @@
  * over four partitions finished in random order by four job threads while a
  * fifth adds them (run under ThreadSanitizer too: label tsan). */
 #include "rs_test.h"
-#include "window.h"
+#include "kafka.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

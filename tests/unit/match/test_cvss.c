@@ -1,6 +1,6 @@
 /* test_cvss.c - CVSS base scores of well-known vectors, Roundup, invalid input. */
-#include "cvss.h"
-#include "err.h"
+#include "match.h"
+#include "base.h"
 #include "rs_test.h"
 
 /* Checks one valid scored vector: version, score in tenths, severity. */

@@ -1,4 +1,4 @@
-#include "eol.h"
+#include "match.h"
 #include "rs_test.h"
 
 static rs_os os_of(const char *id, const char *version)
@@ -46,6 +46,10 @@ int main(void)
     RS_CHECK_STR(date, "");
     RS_CHECK_INT(eol, 0);
     o = os_of("fedora", "39");
+    RS_CHECK_INT(rs_eol_lookup(&o, "2026-11-27", date, &eol), 1);
+    RS_CHECK_STR(date, "2024-11-26");
+    RS_CHECK_INT(eol, 1);
+    o = os_of("opensuse-tumbleweed", "20240101");
     RS_CHECK_INT(rs_eol_lookup(&o, NULL, date, &eol), 0);
     o.found = 0;
     RS_CHECK_INT(rs_eol_lookup(&o, NULL, date, &eol), 0);

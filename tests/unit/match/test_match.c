@@ -5,7 +5,7 @@
  * fixes, remediation, severity, summary counts and fingerprints; the order of
  * fixed versions the scheme cannot all parse (tests/data/osv/mixed-fixed);
  * the same match from 8 threads at once, always the same result. */
-#include "err.h"
+#include "base.h"
 #include "match.h"
 #include "rs_test.h"
 

@@ -2,8 +2,8 @@
  * tests/data/osv/records (tests/data/osv/boundaries.tsv, made by
  * tests/versions/gen_boundaries.py with the reference comparators), the
  * evaluation rules on hand-written ranges, parsing, keys and the compact form. */
-#include "err.h"
-#include "osv.h"
+#include "base.h"
+#include "match.h"
 #include "rs_test.h"
 
 #include <jansson.h>

@@ -3,10 +3,9 @@
  * back (also into a store, under its content-unique name), snapshot file
  * names, lookups by key, the exact counters for records that are skipped, and
  * which copy of an id seen twice is kept. */
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
-#include "sha256.h"
-#include "vulndb.h"
+#include "match.h"
 
 #include <archive.h>
 #include <archive_entry.h>

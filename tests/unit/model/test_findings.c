@@ -3,8 +3,8 @@
  * rematch reads alone), an entry cached before they existed decodes with
  * none, malformed ones are refused, and a report built from the inventory
  * lists them and counts them in its summary. */
-#include "err.h"
-#include "message.h"
+#include "base.h"
+#include "report.h"
 #include "rs_test.h"
 
 static rs_inventory *sample(void)

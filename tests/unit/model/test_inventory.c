@@ -1,6 +1,6 @@
 /* test_inventory.c - ecosystems, purls, ordering, the JSON round trip and the
  * invalid-utf8 flag. */
-#include "err.h"
+#include "base.h"
 #include "inventory.h"
 #include "rs_test.h"
 

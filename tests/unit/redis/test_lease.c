@@ -3,10 +3,9 @@
  * TTL, lost to another owner or to its expiry (the job's stop flag set, the
  * other's lease left alone), given up after its maximum life, released at the
  * end. Run under ThreadSanitizer too (label tsan). */
-#include "err.h"
-#include "lease.h"
+#include "base.h"
+#include "redis.h"
 #include "rs_test.h"
-#include "state.h"
 
 #include <hiredis/hiredis.h>
 #include <unistd.h>

@@ -1,8 +1,8 @@
 /* test_state.c - Redis URL parsing (always) and every state/cache operation
  * against the Redis named by REGSCAN_TEST_REDIS_URL (skipped when unset). */
-#include "err.h"
+#include "base.h"
 #include "rs_test.h"
-#include "state.h"
+#include "redis.h"
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 /* test_auth.c - WWW-Authenticate parsing, token responses, JWT expiry, base64. */
-#include "auth.h"
-#include "err.h"
+#include "registry.h"
+#include "base.h"
 #include "rs_test.h"
 #include "rs_testfile.h"
 

@@ -1,12 +1,9 @@
 /* test_http.c - the HTTP client and the registry client against loopback
  * servers started inside the test (threads answering canned or routed
  * responses and recording the requests they received). No network. */
-#include "auth.h"
-#include "buf.h"
-#include "err.h"
-#include "http.h"
-#include "manifest.h"
 #include "registry.h"
+#include "base.h"
+#include "image.h"
 #include "rs_test.h"
 
 #include <arpa/inet.h>

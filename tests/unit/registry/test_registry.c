@@ -1,7 +1,6 @@
 /* test_registry.c - Link headers, image references, names, Docker config,
  * URL redaction. The network side runs in test_http.c. */
-#include "err.h"
-#include "log.h"
+#include "base.h"
 #include "registry.h"
 #include "rs_test.h"
 

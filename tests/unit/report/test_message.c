@@ -1,7 +1,7 @@
 /* test_message.c - scan request codec, report and inventory documents, ids,
  * and splitting. */
-#include "err.h"
-#include "message.h"
+#include "base.h"
+#include "report.h"
 #include "rs_test.h"
 
 #define DA "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

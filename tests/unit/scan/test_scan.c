@@ -5,8 +5,8 @@
  * inventory compared with the spec's hand-written "expected" section
  * (flags included).
  * Then faults: a tampered blob, too many layers, a cancelled scan. */
-#include "blobsrc.h"
-#include "err.h"
+#include "image.h"
+#include "base.h"
 #include "inventory.h"
 #include "rs_test.h"
 #include "scan.h"
