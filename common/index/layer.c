@@ -135,7 +135,11 @@ static int add_file(rs_layer_result *r, const char *path, const char *analyzer, 
     f->mode = an->mode;
     f->owned = an->owned;
     f->n_owned = an->n_owned;
-    memset(an, 0, sizeof *an);
+    /* packages and owned paths move; the rest (skips) stays for rs_analysis_clear */
+    an->pkgs = NULL;
+    an->n_pkgs = an->cap_pkgs = 0;
+    an->owned = NULL;
+    an->n_owned = an->cap_owned = 0;
     r->n_files++;
     return 0;
 }
@@ -164,8 +168,10 @@ static int copy_file(rs_layer_result *r, const rs_layer_file *from, const char *
         }
     for (size_t i = 0; i < from->n_pkgs; i++) {
         rs_pkg p = from->pkgs[i];
-        p.path = (char *)path;
-        if (rs_analysis_add_pkg(&an, &p)) {
+        p.path = rs_analysis_pkg_path(p.path, from->path, path);
+        int arc = p.path ? rs_analysis_add_pkg(&an, &p) : RS_ERR_INTERNAL;
+        free(p.path);
+        if (arc) {
             rs_analysis_clear(&an);
             return RS_ERR_INTERNAL;
         }
@@ -340,6 +346,16 @@ static int read_data(struct archive *a, struct walk *w, const rs_layer_limits *l
     return more < 0 ? archive_fail(a, w, media_type, errstr, errsz) : 0;
 }
 
+/* The parts of a file the analyzer gave up on while reading the rest (a
+ * nested archive): per-file skips of that analyzer. */
+static int add_part_skips(rs_layer_result *r, const rs_analyzer *an, const rs_analysis *res)
+{
+    for (size_t i = 0; i < res->n_skips; i++)
+        if (add_skipped(r, res->skips[i].path, an->name, rs_err_code(res->skips[i].err)))
+            return RS_ERR_INTERNAL;
+    return 0;
+}
+
 static int oom(char *errstr, size_t errsz)
 {
     return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
@@ -357,7 +373,7 @@ static int record(rs_layer_result *r, const char *path, const rs_analyzer *an, i
     }
     if (prc)
         rc = add_skipped(r, path, an->name, rs_err_code(prc));
-    else
+    else if (!(rc = add_part_skips(r, an, res)))
         rc = add_file(r, path, an->name, res);
     rs_analysis_clear(res);
     return rc ? oom(errstr, errsz) : 0;
@@ -468,6 +484,21 @@ static size_t wanted_by(const rs_analyzer *const *all, const char *path, const r
     return n;
 }
 
+/* Drops from `ans` the analyzers that see only executables (they know their
+ * files by content) unless the entry is a regular file with an execute bit:
+ * a symlink or hard link to a binary is not a second binary. Returns the
+ * new count. */
+static size_t keep_executables(const rs_analyzer **ans, size_t n, struct archive_entry *e)
+{
+    int exec = archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e) &&
+               (archive_entry_perm(e) & 0111);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!ans[i]->executables_only || exec)
+            ans[k++] = ans[i];
+    return k;
+}
+
 /* A hard link at a wanted path: each analyzer's result for the target, when
  * this layer has one, is copied; with none the link is kept for the merge. */
 static int hard_link(rs_layer_result *r, const char *path, const char *hard,
@@ -565,7 +596,7 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
         return read_data(a, w, lim, r, NULL, media_type, errstr, errsz);
     }
     const rs_analyzer *ans[LAYER_MAX_ANALYZERS];
-    size_t n_an = wanted_by(w->analyzers, path, ans);
+    size_t n_an = keep_executables(ans, wanted_by(w->analyzers, path, ans), e);
     const char *hard = archive_entry_hardlink(e);
     mode_t type = archive_entry_filetype(e);
     int rc = entry_analyzers(r, e, path, ans, &n_an);

@@ -11,6 +11,7 @@
 #include "checks.h"
 #include "base.h"
 #include "langfilter.h"
+#include "analyzers/analyzer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,10 +443,12 @@ static int add_file_pkgs(rs_inventory *inv, const ventry *e, char *const *layer_
         if (rs_langfilter_drops(lf, f, &f->pkgs[k]))
             continue;
         rs_pkg p = f->pkgs[k];
-        p.path = path;
+        /* a package read inside an archive keeps its "!/" part */
+        p.path = rs_analysis_pkg_path(p.path, path, path);
         p.layer = layer_digests ? layer_digests[e->pkg_layer[k]] : NULL;
         p.text_replaced |= replaced;
-        rc = rs_inventory_add(inv, &p);
+        rc = p.path ? rs_inventory_add(inv, &p) : RS_ERR_INTERNAL;
+        free(p.path);
     }
     free(path);
     return rc;

@@ -40,6 +40,9 @@ fi
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
+# tests/integration/test_binaries.py builds a Rust program with cargo-auditable (installed by
+# the test with `cargo install --locked` into ~/.cache/regscan) and a Go one.
+command -v cargo >/dev/null 2>&1 || missing+=(cargo)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=

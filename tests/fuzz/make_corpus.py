@@ -282,8 +282,87 @@ def rpm_seeds():
                        "gpg-pubkey\t1-2\t0\t0\t(none)\t(none)\t0\t(none)\t0\t(none)\n")
 
 
+def zip_bytes(members):
+    """A zip of [(name, bytes)] (deflated), as a jar is."""
+    import zipfile
+    bio = io.BytesIO()
+    with zipfile.ZipFile(bio, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), data)
+    return bio.getvalue()
+
+
+def elf_bytes(section, data, is64=True, big=False):
+    """A minimal ELF (tests/unit/rs_elfbuild.h's layout): one RW PT_LOAD mapping the file at
+    0x10000, `data` at 0x200, a section table naming it `section` (None: no table)."""
+    import struct
+    o = ">" if big else "<"
+    eh, ph, sh = (64, 56, 64) if is64 else (52, 32, 40)
+    strtab = b"\0.shstrtab\0" + (section.encode() + b"\0" if section else b"")
+    stroff = 0x200 + len(data)
+    shoff = (stroff + len(strtab) + 7) & ~7
+    total = shoff + 3 * sh if section else stroff
+    b = bytearray(total)
+    b[0:7] = b"\x7fELF" + bytes([2 if is64 else 1, 2 if big else 1, 1])
+    w = "Q" if is64 else "I"
+    struct.pack_into(o + "H", b, 16, 2)
+    struct.pack_into(o + w, b, 32 if is64 else 28, eh)
+    struct.pack_into(o + w, b, 40 if is64 else 32, shoff if section else 0)
+    struct.pack_into(o + "HHHHH", b, 54 if is64 else 42, ph, 1, sh, 3 if section else 0, 1 if section else 0)
+    if is64:
+        struct.pack_into(o + "IIQQQQQQ", b, eh, 1, 6, 0, 0x10000, 0x10000, total, total, 0x1000)
+    else:
+        struct.pack_into(o + "IIIIIIII", b, eh, 1, 0, 0x10000, 0x10000, total, total, 6, 0x1000)
+    b[0x200:0x200 + len(data)] = data
+    if section:
+        b[stroff:stroff + len(strtab)] = strtab
+        for i, (name, typ, off, size) in enumerate(((1, 3, stroff, len(strtab)), (11, 1, 0x200, len(data))), 1):
+            at = shoff + i * sh
+            struct.pack_into(o + "II", b, at, name, typ)
+            struct.pack_into(o + w + w, b, at + (24 if is64 else 16), off, size)
+    return bytes(b)
+
+
+def binary_seeds():
+    """Jars (pom.properties, shaded, manifest, nested) and ELF files (Go build information
+    inline and pointer-based, cargo-auditable data) for the jar, gobinary and rustaudit
+    targets."""
+    import zlib
+    pom = lambda g, a, v: (f"META-INF/maven/{g}/{a}/pom.properties",
+                           f"groupId={g}\nartifactId={a}\nversion={v}\n".encode())
+    inner = zip_bytes([pom("org.apache.logging.log4j", "log4j-core", "2.14.1")])
+    add("jar", inner)
+    add("jar", zip_bytes([pom("a", "b", "1"), pom("c", "d", "2.0-jre"), ("x.class", b"\xca\xfe")]))
+    add("jar", zip_bytes([("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\nBundle-SymbolicName: a.b;s\r\n"
+                                                    b" ingleton:=true\r\nBundle-Version: 1.0\r\n\r\n")]))
+    add("jar", zip_bytes([pom("com.example", "app", "1.0"), ("BOOT-INF/lib/log4j-core-2.14.1.jar", inner),
+                          ("WEB-INF/lib/w.war", zip_bytes([("lib/x.jar", inner)]))]))
+    sentinel = b"0123456789abcdef"
+    mod = (sentinel + b"path\tex.com/m\nmod\tex.com/m\t(devel)\t\ndep\tgolang.org/x/text\tv0.3.6\th1:x=\n"
+           b"dep\tgithub.com/a/b\tv1.0.0\th1:y=\n=>\tgithub.com/c/d\tv1.1.0\th1:z=\n" + sentinel)
+    vers = b"go1.21.3"
+    assert len(mod) < 1 << 14
+    varint = bytes([0x80 | (len(mod) & 0x7f), len(mod) >> 7])
+    blob = b"\xff Go buildinf:\x08\x02" + bytes(16) + bytes([len(vers)]) + vers + varint + mod
+    add("gobinary", elf_bytes(".go.buildinfo", blob))
+    add("gobinary", elf_bytes(None, blob))
+    base = 0x10000 + 0x200
+    hdr = b"\xff Go buildinf:\x04\x01" + (base + 64).to_bytes(4, "big") + (base + 96).to_bytes(4, "big")
+    ptrs = hdr.ljust(64, b"\0") + (base + 128).to_bytes(4, "big") + len(vers).to_bytes(4, "big")
+    ptrs = ptrs.ljust(96, b"\0") + (base + 144).to_bytes(4, "big") + len(mod).to_bytes(4, "big")
+    ptrs = ptrs.ljust(128, b"\0") + vers.ljust(16, b"\0") + mod
+    add("gobinary", elf_bytes(".go.buildinfo", ptrs, is64=False, big=True))
+    deps = json.dumps({"packages": [
+        {"name": "app", "version": "0.1.0", "source": "local", "dependencies": [1], "root": True},
+        {"name": "regex", "version": "1.5.4", "source": "crates.io"},
+        {"name": "cc", "version": "1.0.0", "source": "crates.io", "kind": "build"}]}).encode()
+    add("rustaudit", elf_bytes(".dep-v0", zlib.compress(deps, 9)))
+    add("rustaudit", elf_bytes(".dep-v0", zlib.compress(deps, 9)[:40], is64=False, big=True))
+
+
 def main():
     rpm_seeds()
+    binary_seeds()
     file_seeds()
     lang_seeds()
     badtext_seeds()

@@ -14,6 +14,9 @@
 #include "analyzers/python.h"
 #include "analyzers/rpmdb.h"
 #include "analyzers/rpmmanifest.h"
+#include "analyzers/gobinary.h"
+#include "analyzers/jar.h"
+#include "analyzers/rustaudit.h"
 #include "analyzers/secrets.h"
 #include "base.h"
 
@@ -36,6 +39,9 @@ static const rs_analyzer *const registry[] = {
     &rs_analyzer_gem,
     &rs_analyzer_dotnet,
     &rs_analyzer_composer,
+    &rs_analyzer_jar,
+    &rs_analyzer_gobinary,
+    &rs_analyzer_rustaudit,
     &rs_analyzer_secrets,
     &rs_analyzer_files,
     NULL,
@@ -155,10 +161,42 @@ int rs_analysis_add_owned(rs_analysis *a, const char *path, size_t len)
     return 0;
 }
 
+int rs_analysis_add_skip(rs_analysis *a, const char *path, int err)
+{
+    if (RS_GROW(a->skips, a->n_skips + 1, a->cap_skips))
+        return RS_ERR_INTERNAL;
+    int replaced = 0;
+    char *d = rs_utf8_dup(path, strlen(path), &replaced);
+    if (!d)
+        return RS_ERR_INTERNAL;
+    a->skips[a->n_skips].path = d;
+    a->skips[a->n_skips].err = err;
+    a->n_skips++;
+    return 0;
+}
+
+char *rs_analysis_pkg_path(const char *pkg_path, const char *from, const char *to)
+{
+    size_t fl = strlen(from);
+    const char *inner = "";
+    if (pkg_path && !strncmp(pkg_path, from, fl) && !strncmp(pkg_path + fl, "!/", 2))
+        inner = pkg_path + fl;
+    size_t tl = strlen(to), il = strlen(inner);
+    char *d = malloc(tl + il + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, to, tl);
+    memcpy(d + tl, inner, il + 1);
+    return d;
+}
+
 void rs_analysis_clear(rs_analysis *a)
 {
     if (!a)
         return;
+    for (size_t i = 0; i < a->n_skips; i++)
+        free(a->skips[i].path);
+    free(a->skips);
     for (size_t i = 0; i < a->n_owned; i++)
         free(a->owned[i]);
     free(a->owned);

@@ -36,6 +36,12 @@ typedef struct rs_entry_meta {
 
 enum { RS_ENTRY_FILE, RS_ENTRY_DIR, RS_ENTRY_SYMLINK, RS_ENTRY_OTHER };
 
+/* A part of a file an analyzer gave up on (rs_analysis.skips). */
+typedef struct rs_analysis_skip {
+    char *path; /* valid UTF-8 */
+    int err;    /* a negative rs_err: RS_ERR_LIMIT_EXCEEDED, RS_ERR_INVALID */
+} rs_analysis_skip;
+
 /* What one file yielded. Packages carry type and path; layer stays NULL. */
 typedef struct rs_analysis {
     rs_pkg *pkgs;
@@ -48,6 +54,12 @@ typedef struct rs_analysis {
      * distribution's, reported once, as the OS package. */
     char **owned;
     size_t n_owned, cap_owned;
+    /* Parts of the file the analyzer could not read while it read the rest
+     * (a jar nested in a jar: "/app/a.jar!/lib/b.jar"): the layer walker
+     * reports each as a per-file skip of this analyzer, beside the file's
+     * result. */
+    rs_analysis_skip *skips;
+    size_t n_skips, cap_skips;
     rs_secrets secrets; /* secrets found in the file (path and layer NULL) */
     unsigned facts;     /* RS_FACT_* raised by the entry's metadata */
     unsigned mode;      /* with facts: the entry's permission bits */
@@ -65,6 +77,10 @@ typedef struct rs_analyzer {
      * set it (it bounds what is held in memory); 0 means no limit for a
      * streaming analyzer. */
     size_t max_file_size;
+    /* 1 for analyzers that know their files by content, not by path (ELF
+     * binaries): they are offered only regular files with an execute bit
+     * (as Trivy does), and links at their paths are not recorded for them. */
+    int executables_only;
     /* Whole-file mode: parses `data` (len bytes, untrusted, not
      * NUL-terminated) into out. Returns 0 or a negative rs_err
      * (RS_ERR_INVALID, RS_ERR_INTERNAL). NULL for a streaming analyzer. */
@@ -118,6 +134,15 @@ int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p);
 /* Appends a copy of the owned path `path` (len bytes, not NUL-terminated).
  * Returns 0 or RS_ERR_INTERNAL. */
 int rs_analysis_add_owned(rs_analysis *a, const char *path, size_t len);
+/* Appends a skip of the part `path` (bytes, not necessarily UTF-8: U+FFFD
+ * for what is not) with the error `err` (a negative rs_err). Returns 0 or
+ * RS_ERR_INTERNAL. */
+int rs_analysis_add_skip(rs_analysis *a, const char *path, int err);
+/* The path of a package that was read from the file `from` moved to the file
+ * `to` (a hard link, the merge's sanitised path): "to!/BOOT-INF/lib/x.jar"
+ * for one read inside an archive at "from!/BOOT-INF/lib/x.jar", `to` for any
+ * other. Malloc'd; NULL when out of memory. */
+char *rs_analysis_pkg_path(const char *pkg_path, const char *from, const char *to);
 /* Frees what the analysis holds and zeroes it. */
 void rs_analysis_clear(rs_analysis *a);
 

@@ -1,0 +1,9 @@
+/* analyzers/rustaudit.h - the cargo-auditable analyzer (see rustaudit.c). */
+#ifndef RS_ANALYZER_RUSTAUDIT_H
+#define RS_ANALYZER_RUSTAUDIT_H
+
+#include "analyzers/analyzer.h"
+
+extern const rs_analyzer rs_analyzer_rustaudit;
+
+#endif
