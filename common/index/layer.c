@@ -135,11 +135,12 @@ static int add_file(rs_layer_result *r, const char *path, const char *analyzer, 
     f->mode = an->mode;
     f->owned = an->owned;
     f->n_owned = an->n_owned;
-    /* packages and owned paths move; the rest (skips) stays for rs_analysis_clear */
+    /* packages, owned paths and secrets move; the rest (skips) stays for rs_analysis_clear */
     an->pkgs = NULL;
     an->n_pkgs = an->cap_pkgs = 0;
     an->owned = NULL;
     an->n_owned = an->cap_owned = 0;
+    memset(&an->secrets, 0, sizeof an->secrets); /* moved too */
     r->n_files++;
     return 0;
 }

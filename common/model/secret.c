@@ -148,7 +148,7 @@ static int decode_one(const json_t *v, rs_secret *s)
     s->line = (size_t)json_integer_value(line);
     s->text_replaced = flags && json_array_size(flags) > 0;
     if (get_str(v, "rule", 1, &s->rule) || get_str(v, "severity", 1, &s->severity) ||
-        get_str(v, "title", 0, &s->title) || get_str(v, "path", 1, &s->path) ||
+        get_str(v, "title", 0, &s->title) || get_str(v, "path", 0, &s->path) ||
         get_str(v, "match", 1, &s->match) || get_str(v, "layer", 0, &s->layer) ||
         get_str(v, "deleted_in_layer", 0, &s->deleted_in_layer)) {
         rs_secret_clear(s);

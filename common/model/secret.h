@@ -48,7 +48,8 @@ json_t *rs_secret_to_json(const rs_secret *s);
 /* An array of every item (new reference; NULL when out of memory). */
 json_t *rs_secrets_to_json(const rs_secrets *l);
 /* Decodes an array written by rs_secrets_to_json (untrusted: types, lengths
- * and the count checked), appending to *l. NULL or absent `j` is an empty
+ * and the count checked; path may be null: a layer result's file holds
+ * its secrets without it), appending to *l. NULL or absent `j` is an empty
  * list (entries written before secrets existed). Returns 0 or RS_ERR_INVALID. */
 int rs_secrets_from_json(const json_t *j, rs_secrets *l, char *errstr, size_t errstr_size);
 

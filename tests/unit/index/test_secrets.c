@@ -10,6 +10,9 @@
  * are negatives on purpose: see secrets/rules.c. */
 #include "analyzers/analyzer.h"
 #include "base.h"
+#include "layer.h"
+#include "merge.h"
+#include "rs_tarbuild.h"
 #include "rs_test.h"
 #include "secrets/secrets.h"
 
@@ -407,6 +410,64 @@ static void test_analyzer(void)
     RS_CHECK_INT(a->wants("/etc/ssl/certs/ca.pem"), 0);
 }
 
+static rs_layer_result *walk(const tent *e, size_t n)
+{
+    size_t len;
+    char *data = mktar(e, n, F_GZIP, &len), err[256] = "";
+    rs_reader *r = rs_reader_mem_new(data, len);
+    rs_layer_result *res = NULL, *back = NULL;
+    RS_REQUIRE(r && rs_layer_analyze(r, NULL, NULL, &res, err, sizeof err) == 0);
+    rs_reader_destroy(r);
+    free(data);
+    /* through the JSON form, as a cached or sandboxed result would come */
+    json_t *j = rs_layer_result_to_json(res);
+    int rc = j ? rs_layer_result_from_json(j, &back, err, sizeof err) : -1;
+    if (rc)
+        fprintf(stderr, "from_json: %s\n", err);
+    RS_REQUIRE(rc == 0);
+    json_decref(j);
+    rs_layer_result_free(res);
+    return back;
+}
+
+/* Layers through the walker and the merge: a secret deleted by a whiteout,
+ * one replaced by a clean file, one re-added unchanged (it keeps its first
+ * layer), one behind a hard link (reported at its own path once). */
+static void test_layers(void)
+{
+    char env[128], cfg[128], keep[128];
+    expand("KEY=AKIA{U16}\n", env, sizeof env);
+    expand("{\"t\": \"ghp_{N36}\"}\n", cfg, sizeof cfg);
+    expand("x\nsk_live_{N30}\n", keep, sizeof keep);
+    tent l0[] = {{T_FILE, "app/.env", env, 0},
+                 {T_FILE, "app/cfg.json", cfg, 0},
+                 {T_FILE, "srv/keep", keep, 0},
+                 {T_HARDLINK, "srv/link", "srv/keep", 0}};
+    tent l1[] = {{T_FILE, "app/.wh..env", "", 0},
+                 {T_FILE, "app/cfg.json", "{}\n", 0},
+                 {T_FILE, "srv/keep", keep, 0}};
+    rs_layer_result *L[2] = {walk(l0, 4), walk(l1, 3)};
+    char *digests[2] = {"sha256:l0", "sha256:l1"};
+    rs_inventory *inv = NULL;
+    char err[256];
+    RS_REQUIRE(rs_merge_layers(L, digests, 2, &inv, err, sizeof err) == 0);
+    RS_REQUIRE(inv->secrets.n == 3);
+    const rs_secret *s = inv->secrets.items;
+    RS_CHECK_STR(s[0].path, "/app/.env");
+    RS_CHECK_STR(s[0].rule, "aws-access-key-id");
+    RS_CHECK_STR(s[0].layer, "sha256:l0");
+    RS_CHECK_STR(s[0].deleted_in_layer, "sha256:l1");
+    RS_CHECK_STR(s[1].path, "/app/cfg.json");
+    RS_CHECK_STR(s[1].deleted_in_layer, "sha256:l1");
+    RS_CHECK_STR(s[2].path, "/srv/keep");
+    RS_CHECK_INT(s[2].line, 2);
+    RS_CHECK_STR(s[2].layer, "sha256:l0");
+    RS_CHECK(s[2].deleted_in_layer == NULL);
+    rs_inventory_free(inv);
+    rs_layer_result_free(L[0]);
+    rs_layer_result_free(L[1]);
+}
+
 int main(void)
 {
     have_hs = rs_secrets_backend_available(RS_SECRETS_HYPERSCAN);
@@ -417,6 +478,7 @@ int main(void)
     test_agree();
     test_entropy();
     test_analyzer();
+    test_layers();
     printf("%d passed, %d failed\n", rs_test_passed, rs_test_failed);
     return rs_test_failed != 0;
 }
