@@ -305,6 +305,57 @@ static void print_packages(FILE *out, const rs_inventory *inv)
     }
 }
 
+/* Secrets, redacted as the index stage recorded them (the value never
+ * reached it), with the layer that holds them and, when an upper layer
+ * deleted the file, that layer. */
+static void print_secrets(FILE *out, const rs_inventory *inv)
+{
+    fprintf(out, "\nsecrets  %zu\n", inv->secrets.n);
+    if (!inv->secrets.n)
+        return;
+    size_t w[3] = {4, 4, 5}; /* RULE, PATH, MATCH */
+    for (size_t i = 0; i < inv->secrets.n; i++) {
+        widen(&w[0], inv->secrets.items[i].rule);
+        widen(&w[1], inv->secrets.items[i].path);
+        widen(&w[2], inv->secrets.items[i].match);
+    }
+    fprintf(out, "\n%-10s  %-*s  %-*s  %-6s  %-*s  %s\n", "SEVERITY", (int)w[0], "RULE", (int)w[1],
+            "PATH", "LINE", (int)w[2], "MATCH", "LAYER");
+    for (size_t i = 0; i < inv->secrets.n; i++) {
+        const rs_secret *x = &inv->secrets.items[i];
+        char layer[80];
+        snprintf(layer, sizeof layer, "%.19s%s%.19s", dash(x->layer),
+                 x->deleted_in_layer ? " deleted in " : "",
+                 x->deleted_in_layer ? x->deleted_in_layer : "");
+        fprintf(out, "%-10s  ", dash(x->severity));
+        put_cell(out, x->rule, w[0] + 2);
+        put_cell(out, x->path, w[1] + 2);
+        fprintf(out, "%-6zu  ", x->line);
+        put_cell(out, x->match, w[2] + 2);
+        put_cell(out, layer, 0);
+        fputc('\n', out);
+    }
+}
+
+static void print_misconfigs(FILE *out, const rs_inventory *inv)
+{
+    fprintf(out, "\nmisconfigurations  %zu\n", inv->misconfigs.n);
+    if (!inv->misconfigs.n)
+        return;
+    size_t w = 2;
+    for (size_t i = 0; i < inv->misconfigs.n; i++)
+        widen(&w, inv->misconfigs.items[i].id);
+    fprintf(out, "\n%-10s  %-*s  %-5s  %s\n", "SEVERITY", (int)w, "ID", "CIS", "EVIDENCE");
+    for (size_t i = 0; i < inv->misconfigs.n; i++) {
+        const rs_misconfig *m = &inv->misconfigs.items[i];
+        fprintf(out, "%-10s  ", m->severity);
+        put_cell(out, m->id, w + 2);
+        put_cell(out, dash(m->cis), 5 + 2);
+        put_cell(out, m->evidence, 0);
+        fputc('\n', out);
+    }
+}
+
 static void print_table(FILE *out, const char *image_ref, const char *digest,
                         const rs_scan_result *res, const rs_match_result *m,
                         const json_t *report)
@@ -327,6 +378,8 @@ static void print_table(FILE *out, const char *image_ref, const char *digest,
         print_findings(out, m, report);
     else
         fprintf(out, "\nvulnerabilities: not matched (no --vulndb given)\n");
+    print_secrets(out, inv);
+    print_misconfigs(out, inv);
     print_errors(out, report);
     print_policy(out, report);
 }
