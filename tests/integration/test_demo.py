@@ -47,5 +47,14 @@ t.eq(got, spec["expected"]["vulnerabilities"], "shop: exactly the expected findi
 t.true(re.search(r"^  vulnerabilities  9 \(critical 2, high 4, medium 3, low 0\), fixable 9, snapshot \d+$",
                  shop, re.M), "shop: the counts by severity")
 t.true("upgrade org.apache.logging.log4j:log4j-core to 2.15.0 or later" in shop, "shop: the fix")
-t.true(re.search(r"^  policy    FAIL \(demo\), \d+ violations", shop, re.M), "shop: the verdict fails")
+# "  secret    SEVERITY RULE  PATH:LINE  MATCH"
+got = sorted([rule, path, int(line), match] for _, rule, path, line, match in
+             re.findall(r"^  secret    (\S+) +(\S+)  (\S+):(\d+)  (\S+)$", shop, re.M))
+t.eq(got, spec["expected"]["secrets"], "shop: the secret, redacted")
+t.true("STRIPE_KEY=sk_live_5" not in out and "sk_live_51Hq8vZ2e" not in out + p.stderr,
+       "shop: the secret's value appears nowhere in the demo's output")
+got = sorted([m[1], m[0]] for m in re.findall(r"^  config    (\S+) +(\S+)  ", shop, re.M))
+t.eq(got, spec["expected"]["misconfigurations"], "shop: the configuration weaknesses")
+t.true(re.search(r"^  policy    FAIL \(demo\), 8 violations: misconfiguration_severity, secret, "
+                 r"vulnerability_severity$", shop, re.M), "shop: the verdict fails, and why")
 t.finish()
