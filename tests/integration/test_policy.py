@@ -10,6 +10,10 @@ failing case, and the exit code follows the verdict (1 = fail, DESIGN.md §2):
     nothing);
   - an allow entry by alias passes until it expires (an expired one fails);
   - a forbidden package fails, the same package at another version passes;
+  - misconfiguration_severity high fails (root-user), critical passes;
+  - secrets: true passes the image without a secret and fails the same image with a GitLab
+    token in a config file; an allow entry for the rule and path passes it; the token's
+    value is in no output;
   - a policy with an unknown key exits 2 naming it.
 Pipeline: a tenant with a policy gets reports with the verdict, its effective version and
 the same version in `done`; when the operator changes the policy, the next pass asks for a
@@ -46,6 +50,17 @@ layout = h.build_spec(r, spec_file, "alpine-318")
 digest = h.layout_images(layout, "1")["linux/amd64"]["digest"]
 
 
+# the same image with a GitLab token (made up) in a config file, for the secrets rule
+TOKEN = "glpat-" + "Zq8RvT2mXy7LbN4wKp1s"
+spec_s = json.loads(json.dumps(spec))
+spec_s["name"] = "alpine-318-secret"
+spec_s["image"]["layers"][0]["entries"].append(
+    {"type": "file", "path": "srv/app/deploy.ini", "text": f"[ci]\ntoken = {TOKEN}\n"})
+spec_s_file = os.path.join(r.tmp, "alpine-318-secret.json")
+json.dump(spec_s, open(spec_s_file, "w"))
+layout_s = h.build_spec(r, spec_s_file, "alpine-318-secret")
+
+
 def policy_file(name, doc, vex=None):
     d = os.path.join(r.tmp, "policies")
     os.makedirs(d, exist_ok=True)
@@ -56,18 +71,22 @@ def policy_file(name, doc, vex=None):
     return path
 
 
-def scan(policy):
-    p = subprocess.run([WORKER, "scan", f"oci-layout:{layout}:1", "--format", "json", "--vulndb",
+def scan(policy, image=None):
+    p = subprocess.run([WORKER, "scan", f"oci-layout:{image or layout}:1", "--format", "json", "--vulndb",
                         OSV, "--policy", policy], env=r.env, capture_output=True, text=True,
                        timeout=120)
     rep = json.loads(p.stdout) if p.stdout.strip() else None
     return p.returncode, rep, p.stderr
 
 
+def rep_text(rep):
+    return json.dumps(rep) if rep else ""
+
+
 def verdict(rep):
     pol = rep["policy"]
     return (pol["verdict"], [(v["rule"], v["id"]) for v in pol["violations"]],
-            [(s["id"], s["suppressed_by"]["by"]) for s in rep["suppressed"]])
+            [(s.get("id") or s.get("rule"), s["suppressed_by"]["by"]) for s in rep["suppressed"]])
 
 
 HIGH = {"fail_on": {"vulnerability_severity": "high"}}
@@ -100,8 +119,20 @@ cases = [
      {"forbidden_packages": [{"name": "libcrypto3", "versions": ["3.0.0-r0"]}]}, None, 0,
      ("pass", [], [])),
 ]
-for name, doc, vex, want_rc, want in cases:
-    rc, rep, err = scan(policy_file(name + ".json", doc, vex))
+SECRETS = {"fail_on": {"secrets": True}}
+cases += [
+    ("fail-misconf", {"fail_on": {"misconfiguration_severity": "high"}}, None, 1,
+     ("fail", [("misconfiguration_severity", "root-user")], [])),
+    ("pass-misconf", {"fail_on": {"misconfiguration_severity": "critical"}}, None, 0,
+     ("pass", [], [])),
+    ("pass-no-secret", SECRETS, None, 0, ("pass", [], [])),
+    ("fail-secret", SECRETS, None, 1, ("fail", [("secret", "gitlab-pat")], []), layout_s),
+    ("allow-secret", dict(SECRETS, allow=[{"id": "gitlab-pat", "path": "/srv/app/*"}]), None, 0,
+     ("pass", [], [("gitlab-pat", "allow")]), layout_s),
+]
+for name, doc, vex, want_rc, want, *image in cases:
+    rc, rep, err = scan(policy_file(name + ".json", doc, vex), *image)
+    t.true(TOKEN not in rep_text(rep) + err, f"{name}: the token's value is in no output")
     t.eq(rc, want_rc, f"{name}: exit code")
     if rep:
         t.eq(verdict(rep), want, f"{name}: verdict, violations, suppressed")
