@@ -64,18 +64,20 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Reads the ids of a basevulns value into c (sorted); -1 when malformed, RS_ERR_INTERNAL. */
+#define MALFORMED 1
+
+/* Reads the ids of a basevulns value into c (sorted): 0, MALFORMED or RS_ERR_INTERNAL. */
 static int candidate_ids(const json_t *ids, rs_base_candidate *c)
 {
     if (!json_is_array(ids) || json_array_size(ids) > RS_BASE_MAX_IDS)
-        return -1;
+        return MALFORMED;
     size_t n = json_array_size(ids);
     if (n && !(c->ids = calloc(n, sizeof *c->ids)))
         return RS_ERR_INTERNAL;
     for (size_t i = 0; i < n; i++) {
         json_t *v = json_array_get(ids, i);
         if (!json_is_string(v))
-            return -1;
+            return MALFORMED;
         if (!(c->ids[c->n_ids] = strdup(json_string_value(v))))
             return RS_ERR_INTERNAL;
         c->n_ids++;
@@ -110,7 +112,7 @@ int rs_base_add_candidate(rs_base *b, const char *name, const char *digest, int6
     int r = candidate_ids(json_object_get(j, "ids"), c);
     if (r) {
         candidate_clear(c);
-        rc = r == RS_ERR_INTERNAL ? r : 0;
+        rc = r == MALFORMED ? 0 : r;
         goto out;
     }
     b->n_newer++;
@@ -182,6 +184,8 @@ static const char *origin_of(const json_t *f, const rs_base *b, const rs_invento
 /* 1 when a vulnerability entry has an id or alias in the candidate's ids. */
 static int still_has(const json_t *f, const rs_base_candidate *c)
 {
+    if (!c->n_ids)
+        return 0; /* bsearch takes no NULL array */
     const char *id = json_string_value(json_object_get(f, "id"));
     if (id && bsearch(&id, c->ids, c->n_ids, sizeof *c->ids, str_cmp))
         return 1;

@@ -187,7 +187,7 @@ int rs_base_chain_ids(char *const *layers, size_t n, char (*out)[65]);
 /* A newer tag of the base's repository and the vulnerability ids (ids and
  * aliases, sorted) its last report had. */
 typedef struct rs_base_candidate {
-    char name[600]; /* "registry/repository:tag" */
+    char name[700]; /* "registry/repository:tag" */
     char digest[RS_DIGEST_SIZE];
     int64_t created; /* seconds since the epoch */
     char **ids;
@@ -197,7 +197,7 @@ typedef struct rs_base_candidate {
 /* What is known of an image's base. Zero-initialise; rs_base_clear frees. */
 typedef struct rs_base {
     int found;
-    char name[600]; /* "registry/repository:tag", "…@sha256:…", or the annotation */
+    char name[700]; /* "registry/repository:tag", "…@sha256:…", or the annotation */
     char digest[RS_DIGEST_SIZE];
     long layers;        /* layers of the image that are the base's; -1: unknown */
     const char *source; /* "annotation" or "layers" (static strings) */

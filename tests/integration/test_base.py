@@ -148,7 +148,8 @@ t.eq(sorted(reps), sorted([d_old, d_new, d_app, d_ann, d_other]), "five reports"
 
 
 def findings(rep, package):
-    return sorted((v["id"], v["origin"]) for v in rep["vulnerabilities"] if v["package"] == package)
+    return sorted((v["id"], v["origin"]) for v in rep.get("vulnerabilities", [])
+                  if v["package"] == package)
 
 
 app = reps.get(d_app, {})

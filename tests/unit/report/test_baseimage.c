@@ -219,6 +219,22 @@ static void test_apply(void)
     RS_CHECK(json_is_null(json_object_get(json_object_get(rep, "summary"), "application")));
     json_decref(rep);
 
+    /* a newer base whose report has no finding at all fixes every base finding */
+    rs_base clean = {.found = 1, .layers = 1, .source = "layers"};
+    snprintf(clean.name, sizeof clean.name, "%s", "r/base/alpine:3.18.4");
+    add(&clean, "r/base/alpine:3.19", DD, 500, "{\"vulndb_version\":4,\"platform\":\"\","
+        "\"ids\":[]}", 4);
+    rep = report_doc();
+    RS_CHECK_INT(rs_report_base_apply(rep, &clean, inv), 0);
+    RS_CHECK_INT(json_integer_value(json_object_get(
+                     json_object_get(json_object_get(rep, "base"), "newer"), "fixes")),
+                 2);
+    RS_CHECK_STR(json_string_value(json_object_get(
+                     json_array_get(json_object_get(rep, "vulnerabilities"), 1), "remediation")),
+                 "fixed by rebuilding on r/base/alpine:3.19");
+    json_decref(rep);
+    rs_base_clear(&clean);
+
     char f1[RS_DIGEST_SIZE], f2[RS_DIGEST_SIZE];
     rs_base_fingerprint(&b, "sha256:x", f1);
     b.layers = 1;
