@@ -56,17 +56,6 @@ static int has_scheme(const char *source)
     return !strncmp(p, "://", 3);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Turns a file:// URL into a path (percent-decoded; host empty or localhost). */
 static int file_url_path(const char *url, char *out, size_t out_size, char *errstr, size_t errsz)
 {
@@ -80,7 +69,7 @@ static int file_url_path(const char *url, char *out, size_t out_size, char *errs
     for (; *p && *p != '?' && *p != '#'; p++) {
         char c = *p;
         if (c == '%') {
-            int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+            int hi = rs_hex_digit(p[1]), lo = hi < 0 ? -1 : rs_hex_digit(p[2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return rs_errf(errstr, errsz, RS_ERR_CONFIG, "bad escape in file url '%s'", url);
             c = (char)(hi * 16 + lo);

@@ -217,6 +217,24 @@ static void print_findings(FILE *out, const rs_match_result *m, const json_t *re
             print_finding_row(out, &m->findings[i], w);
 }
 
+static const char *jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* One indented row: `first` padded to `width`, then the cells (NULL ones
+ * skipped) two spaces apart, each made printable. */
+static void put_row(FILE *out, int width, const char *first, const char *const *cells, size_t n)
+{
+    fprintf(out, "  %-*s", width, first ? first : "");
+    for (size_t i = 0; i < n; i++)
+        if (cells[i]) {
+            fputs("  ", out);
+            put_cell(out, cells[i], 0);
+        }
+    fputc('\n', out);
+}
+
 /* What the index stage could not read: layer, path, code, analyzer, detail. */
 static void print_errors(FILE *out, const json_t *report)
 {
@@ -226,16 +244,11 @@ static void print_errors(FILE *out, const json_t *report)
     fprintf(out, "\nnot read  %zu (the rest of the image was analysed)\n", json_array_size(errs));
     for (size_t i = 0; i < json_array_size(errs); i++) {
         json_t *e = json_array_get(errs, i);
-        const char *an = json_string_value(json_object_get(e, "analyzer"));
-        const char *detail = json_string_value(json_object_get(e, "detail"));
-        fprintf(out, "  %-15s ", json_string_value(json_object_get(e, "code")));
-        put_cell(out, json_string_value(json_object_get(e, "path")), 0);
-        fprintf(out, "  (%s%s", an ? an : "layer", detail ? ": " : ")");
-        if (detail) {
-            put_cell(out, detail, 0);
-            fputc(')', out);
-        }
-        fputc('\n', out);
+        char who[600];
+        snprintf(who, sizeof who, "(%s%s%s)", jstr(e, "analyzer") ? jstr(e, "analyzer") : "layer",
+                 jstr(e, "detail") ? ": " : "", jstr(e, "detail") ? jstr(e, "detail") : "");
+        const char *cells[] = {jstr(e, "path"), who};
+        put_row(out, 15, jstr(e, "code"), cells, 2);
     }
 }
 
@@ -244,7 +257,7 @@ static void print_policy(FILE *out, const json_t *report)
 {
     json_t *pol = json_object_get(report, "policy");
     json_t *viol = json_object_get(pol, "violations");
-    const char *name = json_string_value(json_object_get(pol, "name"));
+    const char *name = jstr(pol, "name");
     if (json_is_null(json_object_get(pol, "version"))) {
         fputs("\npolicy    none (--policy FILE gives a verdict)\n", out);
         return;
@@ -258,15 +271,9 @@ static void print_policy(FILE *out, const json_t *report)
     fprintf(out, ", %zu violations\n", json_array_size(viol));
     for (size_t i = 0; i < json_array_size(viol); i++) {
         json_t *v = json_array_get(viol, i);
-        const char *pkg = json_string_value(json_object_get(v, "package"));
-        const char *path = json_string_value(json_object_get(v, "path"));
-        fprintf(out, "  %-26s ", json_string_value(json_object_get(v, "rule")));
-        put_cell(out, json_string_value(json_object_get(v, "id")), 0);
-        fputs("  ", out);
-        put_cell(out, pkg ? pkg : path ? path : "", 0);
-        fputs("  ", out);
-        put_cell(out, json_string_value(json_object_get(v, "message")), 0);
-        fputc('\n', out);
+        const char *what = jstr(v, "package") ? jstr(v, "package") : jstr(v, "path");
+        const char *cells[] = {jstr(v, "id"), what, jstr(v, "message")};
+        put_row(out, 26, jstr(v, "rule"), cells, 3);
     }
 }
 
@@ -294,6 +301,57 @@ static void print_packages(FILE *out, const rs_inventory *inv)
         put_cell(out, p->type, 4 + 2);
         fprintf(out, "%zu ", layer);
         put_cell(out, digest, 0);
+        fputc('\n', out);
+    }
+}
+
+/* Secrets, redacted as the index stage recorded them (the value never
+ * reached it), with the layer that holds them and, when an upper layer
+ * deleted the file, that layer. */
+static void print_secrets(FILE *out, const rs_inventory *inv)
+{
+    fprintf(out, "\nsecrets  %zu\n", inv->secrets.n);
+    if (!inv->secrets.n)
+        return;
+    size_t w[3] = {4, 4, 5}; /* RULE, PATH, MATCH */
+    for (size_t i = 0; i < inv->secrets.n; i++) {
+        widen(&w[0], inv->secrets.items[i].rule);
+        widen(&w[1], inv->secrets.items[i].path);
+        widen(&w[2], inv->secrets.items[i].match);
+    }
+    fprintf(out, "\n%-10s  %-*s  %-*s  %-6s  %-*s  %s\n", "SEVERITY", (int)w[0], "RULE", (int)w[1],
+            "PATH", "LINE", (int)w[2], "MATCH", "LAYER");
+    for (size_t i = 0; i < inv->secrets.n; i++) {
+        const rs_secret *x = &inv->secrets.items[i];
+        char layer[80];
+        snprintf(layer, sizeof layer, "%.19s%s%.19s", dash(x->layer),
+                 x->deleted_in_layer ? " deleted in " : "",
+                 x->deleted_in_layer ? x->deleted_in_layer : "");
+        fprintf(out, "%-10s  ", dash(x->severity));
+        put_cell(out, x->rule, w[0] + 2);
+        put_cell(out, x->path, w[1] + 2);
+        fprintf(out, "%-6zu  ", x->line);
+        put_cell(out, x->match, w[2] + 2);
+        put_cell(out, layer, 0);
+        fputc('\n', out);
+    }
+}
+
+static void print_misconfigs(FILE *out, const rs_inventory *inv)
+{
+    fprintf(out, "\nmisconfigurations  %zu\n", inv->misconfigs.n);
+    if (!inv->misconfigs.n)
+        return;
+    size_t w = 2;
+    for (size_t i = 0; i < inv->misconfigs.n; i++)
+        widen(&w, inv->misconfigs.items[i].id);
+    fprintf(out, "\n%-10s  %-*s  %-5s  %s\n", "SEVERITY", (int)w, "ID", "CIS", "EVIDENCE");
+    for (size_t i = 0; i < inv->misconfigs.n; i++) {
+        const rs_misconfig *m = &inv->misconfigs.items[i];
+        fprintf(out, "%-10s  ", m->severity);
+        put_cell(out, m->id, w + 2);
+        put_cell(out, dash(m->cis), 5 + 2);
+        put_cell(out, m->evidence, 0);
         fputc('\n', out);
     }
 }
@@ -326,6 +384,8 @@ static void print_table(FILE *out, const char *image_ref, const char *digest,
         print_findings(out, m, report);
     else
         fprintf(out, "\nvulnerabilities: not matched (no --vulndb given)\n");
+    print_secrets(out, inv);
+    print_misconfigs(out, inv);
     print_errors(out, report);
     print_policy(out, report);
 }

@@ -91,6 +91,9 @@ void rs_buf_free(rs_buf *b);
  * returns an empty string rather than NULL for an empty buffer. */
 char *rs_buf_steal(rs_buf *b);
 
+/* The value of the hexadecimal digit c (either case), -1 when it is none. */
+int rs_hex_digit(char c);
+
 /* ---- grow: one growth macro for arrays (git's ALLOC_GROW).
  *
  * RS_GROW(ptr, need, cap) makes the array `ptr`, which has room for `cap`

@@ -81,3 +81,14 @@ char *rs_buf_steal(rs_buf *b)
     b->len = b->cap = 0;
     return p;
 }
+
+int rs_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

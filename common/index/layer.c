@@ -144,6 +144,7 @@ static void file_clear(rs_layer_file *f)
         free(f->owned[i]);
     free(f->owned);
     rs_pkgs_free(f->pkgs, f->n_pkgs);
+    rs_secrets_clear(&f->secrets);
     memset(f, 0, sizeof *f);
 }
 
@@ -164,13 +165,17 @@ static int add_file(rs_layer_result *r, const char *path, const char *analyzer, 
     f->n_pkgs = an->n_pkgs;
     f->os = an->os;
     f->n_malformed = an->n_malformed;
+    f->secrets = an->secrets;
+    f->facts = an->facts;
+    f->mode = an->mode;
     f->owned = an->owned;
     f->n_owned = an->n_owned;
-    /* packages and owned paths move; the rest (skips) stays for rs_analysis_clear */
+    /* packages, owned paths and secrets move; the rest (skips) stays for rs_analysis_clear */
     an->pkgs = NULL;
     an->n_pkgs = an->cap_pkgs = 0;
     an->owned = NULL;
     an->n_owned = an->cap_owned = 0;
+    memset(&an->secrets, 0, sizeof an->secrets); /* moved too */
     r->n_files++;
     return 0;
 }
@@ -190,6 +195,13 @@ static int copy_file(rs_layer_result *r, const rs_layer_file *from, const char *
     rs_analysis an = {0};
     an.os = from->os;
     an.n_malformed = from->n_malformed;
+    an.facts = from->facts;
+    an.mode = from->mode;
+    for (size_t i = 0; i < from->secrets.n; i++)
+        if (rs_secrets_add(&an.secrets, &from->secrets.items[i])) {
+            rs_analysis_clear(&an);
+            return RS_ERR_INTERNAL;
+        }
     for (size_t i = 0; i < from->n_pkgs; i++) {
         rs_pkg p = from->pkgs[i];
         p.path = rs_analysis_pkg_path(p.path, from->path, path);
@@ -544,6 +556,44 @@ static int hard_link(rs_layer_result *r, const char *path, const char *hard,
     return copied ? 0 : add_link(r, path, tpath, 1);
 }
 
+/* Runs the metadata mode of the analyzers in ans (analyzer.h `entry`),
+ * recording what raised a fact, and leaves in ans those that read bytes (for
+ * a hard link, those that want its copy). Returns 0 or RS_ERR_INTERNAL. */
+static int entry_analyzers(rs_layer_result *r, struct archive_entry *e, const char *path,
+                           const rs_analyzer **ans, size_t *n_an)
+{
+    const char *hard = archive_entry_hardlink(e);
+    mode_t t = archive_entry_filetype(e);
+    rs_entry_meta m = {
+        .mode = (unsigned)archive_entry_perm(e),
+        .type = hard || t == AE_IFREG ? RS_ENTRY_FILE
+                : t == AE_IFDIR       ? RS_ENTRY_DIR
+                : t == AE_IFLNK       ? RS_ENTRY_SYMLINK
+                                      : RS_ENTRY_OTHER,
+        .uid = (long long)archive_entry_uid(e),
+        .gid = (long long)archive_entry_gid(e),
+        .size = archive_entry_size(e) > 0 ? (uint64_t)archive_entry_size(e) : 0,
+        .hard_link = hard != NULL,
+    };
+    size_t keep = 0;
+    for (size_t i = 0; i < *n_an; i++) {
+        const rs_analyzer *an = ans[i];
+        if (an->entry) {
+            rs_analysis res = {0};
+            int rc = an->entry(path, &m, &res);
+            if (!rc && res.facts)
+                rc = add_file(r, path, an->name, &res);
+            rs_analysis_clear(&res);
+            if (rc)
+                return RS_ERR_INTERNAL;
+        }
+        if ((an->parse || an->begin) && !(hard && an->skip_hard_links))
+            ans[keep++] = an;
+    }
+    *n_an = keep;
+    return 0;
+}
+
 /* Handles one entry. Returns 0 or an error that ends the walk. */
 static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w,
                       const rs_layer_limits *lim, rs_layer_result *r, const char *media_type,
@@ -585,7 +635,9 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
     size_t n_an = keep_executables(ans, wanted_by(w->analyzers, path, ans), e);
     const char *hard = archive_entry_hardlink(e);
     mode_t type = archive_entry_filetype(e);
-    int rc = 0;
+    int rc = entry_analyzers(r, e, path, ans, &n_an);
+    if (rc)
+        return oom(errstr, errsz);
     if (n_an && hard) {
         rc = hard_link(r, path, hard, ans, n_an);
     } else if (n_an && type == AE_IFLNK) {
@@ -710,6 +762,35 @@ static json_t *str_array(char *const *v, size_t n)
     return a;
 }
 
+/* The secrets and facts of a file, written only when there are some. */
+static int file_extra_to_json(json_t *o, const rs_layer_file *f)
+{
+    if (f->secrets.n && json_object_set_new(o, "secrets", rs_secrets_to_json(&f->secrets)))
+        return -1;
+    if (f->facts && json_object_set_new(o, "facts", json_pack("{s:I, s:I}", "bits",
+                                                            (json_int_t)f->facts, "mode",
+                                                            (json_int_t)f->mode)))
+        return -1;
+    return 0;
+}
+
+/* Reads them back (untrusted; absent is none). Returns 0 or RS_ERR_INVALID. */
+static int file_extra_from_json(const json_t *o, rs_analysis *res, char *errstr, size_t errsz)
+{
+    json_t *facts = json_object_get(o, "facts");
+    int rc = rs_secrets_from_json(json_object_get(o, "secrets"), &res->secrets, errstr, errsz);
+    if (rc || !facts)
+        return rc;
+    json_t *bits = json_object_get(facts, "bits"), *mode = json_object_get(facts, "mode");
+    if (!json_is_integer(bits) || !json_is_integer(mode) || json_integer_value(bits) < 0 ||
+        json_integer_value(bits) > 0xffff || json_integer_value(mode) < 0 ||
+        json_integer_value(mode) > 07777)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad facts");
+    res->facts = (unsigned)json_integer_value(bits);
+    res->mode = (unsigned)json_integer_value(mode);
+    return 0;
+}
+
 /* Sets "owned" on the file's object when the file lists owned paths. */
 static int owned_to_json(json_t *o, const rs_layer_file *f)
 {
@@ -739,6 +820,10 @@ json_t *rs_layer_result_to_json(const rs_layer_result *r)
             json_pack("{s:o, s:s, s:o, s:o?, s:I}", "path", str(f->path), "analyzer", f->analyzer,
                       "packages", pkgs, "os", f->os.found ? rs_os_to_json(&f->os) : NULL,
                       "malformed", (json_int_t)f->n_malformed);
+        if (o && file_extra_to_json(o, f)) {
+            json_decref(o);
+            o = NULL;
+        }
         if (!o || json_array_append_new(files, o) || owned_to_json(o, f))
             goto fail;
     }
@@ -831,7 +916,8 @@ static int decode_file(const json_t *o, rs_layer_result *r, char *errstr, size_t
         res.os.found = 1;
     }
     res.n_malformed = (size_t)malformed;
-    if ((rc = owned_from_json(json_object_get(o, "owned"), &res, errstr, errsz)))
+    if ((rc = owned_from_json(json_object_get(o, "owned"), &res, errstr, errsz)) ||
+        (rc = file_extra_from_json(o, &res, errstr, errsz)))
         goto out;
     size_t i;
     json_t *v;

@@ -16,6 +16,7 @@
 
 #include "inventory.h"
 #include "base.h"
+#include "secret.h"
 
 /* DESIGN.md §6 limits for one layer. 0 means "no limit" for each field. */
 typedef struct rs_layer_limits {
@@ -43,6 +44,9 @@ typedef struct rs_layer_file {
     size_t n_malformed;
     char **owned; /* paths an OS package owns, as the file lists them (rs_analysis.owned) */
     size_t n_owned;
+    rs_secrets secrets; /* found in the file; path and layer NULL */
+    unsigned facts;     /* RS_FACT_* (analyzer.h) of the entry */
+    unsigned mode;      /* with facts: its permission bits */
 } rs_layer_file;
 
 /* A symlink or hard link whose own path an analyzer wants. */

@@ -8,6 +8,7 @@
  * the previous version of the same path when (name, version, arch) is equal,
  * else gets the current layer. */
 #include "merge.h"
+#include "checks.h"
 #include "base.h"
 #include "langfilter.h"
 #include "analyzers/analyzer.h"
@@ -100,15 +101,29 @@ static int cmp_pkg_index(const void *a, const void *b, void *base)
     return pkg_key_cmp(&p[*(const size_t *)a], &p[*(const size_t *)b]);
 }
 
+/* Attribution of the secrets of `nf` (after its packages in the same array):
+ * a secret the previous version of the path had too keeps its layer. */
+static void attribute_secrets(const rs_layer_file *nf, const ventry *old, size_t layer,
+                              size_t *out)
+{
+    for (size_t k = 0; k < nf->secrets.n; k++) {
+        out[k] = layer;
+        for (size_t o = 0; old && old->kind == V_FILE && o < old->file->secrets.n; o++)
+            if (rs_secret_same(&nf->secrets.items[k], &old->file->secrets.items[o]))
+                out[k] = old->pkg_layer[old->file->n_pkgs + o];
+    }
+}
+
 /* Attribution of the packages of `nf` (layer `layer`) given the previous
  * version `old` of the same path (may be NULL). */
 static size_t *attribute(const rs_layer_file *nf, const ventry *old, size_t layer)
 {
-    size_t *out = calloc(nf->n_pkgs ? nf->n_pkgs : 1, sizeof *out);
+    size_t *out = calloc(nf->n_pkgs + nf->secrets.n + 1, sizeof *out);
     if (!out)
         return NULL;
     for (size_t k = 0; k < nf->n_pkgs; k++)
         out[k] = layer;
+    attribute_secrets(nf, old, layer, out + nf->n_pkgs);
     if (!old || old->kind != V_FILE || !old->file->n_pkgs)
         return out;
     const rs_layer_file *of = old->file;
@@ -259,8 +274,53 @@ static size_t keep_last(ventry *add, size_t n)
     return out;
 }
 
+/* Where the secrets of files that a layer deletes or replaces go: they are
+ * still in the image (in the lower layer's blob), so they stay in the
+ * result with deleted_in_layer set. */
+struct retire {
+    rs_inventory *inv;
+    char *const *digests; /* may be NULL */
+};
+
+/* Adds secret k of view entry e to the inventory; `deleted` is the layer
+ * index that removed it, or -1 while it is still there. */
+static int add_secret(const struct retire *rx, const ventry *e, size_t k, long deleted)
+{
+    const rs_layer_file *f = e->file;
+    rs_secret s = f->secrets.items[k];
+    int replaced = 0, rc;
+    s.path = rs_utf8_dup(f->path, strlen(f->path), &replaced);
+    if (!s.path)
+        return RS_ERR_INTERNAL;
+    s.text_replaced = replaced;
+    s.layer = rx->digests ? rx->digests[e->pkg_layer[f->n_pkgs + k]] : NULL;
+    s.deleted_in_layer = rx->digests && deleted >= 0 ? rx->digests[deleted] : NULL;
+    rc = rs_secrets_add(&rx->inv->secrets, &s);
+    free(s.path);
+    return rc;
+}
+
+/* Retires the secrets of `old` that layer li removed: all of them, or, when
+ * the layer put a new version of the path (`now`, may be NULL), those the
+ * new version does not have. Returns 0 or RS_ERR_INTERNAL. */
+static int retire_secrets(const struct retire *rx, const ventry *old, const ventry *now,
+                          size_t li)
+{
+    if (old->kind != V_FILE || !old->file->secrets.n)
+        return 0;
+    for (size_t k = 0; k < old->file->secrets.n; k++) {
+        int kept = 0;
+        for (size_t o = 0; now && now->kind == V_FILE && o < now->file->secrets.n && !kept; o++)
+            kept = rs_secret_same(&old->file->secrets.items[k], &now->file->secrets.items[o]);
+        if (!kept && add_secret(rx, old, k, (long)li))
+            return RS_ERR_INTERNAL;
+    }
+    return 0;
+}
+
 /* Applies layer `li` to the view (*pv, *pn). Returns 0 or RS_ERR_INTERNAL. */
-static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t li)
+static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t li,
+                       const struct retire *rx)
 {
     ventry *v = *pv, *add = NULL, *merged = NULL;
     size_t n = *pn, n_add = 0;
@@ -280,8 +340,11 @@ static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t
         qsort(wh, L->n_whiteouts, sizeof *wh, cmp_str);
         qsort(opq, L->n_opaque_dirs, sizeof *opq, cmp_str);
         size_t keep = 0;
+        int lost = 0;
         for (size_t i = 0; i < n; i++) {
             if (hidden(v[i].path, wh, L->n_whiteouts, opq, L->n_opaque_dirs)) {
+                /* the view stays consistent whatever happens: fail after the loop */
+                lost |= retire_secrets(rx, &v[i], NULL, li) != 0;
                 free(v[i].pkg_layer);
                 continue;
             }
@@ -289,6 +352,8 @@ static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t
         }
         n = keep;
         *pn = n;
+        if (lost)
+            goto out;
     }
 
     /* this layer's own entries, sorted, the last of a duplicated path kept */
@@ -325,6 +390,7 @@ static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t
             i_end++;
         while (j_end < n_add && strcmp(add[j_end].path, add[j].path) == 0)
             j_end++;
+        size_t j_first = m;
         for (; j < j_end; j++) {
             ventry e = add[j];
             const ventry *old = e.kind == V_FILE ? run_file(v + i, i_end - i, e.analyzer) : NULL;
@@ -333,6 +399,11 @@ static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t
             merged[m++] = e;
         }
         for (; i < i_end; i++) {
+            const ventry *now = v[i].kind == V_FILE
+                                    ? run_file(merged + j_first, m - j_first, v[i].analyzer)
+                                    : NULL;
+            if (retire_secrets(rx, &v[i], now, li))
+                goto out_merged;
             free(v[i].pkg_layer);
             v[i].pkg_layer = NULL;
         }
@@ -380,6 +451,26 @@ static int add_file_pkgs(rs_inventory *inv, const ventry *e, char *const *layer_
         free(p.path);
     }
     free(path);
+    return rc;
+}
+
+/* The secrets of the files still in the view, and the configuration checks
+ * of the file system (checks.h) on their facts and the packages. */
+static int add_findings(const struct retire *rx, const ventry *v, size_t nv)
+{
+    rs_checks_fs fs = {0};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < nv; i++) {
+        if (v[i].kind != V_FILE)
+            continue;
+        for (size_t k = 0; !rc && k < v[i].file->secrets.n; k++)
+            rc = add_secret(rx, &v[i], k, -1);
+        if (!rc && v[i].file->facts)
+            rc = rs_checks_fs_add(&fs, v[i].path, v[i].file->facts, v[i].file->mode);
+    }
+    if (!rc)
+        rc = rs_checks_fs_finish(&fs, rx->inv);
+    rs_checks_fs_clear(&fs);
     return rc;
 }
 
@@ -435,10 +526,11 @@ int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, 
 
     if (!(inv = rs_inventory_new()))
         goto oom;
+    struct retire rx = {inv, layer_digests};
     for (size_t li = 0; li < n; li++) {
         if (layer_digests && rs_inventory_add_layer(inv, layer_digests[li]))
             goto oom;
-        if (layers[li] && (apply_layer(&v, &nv, layers[li], li) ||
+        if (layers[li] && (apply_layer(&v, &nv, layers[li], li, &rx) ||
                            add_layer_errors(inv, layers[li],
                                             layer_digests ? layer_digests[li] : NULL)))
             goto oom;
@@ -452,6 +544,8 @@ int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, 
         }
     }
     if (add_view_pkgs(inv, v, nv, layer_digests))
+        goto oom;
+    if (add_findings(&rx, v, nv))
         goto oom;
     rs_inventory_finish(inv);
     *out = inv;

@@ -56,6 +56,8 @@ void rs_inventory_free(rs_inventory *inv)
         free(inv->layers[i]);
     free(inv->layers);
     rs_inv_errors_free(inv);
+    rs_secrets_clear(&inv->secrets);
+    rs_misconfigs_clear(&inv->misconfigs);
     free(inv);
 }
 
@@ -251,6 +253,8 @@ void rs_inventory_finish(rs_inventory *inv)
     }
     if (inv->n_pkgs > 1)
         qsort(inv->pkgs, inv->n_pkgs, sizeof *inv->pkgs, pkg_cmp);
+    rs_secrets_sort(&inv->secrets);
+    rs_misconfigs_sort(&inv->misconfigs);
 }
 
 int rs_inventory_flags_set(json_t *o, int text_replaced)
@@ -300,6 +304,22 @@ json_t *rs_os_to_json(const rs_os *os)
     return o;
 }
 
+/* The secrets and misconfigurations of the index stage, beside the packages. */
+static int findings_to_json(json_t *j, const rs_inventory *inv)
+{
+    return json_object_set_new(j, "secrets", rs_secrets_to_json(&inv->secrets)) ||
+           json_object_set_new(j, "misconfigurations", rs_misconfigs_to_json(&inv->misconfigs));
+}
+
+/* Reads them back; entries cached before they existed have neither (empty). */
+static int findings_from_json(const json_t *j, rs_inventory *inv, char *errstr, size_t errsz)
+{
+    int rc = rs_secrets_from_json(json_object_get(j, "secrets"), &inv->secrets, errstr, errsz);
+    return rc ? rc
+              : rs_misconfigs_from_json(json_object_get(j, "misconfigurations"), &inv->misconfigs,
+                                        errstr, errsz);
+}
+
 json_t *rs_inventory_to_json(const rs_inventory *inv)
 {
     json_t *j = json_object(), *layers = json_array(), *pkgs = json_array();
@@ -314,7 +334,7 @@ json_t *rs_inventory_to_json(const rs_inventory *inv)
     if (json_object_set_new(j, "os", rs_os_to_json(&inv->os)) ||
         json_object_set(j, "layers", layers) || json_object_set(j, "packages", pkgs) ||
         json_object_set_new(j, "errors", rs_inv_errors_to_json(inv)) ||
-        rs_inv_base_to_json(inv, j))
+        findings_to_json(j, inv) || rs_inv_base_to_json(inv, j))
         goto fail;
     json_decref(layers);
     json_decref(pkgs);
@@ -486,6 +506,8 @@ int rs_inventory_from_json(const json_t *j, rs_inventory **out, char *errstr, si
             goto out;
         inv->n_pkgs++;
     }
+    if ((rc = findings_from_json(j, inv, errstr, errsz)))
+        goto out;
     *out = inv;
     inv = NULL;
 out:

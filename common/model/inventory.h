@@ -13,6 +13,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "misconfig.h"
+#include "secret.h"
+
 /* The one flag a package or an OS carries in its "flags" array today. */
 #define RS_FLAG_INVALID_UTF8 "invalid-utf8"
 
@@ -63,6 +66,8 @@ typedef struct rs_inventory {
     rs_inv_error *errors; /* in layer order; see rs_inventory_add_error */
     size_t n_errors, cap_errors;
     size_t errors_omitted; /* errors past RS_INV_MAX_ERRORS */
+    rs_secrets secrets;         /* found in files and in the image config (secret.h) */
+    rs_misconfigs misconfigs;   /* configuration weaknesses (misconfig.h) */
     /* the manifest's base image annotations (rs_manifest base_name and
      * base_digest), kept so that a rematch from the cached inventory names the
      * base too; "" when absent (invbase.c) */
@@ -105,7 +110,8 @@ void rs_pkg_clear(rs_pkg *p);
 /* Clears n packages and frees the array (NULL is fine). */
 void rs_pkgs_free(rs_pkg *pkgs, size_t n);
 
-/* Encodes {"os": {...}, "layers": [...], "packages": [...]} (new reference,
+/* Encodes {"os": {...}, "layers": [...], "packages": [...], "secrets": [...],
+ * "misconfigurations": [...]} (new reference,
  * NULL only when out of memory: strings that are not UTF-8 are written with
  * U+FFFD). A package or OS whose text_replaced is set carries
  * "flags":["invalid-utf8"]. */

@@ -158,18 +158,13 @@ static int parse_expiry(const char *s, time_t *out)
     return 0;
 }
 
-static int parse_allow_entry(rs_policy *p, const json_t *e, size_t i, const char *file,
+/* One entry of "allow" (an object whose keys parse_list checked). */
+static int parse_allow_entry(rs_policy *p, const json_t *e, const char *where, const char *file,
                              char *errstr, size_t errsz)
 {
-    static const char *const known[] = {"id", "path", "expires", "reason", NULL};
-    char where[48];
-    snprintf(where, sizeof where, "\"allow\"[%zu]", i);
-    if (!json_is_object(e))
-        return rs_errf(errstr, errsz, RS_ERR_CONFIG, "policy %s: %s must be an object", file,
-                       where);
-    int rc = known_keys(e, known, where, file, errstr, errsz);
-    if (rc || RS_GROW(p->allow, p->n_allow + 1, p->cap_allow))
-        return rc ? rc : rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    int rc = 0;
+    if (RS_GROW(p->allow, p->n_allow + 1, p->cap_allow))
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
     rs_policy_allow *a = &p->allow[p->n_allow++];
     memset(a, 0, sizeof *a);
     a->id = rs_policy_str(e, "id", file, &rc, errstr, errsz);
@@ -188,18 +183,13 @@ static int parse_allow_entry(rs_policy *p, const json_t *e, size_t i, const char
     return 0;
 }
 
-static int parse_forbidden_entry(rs_policy *p, const json_t *e, size_t i, const char *file,
-                                 char *errstr, size_t errsz)
+/* One entry of "forbidden_packages" (an object whose keys parse_list checked). */
+static int parse_forbidden_entry(rs_policy *p, const json_t *e, const char *where,
+                                 const char *file, char *errstr, size_t errsz)
 {
-    static const char *const known[] = {"ecosystem", "name", "versions", "reason", NULL};
-    char where[48];
-    snprintf(where, sizeof where, "\"forbidden_packages\"[%zu]", i);
-    if (!json_is_object(e))
-        return rs_errf(errstr, errsz, RS_ERR_CONFIG, "policy %s: %s must be an object", file,
-                       where);
-    int rc = known_keys(e, known, where, file, errstr, errsz);
-    if (rc || RS_GROW(p->forbidden, p->n_forbidden + 1, p->cap_forbidden))
-        return rc ? rc : rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    int rc = 0;
+    if (RS_GROW(p->forbidden, p->n_forbidden + 1, p->cap_forbidden))
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
     rs_policy_forbidden *f = &p->forbidden[p->n_forbidden++];
     memset(f, 0, sizeof *f);
     f->ecosystem = rs_policy_str(e, "ecosystem", file, &rc, errstr, errsz);
@@ -214,8 +204,11 @@ static int parse_forbidden_entry(rs_policy *p, const json_t *e, size_t i, const 
     return 0;
 }
 
-static int parse_list(rs_policy *p, const json_t *j, const char *key, const char *file,
-                      int (*one)(rs_policy *, const json_t *, size_t, const char *, char *,
+/* The array j[key] of objects with only the `known` keys, each given to
+ * `one` with its place ("\"allow\"[2]") for messages. */
+static int parse_list(rs_policy *p, const json_t *j, const char *key,
+                      const char *const *known, const char *file,
+                      int (*one)(rs_policy *, const json_t *, const char *, const char *, char *,
                                  size_t),
                       char *errstr, size_t errsz)
 {
@@ -226,8 +219,13 @@ static int parse_list(rs_policy *p, const json_t *j, const char *key, const char
         return rs_errf(errstr, errsz, RS_ERR_CONFIG, "policy %s: \"%s\" must be an array", file,
                        key);
     for (size_t i = 0; i < json_array_size(a); i++) {
-        int rc = one(p, json_array_get(a, i), i, file, errstr, errsz);
-        if (rc)
+        json_t *e = json_array_get(a, i);
+        char where[64];
+        snprintf(where, sizeof where, "\"%s\"[%zu]", key, i);
+        int rc = json_is_object(e) ? known_keys(e, known, where, file, errstr, errsz)
+                                   : rs_errf(errstr, errsz, RS_ERR_CONFIG,
+                                             "policy %s: %s must be an object", file, where);
+        if (rc || (rc = one(p, e, where, file, errstr, errsz)))
             return rc;
     }
     return 0;
@@ -275,6 +273,8 @@ static int load_vex(rs_policy *p, const json_t *j, const char *dir, const char *
 static int parse_top(rs_policy *p, const json_t *j, const char *dir, const char *file,
                      char *errstr, size_t errsz)
 {
+    static const char *const allow_keys[] = {"id", "path", "expires", "reason", NULL};
+    static const char *const forbidden_keys[] = {"ecosystem", "name", "versions", "reason", NULL};
     static const char *const known[] = {"name",  "version", "fail_on", "forbidden_packages",
                                         "allow", "vex",     NULL};
     int rc = 0;
@@ -285,9 +285,9 @@ static int parse_top(rs_policy *p, const json_t *j, const char *dir, const char 
     p->name = rs_policy_str(j, "name", file, &rc, errstr, errsz);
     p->label = rs_policy_str(j, "version", file, &rc, errstr, errsz);
     if (rc || (rc = parse_fail_on(p, json_object_get(j, "fail_on"), file, errstr, errsz)) ||
-        (rc = parse_list(p, j, "allow", file, parse_allow_entry, errstr, errsz)) ||
-        (rc = parse_list(p, j, "forbidden_packages", file, parse_forbidden_entry, errstr,
-                         errsz)) ||
+        (rc = parse_list(p, j, "allow", allow_keys, file, parse_allow_entry, errstr, errsz)) ||
+        (rc = parse_list(p, j, "forbidden_packages", forbidden_keys, file, parse_forbidden_entry,
+                         errstr, errsz)) ||
         (rc = load_vex(p, j, dir, file, errstr, errsz)))
         return rc;
     return 0;

@@ -132,17 +132,6 @@ int rs_vex_parse(rs_policy *p, const char *name, const char *data, size_t len, c
     return rc;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Copies n bytes of s into out (out_size), percent-decoded, lowercasing
  * the purl type (what comes before the first '/'). Returns 0 or -1. */
 static int purl_copy(const char *s, size_t n, int type_first, char *out, size_t out_size)
@@ -154,8 +143,8 @@ static int purl_copy(const char *s, size_t n, int type_first, char *out, size_t 
         if (c == '/')
             in_type = 0;
         int hi, lo;
-        if (c == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
+        if (c == '%' && i + 2 < n && (hi = rs_hex_digit(s[i + 1])) >= 0 &&
+            (lo = rs_hex_digit(s[i + 2])) >= 0) {
             c = (char)(hi * 16 + lo);
             i += 2;
         }

@@ -604,6 +604,23 @@ void rs_report_meta_outcome(rs_report_meta *m, int status, const char *message)
     m->error_message = status ? message : NULL;
 }
 
+/* The secrets and misconfigurations the index stage found (inv may be NULL)
+ * and their counts in the summary. Returns 0, or non-zero when out of memory. */
+static int report_index_findings(json_t *o, json_t *summary, const rs_inventory *inv)
+{
+    json_t *sec = inv ? rs_secrets_to_json(&inv->secrets) : json_array();
+    json_t *mis = inv ? rs_misconfigs_to_json(&inv->misconfigs) : json_array();
+    int bad = !sec || !mis;
+    if (!bad) {
+        bad |= json_object_set_new(summary, "secrets", json_integer((json_int_t)json_array_size(sec)));
+        bad |= json_object_set_new(summary, "misconfigurations",
+                                   json_integer((json_int_t)json_array_size(mis)));
+    }
+    bad |= json_object_set_new(o, "secrets", sec);
+    bad |= json_object_set_new(o, "misconfigurations", mis);
+    return bad;
+}
+
 json_t *rs_report_build(const rs_report_meta *m, const rs_inventory *inv)
 {
     json_t *o = header_build(RS_SCHEMA_IMAGE_REPORT, m, inv);
@@ -617,8 +634,7 @@ json_t *rs_report_build(const rs_report_meta *m, const rs_inventory *inv)
         (json_int_t)(inv ? inv->n_errors + inv->errors_omitted : 0));
     int bad = json_object_set_new(o, "summary", summary);
     bad |= json_object_set_new(o, "vulnerabilities", json_array());
-    bad |= json_object_set_new(o, "secrets", json_array());
-    bad |= json_object_set_new(o, "misconfigurations", json_array());
+    bad |= report_index_findings(o, summary, inv);
     bad |= json_object_set_new(o, "errors", inv ? rs_inv_errors_to_json(inv) : json_array());
     if (inv && inv->errors_omitted)
         bad |= json_object_set_new(o, "errors_omitted",

@@ -6,6 +6,7 @@
  * layer size. The merge runs once every layer is in. */
 #include "scan.h"
 #include "base.h"
+#include "checks.h"
 #include "merge.h"
 
 #include <jansson.h>
@@ -296,6 +297,8 @@ rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const cha
         snprintf(res->inv->base_name, sizeof res->inv->base_name, "%s", m->base_name);
         snprintf(res->inv->base_digest, sizeof res->inv->base_digest, "%s", m->base_digest);
     }
+    if (rc == 0)
+        rc = rs_checks_config(config, config_len, res->inv, res->error, sizeof res->error);
     res->analyze_ms = rs_now_ms() - t1;
 out:
     if (rc) {

@@ -10,6 +10,12 @@ docker-registry skopeo kcat python3-cryptography python3-confluent-kafka apache2
 debootstrap maven curl python3-packaging ruby python3-apt python3-rpm python3-venv python3-pip clang libclang-rt-14-dev
 libsqlite3-dev rpm db5.3-util sqlite3"
 
+# Hyperscan, the secret scanner's multi-pattern matcher, exists for amd64 only; elsewhere
+# the build uses its portable prefilter (common/index/secrets/).
+if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
+	PACKAGES="$PACKAGES libhyperscan-dev"
+fi
+
 # java_ok: a java 17 or newer on PATH (Kafka 4 needs 17).
 java_ok() {
 	command -v java >/dev/null 2>&1 || return 1

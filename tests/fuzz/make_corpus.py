@@ -360,7 +360,26 @@ def binary_seeds():
     add("rustaudit", elf_bytes(".dep-v0", zlib.compress(deps, 9)[:40], is64=False, big=True))
 
 
+def policy_seeds():
+    """Policies (deploy/local/policy.json and every rule) and OpenVEX documents."""
+    add_file("policy", os.path.join(ROOT, "deploy", "local", "policy.json"))
+    add("policy", jdump({"name": "p", "version": "1", "fail_on": {
+        "vulnerability_severity": "high", "only_fixable": True, "secrets": True,
+        "misconfiguration_severity": "medium"},
+        "forbidden_packages": [{"ecosystem": "npm", "name": "left-pad", "versions": ["1.0"]}],
+        "allow": [{"id": "CVE-2021-0001", "path": "/app/*", "expires": "2027-01-01"},
+                  {"id": "aws-access-key-id", "expires": "2027-01-01T10:00:00Z"}]}))
+    add("policy", jdump({"@context": "https://openvex.dev/ns/v0.2.0", "statements": [
+        {"vulnerability": {"name": "CVE-2021-0001", "aliases": ["GHSA-aaaa"]},
+         "products": [{"@id": "pkg:oci/app@sha256%3A" + "1" * 64,
+                       "subcomponents": [{"@id": "pkg:npm/@scope/left-pad"}]}],
+         "status": "not_affected", "justification": "component_not_present"},
+        {"vulnerability": "GHSA-aaaa", "products": ["pkg:npm/%40scope/left-pad@1.0"],
+         "status": "fixed"}]}))
+
+
 def main():
+    policy_seeds()
     rpm_seeds()
     binary_seeds()
     file_seeds()

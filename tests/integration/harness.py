@@ -383,9 +383,12 @@ def expected_packages(spec_name, images):
         info = images[img["platform"]]
         rows = []
         for p in img["packages"]:
-            src = p.get("source") or {}
-            rows.append((p["name"], p["version"], src.get("name", p["name"]),
-                         src.get("version", p["version"]), p["path"],
+            if "source" in p and p["source"] is None:  # a language package: no source
+                sname = sversion = None
+            else:
+                src = p.get("source") or {}
+                sname, sversion = src.get("name", p["name"]), src.get("version", p["version"])
+            rows.append((p["name"], p["version"], sname, sversion, p["path"],
                          info["layers"][p["layer_index"]]))
         out[info["digest"]] = sorted(rows)
     return out

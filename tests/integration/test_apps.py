@@ -397,20 +397,31 @@ t.eq(sorted((p["ecosystem"], p["name"], p["version"], p["path"]) for p in rep.ge
       ("npm", "lodash", "4.17.20", "/app/node_modules/lodash/package.json")],
      "hostile: the rest of the image is analysed")
 layer = json.loads(run([INDEX_LAYER, blob])) if blob else {}
+# each huge file is too large for its package analyzer, and (text over 10 MiB) for the
+# secret scanner: neither reads it, and both say so
 t.eq(sorted((s["path"], s["reason"], s.get("analyzer")) for s in layer.get("skipped", [])),
      [("/app/node_modules/huge/package.json", "LIMIT_EXCEEDED", "npm"),
-      (f"/{PY_SITE}/huge-1.0.dist-info/METADATA", "LIMIT_EXCEEDED", "python")],
+      ("/app/node_modules/huge/package.json", "LIMIT_EXCEEDED", "secrets"),
+      (f"/{PY_SITE}/huge-1.0.dist-info/METADATA", "LIMIT_EXCEEDED", "python"),
+      (f"/{PY_SITE}/huge-1.0.dist-info/METADATA", "LIMIT_EXCEEDED", "secrets")],
      "hostile: both files skipped over the analyzers' limits")
 digest = "sha256:" + os.path.basename(blob) if blob else None
 t.eq(sorted((e["layer"] == digest, e["path"], e["code"], e["analyzer"], e["limit"])
             for e in rep.get("errors", [])),
      [(True, "/app/node_modules/huge/package.json", "LIMIT_EXCEEDED", "npm", "max_file_size"),
+      (True, "/app/node_modules/huge/package.json", "LIMIT_EXCEEDED", "secrets", "analyzer"),
       (True, f"/{PY_SITE}/huge-1.0.dist-info/METADATA", "LIMIT_EXCEEDED", "python",
-       "max_file_size")],
+       "max_file_size"),
+      (True, f"/{PY_SITE}/huge-1.0.dist-info/METADATA", "LIMIT_EXCEEDED", "secrets", "analyzer")],
      "hostile: the report's errors name layer, path, code, analyzer and limit")
-t.true(all("analyzer reads at most" in (e.get("detail") or "") for e in rep.get("errors", [])),
-       "hostile: each error says the size and the limit")
-t.eq(rep["summary"].get("errors"), 2, "hostile: the summary counts the errors")
+t.eq(sorted(e.get("detail") for e in rep.get("errors", []) if e["analyzer"] == "secrets"),
+     ["text file over 10485760 bytes"] * 2, "hostile: the secret scanner says its limit")
+sizes = {"npm": os.path.getsize(pj), "python": os.path.getsize(meta)}
+t.eq(sorted(e.get("detail") for e in rep.get("errors", []) if e["analyzer"] != "secrets"),
+     sorted(f"{sizes[a]} bytes; the {a} analyzer reads at most {m}"
+            for a, m in (("npm", 4 << 20), ("python", 16 << 20))),
+     "hostile: the package analyzers say the size and their limit")
+t.eq(rep["summary"].get("errors"), 4, "hostile: the summary counts the errors")
 
 shutil.rmtree(tmp)
 print(f"npm {len(want_npm)} packages, PyPI {len(want_py)}, dpkg {len(want_deb)}")

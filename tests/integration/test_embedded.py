@@ -194,10 +194,24 @@ t.eq(table_rows, [
     f"tzdata      2024a-0+deb12u1      tzdata      dpkg  0 {lay}",
     f"zlib1g      1:1.2.13.dfsg-1      zlib        dpkg  0 {lay}",
 ], "table: one row per package, exact")
-t.eq(p.stdout.splitlines()[14:], [
+# what follows the rows of an image with no USER and no HEALTHCHECK, scanned without
+# --vulndb and --policy
+TABLE_TAIL = [
     "",
     "vulnerabilities: not matched (no --vulndb given)",
-], "table: nothing after the rows but the vulnerability line")
+    "",
+    "secrets  0",
+    "",
+    "misconfigurations  2",
+    "",
+    "SEVERITY    ID              CIS    EVIDENCE",
+    "low         no-healthcheck  4.6    config.Healthcheck is not set",
+    "high        root-user       4.1    config.User is not set: the container runs as root",
+    "",
+    "policy    none (--policy FILE gives a verdict)",
+]
+t.eq(p.stdout.splitlines()[14:], TABLE_TAIL,
+     "table: after the rows, the vulnerability line, secrets, misconfigurations, policy")
 
 # table of a three-layer image: the row's layer index is the package's layer
 p = scan(f"oci-layout:{layers}", "--format", "table")
@@ -304,9 +318,7 @@ t.eq(utf8(p.stdout, "badtext-apk table").splitlines(), [
     f"bar?31m  2.0-r0                bar     apk   0 {lay}",
     f"foo{FFFD}     1.0{FFFD}-r0               foo     apk   0 {lay}",
     f"musl     1.2.4_git20230717-r4  musl    apk   0 {lay}",
-    "",
-    "vulnerabilities: not matched (no --vulndb given)",
-], "badtext-apk table: exact, CSI shown as '?', U+FFFD kept, columns by characters")
+] + TABLE_TAIL, "badtext-apk table: exact, CSI shown as '?', U+FFFD kept, columns by characters")
 
 layout, image = badtext["badtext-dpkg"]
 p = scan_bytes(f"oci-layout:{layout}", "--format", "table")

@@ -135,7 +135,8 @@ t.eq(reports[d_alpine]["summary"]["vulnerabilities"],
      "alpine: summary by severity")
 t.eq(reports[d_vuln]["vulndb_version"], 1, "reports carry the snapshot version")
 t.eq(reports[d_vuln]["os"], {"id": "debian", "version_id": "9", "pretty_name": "Debian GNU/Linux 9 (stretch)",
-                             "eol": True, "eol_date": "2022-06-30"}, "Debian 9 is flagged end-of-life")
+                             "eol": True, "eol_date": "2022-06-30", "vulnerability_source": "Debian:9",
+                             "coverage": None}, "Debian 9 is flagged end-of-life")
 t.eq((reports[d_alpine]["os"]["eol"], reports[d_alpine]["os"]["eol_date"]), (True, "2025-05-09"),
      "Alpine 3.18 is flagged end-of-life")
 t.eq(reports[d_vuln]["summary"]["fixable"], 2, "both findings are fixable")

@@ -6,17 +6,19 @@
 #include "analyzers/dotnet.h"
 #include "analyzers/dpkg.h"
 #include "analyzers/dpkgfiles.h"
+#include "analyzers/files.h"
 #include "analyzers/gem.h"
 #include "analyzers/npm.h"
 #include "analyzers/npmlock.h"
 #include "analyzers/osrelease.h"
 #include "analyzers/python.h"
-#include "base.h"
 #include "analyzers/rpmdb.h"
 #include "analyzers/rpmmanifest.h"
 #include "analyzers/gobinary.h"
 #include "analyzers/jar.h"
 #include "analyzers/rustaudit.h"
+#include "analyzers/secrets.h"
+#include "base.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -40,6 +42,8 @@ static const rs_analyzer *const registry[] = {
     &rs_analyzer_jar,
     &rs_analyzer_gobinary,
     &rs_analyzer_rustaudit,
+    &rs_analyzer_secrets,
+    &rs_analyzer_files,
     NULL,
 };
 
@@ -198,5 +202,6 @@ void rs_analysis_clear(rs_analysis *a)
         free(a->owned[i]);
     free(a->owned);
     rs_pkgs_free(a->pkgs, a->n_pkgs);
+    rs_secrets_clear(&a->secrets);
     memset(a, 0, sizeof *a);
 }

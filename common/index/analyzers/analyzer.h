@@ -15,6 +15,26 @@
 #include <stdint.h>
 
 #include "inventory.h"
+#include "secret.h"
+
+/* Facts an analyzer's `entry` callback draws from a tar entry's metadata,
+ * which the checks of the merged image read (checks.h). */
+#define RS_FACT_SETUID 1u          /* a regular file with mode 04000 */
+#define RS_FACT_SETGID 2u          /* a regular file with mode 02000 */
+#define RS_FACT_WORLD_WRITABLE 4u  /* o+w in a system path (a directory: and not sticky) */
+#define RS_FACT_SSHD 8u            /* the OpenSSH server binary */
+#define RS_FACT_PKG_CACHE 16u      /* a package manager's cache left behind */
+
+/* A tar entry's metadata, for analyzers that look at entries, not bytes. */
+typedef struct rs_entry_meta {
+    unsigned mode; /* permission bits with setuid 04000, setgid 02000, sticky 01000 */
+    int type;      /* RS_ENTRY_FILE, RS_ENTRY_DIR, RS_ENTRY_SYMLINK, RS_ENTRY_OTHER */
+    long long uid, gid;
+    uint64_t size;
+    int hard_link; /* a hard link to an earlier entry */
+} rs_entry_meta;
+
+enum { RS_ENTRY_FILE, RS_ENTRY_DIR, RS_ENTRY_SYMLINK, RS_ENTRY_OTHER };
 
 /* A part of a file an analyzer gave up on (rs_analysis.skips). */
 typedef struct rs_analysis_skip {
@@ -40,6 +60,9 @@ typedef struct rs_analysis {
      * result. */
     rs_analysis_skip *skips;
     size_t n_skips, cap_skips;
+    rs_secrets secrets; /* secrets found in the file (path and layer NULL) */
+    unsigned facts;     /* RS_FACT_* raised by the entry's metadata */
+    unsigned mode;      /* with facts: the entry's permission bits */
 } rs_analysis;
 
 typedef struct rs_analyzer {
@@ -74,6 +97,16 @@ typedef struct rs_analyzer {
     int (*begin)(const char *path, uint64_t size, void **state, char *errstr, size_t errstr_size);
     int (*feed)(void *state, const void *data, size_t len);
     int (*end)(void *state, rs_analysis *out, char *errstr, size_t errstr_size);
+    /* Metadata mode (optional, alone or beside the others): called for every
+     * entry of a wanted path (any type) with its tar header's metadata; what
+     * it sets in `out` (facts, mode) is recorded when facts is non-zero.
+     * Returns 0 or RS_ERR_INTERNAL. An analyzer with only `entry` reads no
+     * bytes. */
+    int (*entry)(const char *path, const rs_entry_meta *meta, rs_analysis *out);
+    /* Set by analyzers that want (nearly) every file: a hard link does not
+     * get a copy of their result for its target (the target's own path has
+     * it), which keeps a layer of many hard links linear. */
+    int skip_hard_links;
 } rs_analyzer;
 
 /* The NULL-terminated registry of every analyzer, in a fixed order. */

@@ -31,9 +31,16 @@ static const tent BASE[] = {
 };
 #define N_BASE (sizeof BASE / sizeof BASE[0])
 
+/* The walker with the analyzers of some paths (lim NULL): the secrets and files
+ * analyzers, which see every file, have their own tests (test_secrets,
+ * test_checks). */
 static int analyze(const char *data, size_t len, const rs_layer_limits *lim, rs_layer_result **out,
                    char *err, size_t errsz)
 {
+    rs_layer_limits dflt = RS_LAYER_LIMITS_DEFAULT;
+    dflt.analyzers = real_analyzers();
+    if (!lim)
+        lim = &dflt;
     rs_reader *r = rs_reader_mem_new(data, len);
     RS_REQUIRE(r);
     int rc =
@@ -313,7 +320,9 @@ static void test_digest(void)
     rs_layer_result *r = NULL;
 
     rs_reader *v = rs_reader_verify_new(rs_reader_mem_new(data, len), digest, 0, "layer");
-    RS_CHECK_INT(rs_layer_analyze(v, NULL, NULL, &r, err, sizeof err), 0);
+    rs_layer_limits lim = RS_LAYER_LIMITS_DEFAULT;
+    lim.analyzers = test_analyzers();
+    RS_CHECK_INT(rs_layer_analyze(v, NULL, &lim, &r, err, sizeof err), 0);
     RS_CHECK_INT(rs_reader_verify_count(v), len); /* drained to the end */
     rs_reader_destroy(v);
     RS_REQUIRE(r);
