@@ -10,6 +10,7 @@
 #include "coordinator.h"
 #include "policy.h"
 #include "base.h"
+#include "baseimages_int.h"
 #include "digestset_int.h"
 #include "kafka.h"
 #include "report.h"
@@ -68,6 +69,11 @@ struct pass {
     const rs_registry_conf *rc;
     rs_registry *reg;
     rs_digestset *seen; /* digests already looked at for the tenant in this pass */
+    /* a tenant with base repositories is listed twice: phase 1 records its base
+     * images (so a worker finds them when the others are scanned), phase 2 the
+     * rest; 0: one pass over everything */
+    int phase;
+    int base_repo; /* the repository being processed is a base repository */
     char policy_version[24]; /* the tenant's effective policy version, "" when none */
 };
 
@@ -127,37 +133,15 @@ static int needs_work(const struct pass *p, const rs_done *d, int found, const c
     return 0;
 }
 
-/* Fetches and classifies a single image manifest: returns RS_SKIP_NONE with
- * the platform filled, or the reason to skip it. */
-/* Fetches and parses the image config `m` names (at most 8 MiB). Returns 0
- * with *out (a JSON object; json_decref it) or an rs_err. */
+/* The image config `m` names (baseimages.c). */
 static int fetch_config(struct pass *p, const char *repo, const rs_manifest *m, json_t **out,
                         char *errstr, size_t errsz)
 {
-    rs_scan_opts so;
-    rs_scan_opts_default(&so);
-    char *config = NULL;
-    size_t clen = 0;
-    rs_reader *r = NULL;
-    *out = NULL;
-    int rc = rs_registry_open_blob(p->reg, repo, m->config.digest, so.max_config_bytes, &r, errstr,
-                                   errsz);
-    if (rc == 0)
-        rc = rs_reader_slurp(r, so.max_config_bytes, &config, &clen, errstr, errsz);
-    rs_reader_destroy(r);
-    if (rc)
-        return rc;
-    json_t *cj = json_loadb(config, clen, 0, NULL);
-    free(config);
-    if (!json_is_object(cj)) {
-        json_decref(cj);
-        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid image config '%s' in '%s'",
-                       m->config.digest, repo);
-    }
-    *out = cj;
-    return 0;
+    return rs_coord_fetch_config(p->reg, repo, m, out, errstr, errsz);
 }
 
+/* Fetches and classifies a single image manifest: returns RS_SKIP_NONE with
+ * the platform filled, or the reason to skip it. */
 static int classify_image(struct pass *p, const char *repo, struct candidate *c,
                           rs_skip_reason *skip, char *errstr, size_t errsz)
 {
@@ -504,6 +488,9 @@ static int forget_tag(struct pass *p, const char *repo, const char *tag)
     if (rc == 0)
         rc = rs_state_tag_forget(p->state, p->tenant->name, p->rc->host, repo, tag, pv.remove,
                                  pv.n_remove, errstr, sizeof errstr);
+    if (rc == 0 && p->base_repo)
+        rc = rs_coord_base_forget(p->state, p->tenant->name, p->rc->host, repo, tag, errstr,
+                                  sizeof errstr);
     if (rc == 0) {
         p->st->tags_removed++;
         rs_log(RS_LOG_DEBUG, "'%s/%s:%s' is gone", p->rc->host, repo, tag);
@@ -511,6 +498,24 @@ static int forget_tag(struct pass *p, const char *repo, const char *tag)
         rs_log(RS_LOG_ERROR, "%s", errstr);
     }
     previous_free(&pv);
+    return rc;
+}
+
+/* Records the images of `tag` in a base repository (baseimages.c). */
+static int record_base(struct pass *p, const char *repo, const char *tag,
+                       const struct candidate *cands, size_t n)
+{
+    char errstr[1024];
+    const char **digests = calloc(n ? n : 1, sizeof *digests);
+    if (!digests)
+        return RS_ERR_INTERNAL;
+    for (size_t k = 0; k < n; k++)
+        digests[k] = cands[k].digest;
+    int rc = rs_coord_base_record(p->reg, p->state, p->tenant->name, p->rc->host, repo, tag,
+                                  digests, n, errstr, sizeof errstr);
+    if (rc)
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+    free(digests);
     return rc;
 }
 
@@ -560,6 +565,8 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
         }
         if (!p->o->dry_run)
             rc = record_tag(p, repo, tags[i], digest, cands + first, n - first);
+        if (rc == 0 && !p->o->dry_run && p->base_repo)
+            rc = record_base(p, repo, tags[i], cands + first, n - first);
     }
     if (rc == 0)
         rc = flush_candidates(p, repo, cands, n);
@@ -732,7 +739,8 @@ static int process_registry(struct pass *p)
 {
     char errstr[1024];
     struct names repos = {0};
-    p->st->registries++;
+    if (p->phase != 2)
+        p->st->registries++;
     p->reg = rs_registry_new(p->rc, errstr, sizeof errstr);
     int rc = p->reg ? 0 : RS_ERR_CONFIG;
     if (rc == 0)
@@ -749,6 +757,9 @@ static int process_registry(struct pass *p)
     for (size_t i = 0; i < repos.n; i++) {
         if (!rs_glob_any(p->rc->repositories, p->rc->n_repositories, repos.v[i], 1) ||
             rs_glob_any(p->rc->exclude, p->rc->n_exclude, repos.v[i], 0))
+            continue;
+        p->base_repo = rs_config_is_base_repository(p->tenant, p->rc->host, repos.v[i]);
+        if ((p->phase == 1 && !p->base_repo) || (p->phase == 2 && p->base_repo))
             continue;
         p->st->repositories++;
         rc = process_repository(p, repos.v[i]);
@@ -824,11 +835,15 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
                 first_err = RS_ERR_CONFIG;
             continue;
         }
-        for (size_t r = 0; r < tn->n_registries; r++) {
-            p.rc = &tn->registries[r];
-            int prc = process_registry(&p);
-            if (prc && !first_err)
-                first_err = prc;
+        int phases = tn->n_base_repositories ? 2 : 1;
+        for (int ph = 0; ph < phases; ph++) {
+            p.phase = phases == 1 ? 0 : ph + 1;
+            for (size_t r = 0; r < tn->n_registries; r++) {
+                p.rc = &tn->registries[r];
+                int prc = process_registry(&p);
+                if (prc && !first_err)
+                    first_err = prc;
+            }
         }
     }
     if (p.producer)

@@ -372,6 +372,12 @@ static void print_table(FILE *out, const char *image_ref, const char *digest,
         put_cell(out, dash(inv->os.pretty_name[0] ? inv->os.pretty_name : inv->os.id), 0);
     else
         fputs("unknown (no os-release)", out);
+    const json_t *base = json_object_get(report, "base");
+    if (json_is_object(base)) {
+        fputs("\nbase      ", out);
+        put_cell(out, json_string_value(json_object_get(base, "name")), 0);
+        fprintf(out, " (%s)", json_string_value(json_object_get(base, "source")));
+    }
     fprintf(out, "\nlayers    %zu\npackages  %zu\n\n", inv->n_layers, inv->n_pkgs);
     print_packages(out, inv);
     if (m)
@@ -382,6 +388,18 @@ static void print_table(FILE *out, const char *image_ref, const char *digest,
     print_misconfigs(out, inv);
     print_errors(out, report);
     print_policy(out, report);
+}
+
+/* The base image as the embedded scan knows it: from the manifest's
+ * annotations only (no Redis, so no layer chains: its layer count, and so the
+ * base/application split, stay unknown). */
+static int embedded_base(json_t *report, const rs_inventory *inv)
+{
+    rs_base b = {0};
+    rs_base_from_annotation(&b, inv);
+    int rc = rs_report_base_apply(report, &b, inv);
+    rs_base_clear(&b);
+    return rc;
 }
 
 /* The report of `meta`: findings of `matches` (may be NULL), the policy's
@@ -400,6 +418,8 @@ static json_t *build_report(const rs_report_meta *meta, const rs_inventory *inv,
         failed = "cannot add the findings to the report";
     else if (rs_policy_apply(policy, meta->digest, inv, time(NULL), report) != 0)
         failed = "cannot apply the policy";
+    else if (embedded_base(report, inv) != 0)
+        failed = "cannot add the base image";
     else if (inv && (!(invj = rs_inventory_to_json(inv)) ||
                      json_object_set(report, "packages", json_object_get(invj, "packages"))))
         failed = "cannot add the packages to the report";

@@ -185,6 +185,20 @@ static void request_match(struct request *r)
     r->match_ms = rs_now_ms() - t;
 }
 
+/* The image's base (base.c), mixed into the findings fingerprint: a
+ * rematch whose base or newer base changed is reported again. Returns 0 or
+ * the Redis failure that leaves the request to be redelivered. */
+static int request_base(struct request *r)
+{
+    struct worker *w = r->w;
+    if (r->scan_rc)
+        return 0;
+    int rc = RETRY(r->jb, worker_base_find(r));
+    if (rc == 0)
+        rs_base_fingerprint(&r->base, r->fingerprint, r->fingerprint);
+    return rc;
+}
+
 /* Writes the done entry of a request that reported `report_id`. */
 static int write_done(struct request *r, const char *report_id, const char *when)
 {
@@ -223,6 +237,11 @@ static json_t *build_report(struct request *r, rs_report_meta *meta)
     if (report && !r->scan_rc &&
         ((r->matches && rs_match_to_report(r->matches, report) != 0) ||
          rs_policy_apply(r->policy, r->req.digest, r->inv, time(NULL), report) != 0)) {
+        json_decref(report);
+        report = NULL;
+    }
+    /* after the policy: suppressed findings get their origin too */
+    if (report && rs_report_base_apply(report, r->scan_rc ? NULL : &r->base, r->inv) != 0) {
         json_decref(report);
         report = NULL;
     }
@@ -295,6 +314,8 @@ static int request_report(struct request *r)
         rc = worker_dead_letter(w, r->jb, r->scan_err, dl_err, sizeof dl_err);
     }
     if (rc == 0)
+        rc = RETRY(r->jb, worker_base_record(r));
+    if (rc == 0)
         rc = write_done(r, json_string_value(json_object_get(report, "report_id")), when);
     else if (!rs_err_is_infra(rc) && rc != RS_ERR_CANCELLED) {
         /* a topic deleted or forbidden since the check, an error report too large */
@@ -339,6 +360,9 @@ static int request_run(struct request *r)
     if (r->scan_rc == 0 && r->policy_rc)
         r->scan_rc = rs_errf(r->scan_err, sizeof r->scan_err, r->policy_rc, "%s", r->policy_err);
     request_match(r);
+    int brc = request_base(r);
+    if (brc)
+        return brc;
     /* a rematch that changes nothing publishes no report, only the done update */
     if (r->scan_rc == 0 && r->from_cache && !r->req.force && r->prev_found &&
         !strcmp(r->prev.status, "ok") && !strcmp(r->prev.analyzer_version, RS_ANALYZER_VERSION) &&
@@ -346,7 +370,11 @@ static int request_run(struct request *r)
         r->prev.vulndb_version = r->db_used;
         snprintf(r->prev.policy_version, sizeof r->prev.policy_version, "%s",
                  r->policy ? r->policy_version : "");
-        int rc = RETRY(r->jb, rs_state_done_set(w->state, r->req.tenant, r->req.digest, &r->prev,
+        /* a base image's ids are stamped with the snapshot it was matched with */
+        int rc = RETRY(r->jb, worker_base_record(r));
+        if (rc)
+            return rc;
+        rc = RETRY(r->jb, rs_state_done_set(w->state, r->req.tenant, r->req.digest, &r->prev,
                                                 r->errstr, sizeof r->errstr));
         if (rc == 0) {
             clear_queued(w, &r->req);
@@ -379,6 +407,7 @@ int worker_process_request(struct worker *w, job_t *jb)
         rs_log(RS_LOG_ERROR, "request at '%s' [%d] offset %lld not finished: %s", jb->topic,
                jb->partition, (long long)jb->offset, r->errstr[0] ? r->errstr : r->scan_err);
     rs_match_result_free(r->matches);
+    rs_base_clear(&r->base);
     rs_policy_free(r->policy);
     rs_refs_clear(&r->refs);
     rs_inventory_free(r->inv);

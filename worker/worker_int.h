@@ -102,6 +102,7 @@ struct request {
     int policy_rc;           /* it could not be read: the image's error report */
     char policy_err[1000];
     rs_refs refs;
+    rs_base base; /* the image's base (base.c) */
     char errstr[1024];
 };
 
@@ -119,6 +120,11 @@ long worker_rss_kib(void);
 int worker_dead_letter(struct worker *w, job_t *j, const char *reason, char *errstr, size_t errsz);
 /* index.c: the index stage under the lease protocol: 0 with r->inv set, or a failure */
 int worker_index_digest(struct request *r);
+/* base.c: r->base from the annotations and Redis (after the match: needs
+ * db_used); 0 or a Redis failure */
+int worker_base_find(struct request *r);
+/* base.c: basevulns: of an image of a base repository (nothing for the others) */
+int worker_base_record(struct request *r);
 /* request.c: 0 when the request is finished (report, dead letter, nothing to do) */
 int worker_process_request(struct worker *w, job_t *jb);
 

@@ -21,7 +21,8 @@
 #define TENANT_NAME_MAX 64
 
 static const char *const keys_top[] = {"tenants", NULL};
-static const char *const keys_tenant[] = {"name", "registries", "azure", "policy", NULL};
+static const char *const keys_tenant[] = {"name",   "registries",       "azure",
+                                          "policy", "base_repositories", NULL};
 static const char *const keys_registry[] = {"url",  "auth", "repositories", "exclude", "platforms",
                                             "tags", NULL};
 static const char *const keys_tags[] = {"include", "exclude", "newest", NULL};
@@ -515,6 +516,7 @@ static void tenant_clear(rs_tenant *t)
         registry_clear(&t->registries[i]);
     free(t->registries);
     free(t->policy);
+    free_list(t->base_repositories, t->n_base_repositories);
     if (t->azure) {
         azure_clear(t->azure);
         free(t->azure);
@@ -537,7 +539,9 @@ static int parse_tenant(const json_t *o, const char *path, rs_tenant *t, char *e
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
                        "%s.name: '%s' must be 1 to %d characters of A-Z a-z 0-9 . _ -", path,
                        t->name, TENANT_NAME_MAX);
-    if ((rc = get_string(o, "policy", path, 0, &t->policy, errstr, errstr_size)))
+    if ((rc = get_string(o, "policy", path, 0, &t->policy, errstr, errstr_size)) ||
+        (rc = get_list(o, "base_repositories", path, &t->base_repositories,
+                       &t->n_base_repositories, errstr, errstr_size)))
         return rc;
     json_t *az = json_object_get(o, "azure");
     if (az) {
@@ -849,6 +853,20 @@ int rs_glob_any(char *const *patterns, size_t n, const char *s, int dflt)
         return dflt;
     for (size_t i = 0; i < n; i++)
         if (rs_glob_match(patterns[i], s))
+            return 1;
+    return 0;
+}
+
+int rs_config_is_base_repository(const rs_tenant *t, const char *host, const char *repository)
+{
+    if (!t || !t->n_base_repositories || !host || !repository)
+        return 0;
+    char full[1024];
+    int n = snprintf(full, sizeof full, "%s/%s", host, repository);
+    int fits = n > 0 && (size_t)n < sizeof full;
+    for (size_t i = 0; i < t->n_base_repositories; i++)
+        if (rs_glob_match(t->base_repositories[i], repository) ||
+            (fits && rs_glob_match(t->base_repositories[i], full)))
             return 1;
     return 0;
 }

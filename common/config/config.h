@@ -62,6 +62,10 @@ typedef struct rs_tenant {
     rs_registry_conf *registries;
     size_t n_registries;
     char *policy;         /* path of the policy file, NULL when none */
+    /* globs over "repository" or "host/repository": the repositories whose
+     * images are this tenant's base images (docs/contracts.md, base images) */
+    char **base_repositories;
+    size_t n_base_repositories;
     rs_azure_conf *azure; /* the tenant's "azure" block, NULL when none */
 } rs_tenant;
 
@@ -106,6 +110,11 @@ const rs_registry_conf *rs_config_registry(const rs_tenant *t, const char *host)
 int rs_glob_match(const char *pattern, const char *s);
 /* Returns 1 when `s` matches one of `patterns` (an empty list gives `dflt`). */
 int rs_glob_any(char *const *patterns, size_t n, const char *s, int dflt);
+
+/* Returns 1 when repository `repository` of registry `host` is one of the
+ * tenant's base repositories: a base_repositories glob matches "repository"
+ * or "host/repository" (t may be NULL: 0). */
+int rs_config_is_base_repository(const rs_tenant *t, const char *host, const char *repository);
 
 /* Replaces "{tenant}" in a topic name; *out is malloc'd. */
 int rs_topic_for_tenant(const char *topic, const char *tenant, char **out);

@@ -84,6 +84,12 @@ typedef struct rs_manifest {
     rs_descriptor *manifests; /* indexes only */
     size_t n_manifests;
     rs_skip_reason skip; /* set by rs_manifest_parse for a whole document */
+    /* images only: the OCI annotations org.opencontainers.image.base.name
+     * ("docker.io/library/alpine:3.18") and .base.digest; "" when absent or
+     * unusable (a name over 255 bytes or with characters a reference cannot
+     * have, a digest that is not sha256): they never fail a manifest */
+    char base_name[256];
+    char base_digest[RS_DIGEST_SIZE];
 } rs_manifest;
 
 /* Parses `data` (untrusted). `content_type` is the HTTP Content-Type or the

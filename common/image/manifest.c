@@ -192,6 +192,35 @@ static rs_skip_reason classify_index(const rs_manifest *m)
     return RS_SKIP_NONE;
 }
 
+#define ANN_BASE_NAME "org.opencontainers.image.base.name"
+#define ANN_BASE_DIGEST "org.opencontainers.image.base.digest"
+
+/* 1 when s (len bytes) can be an image reference: registry/repository:tag or
+ * @digest, in the characters the distribution grammar allows. */
+static int reference_ok(const char *s, size_t len)
+{
+    if (!len || len >= 256)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!s[i] || (!isalnum((unsigned char)s[i]) && !strchr("._-/:@", s[i])))
+            return 0;
+    return 1;
+}
+
+/* Keeps the base image annotations of an image manifest when they are
+ * usable; anything else about them is ignored (they do not affect the scan). */
+static void parse_base_annotations(json_t *doc, rs_manifest *m)
+{
+    json_t *ann = json_object_get(doc, "annotations");
+    json_t *name = json_object_get(ann, ANN_BASE_NAME);
+    json_t *digest = json_object_get(ann, ANN_BASE_DIGEST);
+    if (json_is_string(name) && reference_ok(json_string_value(name), json_string_length(name)))
+        memcpy(m->base_name, json_string_value(name), json_string_length(name) + 1);
+    if (json_is_string(digest) && json_string_length(digest) == RS_DIGEST_LEN &&
+        rs_digest_valid(json_string_value(digest)))
+        memcpy(m->base_digest, json_string_value(digest), RS_DIGEST_SIZE);
+}
+
 static int parse_array(json_t *doc, const char *key, size_t max, int index_entries,
                        rs_descriptor **out, size_t *n_out, char *errstr, size_t errsz)
 {
@@ -315,6 +344,7 @@ int rs_manifest_parse(const void *data, size_t len, const char *content_type, rs
                               errstr, errsz)))
             goto out;
         m->skip = classify_image(m);
+        parse_base_annotations(doc, m);
     }
 out:
     json_decref(doc);

@@ -334,7 +334,7 @@ json_t *rs_inventory_to_json(const rs_inventory *inv)
     if (json_object_set_new(j, "os", rs_os_to_json(&inv->os)) ||
         json_object_set(j, "layers", layers) || json_object_set(j, "packages", pkgs) ||
         json_object_set_new(j, "errors", rs_inv_errors_to_json(inv)) ||
-        findings_to_json(j, inv))
+        findings_to_json(j, inv) || rs_inv_base_to_json(inv, j))
         goto fail;
     json_decref(layers);
     json_decref(pkgs);
@@ -480,7 +480,8 @@ int rs_inventory_from_json(const json_t *j, rs_inventory **out, char *errstr, si
         goto out;
     }
     if ((os && (rc = rs_os_from_json(os, &inv->os, errstr, errsz))) ||
-        (rc = rs_inv_errors_from_json(json_object_get(j, "errors"), inv, errstr, errsz)))
+        (rc = rs_inv_errors_from_json(json_object_get(j, "errors"), inv, errstr, errsz)) ||
+        (rc = rs_inv_base_from_json(j, inv, errstr, errsz)))
         goto out;
     size_t i;
     json_t *v;

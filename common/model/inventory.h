@@ -68,6 +68,11 @@ typedef struct rs_inventory {
     size_t errors_omitted; /* errors past RS_INV_MAX_ERRORS */
     rs_secrets secrets;         /* found in files and in the image config (secret.h) */
     rs_misconfigs misconfigs;   /* configuration weaknesses (misconfig.h) */
+    /* the manifest's base image annotations (rs_manifest base_name and
+     * base_digest), kept so that a rematch from the cached inventory names the
+     * base too; "" when absent (invbase.c) */
+    char base_name[256];
+    char base_digest[72];
 } rs_inventory;
 
 /* Appends a copy of `e` (NULL fields stay NULL); past RS_INV_MAX_ERRORS only
@@ -80,6 +85,13 @@ json_t *rs_inv_errors_to_json(const rs_inventory *inv);
 int rs_inv_errors_from_json(const json_t *a, rs_inventory *inv, char *errstr, size_t errstr_size);
 /* Frees the errors of inv. */
 void rs_inv_errors_free(rs_inventory *inv);
+
+/* Sets "base_annotation": {"name", "digest"} on `o` when inv has either
+ * annotation (nothing otherwise). Returns 0, or -1 when out of memory. */
+int rs_inv_base_to_json(const rs_inventory *inv, json_t *o);
+/* Reads an optional "base_annotation" object of `j` (untrusted: a name over
+ * 255 bytes or not UTF-8, a digest that is not 71 bytes, is RS_ERR_INVALID). */
+int rs_inv_base_from_json(const json_t *j, rs_inventory *inv, char *errstr, size_t errstr_size);
 
 /* Returns NULL when out of memory. */
 rs_inventory *rs_inventory_new(void);

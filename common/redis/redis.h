@@ -220,4 +220,58 @@ int rs_lease_lost(rs_lease *l);
  * if we still hold it). Frees l; NULL is fine. */
 void rs_lease_end(rs_lease *l, int release);
 
+/* ---- basestate: the base images of a tenant (docs/contracts.md, "Base
+ * images"): the coordinator records each image of a base repository, the
+ * worker looks an image's layer prefixes up and reads what the newer tags of
+ * its base's repository reported.
+ *   basechain:{tenant}:{chain}  hash: registry, repository, digest, n_layers,
+ *                               created (chain: rs_base_chain_ids of all its layers)
+ *   basetags:{tenant}:{registry}/{repository}  sorted set: "tag@digest" by created
+ *   basevulns:{tenant}:{digest}  string: rs_base_vulns_json of its last report */
+
+typedef struct rs_basechain {
+    char registry[256];
+    char repository[256];
+    char digest[RS_DIGEST_SIZE];
+    long n_layers;
+    char created[40]; /* RFC 3339 from the image config, "" when unknown */
+} rs_basechain;
+
+typedef struct rs_basetag {
+    char tag[129];
+    char digest[RS_DIGEST_SIZE];
+    int64_t created; /* seconds since the epoch; INT64_MIN when unknown */
+} rs_basetag;
+
+/* HSET basechain:{tenant}:{chain} with b's fields. */
+int rs_state_basechain_set(rs_state *st, const char *tenant, const char *chain,
+                           const rs_basechain *b, char *errstr, size_t errstr_size);
+/* Looks up chains[0..n) (chains[k-1]: the first k layers) in one round trip
+ * and returns in *out the longest k whose entry is well-formed, says it has k
+ * layers and is not the image `self` (its own digest: an image of a base
+ * repository does not name itself). *k is 0 when none matched. */
+int rs_state_basechain_longest(rs_state *st, const char *tenant, char (*chains)[65], size_t n,
+                               const char *self, rs_basechain *out, size_t *k, char *errstr,
+                               size_t errstr_size);
+/* Records that `tag` of a base repository points to digests[0..n) (an
+ * index's platform manifests, or the image), created at created[i]
+ * (INT64_MIN: unknown, scored -inf): the tag's other members leave the set.
+ * With n 0 the tag leaves it. One script. */
+int rs_state_basetag_set(rs_state *st, const char *tenant, const char *registry,
+                         const char *repository, const char *tag, const char *const *digests,
+                         const int64_t *created, size_t n, char *errstr, size_t errstr_size);
+/* The newest RS_BASE_MAX_CANDIDATES * 4 members of basetags (newest first)
+ * into *out (free()), their count in *n. Members this code did not write are skipped. */
+int rs_state_basetags_get(rs_state *st, const char *tenant, const char *registry,
+                          const char *repository, rs_basetag **out, size_t *n, char *errstr,
+                          size_t errstr_size);
+/* SET basevulns:{tenant}:{digest} to json. */
+int rs_state_basevulns_set(rs_state *st, const char *tenant, const char *digest, const char *json,
+                           char *errstr, size_t errstr_size);
+/* GETs basevulns of n digests in one round trip: out[i] malloc'd (NULL when
+ * absent), len[i] its length. The caller frees every out[i]. */
+int rs_state_basevulns_get_many(rs_state *st, const char *tenant, const char *const *digests,
+                                size_t n, char **out, size_t *len, char *errstr,
+                                size_t errstr_size);
+
 #endif

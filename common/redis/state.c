@@ -8,6 +8,7 @@
  * password. */
 #include "redis.h"
 #include "base.h"
+#include "state_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,7 +22,7 @@
 
 #define CONNECT_TIMEOUT_S 5
 #define COMMAND_TIMEOUT_S 10
-#define MAX_ARGS 24
+#define MAX_ARGS RS_STATE_MAX_ARGS
 
 struct rs_state {
     pthread_mutex_t lock;
@@ -31,14 +32,8 @@ struct rs_state {
     char *prefix;
 };
 
-/* One command of a pipeline; keys are owned by the caller. An argument past
- * MAX_ARGS sets `overflow` and the command is refused, never written past. */
-typedef struct cmd {
-    int argc;
-    int overflow;
-    const char *argv[MAX_ARGS];
-    size_t len[MAX_ARGS];
-} cmd;
+/* One command of a pipeline (state_int.h). */
+typedef rs_state_cmd cmd;
 
 static const char SCRIPT_RENEW[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
@@ -1299,4 +1294,28 @@ int rs_state_vulndb_set(rs_state *st, const rs_vulndb_current *cur, int *applied
     if (!rc)
         *applied = v == 1;
     return rc;
+}
+
+/* ---- for the other files of common/redis (state_int.h) ------------------ */
+
+int rs_state_int_pipeline(rs_state *st, const rs_state_cmd *cmds, size_t n, redisReply **replies,
+                          char *errstr, size_t errstr_size)
+{
+    return pipeline(st, cmds, n, replies, errstr, errstr_size);
+}
+
+void rs_state_int_free_replies(redisReply **r, size_t n)
+{
+    free_replies(r, n);
+}
+
+void rs_state_int_arg(rs_state_cmd *c, const char *s)
+{
+    arg(c, s);
+}
+
+char *rs_state_int_key(const rs_state *st, const char *a, const char *b, const char *c,
+                       const char *d, const char *e)
+{
+    return key_make(st, a, b, c, d, e);
 }

@@ -11,6 +11,7 @@
 
 #include "inventory.h"
 #include "image.h"
+#include "match.h"
 #include "base.h"
 
 /* ---- message: the Kafka messages of DESIGN.md §4: scan requests (encode and
@@ -163,5 +164,75 @@ int rs_scan_id_new(char out[37]);
 int rs_message_split(const json_t *doc, const char *const *array_keys, size_t max_bytes,
                      char ***parts, size_t *n_parts, char *errstr, size_t errstr_size);
 void rs_message_parts_free(char **parts, size_t n_parts);
+
+/* ---- base: the image's base image in its report (docs/contracts.md, "Base
+ * images"): the layer chain ids a base image is looked up by, the "base"
+ * object, each finding's "origin" (base or application, by the layer that
+ * introduced its package), summary.base / summary.application, and the newer
+ * tag of the base's repository whose report no longer has the base findings.
+ *
+ * Pure: the worker reads Redis (basechain:, basetags:, basevulns:) and hands
+ * the result over in an rs_base; the embedded scan knows only annotations. */
+
+#define RS_BASE_MAX_CANDIDATES 64 /* newer tags of a base's repository looked at */
+#define RS_BASE_MAX_IDS 20000     /* vulnerability ids kept of one base image's report */
+
+/* The chain id of every layer prefix of `layers` (n manifest layer digests,
+ * bottom first), as 64 hex digits into out[k-1] for the first k layers: the
+ * OCI ChainID recursion over layer digests, chain(1) = layers[0],
+ * chain(k) = sha256(chain(k-1) + " " + layers[k-1]). Returns 0, or
+ * RS_ERR_INVALID when a digest is not a sha256 digest. */
+int rs_base_chain_ids(char *const *layers, size_t n, char (*out)[65]);
+
+/* A newer tag of the base's repository and the vulnerability ids (ids and
+ * aliases, sorted) its last report had. */
+typedef struct rs_base_candidate {
+    char name[700]; /* "registry/repository:tag" */
+    char digest[RS_DIGEST_SIZE];
+    int64_t created; /* seconds since the epoch */
+    char **ids;
+    size_t n_ids;
+} rs_base_candidate;
+
+/* What is known of an image's base. Zero-initialise; rs_base_clear frees. */
+typedef struct rs_base {
+    int found;
+    char name[700]; /* "registry/repository:tag", "…@sha256:…", or the annotation */
+    char digest[RS_DIGEST_SIZE];
+    long layers;        /* layers of the image that are the base's; -1: unknown */
+    const char *source; /* "annotation" or "layers" (static strings) */
+    rs_base_candidate *newer;
+    size_t n_newer, cap_newer;
+} rs_base;
+
+void rs_base_clear(rs_base *b);
+
+/* Sets b from the inventory's base annotations when it has a name or a
+ * digest: source "annotation", layers -1. Returns 1 when it did, else 0. */
+int rs_base_from_annotation(rs_base *b, const rs_inventory *inv);
+
+/* Adds a newer tag: its report's JSON as rs_base_vulns_json wrote it
+ * (untrusted: a malformed one is ignored with 0), kept only when written with
+ * vulndb_version >= min_vulndb and for `platform` ("" matches any). Returns 0
+ * or RS_ERR_INTERNAL. */
+int rs_base_add_candidate(rs_base *b, const char *name, const char *digest, int64_t created,
+                          const char *vulns_json, size_t len, int64_t min_vulndb,
+                          const char *platform);
+
+/* The `basevulns:` value of a base image's report: {"vulndb_version", "platform",
+ * "ids": [every id and alias of m's findings, sorted, unique]} (malloc'd;
+ * NULL when out of memory). m may be NULL (no findings). */
+char *rs_base_vulns_json(const rs_match_result *m, int64_t vulndb_version, const char *platform);
+
+/* Adds "base" (null when b is NULL or not found), each entry of
+ * "vulnerabilities" and "suppressed" its "origin", summary.base and
+ * summary.application, and for the base findings the newer tag that fixes
+ * them ("base.newer", their remediation). inv gives the layer order. Returns
+ * 0 or RS_ERR_INTERNAL. */
+int rs_report_base_apply(json_t *report, const rs_base *b, const rs_inventory *inv);
+
+/* Mixes what b says into a findings fingerprint (in and out may be the same
+ * buffer), so that a rematch whose base changed is reported again. */
+void rs_base_fingerprint(const rs_base *b, const char *in, char out[RS_DIGEST_SIZE]);
 
 #endif

@@ -292,6 +292,11 @@ rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const cha
         digests[i] = m->layers[i].digest;
     rc = rs_merge_layers(res->layers, digests, m->n_layers, &res->inv, res->error,
                          sizeof res->error);
+    if (rc == 0) {
+        /* the base image annotations, kept with the inventory for rematches */
+        snprintf(res->inv->base_name, sizeof res->inv->base_name, "%s", m->base_name);
+        snprintf(res->inv->base_digest, sizeof res->inv->base_digest, "%s", m->base_digest);
+    }
     if (rc == 0)
         rc = rs_checks_config(config, config_len, res->inv, res->error, sizeof res->error);
     res->analyze_ms = rs_now_ms() - t1;

@@ -22,7 +22,7 @@
 /* Changes whenever what the index stage finds can change for the same image
  * (any analyzer's version, or the index stage's own): a digest done with
  * another version is scanned again. An expression, not a literal:
- * "regscan-index/2-<12 hex digits>" (analyzers/analyzer.h). */
+ * "regscan-index/3-<12 hex digits>" (analyzers/analyzer.h). */
 #define RS_ANALYZER_VERSION rs_analyzers_version()
 
 typedef struct rs_scan_opts {

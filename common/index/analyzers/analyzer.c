@@ -52,9 +52,10 @@ const rs_analyzer *const *rs_analyzers_all(void)
     return registry;
 }
 
-/* The index stage's own part of the version: bumped when the layer walker or
- * the merge changes what an image yields, whatever the analyzers. */
-#define INDEX_VERSION "regscan-index/2"
+/* The index stage's own part of the version: bumped when the layer walker,
+ * the merge or the scan changes what an image yields, whatever the analyzers
+ * (3: the inventory keeps the manifest's base image annotations). */
+#define INDEX_VERSION "regscan-index/3"
 #define VERSION_LIST_MAX 1024
 
 static char version_list[VERSION_LIST_MAX];

@@ -112,7 +112,7 @@ typedef struct rs_analyzer {
 /* The NULL-terminated registry of every analyzer, in a fixed order. */
 const rs_analyzer *const *rs_analyzers_all(void);
 /* The version of the index stage as a whole, what `done`, `attempts:` and
- * `inv:` are keyed by: "regscan-index/2-" and the first 12 hex digits of the
+ * `inv:` are keyed by: "regscan-index/3-" and the first 12 hex digits of the
  * sha256 of rs_analyzers_list(), so it changes when any analyzer's version
  * does and stays short enough for a key. Static storage; thread-safe. */
 const char *rs_analyzers_version(void);

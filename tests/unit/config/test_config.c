@@ -129,6 +129,17 @@ static void test_valid(void)
     RS_CHECK_STR(t->registries[0].host, "[::1]:5001");
     RS_CHECK_STR(t->registries[0].url, "http://[::1]:5001");
 
+    /* base repositories: globs over "repository" or "host/repository" */
+    const rs_tenant *ct = &c->tenants[0];
+    RS_CHECK_INT(ct->n_base_repositories, 2);
+    RS_CHECK(rs_config_is_base_repository(ct, "127.0.0.1:5000", "base/alpine"));
+    RS_CHECK(rs_config_is_base_repository(ct, "contoso.azurecr.io", "base/debian/12"));
+    RS_CHECK(rs_config_is_base_repository(ct, "127.0.0.1:5000", "golden/ubi"));
+    RS_CHECK(!rs_config_is_base_repository(ct, "contoso.azurecr.io", "golden/ubi"));
+    RS_CHECK(!rs_config_is_base_repository(ct, "127.0.0.1:5000", "team/base/x"));
+    RS_CHECK(!rs_config_is_base_repository(&c->tenants[1], "127.0.0.1:5000", "base/alpine"));
+    RS_CHECK(!rs_config_is_base_repository(NULL, "127.0.0.1:5000", "base/alpine"));
+
     RS_CHECK(rs_config_tenant(c, "contoso") == &c->tenants[0]);
     RS_CHECK(rs_config_tenant(c, "nobody") == NULL);
     RS_CHECK(rs_config_registry(&c->tenants[0], "127.0.0.1:5000") == &c->tenants[0].registries[1]);
