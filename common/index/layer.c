@@ -9,6 +9,7 @@
  * ratio, path length) are checked as the stream goes, so a bomb stops early.
  * Nothing is written to disk. Merging layers is merge.c's business. */
 #include "layer.h"
+#include "gunzip_int.h"
 #include "analyzers/analyzer.h"
 #include "base.h"
 
@@ -33,13 +34,15 @@ struct walk {
     uint64_t compressed;
     const rs_analyzer *const *analyzers; /* NULL-terminated */
     char in_err[256];
+    int sniffed;    /* the first bytes were looked at */
+    rs_gunzip *gz;  /* a gzip layer inflated with ISA-L (gunzip.c); NULL: libarchive reads */
     unsigned char buf[LAYER_CHUNK];
 };
 
-static la_ssize_t walk_read(struct archive *a, void *client, const void **out)
+/* The next compressed bytes into w->buf: their count, 0 at the end, or -1
+ * with the reader's error recorded for libarchive. */
+static ssize_t read_in(struct archive *a, struct walk *w)
 {
-    struct walk *w = client;
-    *out = w->buf;
     if (w->in_eof)
         return 0;
     ssize_t got = rs_reader_read(w->in, w->buf, sizeof w->buf, w->in_err, sizeof w->in_err);
@@ -52,6 +55,60 @@ static la_ssize_t walk_read(struct archive *a, void *client, const void **out)
         w->in_eof = 1;
     w->compressed += (uint64_t)got;
     return got;
+}
+
+/* A gzip layer: what ISA-L inflates, pulling compressed bytes as needed. */
+static la_ssize_t gz_read(struct archive *a, struct walk *w, const void **out)
+{
+    char err[256];
+    for (int idle = 0;;) {
+        ssize_t made = rs_gunzip_output(w->gz, out, err, sizeof err);
+        if (made < 0) {
+            archive_set_error(a, -1, "%s", err);
+            return -1;
+        }
+        if (made > 0)
+            return made;
+        if (rs_gunzip_pending(w->gz)) {
+            if (++idle > 2) { /* input left and no output: a stream igzip cannot move */
+                archive_set_error(a, -1, "gzip: the inflater makes no progress");
+                return -1;
+            }
+            continue;
+        }
+        if (w->in_eof) {
+            if (rs_gunzip_finished(w->gz))
+                return 0;
+            archive_set_error(a, -1, "gzip: the compressed data ends early");
+            return -1;
+        }
+        ssize_t got = read_in(a, w);
+        if (got < 0)
+            return -1;
+        rs_gunzip_input(w->gz, w->buf, (size_t)got);
+        idle = 0;
+    }
+}
+
+static la_ssize_t walk_read(struct archive *a, void *client, const void **out)
+{
+    struct walk *w = client;
+    *out = w->buf;
+    if (!w->sniffed) {
+        /* gzip (1f 8b) goes to ISA-L when it is built in; the rest to libarchive */
+        ssize_t got = read_in(a, w);
+        w->sniffed = 1;
+        if (got < 0)
+            return -1;
+        if (got >= 2 && w->buf[0] == 0x1f && w->buf[1] == 0x8b && (w->gz = rs_gunzip_new())) {
+            rs_gunzip_input(w->gz, w->buf, (size_t)got);
+            return gz_read(a, w, out);
+        }
+        return got;
+    }
+    if (w->gz)
+        return gz_read(a, w, out);
+    return read_in(a, w);
 }
 
 static int add_str(char ***arr, size_t *n, size_t *cap, const char *s)
@@ -654,11 +711,53 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
     return read_data(a, w, lim, r, NULL, media_type, errstr, errsz);
 }
 
+/* The rest of a gzip layer after the tar's end: inflated and dropped, so a
+ * stream cut short or followed by garbage is an error here too. */
+static int gz_drain(struct walk *w, char *errstr, size_t errsz)
+{
+    for (int idle = 0;;) {
+        const void *dropped;
+        ssize_t made = rs_gunzip_output(w->gz, &dropped, errstr, errsz);
+        if (made < 0)
+            return (int)made;
+        if (made > 0 || (rs_gunzip_pending(w->gz) && ++idle <= 2))
+            continue;
+        if (rs_gunzip_pending(w->gz))
+            return rs_errf(errstr, errsz, RS_ERR_INVALID, "gzip: the inflater makes no progress");
+        if (w->in_eof)
+            return rs_gunzip_finished(w->gz)
+                       ? 0
+                       : rs_errf(errstr, errsz, RS_ERR_INVALID,
+                                 "invalid layer: gzip: the compressed data ends early");
+        ssize_t got = rs_reader_read(w->in, w->buf, sizeof w->buf, errstr, errsz);
+        if (got < 0)
+            return (int)got;
+        w->in_eof = got == 0;
+        w->compressed += (uint64_t)got;
+        rs_gunzip_input(w->gz, w->buf, (size_t)got);
+        idle = 0;
+    }
+}
+
 /* Reads `in` to its end so that a verifying reader checks the digest. */
 static int drain(struct walk *w, char *errstr, size_t errsz)
 {
     if (w->in_rc)
         return w->in_rc;
+    if (w->gz) {
+        int rc = gz_drain(w, errstr, errsz);
+        if (rc != RS_ERR_INVALID)
+            return rc;
+        /* a broken stream: the rest is still read, a bad digest would explain it better */
+        char derr[256];
+        while (!w->in_eof) {
+            ssize_t got = rs_reader_read(w->in, w->buf, sizeof w->buf, derr, sizeof derr);
+            if (got < 0)
+                return rs_errf(errstr, errsz, (int)got, "%s", derr);
+            w->in_eof = got == 0;
+        }
+        return rc;
+    }
     while (!w->in_eof) {
         ssize_t got = rs_reader_read(w->in, w->buf, sizeof w->buf, errstr, errsz);
         if (got < 0)
@@ -737,6 +836,8 @@ drain:
 out:
     if (a)
         archive_read_free(a);
+    if (w)
+        rs_gunzip_free(w->gz);
     free(w);
     rs_layer_result_free(r);
     return rc;

@@ -15,6 +15,11 @@ libsqlite3-dev rpm db5.3-util sqlite3"
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	PACKAGES="$PACKAGES libhyperscan-dev"
 fi
+# ISA-L's igzip inflates gzip layers (common/index/gunzip.c); isal has the igzip
+# program the benchmark measures against (scripts/bench.py)
+case "$(dpkg --print-architecture 2>/dev/null)" in
+amd64 | arm64) PACKAGES="$PACKAGES libisal-dev isal" ;;
+esac
 
 # java_ok: a java 17 or newer on PATH (Kafka 4 needs 17).
 java_ok() {

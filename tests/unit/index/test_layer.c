@@ -301,6 +301,14 @@ static void test_corrupt(void)
     RS_CHECK(strstr(err, "invalid layer") != NULL);
     free(data);
 
+    /* a gzip layer cut short: the inflater (ISA-L's or zlib's) says the stream ends */
+    data = mktar(e, 2, F_GZIP, &len);
+    err[0] = '\0';
+    RS_CHECK_INT(analyze(data, len - 9, NULL, &r, err, sizeof err), RS_ERR_INVALID);
+    RS_CHECK(r == NULL);
+    RS_CHECK(strstr(err, "invalid layer") != NULL);
+    free(data);
+
     /* a plain tar cut in the middle of a file's data */
     data = mktar(e, 2, F_NONE, &len);
     RS_CHECK_INT(analyze(data, 100000, NULL, &r, err, sizeof err), RS_ERR_INVALID);
