@@ -8,7 +8,7 @@
 #include "image.h"
 #include "config.h"
 #include "base.h"
-#include "inventory.h"
+#include "model.h"
 #include "match.h"
 #include "policy.h"
 #include "report.h"

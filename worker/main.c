@@ -1,6 +1,6 @@
 /* regscan-worker: argument parsing and signal handling only; the run loop is
  * rs_worker_run (worker/run.c), the embedded mode rs_embedded_scan. */
-#include "analyzers/analyzer.h"
+#include "index.h"
 #include "config.h"
 #include "worker.h"
 #include "base.h"

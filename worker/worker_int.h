@@ -7,7 +7,7 @@
 #include "image.h"
 #include "config.h"
 #include "base.h"
-#include "inventory.h"
+#include "model.h"
 #include "kafka.h"
 #include "match.h"
 #include "policy.h"

@@ -9,8 +9,7 @@
  * verifying reader over its data. Immutable after creation: thread-safe. */
 #include "image.h"
 #include "base.h"
-#include "analyzers/analyzer.h"
-#include "layer.h"
+#include "index.h"
 
 #include <archive.h>
 #include <archive_entry.h>

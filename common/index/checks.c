@@ -1,10 +1,9 @@
 /* checks.c - configuration checks (see checks.h for the list). Evidence is
  * built from paths, config field names and rule ids only: a URL in history
  * is shown by its host, a secret by its rule and place. */
-#include "checks.h"
-#include "analyzers/analyzer.h"
+#include "index.h"
 #include "base.h"
-#include "secrets/secrets.h"
+#include "secrets/scanner_int.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -3,10 +3,10 @@
  * Owned paths are gathered from every file of the view into one sorted array
  * of borrowed pointers and looked up by binary search: a Debian system owns
  * ~100k paths, checked against a few thousand package files. */
-#include "langfilter.h"
-#include "analyzers/npm.h"
-#include "analyzers/npmlock.h"
-#include "ecosystem.h"
+#include "langfilter_int.h"
+#include "analyzers/npm_int.h"
+#include "analyzers/npmlock_int.h"
+#include "model.h"
 #include "base.h"
 
 #include <stdlib.h>

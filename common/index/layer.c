@@ -8,9 +8,8 @@
  * analyzer wants them. Limits (entries, uncompressed bytes,
  * ratio, path length) are checked as the stream goes, so a bomb stops early.
  * Nothing is written to disk. Merging layers is merge.c's business. */
-#include "layer.h"
+#include "index.h"
 #include "gunzip_int.h"
-#include "analyzers/analyzer.h"
 #include "base.h"
 
 #include <archive.h>
@@ -613,7 +612,7 @@ static int hard_link(rs_layer_result *r, const char *path, const char *hard,
     return copied ? 0 : add_link(r, path, tpath, 1);
 }
 
-/* Runs the metadata mode of the analyzers in ans (analyzer.h `entry`),
+/* Runs the metadata mode of the analyzers in ans (`entry` in index.h),
  * recording what raised a fact, and leaves in ans those that read bytes (for
  * a hard link, those that want its copy). Returns 0 or RS_ERR_INTERNAL. */
 static int entry_analyzers(rs_layer_result *r, struct archive_entry *e, const char *path,
@@ -739,12 +738,13 @@ static int gz_drain(struct walk *w, char *errstr, size_t errsz)
     }
 }
 
-/* Reads `in` to its end so that a verifying reader checks the digest. */
-static int drain(struct walk *w, char *errstr, size_t errsz)
+/* Reads `in` to its end so that a verifying reader checks the digest; a
+ * gzip layer whose tar ended well (tar_ok) is also inflated to its end. */
+static int drain(struct walk *w, int tar_ok, char *errstr, size_t errsz)
 {
     if (w->in_rc)
         return w->in_rc;
-    if (w->gz) {
+    if (w->gz && tar_ok) {
         int rc = gz_drain(w, errstr, errsz);
         if (rc != RS_ERR_INVALID)
             return rc;
@@ -822,7 +822,7 @@ drain:
      * error, so it wins; the caller's limit errors stand otherwise. */
     {
         char derr[256] = "";
-        int drc = drain(w, derr, sizeof derr);
+        int drc = drain(w, rc == 0, derr, sizeof derr);
         if (w->in_rc && !derr[0])
             snprintf(derr, sizeof derr, "%s", w->in_err);
         if (drc && (rc == 0 || rc == RS_ERR_INVALID || drc == RS_ERR_DIGEST_MISMATCH))

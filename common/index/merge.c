@@ -7,11 +7,9 @@
  * throws at it. Package attribution: a package keeps the layer index it had in
  * the previous version of the same path when (name, version, arch) is equal,
  * else gets the current layer. */
-#include "merge.h"
-#include "checks.h"
+#include "index.h"
 #include "base.h"
-#include "langfilter.h"
-#include "analyzers/analyzer.h"
+#include "langfilter_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* eol.c - end-of-support lookups (see eol.h) through the ecosystem
  * backends, which keep the tables. */
 #include "match.h"
-#include "ecosystem.h"
+#include "model.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +13,7 @@ int rs_eol_lookup(const rs_os *os, const char *today, char date[11], int *eol)
     date[0] = '\0';
     if (!os || !os->found)
         return 0;
-    /* each family keeps its own table (analyzers/ecosystem.h) */
+    /* each family keeps its own table (model.h, the ecosystem table) */
     const rs_ecosystem *e = rs_ecosystem_for_os(os);
     if (!e || !e->eol_release)
         return 0;

@@ -1,7 +1,7 @@
 /* match.c - inventory × vulnerability database → findings (see match.h). */
 #include "match.h"
 #include "base.h"
-#include "ecosystem.h"
+#include "model.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -161,7 +161,7 @@ static void match_identity(const rs_pkg *p, const char **name, const char **vers
 {
     *name = p->name;
     *version = p->version;
-    /* the family's source-package rule (analyzers/ecosystem.h) */
+    /* the family's source-package rule (model.h, the ecosystem table) */
     const rs_ecosystem *e = rs_ecosystem_for_type(p->type);
     if (e && e->match_identity)
         e->match_identity(p, name, version);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "inventory.h"
+#include "model.h"
 
 /* ---- version: version orderings, one module per scheme, each following its
  * reference implementation (issue 3; DESIGN.md §9).

@@ -1,7 +1,7 @@
 /* analyzers/alpine.c - Alpine Linux: OSV ecosystem names, the apk purl, the
  * origin-package rule and the end-of-life table. Its package database is
  * read by apk.c. */
-#include "ecosystem.h"
+#include "model.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* analyzers/debian.c - the Debian family (Debian and Ubuntu): OSV ecosystem
  * names, the deb purl, the source-package rule and the end-of-life table.
  * Its package database is read by dpkg.c. */
-#include "ecosystem.h"
+#include "model.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* analyzers/ecosystem.c - the table of ecosystem backends (see ecosystem.h). */
-#include "ecosystem.h"
+/* ecosystem.c - the table of ecosystem backends (model.h). */
+#include "model.h"
 
 #include <string.h>
 

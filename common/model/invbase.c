@@ -4,7 +4,7 @@
  * as the scan did. Finding the base and splitting findings is the report's
  * job (common/report/base.c). */
 #include "base.h"
-#include "inventory.h"
+#include "model.h"
 
 #include <string.h>
 

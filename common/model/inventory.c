@@ -3,8 +3,7 @@
  *
  * Does no I/O. JSON decoding treats its input as untrusted (cache entries can
  * be tampered with): every type and length is checked. */
-#include "inventory.h"
-#include "ecosystem.h"
+#include "model.h"
 #include "base.h"
 
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * (so a rematch from the cached inventory reports it too) and written as the
  * report's "errors": one shape for every limit and parse failure. */
 #include "base.h"
-#include "inventory.h"
+#include "model.h"
 
 #include <stdlib.h>
 #include <string.h>

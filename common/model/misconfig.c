@@ -1,6 +1,6 @@
 /* misconfig.c - configuration weaknesses: the list and its JSON form (see
- * misconfig.h). Decoding treats its input as untrusted. */
-#include "misconfig.h"
+ * model.h). Decoding treats its input as untrusted. */
+#include "model.h"
 #include "base.h"
 
 #include <stdlib.h>

@@ -18,7 +18,7 @@
  * are listed with no ecosystem and the report says no source covers them.
  * Records name source packages: packages are matched by their source RPM's
  * name, at its version with the package's epoch. */
-#include "ecosystem.h"
+#include "model.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* secret.c - secret findings: copies, ordering and their JSON form (see
- * secret.h). Decoding treats its input as untrusted. */
-#include "secret.h"
+ * model.h). Decoding treats its input as untrusted. */
+#include "model.h"
 #include "base.h"
 
 #include <stdlib.h>

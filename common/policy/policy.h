@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "inventory.h"
+#include "model.h"
 
 typedef struct rs_policy rs_policy;
 

@@ -9,7 +9,7 @@
 #include "match.h"
 #include "base.h"
 #include "report.h"
-#include "ecosystem.h"
+#include "model.h"
 
 #include <ctype.h>
 #include <openssl/rand.h>

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "inventory.h"
+#include "model.h"
 #include "image.h"
 #include "match.h"
 #include "base.h"

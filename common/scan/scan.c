@@ -6,8 +6,7 @@
  * layer size. The merge runs once every layer is in. */
 #include "scan.h"
 #include "base.h"
-#include "checks.h"
-#include "merge.h"
+#include "index.h"
 
 #include <jansson.h>
 #include <pthread.h>

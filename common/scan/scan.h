@@ -13,16 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 #include "image.h"
 #include "base.h"
-#include "inventory.h"
-#include "layer.h"
+#include "model.h"
 
 /* Changes whenever what the index stage finds can change for the same image
  * (any analyzer's version, or the index stage's own): a digest done with
  * another version is scanned again. An expression, not a literal:
- * "regscan-index/3-<12 hex digits>" (analyzers/analyzer.h). */
+ * "regscan-index/3-<12 hex digits>" (index.h). */
 #define RS_ANALYZER_VERSION rs_analyzers_version()
 
 typedef struct rs_scan_opts {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 
 static inline void rs_fuzz_analyzer(const char *name, const char *path, const uint8_t *data,
                                     size_t size)

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "layer.h"
+#include "index.h"
 #include "base.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzers/analyzer.h"
-#include "secrets/secrets.h"
+#include "index.h"
+#include "secrets/scanner_int.h"
 
 static void scan(const uint8_t *data, size_t size, size_t chunk, rs_secrets_backend b,
                  rs_secrets *out)

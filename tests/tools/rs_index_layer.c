@@ -7,7 +7,7 @@
  *
  * usage: rs-index-layer LAYER [VULNDB] */
 #include "base.h"
-#include "layer.h"
+#include "index.h"
 #include "match.h"
 
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #ifndef ANALYZER_CHECK_H
 #define ANALYZER_CHECK_H
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 #include "rs_test.h"
 
 /* Parses text as the file at path with analyzer an, checking that the parse

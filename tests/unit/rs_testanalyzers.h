@@ -7,7 +7,7 @@
 #ifndef RS_TESTANALYZERS_H
 #define RS_TESTANALYZERS_H
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 #include "base.h"
 
 #include <malloc.h>

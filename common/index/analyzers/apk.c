@@ -7,8 +7,8 @@
  * The files of every package (F: a directory, R: a file in it) are kept as
  * owned paths (rs_analysis.owned), so a language package apk installed is
  * reported once, as the apk package. */
-#include "analyzers/apk.h"
-#include "analyzers/lines.h"
+#include "analyzers/apk_int.h"
+#include "analyzers/lines_int.h"
 #include "base.h"
 
 #include <stdlib.h>

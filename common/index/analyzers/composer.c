@@ -7,8 +7,8 @@
  * is dropped ("v5.4.0" -> "5.4.0"); anything else is kept as Composer wrote
  * it ("dev-main"). A package without a valid name or version is a malformed
  * record. */
-#include "analyzers/composer.h"
-#include "analyzers/langpkg.h"
+#include "analyzers/composer_int.h"
+#include "analyzers/langpkg_int.h"
 #include "base.h"
 
 #include <string.h>

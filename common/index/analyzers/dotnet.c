@@ -5,8 +5,8 @@
  * is "package" are NuGet packages ("project" is the application's own code,
  * "reference" an assembly reference, "runtimepack" part of the runtime). An
  * entry whose key is not Name/Version is a malformed record. */
-#include "analyzers/dotnet.h"
-#include "analyzers/langpkg.h"
+#include "analyzers/dotnet_int.h"
+#include "analyzers/langpkg_int.h"
 #include "base.h"
 
 #include <string.h>

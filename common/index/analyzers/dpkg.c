@@ -8,8 +8,8 @@
  * status.d files carry no Status field and are installed by being there.
  * A malformed stanza is skipped and counted, never fatal. Bytes that are not
  * UTF-8 become U+FFFD and flag the package (text_replaced). */
-#include "analyzers/dpkg.h"
-#include "analyzers/lines.h"
+#include "analyzers/dpkg_int.h"
+#include "analyzers/lines_int.h"
 #include "base.h"
 
 #include <stdlib.h>

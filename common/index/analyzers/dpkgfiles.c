@@ -8,8 +8,8 @@
  * the dpkg package (rs_langfilter). A path that cannot be normalised (a ".."
  * component, too long) is a malformed record. Which package owns a path is
  * not kept: nothing needs it. */
-#include "analyzers/dpkgfiles.h"
-#include "analyzers/lines.h"
+#include "analyzers/dpkgfiles_int.h"
+#include "analyzers/lines_int.h"
 #include "base.h"
 
 #include <string.h>

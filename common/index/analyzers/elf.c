@@ -1,7 +1,7 @@
 /* analyzers/elf.c - bounds-checked ELF headers, sections and segments over a
  * buffer (see elf.h). Field offsets are those of the System V ABI's
  * Elf32_/Elf64_ Ehdr, Phdr and Shdr. */
-#include "analyzers/elf.h"
+#include "analyzers/elf_int.h"
 #include "base.h"
 
 #include <string.h>

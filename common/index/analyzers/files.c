@@ -2,7 +2,7 @@
  * configuration checks of the merged image (checks.h): setuid and setgid
  * files, world-writable entries in system paths, the OpenSSH server binary,
  * package manager caches left behind. Reads no bytes (the `entry` mode). */
-#include "analyzers/files.h"
+#include "analyzers/files_int.h"
 
 #include <string.h>
 

@@ -8,9 +8,9 @@
  * `s.version = "2.2.6.4"` (also 'single quotes', %q{...} and
  * Gem::Version.new("...")), the receiver being any identifier. A file without
  * both is a malformed record. */
-#include "analyzers/gem.h"
-#include "analyzers/langpkg.h"
-#include "analyzers/lines.h"
+#include "analyzers/gem_int.h"
+#include "analyzers/langpkg_int.h"
+#include "analyzers/lines_int.h"
 #include "base.h"
 
 #include <stdlib.h>

@@ -26,8 +26,8 @@
  * rustaudit.c), and offers them only executables. A file that is not ELF, or
  * an ELF without the blob, yields nothing; a blob that is present but broken
  * is an error (RS_ERR_INVALID), which the walker reports as a skip. */
-#include "analyzers/gobinary.h"
-#include "analyzers/elf.h"
+#include "analyzers/gobinary_int.h"
+#include "analyzers/elf_int.h"
 #include "base.h"
 
 #include <stdio.h>

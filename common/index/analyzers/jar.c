@@ -29,8 +29,8 @@
  * Whole-file mode, max_file_size 256 MiB: a zip's directory is at its end and
  * libarchive's streaming zip reader cannot skip stored entries written with
  * data descriptors, so the file is held once, by the walker. */
-#include "analyzers/jar.h"
-#include "analyzers/jarmeta.h"
+#include "analyzers/jar_int.h"
+#include "analyzers/jarmeta_int.h"
 #include "base.h"
 
 #include <archive.h>

@@ -10,8 +10,8 @@
  * (lines are wrapped at 72 bytes), the main section ends at the first blank
  * line. A kept value is 1..RS_JARMETA_FIELD_MAX bytes with no control
  * character, space, "/" or backslash; the caller checks UTF-8. */
-#include "analyzers/jarmeta.h"
-#include "analyzers/lines.h"
+#include "analyzers/jarmeta_int.h"
+#include "analyzers/lines_int.h"
 
 #include <string.h>
 #include <strings.h>

@@ -1,6 +1,6 @@
 /* analyzers/langpkg.c - shared by the analyzers of language packages (see
  * langpkg.h). */
-#include "analyzers/langpkg.h"
+#include "analyzers/langpkg_int.h"
 #include "base.h"
 
 #include <stdlib.h>

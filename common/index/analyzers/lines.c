@@ -1,5 +1,5 @@
 /* analyzers/lines.c - the line reader (see lines.h). */
-#include "analyzers/lines.h"
+#include "analyzers/lines_int.h"
 
 #include <string.h>
 

@@ -8,8 +8,8 @@
  * are checked (npm's name rules, a version that starts with a digit); a
  * manifest without them, or that is not JSON, is a malformed record. Lock
  * files are npmlock.c's. */
-#include "analyzers/npm.h"
-#include "analyzers/langpkg.h"
+#include "analyzers/npm_int.h"
+#include "analyzers/langpkg_int.h"
 #include "base.h"
 
 #include <string.h>

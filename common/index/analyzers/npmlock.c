@@ -11,10 +11,10 @@
  * package.json under D/node_modules/. Within one lock file each name@version
  * is reported once. Entries that are no registry package (links, workspaces,
  * file:, git and URL versions, aliases) are skipped, not counted. */
-#include "analyzers/npmlock.h"
-#include "analyzers/langpkg.h"
-#include "analyzers/lines.h"
-#include "analyzers/npm.h"
+#include "analyzers/npmlock_int.h"
+#include "analyzers/langpkg_int.h"
+#include "analyzers/lines_int.h"
+#include "analyzers/npm_int.h"
 #include "base.h"
 
 #include <stdlib.h>

@@ -7,8 +7,8 @@
  * (the OS is flagged text_replaced) and values too long for rs_os are cut on
  * a character boundary. Which of the two files wins is the merge's business
  * (merge.c: /etc first). */
-#include "analyzers/lines.h"
-#include "analyzers/osrelease.h"
+#include "analyzers/lines_int.h"
+#include "analyzers/osrelease_int.h"
 #include "base.h"
 
 #include <string.h>

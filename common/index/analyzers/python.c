@@ -7,8 +7,8 @@
  * pass unread; nothing of the body is held. Names are reported in PEP 503
  * normal form (lowercase, runs of "-_." as one "-"), as OSV's PyPI records
  * name them. A header without a valid Name or Version is a malformed record. */
-#include "analyzers/python.h"
-#include "analyzers/langpkg.h"
+#include "analyzers/python_int.h"
+#include "analyzers/langpkg_int.h"
 #include "base.h"
 
 #include <stdlib.h>

@@ -14,7 +14,7 @@
  * in file order, as go-rpmdb does, not bucket by bucket: every hash page is
  * visited once. Overflow chains are followed with a visit stamp per page, so
  * a cycle is found at its first repeated page. */
-#include "analyzers/rpmbdb.h"
+#include "analyzers/rpmbdb_int.h"
 #include "base.h"
 
 #include <stdlib.h>

@@ -10,11 +10,11 @@
  * read front to back): it is held in memory up to max_file_size. A file that
  * is not a database of its format is an error (the walker records a skip);
  * a record or header inside it that is malformed is skipped and counted. */
-#include "analyzers/rpmdb.h"
-#include "analyzers/rpmbdb.h"
-#include "analyzers/rpmhdr.h"
-#include "analyzers/rpmndb.h"
-#include "analyzers/rpmsqlite.h"
+#include "analyzers/rpmdb_int.h"
+#include "analyzers/rpmbdb_int.h"
+#include "analyzers/rpmhdr_int.h"
+#include "analyzers/rpmndb_int.h"
+#include "analyzers/rpmsqlite_int.h"
 #include "base.h"
 
 #include <string.h>

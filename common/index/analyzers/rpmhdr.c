@@ -10,7 +10,7 @@
  * an INT32 array of `count` values fits in it. Tags read: NAME, VERSION,
  * RELEASE, EPOCH, ARCH, SOURCERPM, VENDOR, LICENSE and the file list.
  * Allocates only the directory table of the file list. */
-#include "analyzers/rpmhdr.h"
+#include "analyzers/rpmhdr_int.h"
 #include "base.h"
 
 #include <stdio.h>

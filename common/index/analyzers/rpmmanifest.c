@@ -9,9 +9,9 @@
  * header (rpmhdr.c), without a file list: the manifest has none. A line that
  * does not have ten fields, or a name or version-release that is empty, is
  * skipped and counted. */
-#include "analyzers/rpmmanifest.h"
-#include "analyzers/lines.h"
-#include "analyzers/rpmhdr.h"
+#include "analyzers/rpmmanifest_int.h"
+#include "analyzers/lines_int.h"
+#include "analyzers/rpmhdr_int.h"
 #include "base.h"
 
 #include <string.h>

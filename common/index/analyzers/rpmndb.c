@@ -12,7 +12,7 @@
  *    the whole being exactly `block count` blocks of 16 bytes.
  * rpm checks all of this when it reads a blob (rpmpkgReadBlob); so does this
  * reader, slot by slot: a bad blob is skipped, the rest still read. */
-#include "analyzers/rpmndb.h"
+#include "analyzers/rpmndb_int.h"
 #include "base.h"
 
 #include <string.h>

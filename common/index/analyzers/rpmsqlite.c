@@ -10,7 +10,7 @@
  * The input is hostile: the connection is defensive (SQLITE_DBCONFIG_DEFENSIVE,
  * no trusted schema), Packages must be a table, not a view, and a progress
  * handler stops a query that works longer than the file's size justifies. */
-#include "analyzers/rpmsqlite.h"
+#include "analyzers/rpmsqlite_int.h"
 #include "base.h"
 
 #include <sqlite3.h>

@@ -19,8 +19,8 @@
  * (section headers at the end; one held copy for both ELF analyzers). No
  * section: nothing; a section that does not inflate or parse, or inflates
  * past the bound: an error the walker reports as a skip. */
-#include "analyzers/rustaudit.h"
-#include "analyzers/elf.h"
+#include "analyzers/rustaudit_int.h"
+#include "analyzers/elf_int.h"
 #include "base.h"
 
 #include <jansson.h>

@@ -17,9 +17,9 @@
  * Every other regular file gets a result, empty or not: a later layer's
  * version of a path then replaces an earlier one's in the merge, which is
  * how a secret replaced by an upper layer is told from one still there. */
-#include "analyzers/secrets.h"
+#include "analyzers/secrets_int.h"
 #include "base.h"
-#include "secrets/secrets.h"
+#include "secrets/scanner_int.h"
 
 #include <stdlib.h>
 #include <string.h>

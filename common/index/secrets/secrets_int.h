@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "secrets.h"
+#include "scanner_int.h"
 
 /* A keyword or literal prefix that may start a match of rule `rule`. */
 typedef struct sec_literal {

@@ -1,11 +1,11 @@
 /* test_blobsrc.c - OCI image layouts and `docker save` archives built here in
  * a temporary directory: manifest lookup (default, by name, by digest, nested
  * index), blob streaming with digest checks, escapes refused. */
-#include "analyzers/dpkg.h"
-#include "analyzers/osrelease.h"
+#include "analyzers/dpkg_int.h"
+#include "analyzers/osrelease_int.h"
 #include "image.h"
 #include "base.h"
-#include "layer.h"
+#include "index.h"
 #include "rs_tarbuild.h"
 #include "rs_test.h"
 

@@ -4,7 +4,7 @@
 #ifndef LANG_CHECK_H
 #define LANG_CHECK_H
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 #include "rs_test.h"
 #include "rs_testfile.h"
 

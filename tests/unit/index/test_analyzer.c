@@ -1,6 +1,6 @@
 /* test_analyzer.c - the analyzer registry: every analyzer carries its own
  * version, and the index stage's version is derived from all of them. */
-#include "analyzers/analyzer.h"
+#include "index.h"
 #include "rs_test.h"
 #include "scan.h"
 #include "base.h"

@@ -1,7 +1,7 @@
 /* test_apk.c - the apk analyzer on a realistic database, malformed input and
  * bytes that are not UTF-8. */
 #include "analyzer_check.h"
-#include "analyzers/apk.h"
+#include "analyzers/apk_int.h"
 #include "base.h"
 #include "rs_test.h"
 #include "rs_testfile.h"

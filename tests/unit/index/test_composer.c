@@ -1,6 +1,6 @@
 /* test_composer.c - the Composer analyzer: installed.json of Composer 1 (an
  * array) and 2 ({"packages": [...]}), the leading "v" of a version dropped. */
-#include "analyzers/composer.h"
+#include "analyzers/composer_int.h"
 #include "base.h"
 #include "lang_check.h"
 

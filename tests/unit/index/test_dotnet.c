@@ -1,6 +1,6 @@
 /* test_dotnet.c - the .NET analyzer: packages of a deps.json, projects and
  * references skipped, malformed keys counted. */
-#include "analyzers/dotnet.h"
+#include "analyzers/dotnet_int.h"
 #include "base.h"
 #include "lang_check.h"
 

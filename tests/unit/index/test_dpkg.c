@@ -1,7 +1,7 @@
 /* test_dpkg.c - the dpkg analyzer on a realistic status file, a distroless
  * status.d file and malformed input. */
 #include "analyzer_check.h"
-#include "analyzers/dpkg.h"
+#include "analyzers/dpkg_int.h"
 #include "base.h"
 #include "rs_test.h"
 #include "rs_testfile.h"

@@ -1,6 +1,6 @@
 /* test_dpkgfiles.c - the dpkg file-list analyzer: .list and distroless
  * .md5sums files, paths normalised, the root and escaping paths left out. */
-#include "analyzers/dpkgfiles.h"
+#include "analyzers/dpkgfiles_int.h"
 #include "base.h"
 #include "lang_check.h"
 

@@ -1,6 +1,6 @@
 /* test_gem.c - the RubyGems analyzer: which paths, the assignments
  * Gem::Specification#to_ruby writes (and older forms), malformed specs. */
-#include "analyzers/gem.h"
+#include "analyzers/gem_int.h"
 #include "base.h"
 #include "lang_check.h"
 

@@ -2,8 +2,8 @@
  * build-information formats, 32/64-bit, both byte orders, with and without
  * section headers, replacements, and broken blobs. Real binaries (normal,
  * PIE, stripped) are in tests/integration/test_binaries.py. */
-#include "analyzers/elf.h"
-#include "analyzers/gobinary.h"
+#include "analyzers/elf_int.h"
+#include "analyzers/gobinary_int.h"
 #include "base.h"
 #include "rs_elfbuild.h"
 #include "rs_test.h"

@@ -3,8 +3,8 @@
  * fallbacks, nesting with "!/" paths, the depth limit, broken archives; and
  * jarmeta's readers on their own. Real jars from Maven Central, a fat jar and
  * a zip bomb are in tests/integration/test_binaries.py. */
-#include "analyzers/jar.h"
-#include "analyzers/jarmeta.h"
+#include "analyzers/jar_int.h"
+#include "analyzers/jarmeta_int.h"
 #include "base.h"
 #include "rs_test.h"
 

@@ -5,8 +5,7 @@
  * lines own too; the owned paths survive the per-layer JSON round trip; lock
  * files count only where no node_modules tree was read beside them. */
 #include "base.h"
-#include "layer.h"
-#include "merge.h"
+#include "index.h"
 #include "rs_tarbuild.h"
 #include "rs_testanalyzers.h"
 #include "rs_test.h"

@@ -2,7 +2,7 @@
  * gzip, zstd and plain, whiteouts, opaque dirs, links, limits, corruption,
  * digest verification, and the JSON form of the result. */
 #include "base.h"
-#include "layer.h"
+#include "index.h"
 #include "rs_tarbuild.h"
 #include "rs_testanalyzers.h"
 #include "rs_test.h"

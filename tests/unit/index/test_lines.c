@@ -1,6 +1,6 @@
 /* test_lines.c - the package-database line reader: "\n" and "\r\n", a last
  * line without a newline, blank lines, a lone "\r" kept inside a line. */
-#include "analyzers/lines.h"
+#include "analyzers/lines_int.h"
 #include "rs_test.h"
 
 #include <string.h>

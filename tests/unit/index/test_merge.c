@@ -2,8 +2,7 @@
  * os-release through a symlink, /etc over /usr/lib, and package attribution
  * across layers (kept through rewrites, reset by removal and re-adding). */
 #include "base.h"
-#include "layer.h"
-#include "merge.h"
+#include "index.h"
 #include "rs_tarbuild.h"
 #include "rs_testanalyzers.h"
 #include "rs_test.h"

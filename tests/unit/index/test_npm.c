@@ -1,8 +1,8 @@
 /* test_npm.c - the npm analyzers: package.json in node_modules (which paths,
  * names and versions checked, scoped purls) and lock files
  * (package-lock.json v1 and v3, yarn.lock v1 and berry). */
-#include "analyzers/npm.h"
-#include "analyzers/npmlock.h"
+#include "analyzers/npm_int.h"
+#include "analyzers/npmlock_int.h"
 #include "base.h"
 #include "lang_check.h"
 

@@ -1,6 +1,6 @@
 /* test_osrelease.c - the os-release analyzer: real files, quoting rules,
  * bytes that are not UTF-8 and cuts on character boundaries. */
-#include "analyzers/osrelease.h"
+#include "analyzers/osrelease_int.h"
 #include "base.h"
 #include "rs_test.h"
 #include "rs_testfile.h"

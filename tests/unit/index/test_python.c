@@ -1,7 +1,7 @@
 /* test_python.c - the Python analyzer: which paths, the header read up to its
  * first blank line in chunks of any size, PEP 503 names, malformed headers,
  * and a body far larger than anything held. */
-#include "analyzers/python.h"
+#include "analyzers/python_int.h"
 #include "base.h"
 #include "lang_check.h"
 

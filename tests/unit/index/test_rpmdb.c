@@ -1,12 +1,12 @@
 /* test_rpmdb.c - the rpm header parser on headers built here (tags, file
  * lists of both kinds, an epoch, hostile offsets and counts), the ndb and
  * bdb readers on what is not their format, and the Azure Linux manifest. */
-#include "analyzers/analyzer.h"
-#include "analyzers/rpmbdb.h"
-#include "analyzers/rpmdb.h"
-#include "analyzers/rpmhdr.h"
-#include "analyzers/rpmmanifest.h"
-#include "analyzers/rpmndb.h"
+#include "index.h"
+#include "analyzers/rpmbdb_int.h"
+#include "analyzers/rpmdb_int.h"
+#include "analyzers/rpmhdr_int.h"
+#include "analyzers/rpmmanifest_int.h"
+#include "analyzers/rpmndb_int.h"
 #include "base.h"
 #include "rs_test.h"
 

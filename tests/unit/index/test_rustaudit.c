@@ -2,7 +2,7 @@
  * .dep-v0 is compressed here with zlib: runtime and build crates, the root,
  * sources, malformed entries, truncated and oversized data. A real binary
  * is in tests/integration/test_binaries.py. */
-#include "analyzers/rustaudit.h"
+#include "analyzers/rustaudit_int.h"
 #include "base.h"
 #include "rs_elfbuild.h"
 #include "rs_test.h"

@@ -8,13 +8,11 @@
  * {b86}: base64 body of a storage key), so that no credential-shaped string
  * sits in the sources. Documentation examples (AKIAIOSFODNN7EXAMPLE, ...)
  * are negatives on purpose: see secrets/rules.c. */
-#include "analyzers/analyzer.h"
+#include "index.h"
 #include "base.h"
-#include "layer.h"
-#include "merge.h"
 #include "rs_tarbuild.h"
 #include "rs_test.h"
-#include "secrets/secrets.h"
+#include "secrets/scanner_int.h"
 
 #include <stdint.h>
 

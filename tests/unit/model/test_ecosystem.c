@@ -1,6 +1,6 @@
 /* test_ecosystem.c - the table of ecosystem backends: lookups by package type
  * and by OS, each family's hooks, and the consistency of the eol tables. */
-#include "ecosystem.h"
+#include "model.h"
 #include "rs_test.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* test_inventory.c - ecosystems, purls, ordering, the JSON round trip and the
  * invalid-utf8 flag. */
 #include "base.h"
-#include "inventory.h"
+#include "model.h"
 #include "rs_test.h"
 
 static rs_os mkos(const char *id, const char *ver)

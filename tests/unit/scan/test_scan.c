@@ -7,7 +7,7 @@
  * Then faults: a tampered blob, too many layers, a cancelled scan. */
 #include "image.h"
 #include "base.h"
-#include "inventory.h"
+#include "model.h"
 #include "rs_test.h"
 #include "scan.h"
 

@@ -2,7 +2,7 @@
 #ifndef RS_ANALYZER_RPMDB_H
 #define RS_ANALYZER_RPMDB_H
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 
 extern const rs_analyzer rs_analyzer_rpmdb;
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analyzers/rpmhdr.h"
+#include "analyzers/rpmhdr_int.h"
 
 /* The most slot pages a Packages.db may announce (256 slots each): go-rpmdb's
  * bound, half a million packages. */

@@ -2,7 +2,7 @@
 #ifndef RS_ANALYZER_DOTNET_H
 #define RS_ANALYZER_DOTNET_H
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 
 extern const rs_analyzer rs_analyzer_dotnet;
 

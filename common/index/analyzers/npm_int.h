@@ -3,7 +3,7 @@
 #ifndef RS_ANALYZER_NPM_H
 #define RS_ANALYZER_NPM_H
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 
 extern const rs_analyzer rs_analyzer_npm;
 

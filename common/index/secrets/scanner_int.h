@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "secret.h"
+#include "model.h"
 
 typedef enum {
     RS_SECRETS_AUTO = 0,   /* Hyperscan when built with it, else portable */

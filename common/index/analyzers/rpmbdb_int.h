@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analyzers/rpmhdr.h"
+#include "analyzers/rpmhdr_int.h"
 
 /* The most pages a Packages file may have (with 64 KiB pages: 16 GiB, far
  * above what the analyzer holds in memory anyway). */

@@ -2,7 +2,7 @@
 #ifndef RS_ANALYZER_SECRETS_H
 #define RS_ANALYZER_SECRETS_H
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 
 extern const rs_analyzer rs_analyzer_secrets;
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 
 /* Tags of rpm's lib/rpmtag.h that regscan reads. */
 enum {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analyzers/rpmhdr.h"
+#include "analyzers/rpmhdr_int.h"
 
 /* Calls fn for the blob of every row of table Packages(hnum, blob) of the
  * SQLite database in data[0..len) (untrusted; copied once, the copy freed

@@ -17,8 +17,8 @@
 
 #include <stddef.h>
 
-#include "inventory.h"
-#include "layer.h"
+#include "model.h"
+#include "index.h"
 
 typedef struct rs_langfilter rs_langfilter;
 

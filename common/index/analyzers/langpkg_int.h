@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "analyzers/analyzer.h"
+#include "index.h"
 
 /* Longest name and version kept; longer ones are malformed records. */
 #define RS_LANGPKG_NAME_MAX 256
