@@ -93,6 +93,11 @@ char *rs_buf_steal(rs_buf *b);
 
 /* The value of the hexadecimal digit c (either case), -1 when it is none. */
 int rs_hex_digit(char c);
+/* Decodes base64, standard or URL-safe alphabet, with or without '=' padding
+ * (trailing CR/LF ignored) into a malloc'd, NUL-terminated *out of *out_len
+ * bytes. Returns 0, RS_ERR_INVALID (a byte outside the alphabet, a length
+ * no encoding gives) or RS_ERR_INTERNAL (out of memory). */
+int rs_base64_decode(const char *in, size_t in_len, char **out, size_t *out_len);
 
 /* ---- grow: one growth macro for arrays (git's ALLOC_GROW).
  *

@@ -92,3 +92,50 @@ int rs_hex_digit(char c)
         return c - 'A' + 10;
     return -1;
 }
+
+/* The value of base64 digit c in either alphabet ("+/" or "-_"), -1 when none. */
+static int b64_val(int c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+int rs_base64_decode(const char *in, size_t in_len, char **out, size_t *out_len)
+{
+    while (in_len && (in[in_len - 1] == '=' || in[in_len - 1] == '\n' || in[in_len - 1] == '\r'))
+        in_len--;
+    if (in_len % 4 == 1)
+        return RS_ERR_INVALID;
+    char *buf = malloc(in_len / 4 * 3 + 4);
+    if (!buf)
+        return RS_ERR_INTERNAL;
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < in_len; i++) {
+        int v = b64_val((unsigned char)in[i]);
+        if (v < 0) {
+            free(buf);
+            return RS_ERR_INVALID;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf[n++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *out_len = n;
+    return 0;
+}

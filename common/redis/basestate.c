@@ -109,6 +109,46 @@ static int chain_parse(const redisReply *r, size_t k, rs_basechain *b)
     return seen == 15 && b->n_layers == (long)k ? 0 : -1;
 }
 
+/* Runs `cmd` on the n keys PREFIX{tenant}:{ids[i]} in one pipeline; *out
+ * gets the n replies (free with replies_free). An empty id fails with `fn`. */
+static int get_many(rs_state *st, const char *cmd, const char *prefix, const char *tenant,
+                    const char *const *ids, size_t n, redisReply ***out, const char *fn,
+                    char *errstr, size_t errstr_size)
+{
+    char **keys = calloc(n, sizeof *keys);
+    rs_state_cmd *cmds = calloc(n, sizeof *cmds);
+    redisReply **r = calloc(n, sizeof *r);
+    int rc = keys && cmds && r ? 0 : oom(errstr, errstr_size);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!ok(ids[i]))
+            rc = bad(errstr, errstr_size, fn);
+        else if (!(keys[i] = rs_state_int_key(st, prefix, tenant, ":", ids[i], NULL)))
+            rc = oom(errstr, errstr_size);
+        rs_state_int_arg(&cmds[i], cmd);
+        rs_state_int_arg(&cmds[i], keys[i] ? keys[i] : "");
+    }
+    if (rc == 0)
+        rc = rs_state_int_pipeline(st, cmds, n, r, errstr, errstr_size);
+    for (size_t i = 0; keys && i < n; i++)
+        free(keys[i]);
+    free(keys);
+    free(cmds);
+    if (rc && r) {
+        rs_state_int_free_replies(r, n);
+        free(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+static void replies_free(redisReply **r, size_t n)
+{
+    if (r)
+        rs_state_int_free_replies(r, n);
+    free(r);
+}
+
 int rs_state_basechain_longest(rs_state *st, const char *tenant, char (*chains)[65], size_t n,
                                const char *self, rs_basechain *out, size_t *k, char *errstr,
                                size_t errstr_size)
@@ -119,18 +159,15 @@ int rs_state_basechain_longest(rs_state *st, const char *tenant, char (*chains)[
         return bad(errstr, errstr_size, "rs_state_basechain_longest");
     if (!n)
         return 0;
-    char **keys = calloc(n, sizeof *keys);
-    rs_state_cmd *cmds = calloc(n, sizeof *cmds);
-    redisReply **r = calloc(n, sizeof *r);
-    int rc = keys && cmds && r ? 0 : oom(errstr, errstr_size);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (!(keys[i] = rs_state_int_key(st, "basechain:", tenant, ":", chains[i], NULL)))
-            rc = oom(errstr, errstr_size);
-        rs_state_int_arg(&cmds[i], "HGETALL");
-        rs_state_int_arg(&cmds[i], keys[i] ? keys[i] : "");
-    }
-    if (rc == 0)
-        rc = rs_state_int_pipeline(st, cmds, n, r, errstr, errstr_size);
+    const char **ids = malloc(n * sizeof *ids);
+    if (!ids)
+        return oom(errstr, errstr_size);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = chains[i];
+    redisReply **r = NULL;
+    int rc = get_many(st, "HGETALL", "basechain:", tenant, ids, n, &r,
+                      "rs_state_basechain_longest", errstr, errstr_size);
+    free(ids);
     for (size_t i = n; rc == 0 && i > 0; i--) {
         rs_basechain b;
         if (chain_parse(r[i - 1], i, &b) == 0 && (!self || strcmp(b.digest, self))) {
@@ -139,13 +176,7 @@ int rs_state_basechain_longest(rs_state *st, const char *tenant, char (*chains)[
             break;
         }
     }
-    if (r)
-        rs_state_int_free_replies(r, n);
-    for (size_t i = 0; keys && i < n; i++)
-        free(keys[i]);
-    free(keys);
-    free(cmds);
-    free(r);
+    replies_free(r, n);
     return rc;
 }
 
@@ -302,20 +333,9 @@ int rs_state_basevulns_get_many(rs_state *st, const char *tenant, const char *co
         return bad(errstr, errstr_size, "rs_state_basevulns_get_many");
     if (!n)
         return 0;
-    char **keys = calloc(n, sizeof *keys);
-    rs_state_cmd *cmds = calloc(n, sizeof *cmds);
-    redisReply **r = calloc(n, sizeof *r);
-    int rc = keys && cmds && r ? 0 : oom(errstr, errstr_size);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (!ok(digests[i]))
-            rc = bad(errstr, errstr_size, "rs_state_basevulns_get_many");
-        else if (!(keys[i] = rs_state_int_key(st, "basevulns:", tenant, ":", digests[i], NULL)))
-            rc = oom(errstr, errstr_size);
-        rs_state_int_arg(&cmds[i], "GET");
-        rs_state_int_arg(&cmds[i], keys[i] ? keys[i] : "");
-    }
-    if (rc == 0)
-        rc = rs_state_int_pipeline(st, cmds, n, r, errstr, errstr_size);
+    redisReply **r = NULL;
+    int rc = get_many(st, "GET", "basevulns:", tenant, digests, n, &r,
+                      "rs_state_basevulns_get_many", errstr, errstr_size);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (r[i]->type != REDIS_REPLY_STRING)
             continue;
@@ -327,13 +347,7 @@ int rs_state_basevulns_get_many(rs_state *st, const char *tenant, const char *co
         out[i][r[i]->len] = '\0';
         len[i] = r[i]->len;
     }
-    if (r)
-        rs_state_int_free_replies(r, n);
-    for (size_t i = 0; keys && i < n; i++)
-        free(keys[i]);
-    free(keys);
-    free(cmds);
-    free(r);
+    replies_free(r, n);
     if (rc)
         for (size_t i = 0; i < n; i++) {
             free(out[i]);

@@ -171,51 +171,6 @@ int rs_auth_challenge_parse(const char *header, rs_auth_challenge *out)
 
 /* ---- base64, JWT, token JSON ------------------------------------------ */
 
-static int b64_val(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-int rs_auth_base64_decode(const char *in, size_t in_len, char **out, size_t *out_len)
-{
-    while (in_len && (in[in_len - 1] == '=' || in[in_len - 1] == '\n' || in[in_len - 1] == '\r'))
-        in_len--;
-    if (in_len % 4 == 1)
-        return RS_ERR_INVALID;
-    char *buf = malloc(in_len / 4 * 3 + 4);
-    if (!buf)
-        return RS_ERR_INTERNAL;
-    size_t n = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < in_len; i++) {
-        int v = b64_val((unsigned char)in[i]);
-        if (v < 0) {
-            free(buf);
-            return RS_ERR_INVALID;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[n++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *out_len = n;
-    return 0;
-}
 
 int rs_auth_jwt_exp(const char *jwt, int64_t *exp)
 {
@@ -225,7 +180,7 @@ int rs_auth_jwt_exp(const char *jwt, int64_t *exp)
         return RS_ERR_INVALID;
     char *payload = NULL;
     size_t plen = 0;
-    if (rs_auth_base64_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &payload, &plen))
+    if (rs_base64_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &payload, &plen))
         return RS_ERR_INVALID;
     int rc = RS_ERR_INVALID;
     json_t *j = json_loadb(payload, plen, 0, NULL);

@@ -859,7 +859,7 @@ int rs_docker_config_auth(const char *host, char **username, char **password)
         if (json_is_string(a) && json_string_length(a)) {
             char *dec = NULL;
             size_t dlen = 0;
-            if (rs_auth_base64_decode(json_string_value(a), json_string_length(a), &dec, &dlen)) {
+            if (rs_base64_decode(json_string_value(a), json_string_length(a), &dec, &dlen)) {
                 rc = RS_ERR_CONFIG;
                 break;
             }

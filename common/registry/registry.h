@@ -140,9 +140,6 @@ int rs_auth_token_parse(const char *json, size_t len, time_t now, char **token, 
  * RS_ERR_INVALID. */
 int rs_auth_jwt_exp(const char *jwt, int64_t *exp);
 
-/* Decodes base64 or base64url (padding optional) into a malloc'd,
- * NUL-terminated buffer. Returns 0 or RS_ERR_INVALID. */
-int rs_auth_base64_decode(const char *in, size_t in_len, char **out, size_t *out_len);
 
 typedef struct rs_auth rs_auth;
 

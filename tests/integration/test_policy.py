@@ -4,7 +4,8 @@
 Embedded scan (`regscan-worker scan --policy FILE`) of an Alpine 3.18 image whose musl has
 ALPINE-CVE-2025-26519 (high) in ../shared/vulndb: each policy rule has a passing and a
 failing case, and the exit code follows the verdict (1 = fail, DESIGN.md §2):
-  - vulnerability_severity high fails, critical passes; only_fixable with a fix fails;
+  - vulnerability_severity high fails, critical passes; only_fixable with a fix fails, and
+    passes an image whose one high finding has no fix (a record written by the test);
   - an OpenVEX not_affected statement for the image digest and musl's purl suppresses exactly
     that finding (a statement for another vulnerability, or an `affected` one, suppresses
     nothing);
@@ -61,6 +62,23 @@ json.dump(spec_s, open(spec_s_file, "w"))
 layout_s = h.build_spec(r, spec_s_file, "alpine-318-secret")
 
 
+# only_fixable: the bundled records plus one high record without a fix for libcrypto3, and
+# an image that has only libcrypto3, so its one finding has no fix
+OSV_NOFIX = os.path.join(r.tmp, "osv-nofix")
+shutil.copytree(OSV, OSV_NOFIX)
+json.dump({"id": "REGSCAN-TEST-NOFIX", "modified": "2026-12-01T00:00:00Z", "summary": "test record",
+           "database_specific": {"severity": "HIGH"},
+           "affected": [{"package": {"ecosystem": "Alpine:v3.18", "name": "openssl"},
+                         "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]},
+          open(os.path.join(OSV_NOFIX, "Alpine", "REGSCAN-TEST-NOFIX.json"), "w"))
+spec_n = json.loads(json.dumps(spec))
+spec_n["name"] = "alpine-318-nofix"
+spec_n["image"]["layers"][0]["entries"][1]["text"] = "P:libcrypto3\nV:3.1.4-r0\nA:x86_64\no:openssl\n\n"
+spec_n_file = os.path.join(r.tmp, "alpine-318-nofix.json")
+json.dump(spec_n, open(spec_n_file, "w"))
+layout_n = h.build_spec(r, spec_n_file, "alpine-318-nofix")
+
+
 def policy_file(name, doc, vex=None):
     d = os.path.join(r.tmp, "policies")
     os.makedirs(d, exist_ok=True)
@@ -71,9 +89,9 @@ def policy_file(name, doc, vex=None):
     return path
 
 
-def scan(policy, image=None):
+def scan(policy, image=None, osv=OSV):
     p = subprocess.run([WORKER, "scan", f"oci-layout:{image or layout}:1", "--format", "json", "--vulndb",
-                        OSV, "--policy", policy], env=r.env, capture_output=True, text=True,
+                        osv, "--policy", policy], env=r.env, capture_output=True, text=True,
                        timeout=120)
     rep = json.loads(p.stdout) if p.stdout.strip() else None
     return p.returncode, rep, p.stderr
@@ -129,6 +147,12 @@ cases += [
     ("fail-secret", SECRETS, None, 1, ("fail", [("secret", "gitlab-pat")], []), layout_s),
     ("allow-secret", dict(SECRETS, allow=[{"id": "gitlab-pat", "path": "/srv/app/*"}]), None, 0,
      ("pass", [], [("gitlab-pat", "allow")]), layout_s),
+]
+FIXABLE = {"fail_on": {"vulnerability_severity": "high", "only_fixable": True}}
+cases += [
+    ("nofix-fails", HIGH, None, 1, ("fail", [("vulnerability_severity", "REGSCAN-TEST-NOFIX")], []),
+     layout_n, OSV_NOFIX),
+    ("nofix-only-fixable-passes", FIXABLE, None, 0, ("pass", [], []), layout_n, OSV_NOFIX),
 ]
 for name, doc, vex, want_rc, want, *image in cases:
     rc, rep, err = scan(policy_file(name + ".json", doc, vex), *image)

@@ -16,6 +16,7 @@
  * them too (Trivy reports them). Placeholders of generic assignments
  * ("changeme", "${VAR}", "<password>", "xxxx") are skipped likewise. */
 #include "secrets_int.h"
+#include "base.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -587,33 +588,14 @@ static int match_gcp(const sec_literal *lit, const sec_line *ln, size_t at, sec_
 
 /* ---- JWT --------------------------------------------------------------- */
 
-static int b64url_val(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '-' ? 62 : 63;
-}
-
 /* 1 when the base64url header (n bytes) decodes to JSON naming "alg". */
 static int jwt_header(const char *s, size_t n)
 {
-    char out[96];
+    char *out = NULL;
     size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n && o + 1 < sizeof out; i++) {
-        acc = (acc << 6) | (unsigned)b64url_val((unsigned char)s[i]);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    return memmem(out, o, "\"alg\"", 5) != NULL;
+    int yes = rs_base64_decode(s, n, &out, &o) == 0 && memmem(out, o, "\"alg\"", 5) != NULL;
+    free(out);
+    return yes;
 }
 
 static int match_jwt(const sec_literal *lit, const sec_line *ln, size_t at, sec_hit *h)

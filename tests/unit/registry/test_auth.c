@@ -141,18 +141,18 @@ static void test_jwt_and_base64(void)
 
     char *out = NULL;
     size_t n = 0;
-    RS_CHECK_INT(rs_auth_base64_decode("dXNlcjpwYXNz", 12, &out, &n), 0);
+    RS_CHECK_INT(rs_base64_decode("dXNlcjpwYXNz", 12, &out, &n), 0);
     RS_CHECK_STR(out, "user:pass");
     RS_CHECK_INT(n, 9);
     free(out);
-    RS_CHECK_INT(rs_auth_base64_decode("Pz8_Pg", 6, &out, &n), 0); /* base64url of "??>>"[0..3] */
+    RS_CHECK_INT(rs_base64_decode("Pz8_Pg", 6, &out, &n), 0); /* base64url of "??>>"[0..3] */
     RS_CHECK_STR(out, "??\?>");
     free(out);
-    RS_CHECK_INT(rs_auth_base64_decode("Pz8/Pg==", 8, &out, &n), 0);
+    RS_CHECK_INT(rs_base64_decode("Pz8/Pg==", 8, &out, &n), 0);
     RS_CHECK_STR(out, "??\?>");
     free(out);
-    RS_CHECK_INT(rs_auth_base64_decode("a", 1, &out, &n), RS_ERR_INVALID);
-    RS_CHECK_INT(rs_auth_base64_decode("ab$d", 4, &out, &n), RS_ERR_INVALID);
+    RS_CHECK_INT(rs_base64_decode("a", 1, &out, &n), RS_ERR_INVALID);
+    RS_CHECK_INT(rs_base64_decode("ab$d", 4, &out, &n), RS_ERR_INVALID);
 }
 
 static void test_static_bearer(void)
