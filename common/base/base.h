@@ -91,6 +91,9 @@ void rs_buf_free(rs_buf *b);
  * returns an empty string rather than NULL for an empty buffer. */
 char *rs_buf_steal(rs_buf *b);
 
+/* Frees the n strings *v[i] (NULL ones too) and sets each to NULL: one call
+ * for the string fields of a struct, `char **f[] = {&s->a, &s->b};`. */
+void rs_strs_free(char **const *v, size_t n);
 /* The value of the hexadecimal digit c (either case), -1 when it is none. */
 int rs_hex_digit(char c);
 /* Decodes base64, standard or URL-safe alphabet, with or without '=' padding

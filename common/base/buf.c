@@ -139,3 +139,11 @@ int rs_base64_decode(const char *in, size_t in_len, char **out, size_t *out_len)
     *out_len = n;
     return 0;
 }
+
+void rs_strs_free(char **const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(*v[i]);
+        *v[i] = NULL;
+    }
+}

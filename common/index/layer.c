@@ -122,12 +122,8 @@ static int add_str(char ***arr, size_t *n, size_t *cap, const char *s)
 
 static void skipped_clear(rs_layer_skipped *s)
 {
-    free(s->path);
-    free(s->reason);
-    free(s->analyzer);
-    free(s->limit);
-    free(s->detail);
-    memset(s, 0, sizeof *s);
+    char **f[] = {&s->path, &s->reason, &s->analyzer, &s->limit, &s->detail};
+    rs_strs_free(f, sizeof f / sizeof *f);
 }
 
 /* analyzer: the one that skipped the file, NULL for the entry as a whole;

@@ -516,7 +516,6 @@ static int add_layer_errors(rs_inventory *inv, const rs_layer_result *L, const c
 int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, size_t n,
                     rs_inventory **out, char *errstr, size_t errsz)
 {
-    int rc = 0;
     ventry *v = NULL;
     size_t nv = 0;
     rs_inventory *inv = NULL;
@@ -541,18 +540,14 @@ int rs_merge_layers(rs_layer_result *const *layers, char *const *layer_digests, 
             break;
         }
     }
-    if (add_view_pkgs(inv, v, nv, layer_digests))
-        goto oom;
-    if (add_findings(&rx, v, nv))
+    if (add_view_pkgs(inv, v, nv, layer_digests) || add_findings(&rx, v, nv))
         goto oom;
     rs_inventory_finish(inv);
+    view_free(v, nv);
     *out = inv;
-    inv = NULL;
-    goto out;
+    return 0;
 oom:
-    rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory merging layers");
-out:
     view_free(v, nv);
     rs_inventory_free(inv);
-    return rc;
+    return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory merging layers");
 }

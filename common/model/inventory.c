@@ -69,6 +69,12 @@ static int dup_field(char **dst, const char *src)
     return *dst ? 0 : RS_ERR_INTERNAL;
 }
 
+void rs_pkg_clear_read(rs_pkg *p)
+{
+    char **f[] = {&p->name, &p->version, &p->arch, &p->source_name, &p->source_version};
+    rs_strs_free(f, sizeof f / sizeof *f);
+}
+
 int rs_pkg_copy(rs_pkg *d, const rs_pkg *p)
 {
     memset(d, 0, sizeof *d);

@@ -11,13 +11,8 @@
 
 static void error_clear(rs_inv_error *e)
 {
-    free(e->layer);
-    free(e->path);
-    free(e->code);
-    free(e->limit);
-    free(e->analyzer);
-    free(e->detail);
-    memset(e, 0, sizeof *e);
+    char **f[] = {&e->layer, &e->path, &e->code, &e->limit, &e->analyzer, &e->detail};
+    rs_strs_free(f, sizeof f / sizeof *f);
 }
 
 void rs_inv_errors_free(rs_inventory *inv)

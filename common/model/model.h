@@ -192,6 +192,10 @@ int rs_inventory_add_layer(rs_inventory *inv, const char *digest);
  * by (type, name, version, path) so output is deterministic. */
 void rs_inventory_finish(rs_inventory *inv);
 
+/* Frees what an analyzer read into p (name, version, arch, source_name,
+ * source_version) and sets them NULL; type, ecosystem, purl, path and layer
+ * are the analyzer's borrowed strings and stay. */
+void rs_pkg_clear_read(rs_pkg *p);
 /* Frees the strings of one package and zeroes it. */
 void rs_pkg_clear(rs_pkg *p);
 /* Clears n packages and frees the array (NULL is fine). */

@@ -21,13 +21,9 @@ void rs_secret_clear(rs_secret *s)
 {
     if (!s)
         return;
-    free(s->rule);
-    free(s->severity);
-    free(s->title);
-    free(s->path);
-    free(s->match);
-    free(s->layer);
-    free(s->deleted_in_layer);
+    char **f[] = {&s->rule,  &s->severity, &s->title,           &s->path,
+                  &s->match, &s->layer,    &s->deleted_in_layer};
+    rs_strs_free(f, sizeof f / sizeof *f);
     memset(s, 0, sizeof *s);
 }
 

@@ -32,19 +32,16 @@ static int src_open_blob(rs_blobsrc *s, const char *repository, const char *dige
 
 static void src_destroy(rs_blobsrc *s)
 {
-    struct registry_src *rs = (struct registry_src *)s;
-    rs_registry_destroy(rs->reg);
-    free(rs);
+    rs_registry_destroy(((struct registry_src *)s)->reg);
+    free(s);
 }
 
 rs_blobsrc *rs_blobsrc_registry_new(const rs_registry_conf *conf, char *errstr, size_t errsz)
 {
     struct registry_src *rs = calloc(1, sizeof *rs);
-    if (!rs) {
-        rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        return NULL;
-    }
-    if (!(rs->reg = rs_registry_new(conf, errstr, errsz))) {
+    if (!rs || !(rs->reg = rs_registry_new(conf, errstr, errsz))) {
+        if (!rs)
+            rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
         free(rs);
         return NULL;
     }

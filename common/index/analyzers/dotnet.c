@@ -39,14 +39,7 @@ static int library(const char *path, const char *key, const json_t *e, rs_analys
     }
     memcpy(name, key, nn);
     name[nn] = '\0';
-    rs_langpkg lp = {.type = "dotnet",
-                     .ecosystem = "NuGet",
-                     .purl_type = "nuget",
-                     .purl_name = name,
-                     .name = name,
-                     .version = slash + 1,
-                     .path = path};
-    return rs_langpkg_add(out, &lp);
+    return rs_langpkg_add_plain(out, "dotnet", "NuGet", "nuget", name, slash + 1, path, 0);
 }
 
 static int dotnet_parse(const char *path, const char *data, size_t len, rs_analysis *out,

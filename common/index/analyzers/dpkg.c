@@ -204,11 +204,7 @@ static int emit(const char *path, const stanza *st, int status_d, rs_analysis *o
     if (p.name && p.version && (p.arch || !st->v[F_ARCH]) && p.source_name &&
         (p.source_version || !sv))
         rc = rs_analysis_add_pkg(out, &p);
-    free(p.name);
-    free(p.version);
-    free(p.arch);
-    free(p.source_name);
-    free(p.source_version);
+    rs_pkg_clear_read(&p);
     return rc;
 }
 

@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What every analyzer of ELF binaries shares in its rs_analyzer: it sees
+ * only regular files with an execute bit, each held whole up to 256 MiB. */
+#define RS_ELF_ANALYZER_POLICY .executables_only = 1, .max_file_size = 256u * 1024 * 1024
+
 typedef struct rs_elf {
     const unsigned char *data;
     size_t len;

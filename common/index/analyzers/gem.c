@@ -111,15 +111,7 @@ static int gem_parse(const char *path, const char *data, size_t len, rs_analysis
     char *nm = rs_utf8_dup(name, nn, &replaced), *vs = rs_utf8_dup(ver, vn, &replaced);
     int rc = RS_ERR_INTERNAL;
     if (nm && vs) {
-        rs_langpkg lp = {.type = "gem",
-                         .ecosystem = "RubyGems",
-                         .purl_type = "gem",
-                         .purl_name = nm,
-                         .name = nm,
-                         .version = vs,
-                         .path = path,
-                         .text_replaced = replaced};
-        rc = rs_langpkg_add(out, &lp);
+        rc = rs_langpkg_add_plain(out, "gem", "RubyGems", "gem", nm, vs, path, replaced);
     }
     free(nm);
     free(vs);

@@ -329,7 +329,6 @@ const rs_analyzer rs_analyzer_gobinary = {
     .name = "gobinary",
     .version = "gobinary/1",
     .wants = go_wants,
-    .max_file_size = 256u * 1024 * 1024,
-    .executables_only = 1,
+    RS_ELF_ANALYZER_POLICY,
     .parse = go_parse,
 };

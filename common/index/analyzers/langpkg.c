@@ -55,3 +55,13 @@ json_t *rs_langpkg_json_load(const char *data, size_t len)
     json_error_t jerr;
     return json_loadb(data, len, 0, &jerr);
 }
+
+int rs_langpkg_add_plain(rs_analysis *out, const char *type, const char *ecosystem,
+                         const char *purl_type, const char *name, const char *version,
+                         const char *path, int text_replaced)
+{
+    rs_langpkg lp = {.type = type, .ecosystem = ecosystem, .purl_type = purl_type,
+                     .purl_name = name, .name = name, .version = version, .path = path,
+                     .text_replaced = text_replaced};
+    return rs_langpkg_add(out, &lp);
+}

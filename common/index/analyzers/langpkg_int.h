@@ -36,6 +36,11 @@ int rs_langpkg_token(const char *s, size_t n, size_t max);
 /* Adds the package (every string copied, purl built with rs_purl_make).
  * Returns 0 or RS_ERR_INTERNAL. */
 int rs_langpkg_add(rs_analysis *out, const rs_langpkg *lp);
+/* As rs_langpkg_add for a package whose purl has no namespace and keeps the
+ * name's case: the name is the purl's name. */
+int rs_langpkg_add_plain(rs_analysis *out, const char *type, const char *ecosystem,
+                         const char *purl_type, const char *name, const char *version,
+                         const char *path, int text_replaced);
 
 /* The string value of key `k` of JSON object `o` when it is a token (see
  * rs_langpkg_token, max bytes), else NULL. */

@@ -286,11 +286,7 @@ int rs_rpmhdr_emit(const char *path, const rs_rpmhdr *h, rs_analysis *out)
         if (!rc)
             rc = rs_analysis_add_pkg(out, &p);
     }
-    free(p.name);
-    free(p.version);
-    free(p.arch);
-    free(p.source_name);
-    free(p.source_version);
+    rs_pkg_clear_read(&p);
     return rc;
 }
 

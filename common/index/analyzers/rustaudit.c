@@ -179,7 +179,6 @@ const rs_analyzer rs_analyzer_rustaudit = {
     .name = "rust-binary",
     .version = "rust-binary/1",
     .wants = rust_wants,
-    .max_file_size = 256u * 1024 * 1024,
-    .executables_only = 1,
+    RS_ELF_ANALYZER_POLICY,
     .parse = rust_parse,
 };
