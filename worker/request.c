@@ -75,16 +75,30 @@ static int dead_lettered(struct request *r, const char *why)
     return rc ? rc : 1;
 }
 
-/* Reads the tenant's policy (a file the operator may change at any time:
- * read for every request). A policy that cannot be read becomes the image's
- * error report (request_run), never a verdict from no policy. */
+/* The tenant's policy for this request: the one kept for the tenant while
+ * its files are unchanged, else read again (an operator may edit it at any
+ * time). A policy that cannot be read becomes the image's error report
+ * (request_run), never a verdict from no policy. */
 static void request_policy(struct request *r)
 {
-    const rs_tenant *t = rs_config_tenant(r->w->cfg, r->req.tenant);
+    struct worker *w = r->w;
+    const rs_tenant *t = rs_config_tenant(w->cfg, r->req.tenant);
     char err[900];
     if (!t || !t->policy)
         return;
-    r->policy_rc = rs_policy_load(t->policy, &r->policy, err, sizeof err);
+    rs_policy **kept = &w->policies[t - w->cfg->tenants];
+    pthread_mutex_lock(&w->policy_lock);
+    if (!*kept || !rs_policy_unchanged(*kept)) {
+        rs_policy *fresh = NULL;
+        r->policy_rc = rs_policy_load(t->policy, &fresh, err, sizeof err);
+        if (!r->policy_rc) {
+            rs_policy_free(*kept);
+            *kept = fresh;
+        }
+    }
+    if (!r->policy_rc)
+        r->policy = rs_policy_ref(*kept);
+    pthread_mutex_unlock(&w->policy_lock);
     if (r->policy_rc)
         snprintf(r->policy_err, sizeof r->policy_err, "the tenant's policy: %s", err);
     else

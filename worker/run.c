@@ -136,6 +136,11 @@ static struct worker *worker_new(const rs_config *cfg, const rs_worker_opts *o)
     pthread_mutex_init(&w->lock, NULL);
     pthread_rwlock_init(&w->db_lock, NULL);
     pthread_mutex_init(&w->db_load_lock, NULL);
+    pthread_mutex_init(&w->policy_lock, NULL);
+    if (cfg->n_tenants && !(w->policies = calloc(cfg->n_tenants, sizeof *w->policies))) {
+        free(w);
+        return NULL;
+    }
     rs_window_ops ops = {
         .opaque = w, .store = window_store, .pause = window_pause, .release = window_release};
     w->win = rs_window_new(o->window_per_partition, &ops);
@@ -325,6 +330,10 @@ static void worker_free(struct worker *w)
         rs_state_destroy(w->cache);
     rs_state_destroy(w->state);
     rs_vulndb_destroy(w->db);
+    for (size_t i = 0; w->policies && i < w->cfg->n_tenants; i++)
+        rs_policy_free(w->policies[i]);
+    free(w->policies);
+    pthread_mutex_destroy(&w->policy_lock);
     pthread_rwlock_destroy(&w->db_lock);
     pthread_mutex_destroy(&w->db_load_lock);
     pthread_mutex_destroy(&w->lock);

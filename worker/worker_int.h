@@ -56,6 +56,10 @@ struct worker {
     int64_t db_version;
     char db_sha256[RS_DIGEST_SIZE]; /* of the file loaded from vulndb:current; "" for none */
     uint64_t db_checked_ms;
+    /* the tenants' policies (parallel to cfg->tenants), kept while the files they
+     * were read from are unchanged (rs_policy_unchanged); guarded by policy_lock */
+    pthread_mutex_t policy_lock;
+    rs_policy **policies;
 };
 
 /* The backoff of one step that Redis or Kafka could not take (DESIGN.md §6):

@@ -149,12 +149,6 @@ static int add_skipped_why(rs_layer_result *r, const char *path, const char *ana
     return 0;
 }
 
-static int add_skipped(rs_layer_result *r, const char *path, const char *analyzer,
-                       const char *reason)
-{
-    return add_skipped_why(r, path, analyzer, reason, NULL, NULL);
-}
-
 /* A file larger than what analyzer `an` holds or reads. */
 static int add_too_large(rs_layer_result *r, const char *path, const rs_analyzer *an,
                          uint64_t size, int known)
@@ -436,7 +430,8 @@ static int read_data(struct archive *a, struct walk *w, const rs_layer_limits *l
 static int add_part_skips(rs_layer_result *r, const rs_analyzer *an, const rs_analysis *res)
 {
     for (size_t i = 0; i < res->n_skips; i++)
-        if (add_skipped(r, res->skips[i].path, an->name, rs_err_code(res->skips[i].err)))
+        if (add_skipped_why(r, res->skips[i].path, an->name, rs_err_code(res->skips[i].err), NULL,
+                            NULL))
             return RS_ERR_INTERNAL;
     return 0;
 }

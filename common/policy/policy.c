@@ -3,6 +3,7 @@
  * OpenVEX reader in vex.c. */
 #include "policy_int.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,48 @@ static int read_file(const char *path, char **data, size_t *len, char *errstr, s
     return 0;
 }
 
+/* Records a file p is read from with what stat(2) said of it before the read
+ * (`st` NULL: stat it now). */
+static int note_file(rs_policy *p, const char *path, const struct stat *st)
+{
+    if (RS_GROW(p->files, p->n_files + 1, p->cap_files))
+        return RS_ERR_INTERNAL;
+    rs_policy_file *f = &p->files[p->n_files];
+    memset(f, 0, sizeof *f);
+    if (!(f->path = strdup(path)))
+        return RS_ERR_INTERNAL;
+    if (st)
+        f->st = *st;
+    else
+        f->missing = stat(path, &f->st) != 0;
+    p->n_files++;
+    return 0;
+}
+
+static int same_file(const rs_policy_file *f)
+{
+    struct stat now;
+    if (stat(f->path, &now) != 0)
+        return f->missing;
+    return !f->missing && now.st_dev == f->st.st_dev && now.st_ino == f->st.st_ino &&
+           now.st_size == f->st.st_size && now.st_mtim.tv_sec == f->st.st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == f->st.st_mtim.tv_nsec;
+}
+
+int rs_policy_unchanged(const rs_policy *p)
+{
+    for (size_t i = 0; i < p->n_files; i++)
+        if (!same_file(&p->files[i]))
+            return 0;
+    return 1;
+}
+
+rs_policy *rs_policy_ref(rs_policy *p)
+{
+    atomic_fetch_add(&p->refs, 1);
+    return p;
+}
+
 static int load_vex(rs_policy *p, const json_t *j, const char *dir, const char *file,
                     char *errstr, size_t errsz)
 {
@@ -260,7 +303,9 @@ static int load_vex(rs_policy *p, const json_t *j, const char *dir, const char *
             snprintf(path, sizeof path, "%s", names[i]);
         else
             snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", names[i]);
-        if (!(rc = read_file(path, &data, &len, errstr, errsz))) {
+        if (note_file(p, path, NULL))
+            rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+        else if (!(rc = read_file(path, &data, &len, errstr, errsz))) {
             rs_sha256_update(p->content, data, len);
             rc = rs_vex_parse(p, names[i], data, len, errstr, errsz);
         }
@@ -299,6 +344,8 @@ static int parse_named(const char *data, size_t len, const char *dir, const char
 {
     *out = NULL;
     rs_policy *p = calloc(1, sizeof *p);
+    if (p)
+        atomic_init(&p->refs, 1);
     if (!p || !(p->content = rs_sha256_new())) {
         free(p);
         return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
@@ -330,6 +377,10 @@ int rs_policy_load(const char *path, rs_policy **out, char *errstr, size_t errsz
     char *data = NULL, dir[PATH_MAX];
     size_t len = 0;
     *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return rs_errf(errstr, errsz, RS_ERR_CONFIG, "policy file \"%s\": %s", path,
+                       strerror(errno));
     int rc = read_file(path, &data, &len, errstr, errsz);
     if (rc)
         return rc;
@@ -342,13 +393,21 @@ int rs_policy_load(const char *path, rs_policy **out, char *errstr, size_t errsz
     snprintf(quoted, sizeof quoted, "\"%s\"", path);
     rc = parse_named(data, len, slash == path ? "/" : dir, quoted, out, errstr, errsz);
     free(data);
+    if (rc == 0 && note_file(*out, path, &st)) {
+        rs_policy_free(*out);
+        *out = NULL;
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    }
     return rc;
 }
 
 void rs_policy_free(rs_policy *p)
 {
-    if (!p)
+    if (!p || atomic_fetch_sub(&p->refs, 1) > 1)
         return;
+    for (size_t i = 0; i < p->n_files; i++)
+        free(p->files[i].path);
+    free(p->files);
     free(p->name);
     free(p->label);
     for (size_t i = 0; i < p->n_allow; i++) {

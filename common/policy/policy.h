@@ -41,7 +41,16 @@ int rs_policy_load(const char *path, rs_policy **out, char *errstr, size_t errst
  * documents named by the policy are read relative to `dir` (NULL: "."). */
 int rs_policy_parse(const char *data, size_t len, const char *dir, rs_policy **out, char *errstr,
                     size_t errstr_size);
+/* Drops one reference; the last one frees the policy (NULL is fine). */
 void rs_policy_free(rs_policy *p);
+/* Takes one more reference to p (a policy is immutable once loaded, so
+ * several threads may use it). Returns p. */
+rs_policy *rs_policy_ref(rs_policy *p);
+/* 1 when every file rs_policy_load read for p (the policy and its VEX
+ * documents) is still the same file with the same size and modification
+ * time, so that loading again would read the same bytes; 0 otherwise (and
+ * for a policy from rs_policy_parse that named VEX files it could read). */
+int rs_policy_unchanged(const rs_policy *p);
 
 /* The effective version at `now`: "p1-" and 16 hex digits of the sha256 of
  * the policy's bytes, each VEX document's bytes, and the indices of the

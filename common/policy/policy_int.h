@@ -3,7 +3,9 @@
 #ifndef RS_POLICY_INT_H
 #define RS_POLICY_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base.h"
@@ -49,7 +51,17 @@ typedef struct rs_vex_statement {
     char *document; /* the VEX file's name, for the report */
 } rs_vex_statement;
 
+/* A file a policy was read from, as stat(2) saw it before the read. */
+typedef struct rs_policy_file {
+    char *path;
+    struct stat st;
+    int missing; /* stat failed */
+} rs_policy_file;
+
 struct rs_policy {
+    atomic_int refs; /* rs_policy_ref / rs_policy_free */
+    rs_policy_file *files; /* the policy, then its VEX documents */
+    size_t n_files, cap_files;
     char *name;
     char *label; /* the operator's "version" */
     int fail_vuln;    /* severity rank, -1: vulnerabilities never fail */

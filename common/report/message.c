@@ -589,7 +589,7 @@ void rs_report_meta_init(rs_report_meta *m, const char *tenant, const char *regi
     m->digest = digest;
     m->analyzer_version = analyzer_version;
     m->vulndb_version = vulndb_version;
-    m->policy_version = NULL; /* no policy engine yet */
+    m->policy_version = NULL; /* the caller sets it when the tenant has a policy */
     m->worker = worker;
     rs_scan_id_new(scan_id);
     rs_iso_now(when, 32);

@@ -123,7 +123,8 @@ typedef struct rs_report_meta {
 
 /* The one place report metadata starts from, for the worker and the
  * embedded scan alike: zeroes *m, then sets the image (tenant may be "" for
- * the embedded scan), the analyzer and database versions, no policy yet, the
+ * the embedded scan), the analyzer and database versions, no policy version (the
+ * caller sets one when there is a policy), the
  * worker's name, a new scan id and the time now (written into the caller's
  * scan_id and when, which must outlive m). */
 void rs_report_meta_init(rs_report_meta *m, const char *tenant, const char *registry,

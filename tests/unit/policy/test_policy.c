@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DIGEST "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -332,6 +334,40 @@ static void test_forbidden(void)
     rs_inventory_free(inv);
 }
 
+/* A loaded policy knows whether its files changed since: the policy file
+ * and each VEX document, by size and modification time. */
+static void test_unchanged(void)
+{
+    char dir[] = "/tmp/rs-policy-XXXXXX", pol[256], vex[256], err[512];
+    RS_REQUIRE(mkdtemp(dir));
+    snprintf(pol, sizeof pol, "%s/policy.json", dir);
+    snprintf(vex, sizeof vex, "%s/v.json", dir);
+    write_file(vex, "{\"statements\": []}");
+    write_file(pol, "{\"version\": \"1\", \"vex\": [\"v.json\"]}");
+    rs_policy *p = NULL;
+    RS_REQUIRE(rs_policy_load(pol, &p, err, sizeof err) == 0);
+    RS_CHECK_INT(rs_policy_unchanged(p), 1);
+    RS_CHECK(rs_policy_ref(p) == p); /* two references: one free leaves it usable */
+    rs_policy_free(p);
+    RS_CHECK_INT(rs_policy_unchanged(p), 1);
+    write_file(vex, "{\"statements\": [ ]}"); /* the VEX document changed */
+    RS_CHECK_INT(rs_policy_unchanged(p), 0);
+    rs_policy_free(p);
+    RS_REQUIRE(rs_policy_load(pol, &p, err, sizeof err) == 0);
+    RS_CHECK_INT(rs_policy_unchanged(p), 1);
+    /* the policy file: same size, another modification time */
+    struct timespec ts[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+    RS_REQUIRE(utimensat(AT_FDCWD, pol, ts, 0) == 0);
+    RS_CHECK_INT(rs_policy_unchanged(p), 0);
+    rs_policy_free(p);
+    RS_REQUIRE(rs_policy_load(pol, &p, err, sizeof err) == 0);
+    unlink(vex); /* gone */
+    RS_CHECK_INT(rs_policy_unchanged(p), 0);
+    rs_policy_free(p);
+    unlink(pol);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_parse_errors();
@@ -340,5 +376,6 @@ int main(void)
     test_allow();
     test_vex();
     test_forbidden();
+    test_unchanged();
     return RS_TEST_RESULT();
 }
