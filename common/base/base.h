@@ -297,6 +297,15 @@ size_t rs_utf8_copy(char *dst, size_t dst_size, const char *s, size_t n, int *re
  * NULL. New reference; NULL only when out of memory. */
 json_t *rs_utf8_json_string(const char *s);
 
+/* Calls item(v, ctx) on each item v of the optional JSON array `a` (NULL or
+ * JSON null: no call), which must hold at most `max` items. item returns 0,
+ * RS_ERR_INTERNAL (out of memory) or any other non-zero value for an invalid
+ * item. Returns 0 or the RS_ERR_* code with errstr naming `what` ("secrets")
+ * and the index of the item that failed. */
+typedef int rs_json_item_fn(const json_t *v, void *ctx);
+int rs_json_each(const json_t *a, size_t max, const char *what, rs_json_item_fn *item, void *ctx,
+                 char *errstr, size_t errsz);
+
 /* A malloc'd copy of the C string s, sanitised as rs_utf8_dup does, in which
  * every control character (U+0000..U+001F, U+007F, U+0080..U+009F: ESC and
  * CSI among them) becomes '?', so that printing it cannot drive a terminal.

@@ -73,6 +73,10 @@ typedef struct rs_analysis {
     unsigned mode;      /* with facts: the entry's permission bits */
 } rs_analysis;
 
+/* An analyzer's name and its version "<name>/<n>", for its table:
+ * `RS_ANALYZER_ID("dpkg", 2),` */
+#define RS_ANALYZER_ID(id, n) .name = id, .version = id "/" #n
+
 typedef struct rs_analyzer {
     const char *name; /* "dpkg", "apk", "os-release" */
     /* "<name>/<n>": n is bumped whenever what the analyzer finds in the same

@@ -970,24 +970,13 @@ static int json_count(const json_t *v, uint64_t *out)
     return 0;
 }
 
-/* The optional "owned" array of a file: normalised absolute paths. */
-static int owned_from_json(const json_t *a, rs_analysis *res, char *errstr, size_t errsz)
+/* One path of a file's optional "owned" array: normalised and absolute. */
+static int owned_from_json(const json_t *v, void *res)
 {
-    if (!a)
-        return 0;
-    if (!json_is_array(a) || json_array_size(a) > LAYER_JSON_MAX_ITEMS)
-        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad owned paths");
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v)
-    {
-        const char *p = json_path(v);
-        if (!p)
-            return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad owned path");
-        if (rs_analysis_add_owned(res, p, strlen(p)))
-            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-    }
-    return 0;
+    const char *p = json_path(v);
+    if (!p)
+        return RS_ERR_INVALID;
+    return rs_analysis_add_owned(res, p, strlen(p)) ? RS_ERR_INTERNAL : 0;
 }
 
 static int decode_file(const json_t *o, rs_layer_result *r, char *errstr, size_t errsz)
@@ -1008,7 +997,8 @@ static int decode_file(const json_t *o, rs_layer_result *r, char *errstr, size_t
         res.os.found = 1;
     }
     res.n_malformed = (size_t)malformed;
-    if ((rc = owned_from_json(json_object_get(o, "owned"), &res, errstr, errsz)) ||
+    if ((rc = rs_json_each(json_object_get(o, "owned"), LAYER_JSON_MAX_ITEMS,
+                           "layer result: owned paths", owned_from_json, &res, errstr, errsz)) ||
         (rc = file_extra_from_json(o, &res, errstr, errsz)))
         goto out;
     size_t i;

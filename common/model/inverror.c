@@ -92,29 +92,24 @@ static const char *opt_str(const json_t *o, const char *key, int *ok)
     return json_string_value(v);
 }
 
+static int error_from_json(const json_t *o, void *inv)
+{
+    int ok = json_is_object(o);
+    rs_inv_error e = {
+        .layer = (char *)opt_str(o, "layer", &ok),
+        .path = (char *)opt_str(o, "path", &ok),
+        .code = (char *)opt_str(o, "code", &ok),
+        .limit = (char *)opt_str(o, "limit", &ok),
+        .analyzer = (char *)opt_str(o, "analyzer", &ok),
+        .detail = (char *)opt_str(o, "detail", &ok),
+    };
+    if (!ok || !e.path || !e.code)
+        return RS_ERR_INVALID;
+    return rs_inventory_add_error(inv, &e) ? RS_ERR_INTERNAL : 0;
+}
+
 int rs_inv_errors_from_json(const json_t *a, rs_inventory *inv, char *errstr, size_t errsz)
 {
-    if (!a)
-        return 0;
-    if (!json_is_array(a) || json_array_size(a) > RS_INV_MAX_ERRORS)
-        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid inventory: bad 'errors'");
-    size_t i;
-    json_t *o;
-    json_array_foreach(a, i, o)
-    {
-        int ok = json_is_object(o);
-        rs_inv_error e = {
-            .layer = (char *)opt_str(o, "layer", &ok),
-            .path = (char *)opt_str(o, "path", &ok),
-            .code = (char *)opt_str(o, "code", &ok),
-            .limit = (char *)opt_str(o, "limit", &ok),
-            .analyzer = (char *)opt_str(o, "analyzer", &ok),
-            .detail = (char *)opt_str(o, "detail", &ok),
-        };
-        if (!ok || !e.path || !e.code)
-            return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid inventory: bad error %zu", i);
-        if (rs_inventory_add_error(inv, &e))
-            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-    }
-    return 0;
+    return rs_json_each(a, RS_INV_MAX_ERRORS, "inventory errors", error_from_json, inv, errstr,
+                        errsz);
 }

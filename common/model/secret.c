@@ -153,21 +153,18 @@ static int decode_one(const json_t *v, rs_secret *s)
     return 0;
 }
 
+static int secret_from_json(const json_t *v, void *list)
+{
+    rs_secrets *l = list;
+    if (RS_GROW(l->items, l->n + 1, l->cap))
+        return RS_ERR_INTERNAL;
+    if (decode_one(v, &l->items[l->n]))
+        return RS_ERR_INVALID;
+    l->n++;
+    return 0;
+}
+
 int rs_secrets_from_json(const json_t *j, rs_secrets *l, char *errstr, size_t errsz)
 {
-    if (!j || json_is_null(j))
-        return 0;
-    if (!json_is_array(j) || json_array_size(j) > SECRET_MAX_ITEMS)
-        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid secrets: not a bounded array");
-    size_t i;
-    json_t *v;
-    json_array_foreach(j, i, v)
-    {
-        if (RS_GROW(l->items, l->n + 1, l->cap))
-            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        if (decode_one(v, &l->items[l->n]))
-            return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid secret %zu", i);
-        l->n++;
-    }
-    return 0;
+    return rs_json_each(j, SECRET_MAX_ITEMS, "secrets", secret_from_json, l, errstr, errsz);
 }

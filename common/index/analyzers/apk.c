@@ -163,10 +163,9 @@ static int apk_parse(const char *path, const char *data, size_t len, rs_analysis
 }
 
 const rs_analyzer rs_analyzer_apk = {
-    .name = "apk",
     /* 2: bytes that are not UTF-8 become U+FFFD and flag text_replaced;
      * 3: owned paths (F: and R: lines) */
-    .version = "apk/3",
+    RS_ANALYZER_ID("apk", 3),
     .wants = apk_wants,
     .max_file_size = 64u * 1024 * 1024,
     .parse = apk_parse,

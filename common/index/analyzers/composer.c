@@ -70,8 +70,7 @@ static int composer_parse(const char *path, const char *data, size_t len, rs_ana
 }
 
 const rs_analyzer rs_analyzer_composer = {
-    .name = "composer",
-    .version = "composer/1",
+    RS_ANALYZER_ID("composer", 1),
     .wants = composer_wants,
     .max_file_size = 16u * 1024 * 1024,
     .parse = composer_parse,

@@ -65,8 +65,7 @@ static int dotnet_parse(const char *path, const char *data, size_t len, rs_analy
 }
 
 const rs_analyzer rs_analyzer_dotnet = {
-    .name = "dotnet",
-    .version = "dotnet/1",
+    RS_ANALYZER_ID("dotnet", 1),
     .wants = dotnet_wants,
     .max_file_size = 16u * 1024 * 1024,
     .parse = dotnet_parse,

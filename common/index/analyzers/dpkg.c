@@ -274,9 +274,8 @@ static int dpkg_parse(const char *path, const char *data, size_t len, rs_analysi
 }
 
 const rs_analyzer rs_analyzer_dpkg = {
-    .name = "dpkg",
     /* 2: bytes that are not UTF-8 become U+FFFD and flag text_replaced */
-    .version = "dpkg/2",
+    RS_ANALYZER_ID("dpkg", 2),
     .wants = dpkg_wants,
     .max_file_size = 64u * 1024 * 1024,
     .parse = dpkg_parse,

@@ -77,8 +77,7 @@ static int dpkgfiles_parse(const char *path, const char *data, size_t len, rs_an
 }
 
 const rs_analyzer rs_analyzer_dpkgfiles = {
-    .name = "dpkg-files",
-    .version = "dpkg-files/1",
+    RS_ANALYZER_ID("dpkg-files", 1),
     .wants = dpkgfiles_wants,
     .max_file_size = 32u * 1024 * 1024,
     .parse = dpkgfiles_parse,

@@ -62,8 +62,7 @@ static int entry(const char *path, const rs_entry_meta *m, rs_analysis *out)
 }
 
 const rs_analyzer rs_analyzer_files = {
-    .name = "files",
-    .version = "files/1",
+    RS_ANALYZER_ID("files", 1),
     .wants = wants,
     .entry = entry,
 };

@@ -119,8 +119,7 @@ static int gem_parse(const char *path, const char *data, size_t len, rs_analysis
 }
 
 const rs_analyzer rs_analyzer_gem = {
-    .name = "gem",
-    .version = "gem/1",
+    RS_ANALYZER_ID("gem", 1),
     .wants = gem_wants,
     .max_file_size = 1u * 1024 * 1024, /* a generated gemspec is a few KB */
     .parse = gem_parse,

@@ -326,8 +326,7 @@ static int go_parse(const char *path, const char *data, size_t len, rs_analysis 
 }
 
 const rs_analyzer rs_analyzer_gobinary = {
-    .name = "gobinary",
-    .version = "gobinary/1",
+    RS_ANALYZER_ID("gobinary", 1),
     .wants = go_wants,
     RS_ELF_ANALYZER_POLICY,
     .parse = go_parse,

@@ -336,8 +336,7 @@ static int jar_parse(const char *path, const char *data, size_t len, rs_analysis
 }
 
 const rs_analyzer rs_analyzer_jar = {
-    .name = "jar",
-    .version = "jar/1",
+    RS_ANALYZER_ID("jar", 1),
     .wants = jar_wants,
     .max_file_size = JAR_MAX_FILE,
     .parse = jar_parse,

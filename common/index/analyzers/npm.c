@@ -117,8 +117,7 @@ static int npm_parse(const char *path, const char *data, size_t len, rs_analysis
 }
 
 const rs_analyzer rs_analyzer_npm = {
-    .name = "npm",
-    .version = "npm/1",
+    RS_ANALYZER_ID("npm", 1),
     .wants = npm_wants,
     /* a manifest is a few KB; old npm versions embedded the readme */
     .max_file_size = 4u * 1024 * 1024,

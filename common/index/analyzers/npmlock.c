@@ -273,8 +273,7 @@ static int npmlock_parse(const char *path, const char *data, size_t len, rs_anal
 }
 
 const rs_analyzer rs_analyzer_npmlock = {
-    .name = "npm-lock",
-    .version = "npm-lock/1",
+    RS_ANALYZER_ID("npm-lock", 1),
     .wants = npmlock_wants,
     /* large monorepos have lock files of tens of MB */
     .max_file_size = 64u * 1024 * 1024,

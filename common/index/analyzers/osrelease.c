@@ -117,9 +117,8 @@ static int osrelease_parse(const char *path, const char *data, size_t len, rs_an
 }
 
 const rs_analyzer rs_analyzer_osrelease = {
-    .name = "os-release",
     /* 2: bytes that are not UTF-8 become U+FFFD and flag text_replaced */
-    .version = "os-release/2",
+    RS_ANALYZER_ID("os-release", 2),
     .wants = osrelease_wants,
     .max_file_size = 64u * 1024,
     .parse = osrelease_parse,

@@ -186,8 +186,7 @@ free:
 }
 
 const rs_analyzer rs_analyzer_python = {
-    .name = "python",
-    .version = "python/1",
+    RS_ANALYZER_ID("python", 1),
     .wants = python_wants,
     /* only the header is read, but a METADATA of more than 16 MB is no
      * package's: skipped (LIMIT_EXCEEDED) rather than streamed through */

@@ -74,8 +74,7 @@ static int rpmdb_parse(const char *path, const char *data, size_t len, rs_analys
 }
 
 const rs_analyzer rs_analyzer_rpmdb = {
-    .name = "rpmdb",
-    .version = "rpmdb/1",
+    RS_ANALYZER_ID("rpmdb", 1),
     .wants = rpmdb_wants,
     /* a full Fedora or RHEL install has an rpmdb.sqlite of 100-200 MiB;
      * container images far less. SQLite's copy doubles it for a moment. */

@@ -110,8 +110,7 @@ static int manifest_parse(const char *path, const char *data, size_t len, rs_ana
 }
 
 const rs_analyzer rs_analyzer_rpmmanifest = {
-    .name = "rpm-manifest",
-    .version = "rpm-manifest/1",
+    RS_ANALYZER_ID("rpm-manifest", 1),
     .wants = manifest_wants,
     .max_file_size = 16u * 1024 * 1024,
     .parse = manifest_parse,

@@ -176,8 +176,7 @@ static int rust_parse(const char *path, const char *data, size_t len, rs_analysi
 }
 
 const rs_analyzer rs_analyzer_rustaudit = {
-    .name = "rust-binary",
-    .version = "rust-binary/1",
+    RS_ANALYZER_ID("rust-binary", 1),
     .wants = rust_wants,
     RS_ELF_ANALYZER_POLICY,
     .parse = rust_parse,

@@ -133,8 +133,7 @@ static int end(void *state, rs_analysis *out, char *errstr, size_t errsz)
 }
 
 const rs_analyzer rs_analyzer_secrets = {
-    .name = "secrets",
-    .version = "secrets/1",
+    RS_ANALYZER_ID("secrets", 1),
     .wants = wants,
     .max_file_size = 0, /* streamed; the 10 MiB bound is for text, decided in feed */
     .begin = begin,
