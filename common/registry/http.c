@@ -33,10 +33,15 @@ struct rs_http {
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static int global_rc = 0;
+/* REGSCAN_CA_FILE: the CA bundle TLS peers are verified against instead of the
+ * system's (a private CA; the tests' stand-ins), read once per process */
+static const char *global_ca_file;
 
 static void global_init(void)
 {
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+    const char *ca = getenv("REGSCAN_CA_FILE");
+    global_ca_file = ca && *ca ? ca : NULL;
 }
 
 rs_http *rs_http_new(const rs_http_policy *policy)
@@ -304,6 +309,8 @@ static int setup_easy(rs_http *h, CURL *c, const char *url, int head, struct cur
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (global_ca_file)
+        SET(CURLOPT_CAINFO, global_ca_file);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
     SET(CURLOPT_LOW_SPEED_LIMIT, p->low_speed_limit);
