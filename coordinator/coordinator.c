@@ -10,6 +10,7 @@
 #include "coordinator.h"
 #include "policy.h"
 #include "base.h"
+#include "throttle_int.h"
 #include "baseimages_int.h"
 #include "digestset_int.h"
 #include "kafka.h"
@@ -741,8 +742,12 @@ static int process_registry(struct pass *p)
     struct names repos = {0};
     if (p->phase != 2)
         p->st->registries++;
+    void *gate = NULL;
     p->reg = rs_registry_new(p->rc, errstr, sizeof errstr);
     int rc = p->reg ? 0 : RS_ERR_CONFIG;
+    if (rc == 0)
+        rc = rs_coord_throttle_install(p->reg, p->state, p->rc->rate_per_second, &gate, errstr,
+                                       sizeof errstr);
     if (rc == 0)
         rc = rs_registry_ping(p->reg, errstr, sizeof errstr);
     if (rc == 0)
@@ -772,6 +777,7 @@ out:
     names_free(&repos);
     rs_registry_destroy(p->reg);
     p->reg = NULL;
+    free(gate);
     return rc;
 }
 

@@ -356,7 +356,10 @@ static int request_run(struct request *r)
     r->t0 = rs_now_ms();
     r->plat = r->req.platform;
     r->src = rs_blobsrc_registry_new(r->rconf, r->scan_err, sizeof r->scan_err);
-    r->scan_rc = r->src ? worker_index_digest(r) : RS_ERR_CONFIG;
+    r->scan_rc = r->src ? worker_throttle_install(r, rs_blobsrc_registry_get(r->src))
+                        : RS_ERR_CONFIG;
+    if (r->scan_rc == 0)
+        r->scan_rc = worker_index_digest(r);
     platform_from_prev(r);
     if (r->scan_rc == RS_ERR_CANCELLED || rs_err_is_infra(r->scan_rc))
         return r->scan_rc;
@@ -426,6 +429,7 @@ int worker_process_request(struct worker *w, job_t *jb)
     rs_refs_clear(&r->refs);
     rs_inventory_free(r->inv);
     rs_blobsrc_destroy(r->src);
+    free(r->throttle);
     rs_scan_request_free(&r->req);
     free(r);
     return rc;

@@ -108,6 +108,7 @@ struct request {
     rs_refs refs;
     rs_base base; /* the image's base (base.c) */
     char errstr[1024];
+    void *throttle; /* the gate's context (throttle.c), freed with the request */
 };
 
 /* retry.c: the worker stops for good (first reason kept; the window fails) */
@@ -129,6 +130,10 @@ int worker_index_digest(struct request *r);
 int worker_base_find(struct request *r);
 /* base.c: basevulns: of an image of a base repository (nothing for the others) */
 int worker_base_record(struct request *r);
+/* throttle.c: puts the requests to reg behind the pool's budget when the
+ * registry has a rate_limit (r->throttle, freed by the caller after reg) */
+struct rs_registry;
+int worker_throttle_install(struct request *r, struct rs_registry *reg);
 /* request.c: 0 when the request is finished (report, dead letter, nothing to do) */
 int worker_process_request(struct worker *w, job_t *jb);
 

@@ -6,6 +6,7 @@
  * the environment or from files and never appear in messages. This module
  * does no network I/O. */
 #include "config.h"
+#include "config_int.h"
 #include "base.h"
 
 #include <ctype.h>
@@ -24,7 +25,7 @@ static const char *const keys_top[] = {"tenants", NULL};
 static const char *const keys_tenant[] = {"name",   "registries",       "azure",
                                           "policy", "base_repositories", NULL};
 static const char *const keys_registry[] = {"url",  "auth", "repositories", "exclude", "platforms",
-                                            "tags", NULL};
+                                            "tags", "rate_limit", NULL};
 static const char *const keys_tags[] = {"include", "exclude", "newest", NULL};
 static const char *const keys_auth_none[] = {"type", NULL};
 static const char *const keys_auth_basic[] = {"type", "username", "password_env", "password_file",
@@ -38,6 +39,7 @@ static const char *const keys_azure[] = {"tenant_id",
                                          "subscriptions",
                                          "authority",
                                          "resource_manager",
+                                         "rate_limit",
                                          NULL};
 static const char *const keys_auth_azure[] = {"type",
                                               "tenant_id",
@@ -345,6 +347,8 @@ static int parse_azure(const json_t *o, const char *path, int with_subscriptions
     if (!rc && with_subscriptions)
         rc = get_list(o, "subscriptions", path, &a->subscriptions, &a->n_subscriptions, errstr,
                       errstr_size);
+    if (!rc && with_subscriptions)
+        rc = rs_config_int_rate_limit(o, path, &a->rate_per_second, errstr, errstr_size);
     if (!rc)
         rc = get_string(o, "authority", path, 0, &a->authority, errstr, errstr_size);
     if (!rc)
@@ -466,6 +470,8 @@ static int parse_registry(const json_t *o, const char *path, const rs_azure_conf
                        errstr_size)) ||
         (rc = get_list(o, "exclude", path, &r->exclude, &r->n_exclude, errstr, errstr_size)) ||
         (rc = get_list(o, "platforms", path, &r->platforms, &r->n_platforms, errstr, errstr_size)))
+        goto out;
+    if ((rc = rs_config_int_rate_limit(o, path, &r->rate_per_second, errstr, errstr_size)))
         goto out;
     json_t *tags = json_object_get(o, "tags");
     if (tags) {

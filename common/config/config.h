@@ -29,6 +29,8 @@ typedef struct rs_azure_conf {
     size_t n_subscriptions; /* globs; empty means ["*"] */
     char *authority;        /* default https://login.microsoftonline.com */
     char *resource_manager; /* default https://management.azure.com */
+    int rate_per_second;    /* "rate_limit" of the tenant's block: the default of
+                               discovered registries; 0: none */
 } rs_azure_conf;
 
 typedef struct rs_auth_conf {
@@ -54,7 +56,8 @@ typedef struct rs_registry_conf {
     size_t n_tags_include; /* empty means ["*"] */
     char **tags_exclude;
     size_t n_tags_exclude;
-    int tags_newest; /* 0: all */
+    int tags_newest;     /* 0: all */
+    int rate_per_second; /* rate_limit.requests_per_second across the pool; 0: no limit */
 } rs_registry_conf;
 
 typedef struct rs_tenant {
@@ -115,6 +118,17 @@ int rs_glob_any(char *const *patterns, size_t n, const char *s, int dflt);
  * tenant's base repositories: a base_repositories glob matches "repository"
  * or "host/repository" (t may be NULL: 0). */
 int rs_config_is_base_repository(const rs_tenant *t, const char *host, const char *repository);
+
+/* The largest rate_limit.requests_per_second accepted. */
+#define RS_RATE_LIMIT_MAX 100000
+
+/* ACR's read operations per minute for a SKU name ("Basic" 1,000, "Standard"
+ * 3,000, "Premium" 10,000; any case), 0 for an unknown SKU. Discovery uses it
+ * for a registry that has no rate_limit of its own (docs/azure.md). */
+int rs_acr_sku_rate_per_minute(const char *sku);
+/* The same as a rate_limit.requests_per_second: per minute / 60, rounded down;
+ * 0 for an unknown SKU. */
+int rs_acr_sku_rate_per_second(const char *sku);
 
 /* Replaces "{tenant}" in a topic name; *out is malloc'd. */
 int rs_topic_for_tenant(const char *topic, const char *tenant, char **out);

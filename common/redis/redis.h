@@ -274,4 +274,31 @@ int rs_state_basevulns_get_many(rs_state *st, const char *tenant, const char *co
                                 size_t n, char **out, size_t *len, char *errstr,
                                 size_t errstr_size);
 
+/* ---- ratelimit: one request budget per registry host across the pool
+ * (DESIGN.md §6; docs/azure.md, "Throttling"): ratelimit:{host} holds a GCRA
+ * arrival time on Redis's clock, taken and moved by one script. Any N + 1
+ * permits of a host lie at least RS_RATELIMIT_WINDOW_MS apart: a registry
+ * sees at most N requests in any second while the time from a permit to the
+ * request's arrival varies by less than the margin (the window minus 1 s). */
+
+#define RS_RATELIMIT_WINDOW_MS 1100LL      /* 1 s plus the margin */
+#define RS_RATELIMIT_TOLERANCE_MS 20LL     /* how late a permit may be taken without loss */
+#define RS_RATELIMIT_MAX_PER_SECOND 100000 /* the largest limit accepted */
+#define RS_RATELIMIT_MAX_PAUSE_MS 600000LL /* the longest pause a 429 can set */
+
+/* Asks once for a permit for `host` at `per_second` (1..RS_RATELIMIT_MAX_PER_SECOND):
+ * *wait_ms = 0 when granted (and taken), else how long to wait before asking
+ * again. Errors as the state functions above. */
+int rs_ratelimit_try(rs_state *st, const char *host, int per_second, long long *wait_ms,
+                     char *errstr, size_t errstr_size);
+/* Asks until granted: 0; RS_ERR_TOOMANYREQUESTS when it would wait more than
+ * max_wait_ms in all; RS_ERR_CANCELLED as soon as stopped(arg) (may be NULL)
+ * returns non-zero (checked every 50 ms); a Redis error as it comes. */
+int rs_ratelimit_acquire(rs_state *st, const char *host, int per_second, long long max_wait_ms,
+                         int (*stopped)(void *), void *arg, char *errstr, size_t errstr_size);
+/* A 429 from `host`: no permit is given for pause_ms from now (capped at
+ * RS_RATELIMIT_MAX_PAUSE_MS; an arrival time already later stays). */
+int rs_ratelimit_pause(rs_state *st, const char *host, long long pause_ms, char *errstr,
+                       size_t errstr_size);
+
 #endif

@@ -29,6 +29,11 @@ struct rs_http {
     pthread_mutex_t lock;
     CURL *pool[POOL_MAX];
     int n_pool;
+    /* the gate and the origin it guards (rs_http_set_gate) */
+    rs_http_gate gate;
+    int has_gate;
+    char gate_scheme[16], gate_host[256], gate_port[16];
+    char gate_name[256];
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -222,6 +227,49 @@ int rs_http_same_origin(const char *a, const char *b)
         url_origin(b, sb, sizeof sb, hb, sizeof hb, pb, sizeof pb))
         return 0;
     return !strcmp(sa, sb) && !strcmp(ha, hb) && !strcmp(pa, pb);
+}
+
+/* ---- the gate ------------------------------------------------------- */
+
+int rs_http_set_gate(rs_http *h, const char *origin_url, const char *name,
+                     const rs_http_gate *gate)
+{
+    h->has_gate = 0;
+    if (!gate || !gate->acquire)
+        return 0;
+    if (!origin_url || !name ||
+        url_origin(origin_url, h->gate_scheme, sizeof h->gate_scheme, h->gate_host,
+                   sizeof h->gate_host, h->gate_port, sizeof h->gate_port))
+        return RS_ERR_INVALID;
+    snprintf(h->gate_name, sizeof h->gate_name, "%s", name);
+    h->gate = *gate;
+    h->has_gate = 1;
+    return 0;
+}
+
+/* 1 when `url` goes to the gated origin. */
+static int gated_url(const rs_http *h, const char *url)
+{
+    char s[16], host[256], port[16];
+    if (!h->has_gate || url_origin(url, s, sizeof s, host, sizeof host, port, sizeof port))
+        return 0;
+    return !strcmp(s, h->gate_scheme) && !strcmp(host, h->gate_host) && !strcmp(port, h->gate_port);
+}
+
+/* Asks the gate before one attempt at `url`; *gated says whether it was asked. */
+static int gate_pass(rs_http *h, const char *url, int *gated, char *errstr, size_t errsz)
+{
+    *gated = gated_url(h, url);
+    if (!*gated)
+        return 0;
+    return h->gate.acquire(h->gate.ctx, h->gate_name, errstr, errsz);
+}
+
+/* Tells the gate of a 429 from its origin and the delay before the retry. */
+static void gate_pause(rs_http *h, int gated, long status, long delay_ms)
+{
+    if (gated && status == 429 && h->has_gate && h->gate.pause)
+        h->gate.pause(h->gate.ctx, h->gate_name, delay_ms);
 }
 
 /* ---- one transfer ---------------------------------------------------- */
@@ -438,7 +486,7 @@ static size_t body_cb(char *data, size_t size, size_t nmemb, void *opaque)
 /* One attempt over the redirect chain. Returns 0 (a response), or a negative
  * rs_err; *transient says whether another attempt may help. */
 static int do_chain(rs_http *h, const rs_http_request *req, rs_http_response *resp, int *transient,
-                    char *errstr, size_t errsz, const char *what)
+                    int *gated, char *errstr, size_t errsz, const char *what)
 {
     int head = req->method && !strcmp(req->method, "HEAD");
     size_t limit = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
@@ -470,6 +518,8 @@ static int do_chain(rs_http *h, const rs_http_request *req, rs_http_response *re
             rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "cannot configure a curl handle");
             goto out;
         }
+        if ((rc = gate_pass(h, url, gated, errstr, errsz)))
+            goto out;
         CURLcode cc = curl_easy_perform(c);
         if (x.over_limit) {
             rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
@@ -555,9 +605,9 @@ int rs_http_do(rs_http *h, const rs_http_request *req, rs_http_response *resp, c
     if (request_start(req, resp, what, errstr, errsz))
         return RS_ERR_INVALID;
     for (int attempt = 0;; attempt++) {
-        int transient = 0;
+        int transient = 0, gated = 0;
         reset_resp(resp);
-        int rc = do_chain(h, req, resp, &transient, errstr, errsz, what);
+        int rc = do_chain(h, req, resp, &transient, &gated, errstr, errsz, what);
         resp->attempts = attempt + 1;
         int retry = rc ? transient : rs_http_status_retryable(resp->status);
         if (!retry || attempt >= h->policy.max_retries) {
@@ -569,6 +619,7 @@ int rs_http_do(rs_http *h, const rs_http_request *req, rs_http_response *resp, c
             return rc;
         }
         long delay = retry_delay(h, resp, rc == 0, attempt);
+        gate_pause(h, gated && rc == 0, resp->status, delay);
         rs_log(RS_LOG_DEBUG, "retrying %s '%s' in %ld ms (%s%ld)",
                req->method ? req->method : "GET", what, delay, rc ? "error " : "status ",
                rc ? (long)rc : resp->status);
@@ -746,7 +797,7 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
     st->base.destroy = stream_destroy;
     snprintf(st->what, sizeof st->what, "%s", what);
     for (int attempt = 0;; attempt++) {
-        int send_auth = 1, transient = 0;
+        int send_auth = 1, transient = 0, gated = 0;
         free(url);
         if (!(url = strdup(req->url))) {
             rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
@@ -756,7 +807,8 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
         resp->content_length = -1;
         rc = 0;
         for (int hop = 0;; hop++) {
-            if ((rc = stream_hop(st, req, url, send_auth, resp, errstr, errsz)))
+            if ((rc = gate_pass(h, url, &gated, errstr, errsz)) ||
+                (rc = stream_hop(st, req, url, send_auth, resp, errstr, errsz)))
                 goto out;
             if (st->done && st->result != CURLE_OK) {
                 transient = curl_transient(st->result);
@@ -784,6 +836,7 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
         if (!retry || attempt >= h->policy.max_retries)
             break;
         long delay = retry_delay(h, resp, rc == 0, attempt);
+        gate_pause(h, gated && rc == 0, resp->status, delay);
         rs_log(RS_LOG_DEBUG, "retrying GET '%s' in %ld ms", what, delay);
         sleep_ms(delay);
     }

@@ -89,6 +89,11 @@ const char *rs_registry_host(const rs_registry *r)
     return r->host;
 }
 
+int rs_registry_set_gate(rs_registry *r, const rs_http_gate *gate)
+{
+    return rs_http_set_gate(r->http, r->base, r->host, gate);
+}
+
 /* ---- names ------------------------------------------------------------- */
 
 int rs_registry_valid_repository(const char *repo)

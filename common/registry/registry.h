@@ -91,6 +91,24 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
 
 void rs_http_response_free(rs_http_response *resp);
 
+/* A gate asked before every attempt at one origin: a request budget that a
+ * pool of processes shares (worker and coordinator install a Redis rate
+ * limit). acquire returns 0 to go on, or a negative rs_err that ends the
+ * request with that error, unretried; pause (may be NULL) hears of a 429 from
+ * that origin and the delay before the retry, so the whole pool can wait. */
+typedef struct rs_http_gate {
+    int (*acquire)(void *ctx, const char *name, char *errstr, size_t errstr_size);
+    void (*pause)(void *ctx, const char *name, long delay_ms);
+    void *ctx;
+} rs_http_gate;
+
+/* Installs `gate` (copied; NULL removes it) for every attempt and redirect
+ * hop whose URL has the scheme, host and port of `origin_url`; hops to other
+ * origins (a blob redirect to storage) pass ungated. `name` is handed to the
+ * gate. Call before the client is shared between threads. 0 or RS_ERR_INVALID. */
+int rs_http_set_gate(rs_http *h, const char *origin_url, const char *name,
+                     const rs_http_gate *gate);
+
 /* Returns 1 for statuses worth a retry: 429, 500, 502, 503, 504. */
 int rs_http_status_retryable(long status);
 
@@ -185,6 +203,10 @@ void rs_registry_destroy(rs_registry *r);
 
 /* The host the registry is named by in messages and keys ("127.0.0.1:5000"). */
 const char *rs_registry_host(const rs_registry *r);
+
+/* Puts every request to the registry's own origin (token requests to it
+ * included) behind `gate`, named by the registry's host (rs_http_set_gate). */
+int rs_registry_set_gate(rs_registry *r, const rs_http_gate *gate);
 
 /* GET /v2/, authenticating when challenged. Returns 0 or a negative rs_err. */
 int rs_registry_ping(rs_registry *r, char *errstr, size_t errstr_size);

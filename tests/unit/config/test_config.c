@@ -303,6 +303,30 @@ static void test_globs(void)
     free(t);
 }
 
+/* rate_limit of a registry and of a tenant's azure block; ACR's SKU table */
+static void test_rate_limit(void)
+{
+    char errstr[512] = "";
+    rs_config *c = NULL;
+    RS_CHECK_INT(rs_config_load("ratelimit.json", &c, errstr, sizeof errstr), 0);
+    RS_CHECK_STR(errstr, "");
+    RS_REQUIRE(c != NULL && c->n_tenants == 1 && c->tenants[0].n_registries == 2);
+    RS_CHECK_INT(c->tenants[0].registries[0].rate_per_second, 5);
+    RS_CHECK_INT(c->tenants[0].registries[1].rate_per_second, 0);
+    RS_REQUIRE(c->tenants[0].azure != NULL);
+    RS_CHECK_INT(c->tenants[0].azure->rate_per_second, 16);
+    rs_config_free(c);
+    RS_CHECK_INT(rs_acr_sku_rate_per_minute("Basic"), 1000);
+    RS_CHECK_INT(rs_acr_sku_rate_per_minute("standard"), 3000);
+    RS_CHECK_INT(rs_acr_sku_rate_per_minute("Premium"), 10000);
+    RS_CHECK_INT(rs_acr_sku_rate_per_minute("Classic"), 0);
+    RS_CHECK_INT(rs_acr_sku_rate_per_minute(NULL), 0);
+    RS_CHECK_INT(rs_acr_sku_rate_per_second("Basic"), 16);
+    RS_CHECK_INT(rs_acr_sku_rate_per_second("Standard"), 50);
+    RS_CHECK_INT(rs_acr_sku_rate_per_second("PREMIUM"), 166);
+    RS_CHECK_INT(rs_acr_sku_rate_per_second(""), 0);
+}
+
 int main(void)
 {
     char dir[1024];
@@ -311,6 +335,7 @@ int main(void)
     setenv("RS_TEST_PW", "s3cret-pw", 1);
     unsetenv("RS_TEST_UNSET_VAR");
     test_valid();
+    test_rate_limit();
     test_bad_files();
     test_settings();
     test_globs();

@@ -754,11 +754,125 @@ static void test_registry(void)
     free(blob_data);
 }
 
+/* ---- the gate: asked before every attempt and hop to its origin ---------- */
+
+struct gate_rec {
+    int acquired, paused, refuse;
+    long pause_ms;
+    char name[64];
+};
+
+static int gate_acquire(void *ctx, const char *name, char *errstr, size_t errsz)
+{
+    struct gate_rec *g = ctx;
+    snprintf(g->name, sizeof g->name, "%s", name);
+    if (g->refuse)
+        return rs_errf(errstr, errsz, RS_ERR_TOOMANYREQUESTS, "no budget for '%s'", name);
+    g->acquired++;
+    return 0;
+}
+
+static void gate_pause(void *ctx, const char *name, long delay_ms)
+{
+    struct gate_rec *g = ctx;
+    (void)name;
+    g->paused++;
+    g->pause_ms = delay_ms;
+}
+
+static void test_gate(void)
+{
+    struct srv a, b;
+    static const char *const bresp[] = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    };
+    srv_start(&b, canned_handler);
+    b.canned = bresp;
+    b.n_canned = 1;
+    char r2[512];
+    snprintf(r2, sizeof r2,
+             "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:%d/blob?sig=S\r\n"
+             "Content-Length: 0\r\nConnection: close\r\n\r\n",
+             b.port);
+    const char *aresp[] = {
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n",
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: /moved\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n",
+        r2,
+    };
+    srv_start(&a, canned_handler);
+    a.canned = aresp;
+    a.n_canned = 3;
+    rs_http *h = rs_http_new(&fast);
+    char origin[64], url[128], errstr[512];
+    snprintf(origin, sizeof origin, "http://127.0.0.1:%d", a.port);
+    snprintf(url, sizeof url, "%s/v2/x/blobs/y", origin);
+    struct gate_rec g = {0};
+    rs_http_gate gate = {gate_acquire, gate_pause, &g};
+    RS_CHECK_INT(rs_http_set_gate(h, origin, "reg.test", &gate), 0);
+    rs_http_request req = {"GET", url, NULL, NULL, 0};
+    rs_http_response r;
+    /* 429 (asked), retry: 307 same origin (asked), 307 same origin (asked), storage (not) */
+    RS_CHECK_INT(rs_http_do(h, &req, &r, errstr, sizeof errstr), 0);
+    RS_CHECK_STR(r.body, "hello");
+    RS_CHECK_INT(r.attempts, 2);
+    RS_CHECK_INT(g.acquired, 3);
+    RS_CHECK_INT(g.paused, 1);
+    RS_CHECK_INT(g.pause_ms, 1000);
+    RS_CHECK_STR(g.name, "reg.test");
+    RS_CHECK_INT(srv_count(&a), 3);
+    RS_CHECK_INT(srv_count(&b), 1);
+    rs_http_response_free(&r);
+
+    /* the streaming reader asks the same way */
+    memset(&g, 0, sizeof g);
+    rs_reader *rd = NULL;
+    RS_CHECK_INT(rs_http_open(h, &req, 0, &rd, &r, errstr, sizeof errstr), 0);
+    RS_REQUIRE(rd != NULL);
+    char *data = NULL;
+    size_t len = 0;
+    RS_CHECK_INT(rs_reader_slurp(rd, 100, &data, &len, errstr, sizeof errstr), 0);
+    RS_CHECK_STR(data, "hello");
+    free(data);
+    rs_reader_destroy(rd);
+    rs_http_response_free(&r);
+    RS_CHECK_INT(g.acquired, 3);
+    RS_CHECK_INT(g.paused, 1);
+    RS_CHECK_INT(srv_count(&a), 6);
+
+    /* a refusal ends the request with the gate's error, nothing sent, no retry */
+    memset(&g, 0, sizeof g);
+    g.refuse = 1;
+    RS_CHECK_INT(rs_http_do(h, &req, &r, errstr, sizeof errstr), RS_ERR_TOOMANYREQUESTS);
+    RS_CHECK_STR(errstr, "no budget for 'reg.test'");
+    RS_CHECK_INT(srv_count(&a), 6);
+    rs_http_response_free(&r);
+
+    /* another origin is not gated; a removed gate is not asked */
+    memset(&g, 0, sizeof g);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/other", b.port);
+    RS_CHECK_INT(rs_http_do(h, &req, &r, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(g.acquired, 0);
+    rs_http_response_free(&r);
+    RS_CHECK_INT(rs_http_set_gate(h, NULL, NULL, NULL), 0);
+    snprintf(url, sizeof url, "%s/v2/x/blobs/y", origin);
+    RS_CHECK_INT(rs_http_do(h, &req, &r, errstr, sizeof errstr), 0);
+    RS_CHECK_INT(g.acquired, 0);
+    RS_CHECK_INT(g.paused, 0);
+    rs_http_response_free(&r);
+    RS_CHECK_INT(rs_http_set_gate(h, "not a url", "x", &gate), RS_ERR_INVALID);
+    rs_http_destroy(h);
+    srv_stop(&a);
+    srv_stop(&b);
+}
+
 int main(void)
 {
     test_retry_after();
     test_429_exhausted();
     test_redirects();
+    test_gate();
     test_limits();
     test_registry();
     return RS_TEST_RESULT();
