@@ -5,7 +5,12 @@ Forwards every request to the upstream registry unchanged (method, path, query, 
 body, streamed responses, redirects passed through), and:
   - counts requests per (method, path) — GET /__proxy/stats returns them as JSON;
   - delays each blob GET by --blob-delay seconds before answering (to make scans slow
-    enough to kill a worker in the middle of one).
+    enough to kill a worker in the middle of one);
+  - records the arrival time (time.time(), as soon as the request line and headers are read)
+    of every request — GET /__proxy/arrivals returns [[time, method, path], ...] in arrival
+    order (rate-limit tests count them per second);
+  - once armed by GET /__proxy/arm-429?n=K&retry_after=S, answers the K-th blob GET from
+    then on (1-based) itself with 429 and `Retry-After: S` instead of forwarding it.
 
 usage: registry_proxy.py --upstream 127.0.0.1:5000 --port 0 [--blob-delay 1.5]
 Prints "LISTENING <port>" on stdout once it accepts connections.
@@ -18,6 +23,7 @@ import json
 import sys
 import threading
 import time
+import urllib.parse
 
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
        "trailers", "transfer-encoding", "upgrade"}
@@ -29,23 +35,61 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     lock = threading.Lock()
     upstream = None
     blob_delay = 0.0
+    arrivals = []
+    blob_gets = 0      # blob GETs since the last arm-429
+    throttle_blob = 0  # the one of them answered 429 (0: none)
+    retry_after = 1
+
+    def _json(self, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _throttled(self):
+        """Counts blob GETs; True (429 sent) for the --throttle-blob'th."""
+        if self.command != "GET" or "/blobs/sha256:" not in self.path:
+            return False
+        with self.lock:
+            Proxy.blob_gets += 1
+            hit = Proxy.blob_gets == self.throttle_blob
+        if hit:
+            self.send_response(429, "Too Many Requests")
+            self.send_header("Retry-After", str(self.retry_after))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        return hit
 
     def log_message(self, fmt, *args):
         pass
 
     def _forward(self):
+        arrived = time.time()
         path = self.path
         if path == "/__proxy/stats":
-            body = json.dumps({f"{m} {p}": n for (m, p), n in self.counts.items()}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            with self.lock:
+                self._json({f"{m} {p}": n for (m, p), n in self.counts.items()})
+            return
+        if path == "/__proxy/arrivals":
+            with self.lock:
+                self._json(sorted(self.arrivals))
+            return
+        if path.startswith("/__proxy/arm-429?"):
+            q = urllib.parse.parse_qs(path.split("?", 1)[1])
+            with self.lock:
+                Proxy.blob_gets = 0
+                Proxy.throttle_blob = int(q["n"][0])
+                Proxy.retry_after = int(q["retry_after"][0])
+            self._json({"armed": Proxy.throttle_blob})
             return
         with self.lock:
             key = (self.command, path.split("?", 1)[0])
             self.counts[key] = self.counts.get(key, 0) + 1
+            self.arrivals.append([arrived, self.command, key[1]])
+        if self._throttled():
+            return
         if self.command == "GET" and "/blobs/sha256:" in path and self.blob_delay:
             time.sleep(self.blob_delay)
         length = int(self.headers.get("Content-Length") or 0)

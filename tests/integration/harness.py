@@ -416,7 +416,8 @@ def wait_all(procs, timeout):
 
 
 class RegistryProxy:
-    """tests/helpers/registry_proxy.py in front of a registry: counts requests, delays blobs."""
+    """tests/helpers/registry_proxy.py in front of a registry: counts requests, delays blobs,
+    records arrival times, answers one blob GET with 429 when armed."""
 
     def __init__(self, upstream, blob_delay=0.0):
         self.p = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "helpers", "registry_proxy.py"),
@@ -429,6 +430,19 @@ class RegistryProxy:
         import urllib.request
         with urllib.request.urlopen(f"http://{self.addr}/__proxy/stats", timeout=10) as f:
             return json.loads(f.read())
+
+    def arm_429(self, n, retry_after):
+        """The n-th blob GET from now is answered 429 with Retry-After: retry_after."""
+        import urllib.request
+        with urllib.request.urlopen(f"http://{self.addr}/__proxy/arm-429?n={n}&retry_after={retry_after}",
+                                    timeout=10) as f:
+            f.read()
+
+    def arrivals(self):
+        """[(time, method, path)] of every request, in arrival order."""
+        import urllib.request
+        with urllib.request.urlopen(f"http://{self.addr}/__proxy/arrivals", timeout=10) as f:
+            return [tuple(a) for a in json.loads(f.read())]
 
     def count(self, method, path_suffix):
         return sum(n for k, n in self.stats().items()

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""One request budget per registry host across the pool (docs/azure.md, "Throttling"): a
+coordinator and three workers scan images of several layers through
+tests/helpers/registry_proxy.py, which records when each request arrives. With
+`rate_limit: {requests_per_second: N}` on the registry the proxy never sees more than N
+requests in a calendar second nor N + 1 within any 1-s window, one blob GET answered 429 with
+Retry-After pauses the whole pool (no request arrives meanwhile) and is retried after it, and
+every image still gets an ok report. The same run without the limit exceeds N in some second,
+so the test can fail."""
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+
+N = 5            # requests per second allowed at the registry
+IMAGES = 8
+LAYERS = 4       # per image: a dpkg layer and three of files
+RETRY_AFTER = 2  # seconds of the proxy's one 429
+THROTTLED_BLOB = 4  # that many blob GETs after the workers start
+
+t = h.Checks("ratelimit")
+limited = h.Run("ratelimit")
+free = h.Run("ratelimit-free")  # the control: own prefix, topics and group
+
+
+def image_spec(i):
+    path = h.dpkg_image_spec(os.path.join(limited.tmp, f"img{i}.json"), f"img{i}",
+                             [("base-files", "12.4+deb12u5"), (f"pkg{i}", f"1.{i}-1")])
+    with open(path) as f:
+        spec = json.load(f)
+    for k in range(1, LAYERS):
+        spec["image"]["layers"].append({"entries": [
+            {"type": "file", "path": f"opt/app{i}/part{k}.txt", "text": f"image {i} layer {k}\n"}]})
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    return path
+
+
+digests = {}
+for i in range(IMAGES):
+    layout = h.build_spec(limited, image_spec(i), f"img{i}")
+    info = h.layout_images(layout, "latest")["linux/amd64"]
+    t.eq(len(info["layers"]), LAYERS, f"image {i} has {LAYERS} layers")
+    digests[info["digest"]] = i
+    limited.push(f"{layout}:latest", f"{limited.open}/{limited.ns}/app{i}:v1")
+
+
+def scenario(run, rate, throttle=False):
+    """Coordinator, then three workers, through a fresh proxy; returns (arrivals, the time the
+    workers started)."""
+    proxy = h.RegistryProxy(run.open)
+    reg = {"url": f"http://{proxy.addr}", "auth": {"type": "none"},
+           "repositories": [f"{limited.ns}/app*"]}
+    if rate:
+        reg["rate_limit"] = {"requests_per_second": rate}
+    config = run.tenants_file([{"name": "acme", "registries": [reg]}])
+    try:
+        p, s = run.coordinator(config)
+        t.eq(s["published"]["total"], IMAGES, f"{run.id}: one request per image")
+        if throttle:
+            proxy.arm_429(THROTTLED_BLOB, RETRY_AFTER)
+        started = time.time()
+        workers = [run.start_worker(config, "--concurrency", "4", "--exit-when-idle", "10",
+                                    log_name=f"worker-{k}.log") for k in range(3)]
+        reports = run.consume(run.topic("regscan.findings"), want=IMAGES, timeout=240)
+        h.wait_all(workers, 120)
+        for k, w in enumerate(workers):
+            t.eq(w.returncode, 0, f"{run.id}: worker {k} exits when idle")
+        by = {}
+        for _, v in reports:
+            by[v["digest"]] = v.get("status")
+        t.eq(sorted(by), sorted(digests), f"{run.id}: every image reported")
+        t.eq(sorted(set(by.values())), ["ok"], f"{run.id}: every report is ok")
+        for d, i in sorted(digests.items()):
+            t.eq(run.hgetall(f"done:acme:{d}").get("status"), "ok", f"{run.id}: done of image {i}")
+        return proxy.arrivals(), started
+    finally:
+        run.stop_all()
+        proxy.close()
+
+
+def per_second(arrivals):
+    return Counter(int(a[0]) for a in arrivals)
+
+
+def tightest(arrivals, n):
+    """The shortest time spanned by n + 1 consecutive arrivals."""
+    times = [a[0] for a in arrivals]
+    return min((times[i + n] - times[i] for i in range(len(times) - n)), default=99.0)
+
+
+# ---- with the limit, and one 429 ----
+arr, started = scenario(limited, N, throttle=True)
+secs = per_second(arr)
+print(f"limited: {len(arr)} requests in {len(secs)} seconds, at most {max(secs.values())} in one;"
+      f" the tightest {N} + 1 span {tightest(arr, N):.3f} s", flush=True)
+t.true(len(arr) >= 3 * N * 3, f"enough requests to matter ({len(arr)})")
+t.true(max(secs.values()) <= N, f"at most {N} requests in any calendar second: {sorted(secs.items())}")
+t.true(tightest(arr, N) > 1.0, f"no {N} + 1 requests within one second (tightest span"
+       f" {tightest(arr, N):.3f} s)")
+blobs = [a for a in arr if a[1] == "GET" and "/blobs/sha256:" in a[2] and a[0] >= started]
+t.true(len(blobs) > THROTTLED_BLOB, "the throttled blob GET happened")
+if len(blobs) > THROTTLED_BLOB:
+    t429, _, path429 = blobs[THROTTLED_BLOB - 1]
+    print("around the 429:", [(round(a[0] - t429, 3), a[1], a[2][-30:]) for a in arr
+                              if t429 - 1.5 < a[0] < t429 + RETRY_AFTER + 1.5], flush=True)
+    again = [a[0] for a in arr if a[2] == path429 and a[1] == "GET" and a[0] > t429]
+    t.true(again and again[0] >= t429 + RETRY_AFTER - 0.05,
+           f"the 429'd blob GET was retried after Retry-After ({[x - t429 for x in again]})")
+    during = [round(a[0] - t429, 3) for a in arr if t429 + 0.25 < a[0] < t429 + RETRY_AFTER - 0.25]
+    t.eq(during, [], "no request of the pool arrives while the 429's pause lasts")
+t.eq(limited.keys("ratelimit:*"), [], "ratelimit: expires by itself after the run")
+
+# ---- the control: the same pool without a limit exceeds N ----
+arr, _ = scenario(free, 0)
+secs = per_second(arr)
+print(f"unlimited: {len(arr)} requests in {len(secs)} seconds, at most {max(secs.values())} in one",
+      flush=True)
+t.true(max(secs.values()) > N, f"without the limit some second sees more than {N} requests")
+
+t.finish()
