@@ -100,6 +100,8 @@ secs = per_second(arr)
 print(f"limited: {len(arr)} requests in {len(secs)} seconds, at most {max(secs.values())} in one;"
       f" the tightest {N} + 1 span {tightest(arr, N):.3f} s", flush=True)
 t.true(len(arr) >= 3 * N * 3, f"enough requests to matter ({len(arr)})")
+coord = [a for a in arr if a[0] < started]
+t.true(len(coord) > 2 * N, f"the coordinator's requests went through the proxy too ({len(coord)})")
 t.true(max(secs.values()) <= N, f"at most {N} requests in any calendar second: {sorted(secs.items())}")
 t.true(tightest(arr, N) > 1.0, f"no {N} + 1 requests within one second (tightest span"
        f" {tightest(arr, N):.3f} s)")
@@ -117,8 +119,11 @@ if len(blobs) > THROTTLED_BLOB:
 t.eq(limited.keys("ratelimit:*"), [], "ratelimit: expires by itself after the run")
 
 # ---- the control: the same pool without a limit exceeds N ----
-arr, _ = scenario(free, 0)
+arr, started = scenario(free, 0)
 secs = per_second(arr)
+coord = per_second([a for a in arr if a[0] < started])
+t.true(max(coord.values()) > N, f"without the limit the coordinator alone sends more than {N} in a"
+       f" second ({sorted(coord.items())})")
 print(f"unlimited: {len(arr)} requests in {len(secs)} seconds, at most {max(secs.values())} in one",
       flush=True)
 t.true(max(secs.values()) > N, f"without the limit some second sees more than {N} requests")
