@@ -6,10 +6,15 @@ tests/helpers/registry_proxy.py, which records when each request arrives. With
 requests in a calendar second nor N + 1 within any 1-s window, one blob GET answered 429 with
 Retry-After pauses the whole pool (no request arrives meanwhile) and is retried after it, and
 every image still gets an ok report. The same run without the limit exceeds N in some second,
-so the test can fail."""
+so the test can fail. Redis lost while a worker waits for permits (a Redis of its own): no
+request is sent without a permit meanwhile, and the worker rides the outage out within its
+budget and finishes the image."""
 
 import json
 import os
+import signal
+import socket
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -127,5 +132,69 @@ t.true(max(coord.values()) > N, f"without the limit the coordinator alone sends 
 print(f"unlimited: {len(arr)} requests in {len(secs)} seconds, at most {max(secs.values())} in one",
       flush=True)
 t.true(max(secs.values()) > N, f"without the limit some second sees more than {N} requests")
+
+
+# ---- Redis lost while permits are asked for: the budget never fails open ----
+lost = h.Run("ratelimit-lost")
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+port = sock.getsockname()[1]
+sock.close()
+rdir = os.path.join(lost.tmp, "redis")
+os.makedirs(rdir)
+
+
+def start_redis():
+    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", rdir], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+redis = start_redis()
+lost.env["REGSCAN_REDIS_URL"] = lost.redis_url = f"redis://127.0.0.1:{port}/0"
+proxy = h.RegistryProxy(lost.open)
+first = sorted(digests, key=digests.get)[0]
+config = lost.tenants_file([{"name": "acme", "registries": [
+    {"url": f"http://{proxy.addr}", "auth": {"type": "none"},
+     "repositories": [f"{limited.ns}/app0"], "rate_limit": {"requests_per_second": 1}}]}])
+try:
+    p, s = lost.coordinator(config)
+    t.eq(s["published"]["total"], 1, "one request")
+    started = time.time()
+    w = lost.start_worker(config, "--outage-budget", "60", log_name="worker-lost.log")
+    deadline = time.time() + 60
+    while time.time() < deadline and not [a for a in proxy.arrivals() if a[0] >= started]:
+        time.sleep(0.05)
+    redis.send_signal(signal.SIGKILL)
+    redis.wait()
+    down = time.time()
+    time.sleep(4)
+    back = time.time()
+    redis = start_redis()
+    reports = lost.consume(lost.topic("regscan.findings"), want=1, timeout=120)
+    t.eq([(k, v["status"]) for k, v in reports], [(f"acme/{first}", "ok")],
+         "the image is finished once Redis is back")
+    t.eq(w.poll(), None, "the worker rode the outage out")
+    arr = proxy.arrivals()
+    during = [round(a[0] - down, 3) for a in arr if down + 0.25 < a[0] < back]
+    t.eq(during, [], "no request is sent without a permit while Redis is away")
+    worker_arr = [a for a in arr if a[0] >= started]
+    t.true(len(worker_arr) >= LAYERS + 1, f"the worker's requests ({len(worker_arr)})")
+    t.true(max(per_second(worker_arr).values()) <= 1, "at most 1 request per second")
+    w.send_signal(signal.SIGTERM)
+    w.wait(timeout=60)
+    t.eq(w.returncode, 0, "SIGTERM: exit 0")
+    t.true("not finished" not in open(w.log_path).read(), "no request was left unfinished")
+finally:
+    lost.stop_all()
+    proxy.close()
+    redis.terminate()
+    redis.wait()
 
 t.finish()
