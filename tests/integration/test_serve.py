@@ -49,7 +49,7 @@ r.push(f"{multi}:12-multi", f"{reg}/{ns}/multi:3", creds=creds)
 
 auth = {"type": "basic", "username": r.user, "password_env": "RS_IT_PW"}
 config = r.tenants_file([
-    {"name": "acme", "registries": [r.registry(reg, auth=auth)],
+    {"name": "acme", "registries": [r.registry(reg, auth=auth, tags={"exclude": ["*-dev"]})],
      "webhook_secret_env": "RS_IT_WEBHOOK"},
     {"name": "quiet", "registries": [r.registry(reg, auth=auth)]},
 ])
@@ -181,6 +181,13 @@ for k, v, ts in msgs:
 st, body, _, _ = call(f"/webhooks/acr/acme", acr_push(f"{ns}/web", "1", d_web), headers=BEARER)
 t.eq((st, body.get("published"), body.get("skipped")), (200, 0, 1), "a queued digest: skipped")
 
+# a tag the registry's filters exclude: nothing requested, nothing recorded
+r.push(f"{zstd}:zstd", f"{reg}/{ns}/z:1-dev", creds=creds)
+st, body, _, _ = call("/webhooks/acr/acme", acr_push(f"{ns}/z", "1-dev", d_zstd), headers=BEARER)
+t.eq((st, body.get("published"), body.get("not_selected")), (200, 0, 1), "an excluded tag")
+t.eq(r.redis("EXISTS", f"{r.prefix}tag:acme:{reg}/{ns}/z:1-dev").strip(), "0",
+     "an excluded tag is not recorded")
+
 # ---- handshakes ----
 code = str(uuid.uuid4())
 val = [{"id": "v1", "topic": "/t", "subject": "", "data": {"validationCode": code,
@@ -297,6 +304,49 @@ t.eq(r.smembers(f"refs:acme:{d_api}"), [], "refs: of the api image empty")
 t.eq(r.hgetall(f"done:acme:{d_api}"), {}, "done: of the api image removed (tombstone)")
 t.eq(r.redis("EXISTS", f"{r.prefix}queued:acme:{d_api}").strip(), "0", "queued: removed")
 t.eq(read_new(0, 2), [], "deletes publish no request")
+
+# ---- Redis gone: 503 (the sender retries), nothing published ----
+def free_port():
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+rport = free_port()
+rds = subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+                        "--appendonly", "no"], stdout=subprocess.DEVNULL)
+deadline = time.time() + 20
+while time.time() < deadline and subprocess.run(
+        ["redis-cli", "-p", str(rport), "PING"], capture_output=True, text=True).stdout.strip() != "PONG":
+    time.sleep(0.1)
+own_topic = r.topic("own-redis-requests")
+r.create_topic(own_topic, 1)
+log2_path = os.path.join(r.tmp, "serve-own-redis.log")
+srv2 = subprocess.Popen([os.path.join(h.BIN, "regscan-coordinator"), "serve", "--config", config,
+                         "--listen", "127.0.0.1:0"],
+                        env=dict(env, REGSCAN_REDIS_URL=f"redis://127.0.0.1:{rport}/0",
+                                 REGSCAN_TOPIC_REQUESTS=own_topic),
+                        stdout=open(log2_path, "w"), stderr=subprocess.STDOUT)
+r.procs.append(srv2)
+port2 = None
+deadline = time.time() + 30
+while port2 is None and time.time() < deadline and srv2.poll() is None:
+    m = re.search(r"\(port (\d+)\)", open(log2_path).read())
+    port2 = int(m.group(1)) if m else None
+    time.sleep(0.1)
+t.true(port2 is not None, "a second serve with a Redis of its own starts")
+rds.terminate()
+rds.wait(timeout=20)
+BASE, base_saved = f"http://127.0.0.1:{port2}", BASE
+st, body, _, _ = call("/webhooks/acr/acme", acr_push(f"{ns}/z", "1", d_zstd), headers=BEARER)
+t.eq((st, body), (503, {"error": "Redis or Kafka is unavailable, try again"}), "Redis gone: 503")
+t.eq(r.consume(own_topic, timeout=4, idle=1), [], "Redis gone: nothing published")
+t.eq(call("/healthz", method="GET")[0], 200, "Redis gone: the server lives on")
+BASE = base_saved
+srv2.send_signal(15)
+srv2.wait(timeout=30)
+t.eq(srv2.returncode, 0, "serve exits 0 on SIGTERM")
+t.eq(open(log2_path).read().count(SECRET), 0, "the secret is in no log line (second serve)")
 
 # ---- stop; no secret anywhere ----
 srv.send_signal(2)
