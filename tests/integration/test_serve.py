@@ -8,6 +8,7 @@ CloudEvents handshakes answer; a wrong or missing secret is 401 and publishes no
 is 400/413 and the server lives on; deletes forget tags (Redis keys asserted) and give a digest
 no tag points to its tombstone; the secret is in no log line and no message."""
 
+import atexit
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from confluent_kafka import Consumer  # noqa: E402
 
 t = h.Checks("serve")
 r = h.Run("serve")
+atexit.register(r.stop_all)   # no serve left running when a check raises
 if not (r.token and r.user and r.password):
     print("skipped: the token-auth registry is not configured")
     sys.exit(h.SKIP)
