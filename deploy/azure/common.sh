@@ -141,7 +141,7 @@ resolve_registries() {
     ACR_SERVERS=()
     for i in "${!ACRS[@]}"; do
         out=$(az_read acr show --name "${ACRS[$i]}" --resource-group "${RGS[$i]}" \
-            --query '[id, loginServer]' -o tsv) ||
+            --query '[id, loginServer]' -o tsv 2>/dev/null) ||
             die_env "registry '${ACRS[$i]}' not found in resource group '${RGS[$i]}'" \
                 "of the current subscription (az acr show failed)"
         { read -r id; read -r server; } <<<"$out" # one line per item of [a, b]

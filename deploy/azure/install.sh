@@ -45,7 +45,7 @@ check_mode() {
 # read_issuer: ISSUER, the AKS cluster's OIDC issuer URL.
 read_issuer() {
     ISSUER=$(az_read aks show --name "$AKS" --resource-group "$AKS_RG" \
-        --query oidcIssuerProfile.issuerUrl -o tsv) ||
+        --query oidcIssuerProfile.issuerUrl -o tsv 2>/dev/null) ||
         die_env "AKS cluster '$AKS' not found in resource group '$AKS_RG' (az aks show failed)"
     [[ "$ISSUER" =~ ^https://[^[:space:]\'\"\\]+$ ]] ||
         die_env "AKS cluster '$AKS' has no OIDC issuer: enable it with 'az aks update" \

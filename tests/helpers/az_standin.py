@@ -56,7 +56,7 @@ def parse(argv):
             opts[key] = True
             continue
         vals = []
-        while i < len(argv) and not argv[i].startswith("--") and (not vals or name in MULTI):
+        while i < len(argv) and not argv[i].startswith("-") and (not vals or name in MULTI):
             vals.append(argv[i])
             i += 1
         if not vals:
