@@ -94,12 +94,12 @@ create_principal() {
             --query '[appId, fileWithCertAndPrivateKey]' -o tsv ||
             die_env "az ad sp create-for-rbac failed"
         out=$AZ_OUT
-        [ "$DRY_RUN" = 1 ] || { { read -r SP_APP_ID; read -r NEW_CERT_FILE; } <<<"$out"; find_sp; }
+        [ "$DRY_RUN" = 1 ] || { { read -r SP_APP_ID; read -r NEW_CERT_FILE; } <<<"$out"; read_back; }
     else
         az_change ad sp create-for-rbac --display-name "$SP_NAME" \
             --query '[appId, password]' -o tsv || die_env "az ad sp create-for-rbac failed"
         out=$AZ_OUT
-        [ "$DRY_RUN" = 1 ] || { { read -r SP_APP_ID; read -r NEW_SECRET; } <<<"$out"; find_sp; }
+        [ "$DRY_RUN" = 1 ] || { { read -r SP_APP_ID; read -r NEW_SECRET; } <<<"$out"; read_back; }
     fi
     if [ "$DRY_RUN" = 1 ]; then
         SP_APP_ID=${SP_APP_ID:-<client ID of the new principal>}
@@ -107,6 +107,19 @@ create_principal() {
     fi
     [ "$DRY_RUN" = 1 ] || [[ "$SP_OBJECT_ID" =~ $GUID_RE ]] ||
         die_env "the new principal '$SP_NAME' cannot be read back"
+}
+
+# read_back: SP_OBJECT_ID of the principal create-for-rbac just made (by its app ID);
+# Microsoft Graph may take seconds to list a new object, so it asks up to 10 times.
+read_back() {
+    local n
+    [[ "$SP_APP_ID" =~ $GUID_RE ]] || die_env "az ad sp create-for-rbac gave no app ID"
+    for n in 1 2 3 4 5 6 7 8 9 10; do
+        SP_OBJECT_ID=$(az_read ad sp list --filter "appId eq '$SP_APP_ID'" --query '[].id' \
+            -o tsv) || die_env "az ad sp list failed"
+        [ -z "$SP_OBJECT_ID" ] || return 0
+        [ "$n" = 10 ] || sleep 3
+    done
 }
 
 # create_fc: the federated credential for the service account (workload identity).

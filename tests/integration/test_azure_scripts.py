@@ -140,6 +140,10 @@ def sp_list_app(app):
             "-o", "tsv"]
 
 
+def sp_read_back(app):
+    return ["ad", "sp", "list", "--filter", f"appId eq '{app}'", "--query", "[].id", "-o", "tsv"]
+
+
 def ra_list(oid, role, scope):
     return ["role", "assignment", "list", "--assignee-object-id", oid, "--role", role,
             "--scope", scope, "--query", "[].id", "-o", "tsv"]
@@ -258,7 +262,7 @@ def case_secret():
     oid = sp["id"]
     t.eq(az.calls(), reads + [["ad", "sp", "create-for-rbac", "--display-name",
                                "regscan-scanner", "--query", "[appId, password]", "-o", "tsv"],
-                              sp_list("regscan-scanner")]
+                              sp_read_back(app["appId"])]
          + [ra_create(oid, r, s) for r, s in plan], "first install: the exact calls")
     t.eq(assignments_of(st, oid), sorted((r, s, "ServicePrincipal") for r, s in plan),
          "first install: the assignments")
@@ -381,7 +385,8 @@ def case_cert():
     t.eq(az.calls(), [ACCOUNT, acr_show("contosodev", "rg-dev"), sp_list("regscan-cert"),
                       ["ad", "sp", "create-for-rbac", "--display-name", "regscan-cert",
                        "--create-cert", "--query", "[appId, fileWithCertAndPrivateKey]", "-o",
-                       "tsv"], sp_list("regscan-cert"), ra_create(oid, "AcrPull", DEV_ID)],
+                       "tsv"], sp_read_back(app["appId"] if app else "?"),
+                      ra_create(oid, "AcrPull", DEV_ID)],
          "--cert install: the exact calls")
     pem = app["certificates"][0] if app and app["certificates"] else "?"
     t.eq(app["passwords"] if app else None, [], "--cert install: no secret")
