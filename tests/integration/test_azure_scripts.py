@@ -11,8 +11,9 @@ prints each call it would make), that cleanup removes exactly what install creat
 state is back to the start, another principal's assignment untouched), that --all --yes
 deletes the principal, that a new secret is printed once on stdout and nowhere else, and the
 refusals (usage: exit 2; az missing, not logged in, unknown registry, no OIDC issuer: exit 3
-with one line). Then it asks the REAL azure-cli (tests/tools/azure_cli_venv.sh, offline,
-`az GROUP COMMAND --help`) whether every recorded command and option exists.
+with one line). Then it asks the REAL azure-cli (tests/tools/azure_cli_venv.sh, offline):
+`az GROUP COMMAND --help` must list every option used, and every recorded command line,
+replayed without a login, must pass az's own argument parsing and stop at "az login".
 Needs no Kafka, Redis or registry.
 """
 
@@ -603,6 +604,16 @@ def case_real_cli():
         n_opts += len(used[words])
         t.eq(missing, [], f"real az: options of 'az {' '.join(words)}'")
     print(f"real azure-cli: {len(used)} commands, {n_opts} options checked", flush=True)
+    # The real az parses and validates a whole command line (option names, required options,
+    # choices such as --assignee-principal-type, the JMESPath of --query, -o) before it asks
+    # for a login: each recorded call, replayed with no login, must get only as far as that.
+    distinct = sorted({tuple(c) for c in az.all_calls})
+    for argv in distinct:
+        p = subprocess.run([az_bin, *argv], env=env, capture_output=True, text=True, timeout=120)
+        t.eq((p.returncode, p.stderr.splitlines()[:1]),
+             (1, ["ERROR: Please run 'az login' to setup account."]),
+             f"real az parses: az {' '.join(argv)}")
+    print(f"real azure-cli: {len(distinct)} recorded command lines parsed", flush=True)
 
 
 case_refusals()
