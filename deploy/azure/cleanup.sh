@@ -35,9 +35,13 @@ check_mode() {
             die_usage "--namespace and --service-account go together"
     else
         [ -z "$AKS$AKS_RG$NAMESPACE$SERVICE_ACCOUNT$IDENTITY_RG" ] ||
-            die_usage "--aks-rg, --identity-rg, --namespace, --service-account need --workload-identity"
+            die_usage "--aks-rg, --identity-rg, --namespace, --service-account need" \
+                "--workload-identity"
     fi
 }
+
+RA_ID_RE='^/[A-Za-z0-9/._()-]+/providers/Microsoft\.Authorization/roleAssignments/'
+RA_ID_RE+='[0-9a-fA-F-]{36}$'
 
 # plan_removal: DEL_IDS (role assignment ids) and FC_NAMES (federated credentials).
 plan_removal() {
@@ -47,7 +51,7 @@ plan_removal() {
     for i in "${!ROLE_NAMES[@]}"; do
         ids=$(assignment_ids "${ROLE_NAMES[$i]}" "${ROLE_SCOPES[$i]}") || exit 3
         for id in $ids; do
-            [[ "$id" =~ ^/[A-Za-z0-9/._()-]+/providers/Microsoft\.Authorization/roleAssignments/[0-9a-fA-F-]{36}$ ]] ||
+            [[ "$id" =~ $RA_ID_RE ]] ||
                 die_env "az role assignment list gave an unexpected id"
             DEL_IDS+=("$id")
         done
@@ -61,7 +65,8 @@ plan_removal() {
 delete_principal() {
     if [ -n "$FC_NAMES" ] && [ -n "$APP_ID" ]; then
         az_change ad app federated-credential delete --id "$SP_APP_ID" \
-            --federated-credential-id "$(fc_name)" || die_env "deleting the federated credential failed"
+            --federated-credential-id "$(fc_name)" ||
+            die_env "deleting the federated credential failed"
     elif [ -n "$FC_NAMES" ]; then
         az_change identity federated-credential delete --name "$(fc_name)" \
             --identity-name "$SP_NAME" --resource-group "$IDENTITY_RG" --yes ||

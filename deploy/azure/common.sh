@@ -134,6 +134,9 @@ require_az() {
         die_env "az account show gave no tenant ID"
 }
 
+ACR_ID_RE='^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/'
+ACR_ID_RE+='Microsoft\.ContainerRegistry/registries/[A-Za-z0-9]+$'
+
 # resolve_registries: ACR_IDS[i], ACR_SERVERS[i] for each --acr/--rg (az acr show).
 resolve_registries() {
     local i out id server
@@ -145,7 +148,7 @@ resolve_registries() {
             die_env "registry '${ACRS[$i]}' not found in resource group '${RGS[$i]}'" \
                 "of the current subscription (az acr show failed)"
         { read -r id; read -r server; } <<<"$out" # one line per item of [a, b]
-        [[ "$id" =~ ^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/Microsoft\.ContainerRegistry/registries/[A-Za-z0-9]+$ ]] ||
+        [[ "$id" =~ $ACR_ID_RE ]] ||
             die_env "az acr show gave an unexpected id for '${ACRS[$i]}'"
         [[ "$server" =~ ^[a-z0-9][a-z0-9.-]{0,252}(:[0-9]{1,5})?$ ]] ||
             die_env "az acr show gave an unexpected login server for '${ACRS[$i]}'"

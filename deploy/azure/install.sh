@@ -94,7 +94,8 @@ create_principal() {
             --query '[appId, fileWithCertAndPrivateKey]' -o tsv ||
             die_env "az ad sp create-for-rbac failed"
         out=$AZ_OUT
-        [ "$DRY_RUN" = 1 ] || { { read -r SP_APP_ID; read -r NEW_CERT_FILE; } <<<"$out"; read_back; }
+        [ "$DRY_RUN" = 1 ] ||
+            { { read -r SP_APP_ID; read -r NEW_CERT_FILE; } <<<"$out"; read_back; }
     else
         az_change ad sp create-for-rbac --display-name "$SP_NAME" \
             --query '[appId, password]' -o tsv || die_env "az ad sp create-for-rbac failed"
@@ -124,11 +125,12 @@ read_back() {
 
 # create_fc: the federated credential for the service account (workload identity).
 create_fc() {
-    local name
+    local name params
     name=$(fc_name)
     if [ -n "$APP_ID" ]; then
-        az_change ad app federated-credential create --id "$SP_APP_ID" --parameters \
-            "{\"name\": \"$name\", \"issuer\": \"$ISSUER\", \"subject\": \"$SUBJECT\", \"audiences\": [\"$AUDIENCE\"]}" \
+        params="{\"name\": \"$name\", \"issuer\": \"$ISSUER\", \"subject\": \"$SUBJECT\","
+        params+=" \"audiences\": [\"$AUDIENCE\"]}"
+        az_change ad app federated-credential create --id "$SP_APP_ID" --parameters "$params" \
             -o none || die_env "az ad app federated-credential create failed"
     else
         az_change identity federated-credential create --name "$name" \
@@ -181,7 +183,8 @@ snippet() {
         say "        $cred"
         say "      },"
         for i in "${!ACR_SERVERS[@]}"; do
-            regs+="        { \"url\": \"https://${ACR_SERVERS[$i]}\", \"auth\": { \"type\": \"azure\" } },"$'\n'
+            regs+="        { \"url\": \"https://${ACR_SERVERS[$i]}\","
+            regs+=" \"auth\": { \"type\": \"azure\" } },"$'\n'
         done
         say "      \"registries\": ["
         printf '%s\n' "${regs%,$'\n'}" >&3

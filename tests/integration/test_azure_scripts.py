@@ -61,16 +61,16 @@ INITIAL = {
     "applications": [
         {"appId": BYO_APP, "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "displayName": "byo",
          "federatedCredentials": [], "passwords": [], "certificates": []},
-        {"appId": "3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d", "id": "4d6f8a0b-2c4e-4b5d-9e7f-9a1b3c5d7e9f",
-         "displayName": "regscan-scanner-legacy", "federatedCredentials": [], "passwords": [],
-         "certificates": []}],
+        {"appId": "3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d",
+         "id": "4d6f8a0b-2c4e-4b5d-9e7f-9a1b3c5d7e9f", "displayName": "regscan-scanner-legacy",
+         "federatedCredentials": [], "passwords": [], "certificates": []}],
     "service_principals": [  # a name that starts like the scripts' default: not to be touched
         {"appId": "3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d", "id": LEGACY_OID,
          "displayName": "regscan-scanner-legacy"},
-        {"appId": "5b7d9f1a-3c5e-4d6f-8a0b-2c4e6a8b0c1d", "id": "6c8e0a2b-4d6f-4e7a-9b1c-3d5f7b9d1f2a",
-         "displayName": "twin"},
-        {"appId": "8e0a2c4d-6f8a-4a0b-8c2e-4f6a8c0e2a3b", "id": "9f1b3d5e-7a9b-4b1c-9d3f-5a7b9d1f3b4c",
-         "displayName": "twin"}],
+        {"appId": "5b7d9f1a-3c5e-4d6f-8a0b-2c4e6a8b0c1d",
+         "id": "6c8e0a2b-4d6f-4e7a-9b1c-3d5f7b9d1f2a", "displayName": "twin"},
+        {"appId": "8e0a2c4d-6f8a-4a0b-8c2e-4f6a8c0e2a3b",
+         "id": "9f1b3d5e-7a9b-4b1c-9d3f-5a7b9d1f3b4c", "displayName": "twin"}],
     "identities": [],
     "role_assignments": [
         {"id": PROD_ID + "/providers/Microsoft.Authorization/roleAssignments/"
@@ -544,7 +544,8 @@ def case_refusals():
     t.eq(az.state(), INITIAL, "refusals: state unchanged")
 
     usage = [
-        ([], "install.sh: name at least one registry: --acr NAME --rg GROUP (or --subscription ID)"),
+        ([], "install.sh: name at least one registry: --acr NAME --rg GROUP "
+             "(or --subscription ID)"),
         (["--acr", "contosoprod"], "install.sh: each --acr needs its --rg"),
         (["--acr", "contosoprod", "--rg", "rg-prod", "--frobnicate"],
          "install.sh: unknown option '--frobnicate'"),
