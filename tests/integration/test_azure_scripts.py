@@ -624,4 +624,6 @@ case_cert()
 case_wi_identity()
 case_wi_app()
 case_real_cli()
+if t.failed == 0:
+    shutil.rmtree(TMP)  # kept when something failed, to look at the stand-in's state
 t.finish()
