@@ -106,8 +106,9 @@ create_principal() {
         SP_APP_ID=${SP_APP_ID:-<client ID of the new principal>}
         SP_OBJECT_ID=${SP_OBJECT_ID:-<object ID of the new principal>}
     fi
-    [ "$DRY_RUN" = 1 ] || [[ "$SP_OBJECT_ID" =~ $GUID_RE ]] ||
-        die_env "the new principal '$SP_NAME' cannot be read back"
+    [ "$DRY_RUN" = 1 ] ||
+        { [[ "$SP_OBJECT_ID" =~ $GUID_RE ]] && [[ "$SP_APP_ID" =~ $GUID_RE ]]; } ||
+        die_env "the new principal '${SP_NAME:-$APP_ID}' cannot be read back"
 }
 
 # read_back: SP_OBJECT_ID of the principal create-for-rbac just made (by its app ID);
