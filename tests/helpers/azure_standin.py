@@ -344,9 +344,11 @@ class EntraHandler(Handler):
                 "metadata": [{"preferred_network": host, "preferred_cache": host,
                               "aliases": [host]}]})
         if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
-            self.record("entra.openid_configuration", tenant=parts[0])
+            entry = self.record("entra.openid_configuration", tenant=parts[0])
             if not st._tenant_known(parts[0]):
+                entry["status"] = 400
                 return self.send_json(*self.no_tenant(parts[0]))
+            entry["status"] = 200
             return self.send_json(200, st._openid_configuration(parts[0]))
         if len(parts) == 4 and parts[1:] == ["discovery", "v2.0", "keys"]:
             self.record("entra.keys", tenant=parts[0])
