@@ -50,6 +50,11 @@ FORM_MAX = 64 * 1024
 JWT_MAX = 16 * 1024
 REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)"
                      r"[a-z0-9]+)*)*$")
+DIGEST = r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}"
+REF_RE = {"manifests": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|" + DIGEST),
+          "blobs": re.compile(DIGEST), "tags": re.compile(r"list")}
+SCOPES_MAX = 32
+CATALOG_PAGES_MAX = 100
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
        "trailers", "transfer-encoding", "upgrade", "content-length"}
 MANIFEST_TYPES = ", ".join([
@@ -292,6 +297,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             n = -1
         if n < 0 or n > FORM_MAX:
+            # drain what a client sends anyway (bounded) so it can read the refusal
+            left = min(max(n, 0), 16 * FORM_MAX)
+            while left > 0:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+            self.close_connection = True
             return None
         return self.rfile.read(n) if n else b""
 
@@ -444,6 +457,8 @@ class ArmHandler(Handler):
         skip = query.get("$skiptoken", ["0"])[0]
         try:
             start = int(skip)
+            if start < 0:
+                raise ValueError(skip)
         except ValueError:
             return self.arm_error(400, "InvalidSkipToken", "The skip token is not valid.")
         if ep == "arm.subscriptions":
@@ -565,6 +580,9 @@ class AcrHandler(Handler):
         if not m or not REPO_RE.match(m.group(1)) or len(m.group(1)) > 255:
             entry["status"] = 404
             return self.acr_error(404, "NAME_INVALID", "invalid repository name")
+        if not REF_RE[m.group(2)].fullmatch(m.group(3)):
+            entry["status"] = 404
+            return self.acr_error(404, "NAME_UNKNOWN", "unknown or invalid reference")
         entry["repository"] = m.group(1)
         backend = "/v2/%s/%s/%s" % (reg.backend_name(m.group(1)), m.group(2), m.group(3))
         qs = urllib.parse.urlsplit(self.path).query
@@ -632,7 +650,9 @@ class AcrHandler(Handler):
         """The backend's catalog filtered to this registry's namespace, paged here."""
         names = []
         link = "/v2/_catalog?n=1000"
-        while link:
+        for _ in range(CATALOG_PAGES_MAX):
+            if not link:
+                break
             conn, resp = self.backend_request("GET", link)
             try:
                 if resp.status == 401:
@@ -648,6 +668,10 @@ class AcrHandler(Handler):
                 link = m.group(1) if m else None
             finally:
                 conn.close()
+        if link:
+            entry["status"] = 502
+            return self.acr_error(502, "UNKNOWN", "the backend catalog has more than %d pages"
+                                  % CATALOG_PAGES_MAX)
         mine = sorted(self.reg.local_name(n) for n in names if self.reg.local_name(n))
         self.send_paged(entry, mine, query, "/v2/_catalog", "repositories", {})
 
@@ -1326,7 +1350,7 @@ class AzureStandin:
         with self.lock:
             allowed = (appid, reg.name) in self.acrpull
         out = []
-        for s in scope.split():
+        for s in scope.split()[:SCOPES_MAX]:
             first, last = s.find(":"), s.rfind(":")
             if first <= 0 or last == first or not allowed:
                 continue

@@ -348,5 +348,51 @@ s, _, _ = call(one.url + "/oauth2/exchange", {"grant_type": "access_token", "ser
 t.eq(s, 403, "AcrPull revoked: 403 at exchange")
 t.eq((st.backend_tokens, st.count("acr.token", registry="acrone", status=200)), (4, 3),
      "backend tokens: one per /oauth2/token answered (3 POST on acrone + 1 Basic GET)")
+
+# ================= 6. hostile input: clear refusals, never a stand-in error =================
+def entra_post(form_bytes, ctype="application/x-www-form-urlencoded"):
+    req = urllib.request.Request(TOKEN_URL, data=form_bytes, headers={"Content-Type": ctype})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+base = {"grant_type": "client_credentials", "client_id": APP_CERT, "scope": ARM_SCOPE,
+        "client_assertion_type": az.ASSERTION_TYPE}
+for name, assertion, want in (
+        ("not a JWT", "abc", 50027), ("bad base64", "a.b!.c", 50027),
+        ("claims not an object", "e30.WzFd.", 50027),
+        ("unknown thumbprint", "eyJhbGciOiJSUzI1NiIsIng1dCI6IkFBQUEifQ.e30.AAAA", 700027)):
+    s, b = entra_post(urllib.parse.urlencode(dict(base, client_assertion=assertion)).encode())
+    t.eq((s, b.get("error"), b.get("error_codes")), (401, "invalid_client", [want]),
+         f"assertion {name}: 401 invalid_client AADSTS{want}")
+s, b = entra_post(b"grant_type=client_credentials&client_id=\xff\xfe")
+t.eq((s, b.get("error_codes")), (400, [900144]), "a form that is not UTF-8: 400")
+s, b = entra_post(b"x" * (az.FORM_MAX + 1))
+t.eq((s, b.get("error_codes")), (400, [900144]), "a form larger than 64 KiB: 400")
+s, b = entra_post(urllib.parse.urlencode({"grant_type": "client_credentials", "client_id":
+                                          APP_SECRET, "client_secret": SECRET,
+                                          "scope": st.arm}).encode())
+t.eq((s, b.get("error"), b.get("error_codes")), (400, "invalid_scope", [1002012]),
+     "a scope without /.default: invalid_scope")
+s, b, _ = call(one.url + "/oauth2/token", {"grant_type": "refresh_token", "service":
+                                           one.login_server, "scope": "repository:debian:pull",
+                                           "refresh_token": "x.y.z"})
+t.eq(s, 401, "a garbage refresh token: 401")
+s, b, _ = call(one.url + "/v2/debian/manifests/12/../../../two/debian/manifests/12",
+               headers={"Authorization": "Bearer " + access})
+t.eq((s, json.loads(b)["errors"][0]["code"]), (404, "NAME_UNKNOWN"),
+     "a reference with a path in it: 404, never forwarded")
+s, b, _ = call(one.url + "/v2/Debian/tags/list", headers={"Authorization": "Bearer " + access})
+t.eq((s, json.loads(b)["errors"][0]["code"]), (404, "NAME_INVALID"), "an invalid name: 404")
+s, _, _ = call(f"{st.arm}/subscriptions?api-version=2022-12-01&%24skiptoken=-1",
+               headers={"Authorization": "Bearer " + entra_token(ARM_SCOPE)})
+t.eq(s, 400, "ARM: a negative $skiptoken: 400")
+s, _, _ = call(f"{st.arm}/subscriptions?api-version=2022-12-01",
+               headers={"Authorization": "Bearer " + aad})
+t.eq(s, 401, "ARM: a token for ACR's audience: 401")
+t.eq(st.count("standin.error"), 0, "no request ended in a stand-in error")
 st.stop()
 t.finish()
