@@ -349,7 +349,29 @@ t.eq(s, 403, "AcrPull revoked: 403 at exchange")
 t.eq((st.backend_tokens, st.count("acr.token", registry="acrone", status=200)), (4, 3),
      "backend tokens: one per /oauth2/token answered (3 POST on acrone + 1 Basic GET)")
 
-# ================= 6. hostile input: clear refusals, never a stand-in error =================
+# ================= 6. regscan itself over TLS (REGSCAN_CA_FILE), Basic appId:secret =========
+# (ACR accepts a service principal's appId and secret in the Docker token flow: the generic
+# basic auth of regscan, before any Azure code, must already work against the stand-in)
+tokens_before = st.count("acr.token", registry="acrthree")
+config = r.tenants_file([{"name": "acr", "registries": [{
+    "url": three.url, "repositories": ["*"],
+    "auth": {"type": "basic", "username": APP_SECRET, "password_env": "RS_IT_ACR_SECRET"}}]}])
+p, summ = r.coordinator(config, check=False, env={"REGSCAN_CA_FILE": st.ca_file,
+                                                  "RS_IT_ACR_SECRET": SECRET})
+t.eq((p.returncode, (summ or {}).get("registries"), (summ or {}).get("repositories"),
+      (summ or {}).get("tags"), (summ or {}).get("digests"), (summ or {}).get("errors")),
+     (0, 1, 1, 2, 1, 0), "coordinator pass over the stand-in: 1 repository, 2 tags, 1 digest")
+reqs = r.consume(r.topic("regscan.scan-requests"), want=1, timeout=30)
+t.eq([(v["registry"], v["repository"], v["digest"]) for _, v in reqs],
+     [(three.login_server, "debian", digest)], "the scan request names the login server")
+got = st.requests_of("acr.token", registry="acrthree")[tokens_before:]
+t.eq([(q["form"].get("scope"), q["basic_user"], q["status"]) for q in got],
+     [(None, APP_SECRET, 200), ("registry:catalog:*", APP_SECRET, 200),
+      ("repository:debian:pull", APP_SECRET, 200)],
+     "regscan's token requests (the /v2/ check, catalog, repository): Basic appId, 200")
+t.eq(SECRET in p.stdout + p.stderr, False, "the secret appears nowhere in regscan's output")
+
+# ================= 7. hostile input: clear refusals, never a stand-in error =================
 def entra_post(form_bytes, ctype="application/x-www-form-urlencoded"):
     req = urllib.request.Request(TOKEN_URL, data=form_bytes, headers={"Content-Type": ctype})
     try:
