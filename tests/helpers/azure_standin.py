@@ -53,6 +53,7 @@ REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:
 DIGEST = r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}"
 REF_RE = {"manifests": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|" + DIGEST),
           "blobs": re.compile(DIGEST), "tags": re.compile(r"list")}
+RECORDED_HEADERS = ("Accept", "Content-Type", "User-Agent", "Range", "If-None-Match")
 SCOPES_MAX = 32
 CATALOG_PAGES_MAX = 100
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -352,6 +353,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"endpoint": endpoint, "method": self.command, "path": path,
                  "query": {k: v[0] for k, v in query.items()},
                  "authorization": self.headers.get("Authorization"),
+                 "headers": {k.lower(): self.headers[k] for k in RECORDED_HEADERS
+                             if self.headers.get(k) is not None},
                  "time": time.time()}
         entry.update(extra)
         self.st._record(entry)
