@@ -115,6 +115,7 @@ cfg = {
         "expired": {"id": APP_EXPIRED, "pem_file": write("expired.pem", expired_key + expired_pem)},
         "federated": {"id": APP_FED, "token_file": fed_file,
                       "next_token_file": write("sa-token.next", FED2.encode())}}}
+st.inject("arm.registries", 429, retry_after=1)    # azure-core must wait and retry
 env = dict(os.environ, REQUESTS_CA_BUNDLE=st.ca_file)
 p = subprocess.run([VENV_PY, os.path.join(h.ROOT, "tests", "helpers", "azure_clients.py"),
                     write("clients.json", json.dumps(cfg).encode())],
@@ -210,6 +211,10 @@ t.eq(g["registries"][SUB_A], [
                         ("acrthree", three, "Basic"))], "every registry across two pages")
 t.eq([q["query"].get("$skiptoken") for q in st.requests_of("arm.registries", status=200)],
      [None, "2"], "registries: the first page, then nextLink's $skiptoken")
+regs = st.requests_of("arm.registries")
+t.eq([(q["status"], q.get("injected", False)) for q in regs[:2]], [(429, True), (200, False)],
+     "an injected 429 (Retry-After: 1): azure-core retried the same request")
+t.true(regs[1]["time"] - regs[0]["time"] >= 0.9, "... after the Retry-After second")
 t.eq((g["registries"][SUB_B].get("error"), g["registries"][SUB_B].get("status"),
       g["registries"][SUB_B].get("code")), ("HttpResponseError", 403, "AuthorizationFailed"),
      "a forbidden subscription raises HttpResponseError 403 AuthorizationFailed")
