@@ -9,6 +9,7 @@
 #include "coordinator.h"
 #include "event_int.h"
 #include "httpd.h"
+#include "throttle_int.h"
 #include "webhook_int.h"
 
 #include <openssl/crypto.h>
@@ -29,6 +30,7 @@ struct client {
     const rs_tenant *tenant;
     const rs_registry_conf *rc;
     rs_registry *reg;
+    void *gate; /* its request budget (throttle_int.h), NULL without a rate_limit */
 };
 
 struct serve {
@@ -106,8 +108,14 @@ static rs_registry *client_for(struct serve *s, const rs_tenant *t, const rs_reg
         return NULL;
     }
     rs_registry *reg = rs_registry_new(rc, errstr, errsz);
+    void *gate = NULL;
+    if (reg && rs_coord_throttle_install(reg, s->state, rc->rate_per_second, &gate, errstr,
+                                         errsz)) {
+        rs_registry_destroy(reg);
+        return NULL;
+    }
     if (reg)
-        s->clients[s->n_clients++] = (struct client){t, rc, reg};
+        s->clients[s->n_clients++] = (struct client){t, rc, reg, gate};
     return reg;
 }
 
@@ -333,8 +341,10 @@ static int serve_connect(struct serve *s, char *errstr, size_t errsz)
 
 static void serve_close(struct serve *s)
 {
-    for (size_t i = 0; i < s->n_clients; i++)
+    for (size_t i = 0; i < s->n_clients; i++) {
         rs_registry_destroy(s->clients[i].reg);
+        free(s->clients[i].gate);
+    }
     free(s->clients);
     if (s->producer)
         rs_producer_flush(s->producer, 10000);
