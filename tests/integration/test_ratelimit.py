@@ -8,15 +8,17 @@ Retry-After pauses the whole pool (no request arrives meanwhile) and is retried 
 every image still gets an ok report. The same run without the limit exceeds N in some second,
 so the test can fail. Redis lost while a worker waits for permits (a Redis of its own): no
 request is sent without a permit meanwhile, and the worker rides the outage out within its
-budget and finishes the image."""
+budget and finishes the image. `regscan-coordinator serve` takes permits for a push too."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -196,5 +198,47 @@ finally:
     proxy.close()
     redis.terminate()
     redis.wait()
+
+# ---- serve: the requests a push makes take permits too ----
+sv = h.Run("ratelimit-serve")
+proxy = h.RegistryProxy(sv.open)
+config = sv.tenants_file([{"name": "acme", "webhook_secret_env": "RS_IT_RL_SECRET", "registries": [
+    {"url": f"http://{proxy.addr}", "auth": {"type": "none"},
+     "repositories": [f"{limited.ns}/app*"], "rate_limit": {"requests_per_second": 1}}]}])
+env = dict(sv.env, RS_IT_RL_SECRET="rl-secret-123")
+log_path = os.path.join(sv.tmp, "serve.log")
+srv = subprocess.Popen([os.path.join(h.BIN, "regscan-coordinator"), "serve", "--config", config,
+                        "--listen", "127.0.0.1:0"], env=env, stdout=open(log_path, "w"),
+                       stderr=subprocess.STDOUT)
+try:
+    port, deadline = None, time.time() + 30
+    while port is None and time.time() < deadline and srv.poll() is None:
+        m = re.search(r"\(port (\d+)\)", open(log_path).read())
+        port = int(m.group(1)) if m else None
+        time.sleep(0.1)
+    t.true(port is not None, "serve starts")
+    answers = []
+    for i in (0, 1):
+        push = {"id": f"p{i}", "timestamp": "2026-12-07T05:00:00Z", "action": "push",
+                "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 1,
+                           "digest": "", "length": 1, "repository": f"{limited.ns}/app{i}",
+                           "tag": "v1"},
+                "request": {"id": "r1", "host": proxy.addr, "method": "PUT", "useragent": "t"}}
+        del push["target"]["digest"]
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/acr/acme",
+                                     data=json.dumps(push).encode(), method="POST",
+                                     headers={"Authorization": "Bearer rl-secret-123",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            answers.append((resp.status, json.loads(resp.read()).get("published")))
+    t.eq(answers, [(200, 1), (200, 1)], "each push published its request")
+    arr = proxy.arrivals()
+    t.true(len(arr) >= 2, f"the pushes made requests ({len(arr)})")
+    t.true(tightest(arr, 1) > 1.0, f"no 2 of them within one second at 1 per second"
+           f" ({[round(a[0] - arr[0][0], 3) for a in arr]})")
+finally:
+    srv.send_signal(signal.SIGTERM)
+    srv.wait(timeout=60)
+    proxy.close()
 
 t.finish()
