@@ -240,5 +240,6 @@ finally:
     srv.send_signal(signal.SIGTERM)
     srv.wait(timeout=60)
     proxy.close()
+t.eq(srv.returncode, 0, "serve exits 0 on SIGTERM")
 
 t.finish()
