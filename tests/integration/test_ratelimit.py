@@ -109,7 +109,8 @@ print(f"limited: {len(arr)} requests in {len(secs)} seconds, at most {max(secs.v
 t.true(len(arr) >= 3 * N * 3, f"enough requests to matter ({len(arr)})")
 coord = [a for a in arr if a[0] < started]
 t.true(len(coord) > 2 * N, f"the coordinator's requests went through the proxy too ({len(coord)})")
-t.true(max(secs.values()) <= N, f"at most {N} requests in any calendar second: {sorted(secs.items())}")
+t.true(max(secs.values()) <= N,
+       f"at most {N} requests in any calendar second: {sorted(secs.items())}")
 t.true(tightest(arr, N) > 1.0, f"no {N} + 1 requests within one second (tightest span"
        f" {tightest(arr, N):.3f} s)")
 blobs = [a for a in arr if a[1] == "GET" and "/blobs/sha256:" in a[2] and a[0] >= started]
