@@ -44,8 +44,9 @@ struct delivery {
     rd_kafka_resp_err_t err;
 };
 
-static const char *const secret_words[] = {"password",         "secret",  "jaas", "token",
-                                           "sasl.oauthbearer", "ssl.key", NULL};
+/* an Event Hubs connection string (the SASL password) holds "SharedAccessKey=" */
+static const char *const secret_words[] = {"password", "secret",  "jaas",          "token",
+                                           "sasl.oauthbearer", "ssl.key", "sharedaccess", NULL};
 
 /* 1 when a property name or a log line may carry a credential. */
 static int may_hold_secret(const char *s)
@@ -63,9 +64,14 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                      : level == 4 ? RS_LOG_WARN
                      : level <= 6 ? RS_LOG_INFO
                                   : RS_LOG_DEBUG;
+    /* a withheld line tells nothing to act on (the caller's error names the
+     * cause, e.g. refused SASL credentials): it is noted at debug level only */
+    int withhold = may_hold_secret(buf);
+    if (withhold)
+        l = RS_LOG_DEBUG;
     if (!rs_log_enabled(l))
         return;
-    if (may_hold_secret(buf))
+    if (withhold)
         rs_log(l, "kafka %s: (a line that may hold a credential was withheld)", fac);
     else
         rs_log(l, "kafka %s: %s", fac, buf);
@@ -84,7 +90,8 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, c
                    rderr);
 }
 
-static const char *const producer_defaults[] = {"compression.type", "zstd", "linger.ms", "5",
+/* gzip: the one codec Azure Event Hubs' Kafka endpoint documents (docs/azure.md) */
+static const char *const producer_defaults[] = {"compression.type", "gzip", "linger.ms", "5",
                                                 /* a mistyped topic is an error, not a new topic */
                                                 "allow.auto.create.topics", "false", NULL};
 /* at-least-once delivery depends on these (DESIGN.md §6) */
@@ -362,7 +369,8 @@ int rs_producer_send_sync(rs_producer *p, const char *topic, const char *key, co
 
 size_t rs_producer_max_message_bytes(const rs_producer *p)
 {
-    return p->max_message_bytes;
+    return p->max_message_bytes < RS_KAFKA_MESSAGE_MAX ? p->max_message_bytes
+                                                        : RS_KAFKA_MESSAGE_MAX;
 }
 
 int rs_producer_flush(rs_producer *p, int timeout_ms)
@@ -444,6 +452,45 @@ int rs_producer_topic_check(rs_producer *p, const char *topic, char *errstr, siz
 
 /* ---- start-up check ----------------------------------------------------- */
 
+/* What librdkafka's error callback saw while rs_kafka_check waited: SASL
+ * refused, or the TLS handshake failed (its reason names no credential). */
+struct check_seen {
+    atomic_int auth_failed;
+    atomic_int tls_failed;
+};
+
+static void check_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    (void)reason;
+    struct check_seen *seen = opaque;
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+        err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED)
+        atomic_store(&seen->auth_failed, 1);
+    else if (err == RD_KAFKA_RESP_ERR__SSL)
+        atomic_store(&seen->tls_failed, 1);
+}
+
+/* The error of a failed start-up metadata request: the credentials or the TLS
+ * handshake when the error callback saw them fail, else unreachable. */
+static int check_failed(const char *brokers, rd_kafka_resp_err_t err,
+                        const struct check_seen *seen, int timeout_ms, char *errstr,
+                        size_t errstr_size)
+{
+    if (atomic_load(&seen->auth_failed))
+        return rs_errf(errstr, errstr_size, RS_ERR_UNAUTHORIZED,
+                       "kafka at '%s' refused our SASL credentials (sasl.username, "
+                       "sasl.password): authentication failed",
+                       brokers);
+    if (atomic_load(&seen->tls_failed))
+        return rs_errf(errstr, errstr_size, RS_ERR_BROKER,
+                       "cannot reach kafka at '%s': the TLS handshake failed (is ssl.ca.location "
+                       "the CA of the brokers' certificates?)",
+                       brokers);
+    return rs_errf(errstr, errstr_size, RS_ERR_BROKER, "cannot reach kafka at '%s' within %d ms: %s",
+                   brokers, timeout_ms, rd_kafka_err2str(err));
+}
+
 int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char *errstr,
                    size_t errstr_size)
 {
@@ -451,6 +498,9 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
     rd_kafka_conf_t *conf = rs_kafka_conf_new(s, errstr, errstr_size);
     if (!conf)
         return RS_ERR_CONFIG;
+    struct check_seen seen = {0};
+    rd_kafka_conf_set_error_cb(conf, check_error_cb);
+    rd_kafka_conf_set_opaque(conf, &seen);
     char rderr[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof rderr);
     if (!rk) {
@@ -461,6 +511,8 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
     /* all topics: asking for one by name could make the broker create it */
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
     int rc = 0;
+    if (err)
+        rd_kafka_poll(rk, 0); /* serves the error callback: what made it fail */
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
         err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
         err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
@@ -469,9 +521,7 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
         goto out;
     }
     if (err) {
-        rc = rs_errf(errstr, errstr_size, RS_ERR_BROKER,
-                     "cannot reach kafka at '%s' within %d ms: %s", brokers, timeout_ms,
-                     rd_kafka_err2str(err));
+        rc = check_failed(brokers, err, &seen, timeout_ms, errstr, errstr_size);
         goto out;
     }
     if (!topic)
