@@ -491,6 +491,28 @@ static int check_failed(const char *brokers, rd_kafka_resp_err_t err,
                    brokers, timeout_ms, rd_kafka_err2str(err));
 }
 
+/* All topics' metadata (asking for one by name could make the broker create
+ * it), asked in slices of at most 500 ms so that refused credentials or a
+ * failed TLS handshake (seen by the error callback, served between slices)
+ * end the wait at once instead of after timeout_ms. */
+static rd_kafka_resp_err_t metadata_until(rd_kafka_t *rk, const struct check_seen *seen,
+                                          int timeout_ms, const struct rd_kafka_metadata **md)
+{
+    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    rd_kafka_resp_err_t err;
+    for (;;) {
+        long long left = deadline - now_ms();
+        err = rd_kafka_metadata(rk, 1, NULL, md, (int)(left < 500 ? (left > 0 ? left : 1) : 500));
+        if (!err)
+            return err;
+        rd_kafka_poll(rk, 0); /* serves the error callback */
+        if (atomic_load(&seen->auth_failed) || atomic_load(&seen->tls_failed) ||
+            now_ms() >= deadline ||
+            (err != RD_KAFKA_RESP_ERR__TIMED_OUT && err != RD_KAFKA_RESP_ERR__TRANSPORT))
+            return err;
+    }
+}
+
 int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char *errstr,
                    size_t errstr_size)
 {
@@ -508,11 +530,8 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "cannot create kafka client: %s", rderr);
     }
     const struct rd_kafka_metadata *md = NULL;
-    /* all topics: asking for one by name could make the broker create it */
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    rd_kafka_resp_err_t err = metadata_until(rk, &seen, timeout_ms, &md);
     int rc = 0;
-    if (err)
-        rd_kafka_poll(rk, 0); /* serves the error callback: what made it fail */
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
         err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
         err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
