@@ -78,9 +78,11 @@ int rs_producer_flush(rs_producer *p, int timeout_ms);
 void rs_producer_destroy(rs_producer *p);
 
 /* Fetches cluster metadata: RS_ERR_BROKER naming the brokers when Kafka
- * cannot be reached within timeout_ms, RS_ERR_CONFIG when `topic` (may be
- * NULL: not checked) does not exist, RS_ERR_UNAUTHORIZED when its access is
- * denied, else 0. Never creates the topic. */
+ * cannot be reached within timeout_ms (at once when the TLS handshake failed),
+ * RS_ERR_UNAUTHORIZED at once when the SASL credentials are refused (the
+ * message names no value) or when `topic`'s access is denied, RS_ERR_CONFIG
+ * when `topic` (may be NULL: not checked) does not exist, else 0. Never
+ * creates the topic. */
 int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char *errstr,
                    size_t errstr_size);
 
