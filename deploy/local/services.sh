@@ -227,6 +227,8 @@ EOF
 start_kafka() {
 	local dir=$RS_STATE_DIR/kafka
 	if svc_pid kafka >/dev/null; then
+		grep -q "SASL_SSL://" "$dir/server.properties" 2>/dev/null ||
+			fail_service kafka "it runs without the SASL_SSL listener (started by an older services.sh): run 'services.sh stop', then 'start'"
 		wait_ready kafka "$RS_KAFKA_TIMEOUT"
 		return 0
 	fi

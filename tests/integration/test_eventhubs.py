@@ -208,6 +208,11 @@ for what, secret in (("the connection string", conn_str), ("its key", key),
                      ("the wrong key", wrong_key), ("the wrong connection string", wrong_str)):
     t.eq(text.count(secret), 0, f"{what} appears in no log line")
     t.eq(blob.count(secret.encode()), 0, f"{what} appears in no message")
+# the broker's own log (Kafka prints its configuration, the JAAS line hidden)
+broker_log = os.path.join(os.environ.get("REGSCAN_STATE_DIR", ""), "logs", "kafka.log")
+if t.true(os.path.exists(broker_log), f"the broker's log is at {broker_log}"):
+    with open(broker_log, "rb") as f:
+        t.eq(f.read().count(key.encode()), 0, "the key appears nowhere in the broker's log")
 t.true(len(text) > 10000 and len(msgs) >= 6, f"the grep saw the logs ({len(text)} chars) and messages ({len(msgs)})")
 
 r.stop_all()
