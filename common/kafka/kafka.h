@@ -18,7 +18,7 @@
  *
  * The consumer loop lives in worker.c; its configuration is built here.
  * librdkafka's own log lines go to rs_log; lines that may carry a SASL
- * password are withheld. */
+ * password are withheld (noted at debug level only). */
 
 /* A new configuration with bootstrap.servers, client.id, the log callback
  * and every k=v of s->kafka_props (which win over the defaults). Returns
