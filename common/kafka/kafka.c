@@ -457,7 +457,19 @@ int rs_producer_topic_check(rs_producer *p, const char *topic, char *errstr, siz
 struct check_seen {
     atomic_int auth_failed;
     atomic_int tls_failed;
+    atomic_int closing; /* the failure is reported: the client is torn down */
 };
+
+/* The check client's log lines, less those of its teardown after a failure
+ * that its error already reports (such as an authentication cut short by the
+ * destroy, "Broker handle destroyed"). */
+static void check_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    const struct check_seen *seen = rd_kafka_opaque(rk);
+    if (seen && atomic_load(&seen->closing))
+        return;
+    log_cb(rk, level, fac, buf);
+}
 
 static void check_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -521,6 +533,7 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
     if (!conf)
         return RS_ERR_CONFIG;
     struct check_seen seen = {0};
+    rd_kafka_conf_set_log_cb(conf, check_log_cb);
     rd_kafka_conf_set_error_cb(conf, check_error_cb);
     rd_kafka_conf_set_opaque(conf, &seen);
     char rderr[512];
@@ -563,6 +576,8 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
 out:
     if (md)
         rd_kafka_metadata_destroy(md);
-    rd_kafka_destroy(rk);
+    if (rc)
+        atomic_store(&seen.closing, 1);
+    rd_kafka_destroy(rk); /* joins librdkafka's threads: `seen` outlives them */
     return rc;
 }
