@@ -8,6 +8,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "base.h"
+#include "config_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -624,8 +625,8 @@ static void settings_clear(rs_settings *s)
     memset(s, 0, sizeof *s);
 }
 
-static int add_prop(rs_settings *s, const char *kv, size_t len, const char *what, char *errstr,
-                    size_t errstr_size)
+int rs_settings_add_prop(rs_settings *s, const char *kv, size_t len, const char *what,
+                         char *errstr, size_t errstr_size)
 {
     const char *eq = memchr(kv, '=', len);
     if (!eq || eq == kv)
@@ -660,7 +661,8 @@ static int parse_props(rs_settings *s, const char *list, char *errstr, size_t er
             while (e > b && isspace((unsigned char)cur[e - 1]))
                 e--;
             if (e > b)
-                rc = add_prop(s, cur + b, e - b, "REGSCAN_KAFKA_PROPERTIES", errstr, errstr_size);
+                rc = rs_settings_add_prop(s, cur + b, e - b, "REGSCAN_KAFKA_PROPERTIES", errstr,
+                                          errstr_size);
             len = 0;
         } else {
             cur[len++] = list[i];
@@ -701,6 +703,10 @@ static int settings_from_env(rs_settings *s, char *errstr, size_t errstr_size)
     if (!lv_ok)
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
                        "REGSCAN_LOG_LEVEL: '%s' is not debug, info, warn or error", s->log_level);
+    /* the file first: the list and --kafka-prop, set after it, win */
+    const char *pfile = getenv("REGSCAN_KAFKA_PROPERTIES_FILE");
+    if (pfile && *pfile && (rc = rs_kafkaprops_read_file(s, pfile, errstr, errstr_size)))
+        return rc;
     const char *props = getenv("REGSCAN_KAFKA_PROPERTIES");
     if (props && (rc = parse_props(s, props, errstr, errstr_size)))
         return rc;
@@ -824,7 +830,8 @@ int rs_config_set(char **field, const char *value)
 
 int rs_config_add_kafka_prop(rs_config *c, const char *kv, char *errstr, size_t errstr_size)
 {
-    return add_prop(&c->settings, kv, strlen(kv), "--kafka-prop", errstr, errstr_size);
+    return rs_settings_add_prop(&c->settings, kv, strlen(kv), "--kafka-prop", errstr,
+                                errstr_size);
 }
 
 const rs_tenant *rs_config_tenant(const rs_config *c, const char *name)

@@ -77,7 +77,8 @@ typedef struct rs_tenant {
 
 typedef struct rs_settings {
     char *kafka_brokers; /* REGSCAN_KAFKA_BROKERS, 127.0.0.1:9092 */
-    char **kafka_props;  /* "k=v" from REGSCAN_KAFKA_PROPERTIES and --kafka-prop */
+    char **kafka_props;  /* "k=v" from REGSCAN_KAFKA_PROPERTIES_FILE, then
+                          * REGSCAN_KAFKA_PROPERTIES, then --kafka-prop (later wins) */
     size_t n_kafka_props;
     size_t cap_kafka_props;       /* RS_GROW's capacity of kafka_props */
     char *redis_url;              /* REGSCAN_REDIS_URL */

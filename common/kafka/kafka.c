@@ -44,8 +44,9 @@ struct delivery {
     rd_kafka_resp_err_t err;
 };
 
-static const char *const secret_words[] = {"password",         "secret",  "jaas", "token",
-                                           "sasl.oauthbearer", "ssl.key", NULL};
+/* an Event Hubs connection string (the SASL password) holds "SharedAccessKey=" */
+static const char *const secret_words[] = {"password", "secret",  "jaas",          "token",
+                                           "sasl.oauthbearer", "ssl.key", "sharedaccess", NULL};
 
 /* 1 when a property name or a log line may carry a credential. */
 static int may_hold_secret(const char *s)
@@ -63,9 +64,14 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                      : level == 4 ? RS_LOG_WARN
                      : level <= 6 ? RS_LOG_INFO
                                   : RS_LOG_DEBUG;
+    /* a withheld line tells nothing to act on (the caller's error names the
+     * cause, e.g. refused SASL credentials): it is noted at debug level only */
+    int withhold = may_hold_secret(buf);
+    if (withhold)
+        l = RS_LOG_DEBUG;
     if (!rs_log_enabled(l))
         return;
-    if (may_hold_secret(buf))
+    if (withhold)
         rs_log(l, "kafka %s: (a line that may hold a credential was withheld)", fac);
     else
         rs_log(l, "kafka %s: %s", fac, buf);
@@ -84,7 +90,8 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, c
                    rderr);
 }
 
-static const char *const producer_defaults[] = {"compression.type", "zstd", "linger.ms", "5",
+/* gzip: the one codec Azure Event Hubs' Kafka endpoint documents (docs/azure.md) */
+static const char *const producer_defaults[] = {"compression.type", "gzip", "linger.ms", "5",
                                                 /* a mistyped topic is an error, not a new topic */
                                                 "allow.auto.create.topics", "false", NULL};
 /* at-least-once delivery depends on these (DESIGN.md §6) */
@@ -362,7 +369,8 @@ int rs_producer_send_sync(rs_producer *p, const char *topic, const char *key, co
 
 size_t rs_producer_max_message_bytes(const rs_producer *p)
 {
-    return p->max_message_bytes;
+    return p->max_message_bytes < RS_KAFKA_MESSAGE_MAX ? p->max_message_bytes
+                                                        : RS_KAFKA_MESSAGE_MAX;
 }
 
 int rs_producer_flush(rs_producer *p, int timeout_ms)
@@ -444,6 +452,79 @@ int rs_producer_topic_check(rs_producer *p, const char *topic, char *errstr, siz
 
 /* ---- start-up check ----------------------------------------------------- */
 
+/* What librdkafka's error callback saw while rs_kafka_check waited: SASL
+ * refused, or the TLS handshake failed (its reason names no credential). */
+struct check_seen {
+    atomic_int auth_failed;
+    atomic_int tls_failed;
+    atomic_int closing; /* the failure is reported: the client is torn down */
+};
+
+/* The check client's log lines, less those of its teardown after a failure
+ * that its error already reports (such as an authentication cut short by the
+ * destroy, "Broker handle destroyed"). */
+static void check_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    const struct check_seen *seen = rd_kafka_opaque(rk);
+    if (seen && atomic_load(&seen->closing))
+        return;
+    log_cb(rk, level, fac, buf);
+}
+
+static void check_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    (void)reason;
+    struct check_seen *seen = opaque;
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+        err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED)
+        atomic_store(&seen->auth_failed, 1);
+    else if (err == RD_KAFKA_RESP_ERR__SSL)
+        atomic_store(&seen->tls_failed, 1);
+}
+
+/* The error of a failed start-up metadata request: the credentials or the TLS
+ * handshake when the error callback saw them fail, else unreachable. */
+static int check_failed(const char *brokers, rd_kafka_resp_err_t err,
+                        const struct check_seen *seen, int timeout_ms, char *errstr,
+                        size_t errstr_size)
+{
+    if (atomic_load(&seen->auth_failed))
+        return rs_errf(errstr, errstr_size, RS_ERR_UNAUTHORIZED,
+                       "kafka at '%s' refused our SASL credentials (sasl.username, "
+                       "sasl.password): authentication failed",
+                       brokers);
+    if (atomic_load(&seen->tls_failed))
+        return rs_errf(errstr, errstr_size, RS_ERR_BROKER,
+                       "cannot reach kafka at '%s': the TLS handshake failed (is ssl.ca.location "
+                       "the CA of the brokers' certificates?)",
+                       brokers);
+    return rs_errf(errstr, errstr_size, RS_ERR_BROKER, "cannot reach kafka at '%s' within %d ms: %s",
+                   brokers, timeout_ms, rd_kafka_err2str(err));
+}
+
+/* All topics' metadata (asking for one by name could make the broker create
+ * it), asked in slices of at most 500 ms so that refused credentials or a
+ * failed TLS handshake (seen by the error callback, served between slices)
+ * end the wait at once instead of after timeout_ms. */
+static rd_kafka_resp_err_t metadata_until(rd_kafka_t *rk, const struct check_seen *seen,
+                                          int timeout_ms, const struct rd_kafka_metadata **md)
+{
+    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    rd_kafka_resp_err_t err;
+    for (;;) {
+        long long left = deadline - now_ms();
+        err = rd_kafka_metadata(rk, 1, NULL, md, (int)(left < 500 ? (left > 0 ? left : 1) : 500));
+        if (!err)
+            return err;
+        rd_kafka_poll(rk, 0); /* serves the error callback */
+        if (atomic_load(&seen->auth_failed) || atomic_load(&seen->tls_failed) ||
+            now_ms() >= deadline ||
+            (err != RD_KAFKA_RESP_ERR__TIMED_OUT && err != RD_KAFKA_RESP_ERR__TRANSPORT))
+            return err;
+    }
+}
+
 int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char *errstr,
                    size_t errstr_size)
 {
@@ -451,6 +532,10 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
     rd_kafka_conf_t *conf = rs_kafka_conf_new(s, errstr, errstr_size);
     if (!conf)
         return RS_ERR_CONFIG;
+    struct check_seen seen = {0};
+    rd_kafka_conf_set_log_cb(conf, check_log_cb);
+    rd_kafka_conf_set_error_cb(conf, check_error_cb);
+    rd_kafka_conf_set_opaque(conf, &seen);
     char rderr[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof rderr);
     if (!rk) {
@@ -458,8 +543,7 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "cannot create kafka client: %s", rderr);
     }
     const struct rd_kafka_metadata *md = NULL;
-    /* all topics: asking for one by name could make the broker create it */
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    rd_kafka_resp_err_t err = metadata_until(rk, &seen, timeout_ms, &md);
     int rc = 0;
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
         err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
@@ -469,9 +553,7 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
         goto out;
     }
     if (err) {
-        rc = rs_errf(errstr, errstr_size, RS_ERR_BROKER,
-                     "cannot reach kafka at '%s' within %d ms: %s", brokers, timeout_ms,
-                     rd_kafka_err2str(err));
+        rc = check_failed(brokers, err, &seen, timeout_ms, errstr, errstr_size);
         goto out;
     }
     if (!topic)
@@ -494,6 +576,8 @@ int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char
 out:
     if (md)
         rd_kafka_metadata_destroy(md);
-    rd_kafka_destroy(rk);
+    if (rc)
+        atomic_store(&seen.closing, 1);
+    rd_kafka_destroy(rk); /* joins librdkafka's threads: `seen` outlives them */
     return rc;
 }

@@ -18,7 +18,7 @@
  *
  * The consumer loop lives in worker.c; its configuration is built here.
  * librdkafka's own log lines go to rs_log; lines that may carry a SASL
- * password are withheld. */
+ * password are withheld (noted at debug level only). */
 
 /* A new configuration with bootstrap.servers, client.id, the log callback
  * and every k=v of s->kafka_props (which win over the defaults). Returns
@@ -42,7 +42,7 @@ const char *const *rs_kafka_forced_properties(int consumer);
 typedef struct rs_producer rs_producer;
 
 /* An idempotent producer (acks=all, enable.idempotence=true; compression.type
- * zstd and linger.ms 5 unless the properties say otherwise). Returns NULL
+ * gzip and linger.ms 5 unless the properties say otherwise). Returns NULL
  * with errstr set. Thread-safe. */
 rs_producer *rs_producer_new(const rs_settings *s, char *errstr, size_t errstr_size);
 
@@ -60,7 +60,14 @@ int rs_producer_topic_check(rs_producer *p, const char *topic, char *errstr, siz
 int rs_producer_send_sync(rs_producer *p, const char *topic, const char *key, const void *value,
                           size_t len, int timeout_ms, char *errstr, size_t errstr_size);
 
-/* The producer's message.max.bytes (librdkafka's default 1000000). */
+/* The largest message regscan produces: Azure Event Hubs closes the connection
+ * on a request larger than this (docs/azure.md); plain Kafka's default broker
+ * limit (1048588) is above it. */
+#define RS_KAFKA_MESSAGE_MAX 1046528
+
+/* The producer's message.max.bytes (librdkafka's default 1000000), at most
+ * RS_KAFKA_MESSAGE_MAX: the bound that report and inventory parts are cut to
+ * (less a margin for key and headers). */
 size_t rs_producer_max_message_bytes(const rs_producer *p);
 
 /* Waits up to timeout_ms for every queued message. Returns 0 or
@@ -71,9 +78,11 @@ int rs_producer_flush(rs_producer *p, int timeout_ms);
 void rs_producer_destroy(rs_producer *p);
 
 /* Fetches cluster metadata: RS_ERR_BROKER naming the brokers when Kafka
- * cannot be reached within timeout_ms, RS_ERR_CONFIG when `topic` (may be
- * NULL: not checked) does not exist, RS_ERR_UNAUTHORIZED when its access is
- * denied, else 0. Never creates the topic. */
+ * cannot be reached within timeout_ms (at once when the TLS handshake failed),
+ * RS_ERR_UNAUTHORIZED at once when the SASL credentials are refused (the
+ * message names no value) or when `topic`'s access is denied, RS_ERR_CONFIG
+ * when `topic` (may be NULL: not checked) does not exist, else 0. Never
+ * creates the topic. */
 int rs_kafka_check(const rs_settings *s, const char *topic, int timeout_ms, char *errstr,
                    size_t errstr_size);
 

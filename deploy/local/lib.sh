@@ -14,6 +14,11 @@ RS_HOST=127.0.0.1
 RS_KAFKA_VERSION=${REGSCAN_KAFKA_VERSION:-4.4.0}
 RS_KAFKA_PORT=${REGSCAN_KAFKA_PORT:-9092}
 RS_KAFKA_CONTROLLER_PORT=${REGSCAN_KAFKA_CONTROLLER_PORT:-9093}
+# The same broker's SASL_SSL listener with the PLAIN mechanism, as Azure Event Hubs speaks it
+# (user $ConnectionString, a connection string as password): docs/azure.md.
+RS_KAFKA_SASL_PORT=${REGSCAN_KAFKA_SASL_PORT:-9094}
+# Event Hubs closes connections idle for 240 s; the broker does the same (broker-wide).
+RS_KAFKA_IDLE_MS=${REGSCAN_KAFKA_IDLE_MS:-240000}
 RS_KAFKA_HEAP=${REGSCAN_KAFKA_HEAP:-512m}
 RS_KAFKA_TIMEOUT=${REGSCAN_KAFKA_TIMEOUT:-90}
 RS_REDIS_PORT=${REGSCAN_REDIS_PORT:-6379}
@@ -27,6 +32,9 @@ RS_TEST_USER=regscan
 RS_TEST_PASSWORD=regscan-test-pw
 RS_TOKEN_SERVICE_NAME=regscan-test-registry
 RS_TOKEN_ISSUER=regscan-test-token-service
+# Event Hubs' SASL user name; the password (a connection-string-shaped test value with a key
+# random per state dir) is made by services.sh in $RS_STATE_DIR/kafka/tls/.
+RS_EVENTHUBS_USER='$ConnectionString'
 
 RS_KAFKA_LIB=$RS_CACHE_DIR/kafka-$RS_KAFKA_VERSION/lib
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Local services for regscan's tests and for developers: Kafka (KRaft, one node), Redis,
-# three docker-registry instances (open, htpasswd, token auth) and the token service.
+# Local services for regscan's tests and for developers: Kafka (KRaft, one node; a PLAINTEXT
+# listener, and a SASL_SSL/PLAIN one shaped like Azure Event Hubs'), Redis, three
+# docker-registry instances (open, htpasswd, token auth) and the token service.
 # Everything listens on 127.0.0.1 only; state and logs live under $REGSCAN_STATE_DIR
 # (default <repo>/.state). It does not install packages (install-deps.sh does).
 #
@@ -22,7 +23,7 @@ svc_log() { echo "$RS_LOG_DIR/$1.log"; }
 
 svc_port() {
 	case $1 in
-	kafka) echo "$RS_KAFKA_PORT" ;;
+	kafka) echo "$RS_KAFKA_PORT" ;; # and $RS_KAFKA_SASL_PORT (SASL_SSL)
 	redis) echo "$RS_REDIS_PORT" ;;
 	token-service) echo "$RS_TOKEN_SERVICE_PORT" ;;
 	registry-open) echo "$RS_REGISTRY_OPEN_PORT" ;;
@@ -59,7 +60,9 @@ svc_ready() {
 	local code
 	case $1 in
 	kafka)
-		kcat -L -b "$RS_HOST:$RS_KAFKA_PORT" -m 3 -q >/dev/null 2>&1
+		kcat -L -b "$RS_HOST:$RS_KAFKA_PORT" -m 3 -q >/dev/null 2>&1 &&
+			kcat -L -F "$(kafka_tls_dir)/client.properties" -b "$RS_HOST:$RS_KAFKA_SASL_PORT" \
+				-m 3 -q >/dev/null 2>&1
 		;;
 	redis)
 		[ "$(redis-cli -h "$RS_HOST" -p "$RS_REDIS_PORT" ping 2>/dev/null)" = PONG ]
@@ -152,25 +155,99 @@ fill_template() {
 	mv "$out.tmp" "$out"
 }
 
+kafka_tls_dir() { echo "$RS_STATE_DIR/kafka/tls"; }
+
+# kafka_tls: the SASL_SSL listener's material in $(kafka_tls_dir), made once per state dir
+# with openssl: a CA (ca.pem), the broker's key and certificate for IP:127.0.0.1 (one PEM
+# file, keystore.pem), the connection-string-shaped test password (connection-string: the
+# key part is random per state dir; it protects nothing but this local listener) and the
+# librdkafka client properties that use them (client.properties, for kcat).
+kafka_tls() {
+	local t old_umask
+	t=$(kafka_tls_dir)
+	old_umask=$(umask)
+	umask 077 # the keys and the password file are readable by their owner only
+	mkdir -p "$t"
+	chmod 700 "$t"
+	command -v openssl >/dev/null 2>&1 || fail_service kafka "openssl not found"
+	if [ ! -s "$t/ca.pem" ] || [ ! -s "$t/keystore.pem" ]; then
+		(
+			set -e
+			cd "$t"
+			openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout ca.key -out ca.pem \
+				-subj "/CN=regscan test Kafka CA" -addext basicConstraints=critical,CA:TRUE \
+				-addext keyUsage=critical,keyCertSign,cRLSign
+			openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+				-subj "/CN=$RS_HOST"
+			printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$RS_HOST" >server.ext
+			openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+				-days 3650 -extfile server.ext -out server.pem
+			cat server.key server.pem >keystore.pem.tmp
+			mv keystore.pem.tmp keystore.pem
+		) >>"$(svc_log kafka)" 2>&1 || fail_service kafka "cannot make the TLS files in $t"
+	fi
+	if [ ! -s "$t/connection-string" ]; then
+		local key
+		key=$(openssl rand -base64 32) || fail_service kafka "openssl rand failed"
+		printf 'Endpoint=sb://%s:%s/;SharedAccessKeyName=regscan-test;SharedAccessKey=%s' \
+			"$RS_HOST" "$RS_KAFKA_SASL_PORT" "$key" >"$t/connection-string.tmp"
+		mv "$t/connection-string.tmp" "$t/connection-string"
+	fi
+	cat >"$t/client.properties.tmp" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanisms=PLAIN
+sasl.username=$RS_EVENTHUBS_USER
+sasl.password=$(cat "$t/connection-string")
+ssl.ca.location=$t/ca.pem
+EOF
+	mv "$t/client.properties.tmp" "$t/client.properties"
+	umask "$old_umask"
+}
+
+# kafka_sasl_properties: the broker properties of the SASL_SSL listener. Event Hubs' limits
+# that Kafka can express, broker-wide (Kafka takes neither per listener: a listener-prefixed
+# connections.max.idle.ms is ignored): idle connections closed after 240 s
+# (REGSCAN_KAFKA_IDLE_MS; Kafka's default is 600 s) and records of at most 1,046,528 bytes
+# (no other test sends more than librdkafka's default 1,000,000). No authorizer runs, so the
+# PLAINTEXT listener keeps serving everything else unauthenticated.
+kafka_sasl_properties() {
+	local t
+	t=$(kafka_tls_dir)
+	cat <<EOF
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$RS_EVENTHUBS_USER="$(cat "$t/connection-string")";
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$t/keystore.pem
+listener.name.sasl_ssl.ssl.client.auth=none
+connections.max.idle.ms=$RS_KAFKA_IDLE_MS
+message.max.bytes=1046528
+EOF
+}
+
 start_kafka() {
 	local dir=$RS_STATE_DIR/kafka
 	if svc_pid kafka >/dev/null; then
+		grep -q "SASL_SSL://" "$dir/server.properties" 2>/dev/null ||
+			fail_service kafka "it runs without the SASL_SSL listener (started by an older services.sh): run 'services.sh stop', then 'start'"
 		wait_ready kafka "$RS_KAFKA_TIMEOUT"
 		return 0
 	fi
 	command -v java >/dev/null 2>&1 || fail_service kafka "java not found (run deploy/local/install-deps.sh)"
 	rs_kafka_jars
 	mkdir -p "$dir/data"
-	cat >"$dir/server.properties" <<EOF
+	port_open "$RS_KAFKA_SASL_PORT" &&
+		fail_service kafka "port $RS_HOST:$RS_KAFKA_SASL_PORT is already used by another process"
+	kafka_tls
+	cat >"$dir/server.properties.tmp" <<EOF
 # Generated by deploy/local/services.sh: one combined broker+controller for tests.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$RS_HOST:$RS_KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$RS_HOST:$RS_KAFKA_PORT,CONTROLLER://$RS_HOST:$RS_KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$RS_HOST:$RS_KAFKA_PORT
+listeners=PLAINTEXT://$RS_HOST:$RS_KAFKA_PORT,CONTROLLER://$RS_HOST:$RS_KAFKA_CONTROLLER_PORT,SASL_SSL://$RS_HOST:$RS_KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://$RS_HOST:$RS_KAFKA_PORT,SASL_SSL://$RS_HOST:$RS_KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
 log.dirs=$dir/data
 num.partitions=1
 default.replication.factor=1
@@ -187,6 +264,9 @@ auto.create.topics.enable=false
 delete.topic.enable=true
 log.retention.hours=24
 EOF
+	kafka_sasl_properties >>"$dir/server.properties.tmp"
+	chmod 600 "$dir/server.properties.tmp"
+	mv "$dir/server.properties.tmp" "$dir/server.properties"
 	if [ ! -f "$dir/data/meta.properties" ]; then
 		local id
 		if [ ! -s "$dir/cluster.id" ]; then
@@ -355,6 +435,10 @@ export REGSCAN_TEST_TOKEN_CERT='$RS_STATE_DIR/token-service/cert.pem'
 export REGSCAN_TEST_REGISTRY_OPEN_LOG='$(svc_log registry-open)'
 export REGSCAN_TEST_REGISTRY_BASIC_LOG='$(svc_log registry-htpasswd)'
 export REGSCAN_TEST_REGISTRY_TOKEN_LOG='$(svc_log registry-token)'
+export REGSCAN_TEST_KAFKA_SASL_BROKERS='$RS_HOST:$RS_KAFKA_SASL_PORT'
+export REGSCAN_TEST_KAFKA_SASL_USER='$RS_EVENTHUBS_USER'
+export REGSCAN_TEST_KAFKA_SASL_CA='$(kafka_tls_dir)/ca.pem'
+export REGSCAN_TEST_KAFKA_SASL_CONNECTION_STRING_FILE='$(kafka_tls_dir)/connection-string'
 EOF
 }
 

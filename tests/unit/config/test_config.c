@@ -155,6 +155,7 @@ static void test_valid(void)
 
 static const char *const env_names[] = {"REGSCAN_KAFKA_BROKERS",
                                         "REGSCAN_KAFKA_PROPERTIES",
+                                        "REGSCAN_KAFKA_PROPERTIES_FILE",
                                         "REGSCAN_REDIS_URL",
                                         "REGSCAN_CACHE_REDIS_URL",
                                         "REGSCAN_REDIS_PREFIX",
@@ -262,6 +263,86 @@ static void test_settings(void)
         RS_CHECK(c == NULL);
         RS_CHECK_STR(errstr, bad[i].expected);
     }
+    clear_env();
+}
+
+static void write_bytes(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    RS_REQUIRE(f != NULL);
+    RS_REQUIRE(fwrite(text, 1, len, f) == len);
+    fclose(f);
+}
+
+/* REGSCAN_KAFKA_PROPERTIES_FILE: an Event Hubs connection string (',', '=',
+ * ';', '+', '/') passes unchanged; the list and --kafka-prop come after it;
+ * errors name the file and the line, never a value. */
+static void test_props_file(void)
+{
+    static const char good[] =
+        "# Event Hubs\n\n security.protocol = SASL_SSL\r\nsasl.mechanisms=PLAIN\n"
+        "sasl.username=$ConnectionString\n"
+        "sasl.password=Endpoint=sb://127.0.0.1:9094/;SharedAccessKeyName=a,b;"
+        "SharedAccessKey=k+y/Z==  \n"
+        "\tssl.ca.location=/ca.pem";
+    const char *path = "/tmp/regscan-test-kafka.properties";
+    char errstr[512] = "";
+    rs_config *c = NULL;
+    clear_env();
+    write_bytes(path, good, sizeof good - 1);
+    setenv("REGSCAN_KAFKA_PROPERTIES_FILE", path, 1);
+    setenv("REGSCAN_KAFKA_PROPERTIES", "sasl.mechanisms=SCRAM-SHA-256", 1);
+    RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), 0);
+    RS_REQUIRE(c != NULL);
+    const rs_settings *s = &c->settings;
+    RS_REQUIRE(s->n_kafka_props == 6);
+    RS_CHECK_STR(s->kafka_props[0], "security.protocol=SASL_SSL");
+    RS_CHECK_STR(s->kafka_props[1], "sasl.mechanisms=PLAIN");
+    RS_CHECK_STR(s->kafka_props[2], "sasl.username=$ConnectionString");
+    RS_CHECK_STR(s->kafka_props[3], "sasl.password=Endpoint=sb://127.0.0.1:9094/;"
+                                    "SharedAccessKeyName=a,b;SharedAccessKey=k+y/Z==");
+    RS_CHECK_STR(s->kafka_props[4], "ssl.ca.location=/ca.pem");
+    RS_CHECK_STR(s->kafka_props[5], "sasl.mechanisms=SCRAM-SHA-256"); /* the list wins */
+    rs_config_free(c);
+
+    struct {
+        const char *text;
+        size_t len;
+        const char *expected;
+    } bad[] = {
+        {"a=b\nsasl.password s3cret\n", 25, "line 2 is not key=value"},
+        {"a=b\n=s3cret\n", 12, "line 2 is not key=value"},
+        {"my key=s3cret\n", 14, "line 1 is not key=value"},
+        {"a=s3cret\001\n", 10, "line 1: a control character"},
+        {"a=s3cret\0x\n", 11, "is not UTF-8 text"},
+        {"a=s3cret\xff\n", 10, "is not UTF-8 text"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        clear_env();
+        write_bytes(path, bad[i].text, bad[i].len);
+        setenv("REGSCAN_KAFKA_PROPERTIES_FILE", path, 1);
+        c = (rs_config *)1;
+        RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), RS_ERR_CONFIG);
+        RS_CHECK(c == NULL);
+        RS_CHECK(strstr(errstr, bad[i].expected) != NULL);
+        RS_CHECK(strstr(errstr, path) != NULL);
+        RS_CHECK(strstr(errstr, "s3cret") == NULL);
+    }
+    /* larger than the bound */
+    char *big = malloc(70000);
+    RS_REQUIRE(big != NULL);
+    memset(big, '#', 70000);
+    write_bytes(path, big, 70000);
+    free(big);
+    c = (rs_config *)1;
+    RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), RS_ERR_CONFIG);
+    RS_CHECK_STR(errstr, "kafka properties file '/tmp/regscan-test-kafka.properties' is larger "
+                         "than 65536 bytes");
+    unlink(path);
+    c = (rs_config *)1;
+    RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), RS_ERR_CONFIG);
+    RS_CHECK_STR(errstr, "cannot open kafka properties file '/tmp/regscan-test-kafka.properties': "
+                         "No such file or directory");
     clear_env();
 }
 
@@ -380,6 +461,7 @@ int main(void)
     test_rate_limit();
     test_bad_files();
     test_settings();
+    test_props_file();
     test_globs();
     test_webhook_secrets();
     return RS_TEST_RESULT();

@@ -185,6 +185,16 @@ static void test_unreachable(void)
     RS_CHECK_INT(rs_producer_flush(p, 100), 0); /* nothing queued */
     rs_producer_destroy(p);
     rs_config_free(c);
+
+    /* parts are cut under Azure Event Hubs' request limit whatever message.max.bytes says */
+    const char *large[] = {"message.max.bytes=8000000", NULL};
+    c = settings("127.0.0.1:1", large);
+    p = rs_producer_new(&c->settings, errstr, sizeof errstr);
+    RS_REQUIRE(p != NULL);
+    RS_CHECK_INT(rs_producer_max_message_bytes(p), RS_KAFKA_MESSAGE_MAX);
+    RS_CHECK_INT(RS_KAFKA_MESSAGE_MAX, 1046528);
+    rs_producer_destroy(p);
+    rs_config_free(c);
 }
 
 /* Consumes `topic` from the offsets in *start (one per partition) until a
