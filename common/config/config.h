@@ -71,6 +71,9 @@ typedef struct rs_tenant {
     char **base_repositories;
     size_t n_base_repositories;
     rs_azure_conf *azure; /* the tenant's "azure" block, NULL when none */
+    /* `serve`'s shared secret for this tenant's webhooks (webhook_secret_env /
+     * _file), NULL: the file's top-level one */
+    char *webhook_secret;
 } rs_tenant;
 
 typedef struct rs_settings {
@@ -91,6 +94,7 @@ typedef struct rs_config {
     rs_tenant *tenants;
     size_t n_tenants;
     rs_settings settings;
+    char *webhook_secret; /* top-level webhook_secret_env / _file: every tenant's default */
 } rs_config;
 
 /* Loads and validates the tenants file at `path` and fills the settings from
