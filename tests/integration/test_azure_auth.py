@@ -135,6 +135,9 @@ t.eq(sorted((v.get("status"), v.get("registry"), v.get("repository")) for _, v i
      [("ok", LS, "alpine"), ("ok", LS, "debian")], "secret: an ok report per image")
 t.eq(len(forms("entra.token")), 1, "secret: the worker asked Entra ID once")
 t.eq(len(forms("acr.exchange")), 1, "secret: the worker exchanged once")
+t.eq(sorted(f.get("scope", "") for f in forms("acr.token")),
+     ["repository:alpine:pull", "repository:debian:pull"],
+     "secret: the worker asked one access token per repository and used it for every request")
 outputs.append(open(w.log_path).read())
 outputs.append(json.dumps([v for _, v in reports + invs]))
 
