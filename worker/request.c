@@ -355,11 +355,9 @@ static int request_run(struct request *r)
     struct worker *w = r->w;
     r->t0 = rs_now_ms();
     r->plat = r->req.platform;
-    r->src = rs_blobsrc_registry_new(r->rconf, r->scan_err, sizeof r->scan_err);
-    r->scan_rc = r->src ? worker_throttle_install(r, rs_blobsrc_registry_get(r->src))
-                        : RS_ERR_CONFIG;
-    if (r->scan_rc == 0)
-        r->scan_rc = worker_index_digest(r);
+    rs_registry *reg = worker_registry(w, r->rconf, r->scan_err, sizeof r->scan_err);
+    r->src = reg ? rs_blobsrc_registry_borrow(reg, r->scan_err, sizeof r->scan_err) : NULL;
+    r->scan_rc = r->src ? worker_index_digest(r) : RS_ERR_CONFIG;
     platform_from_prev(r);
     if (r->scan_rc == RS_ERR_CANCELLED || rs_err_is_infra(r->scan_rc))
         return r->scan_rc;
@@ -429,7 +427,6 @@ int worker_process_request(struct worker *w, job_t *jb)
     rs_refs_clear(&r->refs);
     rs_inventory_free(r->inv);
     rs_blobsrc_destroy(r->src);
-    free(r->throttle);
     rs_scan_request_free(&r->req);
     free(r);
     return rc;

@@ -1,7 +1,8 @@
 /* throttle.c - the worker's side of the pool's request budget per registry
  * host (DESIGN.md §6; docs/azure.md, "Throttling"): a registry with a
  * rate_limit gets a gate that takes a permit from Redis before every request
- * to its host, and tells Redis of a 429 so the whole pool waits. Redis errors
+ * to its host, and tells Redis of a 429 so the whole pool waits. The gate is
+ * installed once on the worker's kept client of that registry (registries.c). Redis errors
  * are retried within the outage budget, as every other Redis step of a job. */
 #include "worker_int.h"
 #include "registry.h"
@@ -14,14 +15,13 @@
 
 struct throttle {
     struct worker *w;
-    job_t *jb;
     int per_second;
 };
 
 static int throttle_stopped(void *arg)
 {
     const struct throttle *t = arg;
-    return atomic_load(&t->jb->cancel) || atomic_load(&t->w->fatal);
+    return atomic_load(&t->w->fatal);
 }
 
 static int throttle_acquire(void *ctx, const char *host, char *errstr, size_t errsz)
@@ -32,7 +32,7 @@ static int throttle_acquire(void *ctx, const char *host, char *errstr, size_t er
     do
         rc = rs_ratelimit_acquire(t->w->state, host, t->per_second, THROTTLE_MAX_WAIT_MS,
                                   throttle_stopped, t, errstr, errsz);
-    while (rc == RS_ERR_STORE && worker_backoff_again(t->w, t->jb, &b, rc));
+    while (rc == RS_ERR_STORE && worker_backoff_again(t->w, NULL, &b, rc));
     return rc;
 }
 
@@ -44,23 +44,23 @@ static void throttle_pause(void *ctx, const char *host, long delay_ms)
         rs_log(RS_LOG_WARN, "cannot pause the requests to '%s' for the pool: %s", host, err);
 }
 
-int worker_throttle_install(struct request *r, rs_registry *reg)
+int worker_throttle_install(struct worker *w, const rs_registry_conf *rc, rs_registry *reg,
+                            void **ctx, char *errstr, size_t errsz)
 {
-    if (!r->rconf || r->rconf->rate_per_second <= 0 || !reg)
+    *ctx = NULL;
+    if (rc->rate_per_second <= 0)
         return 0;
     struct throttle *t = calloc(1, sizeof *t);
     if (!t)
-        return rs_errf(r->scan_err, sizeof r->scan_err, RS_ERR_INTERNAL, "out of memory");
-    t->w = r->w;
-    t->jb = r->jb;
-    t->per_second = r->rconf->rate_per_second;
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    t->w = w;
+    t->per_second = rc->rate_per_second;
     rs_http_gate g = {throttle_acquire, throttle_pause, t};
-    int rc = rs_registry_set_gate(reg, &g);
-    if (rc) {
+    int rc2 = rs_registry_set_gate(reg, &g);
+    if (rc2) {
         free(t);
-        return rs_errf(r->scan_err, sizeof r->scan_err, rc, "cannot limit the requests to '%s'",
-                       r->rconf->host);
+        return rs_errf(errstr, errsz, rc2, "cannot limit the requests to '%s'", rc->host);
     }
-    r->throttle = t;
+    *ctx = t;
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "report.h"
 #include "scan.h"
 #include "redis.h"
+#include "registry.h"
 #include "worker.h"
 
 #include <jansson.h>
@@ -60,6 +61,12 @@ struct worker {
      * were read from are unchanged (rs_policy_unchanged); guarded by policy_lock */
     pthread_mutex_t policy_lock;
     rs_policy **policies;
+    /* one registry client per configured registry (registries.c), created on
+     * first use and kept with its tokens; guarded by reg_lock */
+    pthread_mutex_t reg_lock;
+    rs_registry **registries;
+    void **throttles; /* their gates' contexts (throttle.c), NULL where no rate_limit */
+    size_t n_registries;
 };
 
 /* The backoff of one step that Redis or Kafka could not take (DESIGN.md §6):
@@ -108,7 +115,6 @@ struct request {
     rs_refs refs;
     rs_base base; /* the image's base (base.c) */
     char errstr[1024];
-    void *throttle; /* the gate's context (throttle.c), freed with the request */
 };
 
 /* retry.c: the worker stops for good (first reason kept; the window fails) */
@@ -130,11 +136,20 @@ int worker_index_digest(struct request *r);
 int worker_base_find(struct request *r);
 /* base.c: basevulns: of an image of a base repository (nothing for the others) */
 int worker_base_record(struct request *r);
-/* throttle.c: puts the requests to reg behind the pool's budget when the
- * registry has a rate_limit (r->throttle, freed by the caller after reg) */
+/* throttle.c: puts the requests of the kept client reg of registry rc behind
+ * the pool's budget when rc has a rate_limit: *ctx is the gate's context,
+ * freed by the caller after reg (NULL when there is no limit) */
 struct rs_registry;
-int worker_throttle_install(struct request *r, struct rs_registry *reg);
+int worker_throttle_install(struct worker *w, const rs_registry_conf *rc, struct rs_registry *reg,
+                            void **ctx, char *errstr, size_t errsz);
 /* request.c: 0 when the request is finished (report, dead letter, nothing to do) */
 int worker_process_request(struct worker *w, job_t *jb);
+
+/* registries.c: the registry clients kept for the worker's life. */
+int worker_registries_init(struct worker *w);
+void worker_registries_free(struct worker *w);
+/* The client of `rc` (a registry of w->cfg), created on first use; NULL with errstr. */
+rs_registry *worker_registry(struct worker *w, const rs_registry_conf *rc, char *errstr,
+                             size_t errsz);
 
 #endif
