@@ -10,6 +10,7 @@
 #include "coordinator.h"
 #include "policy.h"
 #include "base.h"
+#include "acrtags_int.h"
 #include "baseimages_int.h"
 #include "digestset_int.h"
 #include "kafka.h"
@@ -75,6 +76,7 @@ struct pass {
     int phase;
     int base_repo; /* the repository being processed is a base repository */
     char policy_version[24]; /* the tenant's effective policy version, "" when none */
+    int acr_off; /* the registry does not offer ACR's _tags: /v2 tags/list for this pass */
 };
 
 /* The effective version of the tenant's policy now ("" when it has none).
@@ -657,6 +659,15 @@ static void keep_newest(struct pass *p, const char *repo, struct names *tags, si
     free(d);
 }
 
+/* Keeps the first `n` names (a listing that came newest first). */
+static void keep_first(struct names *l, size_t n)
+{
+    for (size_t i = n; i < l->n; i++)
+        free(l->v[i]);
+    if (l->n > n)
+        l->n = n;
+}
+
 static int str_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -693,16 +704,55 @@ out:
     return rc;
 }
 
+/* Lists the tags of `repo` into *tags: through ACR's _tags (newest first;
+ * *acr set, acr->stopped when the listing is partial) where the registry
+ * offers it, else through /v2 tags/list (acr->add NULL). Errors are logged. */
+static int list_tags(struct pass *p, const char *repo, struct names *tags, rs_acr_listing *acr)
+{
+    char errstr[1024];
+    memset(acr, 0, sizeof *acr);
+    if (!p->acr_off) {
+        acr->add = names_add;
+        acr->opaque = tags;
+        int rc = rs_coord_acr_list(p->reg, p->state, p->tenant->name, p->rc->host, repo,
+                                   p->rc->full_listing_every, acr, errstr, sizeof errstr);
+        if (rc == 0) {
+            p->st->acr_listings[acr->full ? 0 : 1]++;
+            p->st->acr_pages += acr->pages;
+            return 0;
+        }
+        if (rc == RS_ERR_UNSUPPORTED) {
+            p->acr_off = 1;
+            rs_log(RS_LOG_INFO, "registry '%s' does not offer _tags: listing with /v2 tags/list",
+                   p->rc->host);
+        } else if (rc == RS_ERR_INVALID || rc == RS_ERR_LIMIT_EXCEEDED) {
+            p->st->errors++;
+            rs_log(RS_LOG_WARN, "%s: listing with /v2 tags/list instead", errstr);
+        } else {
+            p->st->errors++;
+            rs_log(RS_LOG_WARN, "%s", errstr);
+            return rc;
+        }
+        names_free(tags);
+        memset(acr, 0, sizeof *acr);
+    }
+    int rc = rs_registry_tags(p->reg, repo, names_add, tags, errstr, sizeof errstr);
+    if (rc) {
+        p->st->errors++;
+        rs_log(RS_LOG_WARN, "%s", errstr);
+    }
+    return rc;
+}
+
 static int process_repository(struct pass *p, const char *repo)
 {
     char errstr[1024];
     struct names tags = {0};
-    int rc = rs_registry_tags(p->reg, repo, names_add, &tags, errstr, sizeof errstr);
+    rs_acr_listing acr;
+    int rc = list_tags(p, repo, &tags, &acr);
     if (rc) {
-        p->st->errors++;
-        rs_log(RS_LOG_WARN, "%s", errstr);
         names_free(&tags);
-        return rc == RS_ERR_UNREACHABLE ? rc : 0;
+        return rc == RS_ERR_UNREACHABLE || rs_err_is_infra(rc) ? rc : 0;
     }
     /* keep the tags to scan: include/exclude globs, artifact tags skipped */
     size_t keep = 0;
@@ -721,7 +771,9 @@ static int process_repository(struct pass *p, const char *repo)
         tags.v[keep++] = tags.v[i];
     }
     tags.n = keep;
-    if (p->rc->tags_newest > 0)
+    if (p->rc->tags_newest > 0 && acr.add)
+        keep_first(&tags, (size_t)p->rc->tags_newest); /* _tags: newest (last pushed) first */
+    else if (p->rc->tags_newest > 0)
         keep_newest(p, repo, &tags, (size_t)p->rc->tags_newest);
     p->st->tags += (long)tags.n;
     rs_log(RS_LOG_INFO, "'%s/%s': %zu tags", p->rc->host, repo, tags.n);
@@ -729,8 +781,13 @@ static int process_repository(struct pass *p, const char *repo)
         size_t m = tags.n - i < BATCH ? tags.n - i : BATCH;
         rc = process_tags(p, repo, tags.v + i, m);
     }
-    if (rc == 0 && !p->o->dry_run)
+    /* a partial listing saw only the newest tags: the others are not gone */
+    if (rc == 0 && !p->o->dry_run && !acr.stopped)
         rc = forget_gone_tags(p, repo, &tags);
+    if (rc == 0 && !p->o->dry_run && acr.add &&
+        (rc = rs_coord_acr_commit(p->state, p->tenant->name, p->rc->host, repo, &acr, errstr,
+                                  sizeof errstr)))
+        rs_log(RS_LOG_ERROR, "%s", errstr);
     names_free(&tags);
     return rc;
 }
@@ -741,6 +798,7 @@ static int process_registry(struct pass *p)
     struct names repos = {0};
     if (p->phase != 2)
         p->st->registries++;
+    p->acr_off = 0;
     p->reg = rs_registry_new(p->rc, errstr, sizeof errstr);
     int rc = p->reg ? 0 : RS_ERR_CONFIG;
     if (rc == 0)
@@ -878,11 +936,30 @@ void rs_coord_stats_line(const rs_coord_stats *s, char *out, size_t n)
     snprintf(out, n,
              "pass done: registries %ld, repositories %ld, tags %ld, digests %ld, published %ld "
              "(scan %ld, rematch %ld), skipped %ld (done %ld, queued %ld%s%s), errors %ld, "
-             "tags moved %ld, tags gone %ld",
+             "tags moved %ld, tags gone %ld, _tags listings %ld full %ld incremental (%ld "
+             "pages), subscriptions %ld listed %ld skipped, registries discovered %ld",
              s->registries, s->repositories, s->tags, s->digests,
              s->published_scan + s->published_rematch, s->published_scan, s->published_rematch,
              skipped + s->skipped_done + s->skipped_queued, s->skipped_done, s->skipped_queued,
-             len ? ", " : "", reasons, s->errors, s->tags_moved, s->tags_removed);
+             len ? ", " : "", reasons, s->errors, s->tags_moved, s->tags_removed,
+             s->acr_listings[0], s->acr_listings[1], s->acr_pages, s->subscriptions_listed,
+             s->subscriptions_skipped, s->registries_discovered);
+}
+
+/* {"full", "incremental", "pages"}: repositories listed through _tags. */
+static json_t *stats_acr_json(const rs_coord_stats *s)
+{
+    return json_pack("{s:I, s:I, s:I}", "full", (json_int_t)s->acr_listings[0], "incremental",
+                     (json_int_t)s->acr_listings[1], "pages", (json_int_t)s->acr_pages);
+}
+
+/* {"subscriptions_listed", "subscriptions_skipped", "registries_discovered"}. */
+static json_t *stats_discovery_json(const rs_coord_stats *s)
+{
+    return json_pack("{s:I, s:I, s:I}", "subscriptions_listed",
+                     (json_int_t)s->subscriptions_listed, "subscriptions_skipped",
+                     (json_int_t)s->subscriptions_skipped, "registries_discovered",
+                     (json_int_t)s->registries_discovered);
 }
 
 json_t *rs_coord_stats_json(const rs_coord_stats *s)
@@ -904,7 +981,9 @@ json_t *rs_coord_stats_json(const rs_coord_stats *s)
         (json_int_t)s->published_scan, "rematch", (json_int_t)s->published_rematch, "skipped",
         (json_int_t)skipped, "skipped_by_reason", by, "errors", (json_int_t)s->errors);
     if (o && (json_object_set_new(o, "tags_moved", json_integer(s->tags_moved)) ||
-              json_object_set_new(o, "tags_removed", json_integer(s->tags_removed)))) {
+              json_object_set_new(o, "tags_removed", json_integer(s->tags_removed)) ||
+              json_object_set_new(o, "acr_tags", stats_acr_json(s)) ||
+              json_object_set_new(o, "discovery", stats_discovery_json(s)))) {
         json_decref(o);
         return NULL;
     }

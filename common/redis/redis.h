@@ -274,4 +274,25 @@ int rs_state_basevulns_get_many(rs_state *st, const char *tenant, const char *co
                                 size_t n, char **out, size_t *len, char *errstr,
                                 size_t errstr_size);
 
+/* ---- tagtime: where ACR's time-ordered tag listing of a repository stopped
+ * (coordinator/acrtags.c; docs/contracts.md, Redis keys):
+ *   tagtime:{tenant}:{registry}/{repository}  hash: `newest` (the lastUpdateTime
+ *   of the newest tag listed, seconds since the epoch), `partial` (incremental
+ *   listings since the last full one). A malformed entry reads as none. */
+
+typedef struct rs_tagtime {
+    int64_t newest;
+    long partial;
+} rs_tagtime;
+
+/* Reads the entry: *found = 0 (and *out zeroed) when there is none or it is
+ * malformed. Returns 0 or a negative rs_err (RS_ERR_STORE when Redis fails). */
+int rs_state_tagtime_get(rs_state *st, const char *tenant, const char *registry,
+                         const char *repository, rs_tagtime *out, int *found, char *errstr,
+                         size_t errstr_size);
+/* Writes the entry (both fields). */
+int rs_state_tagtime_set(rs_state *st, const char *tenant, const char *registry,
+                         const char *repository, const rs_tagtime *t, char *errstr,
+                         size_t errstr_size);
+
 #endif
