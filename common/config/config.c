@@ -35,6 +35,10 @@ static const char *const keys_azure[] = {"tenant_id",
                                          "client_secret_env",
                                          "client_secret_file",
                                          "federated_token_file",
+                                         "client_certificate_file",
+                                         "client_certificate_password_env",
+                                         "client_certificate_password_file",
+                                         "acr_audience",
                                          "subscriptions",
                                          "authority",
                                          "resource_manager",
@@ -52,12 +56,17 @@ static const char *const keys_auth_azure[] = {"type",
                                               "client_secret_env",
                                               "client_secret_file",
                                               "federated_token_file",
+                                              "client_certificate_file",
+                                              "client_certificate_password_env",
+                                              "client_certificate_password_file",
+                                              "acr_audience",
                                               "authority",
                                               "resource_manager",
                                               NULL};
 
 #define AZURE_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
 #define AZURE_DEFAULT_RESOURCE_MANAGER "https://management.azure.com"
+#define AZURE_DEFAULT_ACR_AUDIENCE "https://containerregistry.azure.net"
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -318,6 +327,9 @@ static void azure_clear(rs_azure_conf *a)
     free(a->client_id);
     free(a->client_secret);
     free(a->federated_token_file);
+    free(a->client_certificate_file);
+    free(a->client_certificate_password);
+    free(a->acr_audience);
     free_list(a->subscriptions, a->n_subscriptions);
     free(a->authority);
     free(a->resource_manager);
@@ -331,6 +343,25 @@ static int endpoint_check(const char *v, const char *path, const char *key, char
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
                        "%s.%s: must start with http:// or https://", path, key);
     return 0;
+}
+
+/* The certificate credential and the ACR audience of an azure block. */
+static int parse_azure_auth_keys(const json_t *o, const char *path, rs_azure_conf *a,
+                                 char *errstr, size_t errstr_size)
+{
+    int rc = get_string(o, "client_certificate_file", path, 0, &a->client_certificate_file,
+                        errstr, errstr_size);
+    if (!rc)
+        rc = get_secret(o, "client_certificate_password", path, 0,
+                        &a->client_certificate_password, errstr, errstr_size);
+    if (!rc && a->client_certificate_password && !a->client_certificate_file)
+        rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                     "%s: client_certificate_password_* without client_certificate_file", path);
+    if (!rc)
+        rc = get_string(o, "acr_audience", path, 0, &a->acr_audience, errstr, errstr_size);
+    if (!rc)
+        rc = endpoint_check(a->acr_audience, path, "acr_audience", errstr, errstr_size);
+    return rc;
 }
 
 /* Parses the fields of an azure block (tenant level, with subscriptions) or
@@ -349,6 +380,8 @@ static int parse_azure(const json_t *o, const char *path, int with_subscriptions
     if (!rc)
         rc = get_string(o, "federated_token_file", path, 0, &a->federated_token_file, errstr,
                         errstr_size);
+    if (!rc)
+        rc = parse_azure_auth_keys(o, path, a, errstr, errstr_size);
     if (!rc && with_subscriptions)
         rc = get_list(o, "subscriptions", path, &a->subscriptions, &a->n_subscriptions, errstr,
                       errstr_size);
@@ -374,22 +407,100 @@ static int fill_default(char **field, const char *inherited, const char *dflt)
     return *field ? 0 : RS_ERR_INTERNAL;
 }
 
-/* Completes `a` from the tenant's block `t` (may be NULL) and the defaults. */
-static int azure_inherit(rs_azure_conf *a, const rs_azure_conf *t, int secret_given)
+static int n_credentials(const rs_azure_conf *a)
 {
-    int rc = fill_default(&a->tenant_id, t ? t->tenant_id : NULL, NULL);
+    return !!a->client_secret + !!a->client_certificate_file + !!a->federated_token_file;
+}
+
+/* Copies the tenant's credential (one kind, as checked) into an auth that has none. */
+static int inherit_credential(rs_azure_conf *a, const rs_azure_conf *t)
+{
+    if (!t || n_credentials(a))
+        return 0;
+    int rc = fill_default(&a->client_secret, t->client_secret, NULL);
+    if (!rc)
+        rc = fill_default(&a->client_certificate_file, t->client_certificate_file, NULL);
+    if (!rc)
+        rc = fill_default(&a->client_certificate_password, t->client_certificate_password, NULL);
+    if (!rc)
+        rc = fill_default(&a->federated_token_file, t->federated_token_file, NULL);
+    return rc;
+}
+
+/* AKS workload identity as the Azure SDKs read it: the environment fills what
+ * the file (and the tenant's block) leave unset; the token file only when no
+ * credential is configured at all. */
+static const char *env_set(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static int azure_from_env(rs_azure_conf *a)
+{
+    int rc = fill_default(&a->tenant_id, env_set("AZURE_TENANT_ID"), NULL);
+    if (!rc)
+        rc = fill_default(&a->client_id, env_set("AZURE_CLIENT_ID"), NULL);
+    if (!rc && !n_credentials(a))
+        rc = fill_default(&a->federated_token_file, env_set("AZURE_FEDERATED_TOKEN_FILE"), NULL);
+    const char *host = env_set("AZURE_AUTHORITY_HOST");
+    if (!rc && !a->authority && host) {
+        if (!(a->authority = strdup(host)))
+            return RS_ERR_INTERNAL;
+        size_t n = strlen(a->authority);
+        while (n > 0 && a->authority[n - 1] == '/')
+            a->authority[--n] = '\0';
+    }
+    return rc;
+}
+
+static int azure_check(const rs_azure_conf *a, const char *path, char *errstr, size_t errstr_size)
+{
+    if (n_credentials(a) > 1)
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "%s: give only one credential: client_secret_env/_file, "
+                       "client_certificate_file or federated_token_file",
+                       path);
+    if (!n_credentials(a))
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "%s: no credential: give client_secret_env/_file, client_certificate_file "
+                       "or federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)",
+                       path);
+    if (!a->tenant_id || !*a->tenant_id)
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "%s.tenant_id: required (or AZURE_TENANT_ID)", path);
+    if (!a->client_id || !*a->client_id)
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "%s.client_id: required (or AZURE_CLIENT_ID)", path);
+    return endpoint_check(a->authority, path, "authority (AZURE_AUTHORITY_HOST)", errstr,
+                          errstr_size);
+}
+
+/* Completes `a` from the tenant's block `t` (may be NULL), the environment and
+ * the defaults, then checks that exactly one credential kind results. */
+static int azure_complete(rs_azure_conf *a, const rs_azure_conf *t, const char *path,
+                          char *errstr, size_t errstr_size)
+{
+    int rc = inherit_credential(a, t);
+    if (!rc)
+        rc = fill_default(&a->tenant_id, t ? t->tenant_id : NULL, NULL);
     if (!rc)
         rc = fill_default(&a->client_id, t ? t->client_id : NULL, NULL);
-    if (!rc && !secret_given)
-        rc = fill_default(&a->client_secret, t ? t->client_secret : NULL, NULL);
-    if (!rc && !a->federated_token_file)
-        rc = fill_default(&a->federated_token_file, t ? t->federated_token_file : NULL, NULL);
     if (!rc)
-        rc = fill_default(&a->authority, t ? t->authority : NULL, AZURE_DEFAULT_AUTHORITY);
+        rc = fill_default(&a->authority, t ? t->authority : NULL, NULL);
+    if (!rc)
+        rc = azure_from_env(a);
+    if (!rc)
+        rc = fill_default(&a->authority, NULL, AZURE_DEFAULT_AUTHORITY);
     if (!rc)
         rc = fill_default(&a->resource_manager, t ? t->resource_manager : NULL,
                           AZURE_DEFAULT_RESOURCE_MANAGER);
-    return rc;
+    if (!rc)
+        rc = fill_default(&a->acr_audience, t ? t->acr_audience : NULL,
+                          AZURE_DEFAULT_ACR_AUDIENCE);
+    if (rc)
+        return rc;
+    return azure_check(a, path, errstr, errstr_size);
 }
 
 static int parse_auth(const json_t *o, const char *path, const rs_azure_conf *tenant_azure,
@@ -420,9 +531,7 @@ static int parse_auth(const json_t *o, const char *path, const rs_azure_conf *te
         a->type = RS_AUTH_AZURE;
         rc = parse_azure(o, path, 0, &a->azure, errstr, errstr_size);
         if (!rc)
-            rc = azure_inherit(&a->azure, tenant_azure,
-                               json_object_get(o, "client_secret_env") ||
-                                   json_object_get(o, "client_secret_file"));
+            rc = azure_complete(&a->azure, tenant_azure, path, errstr, errstr_size);
     } else {
         rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
                      "%s.type: unknown auth type '%s' (none, basic, bearer or azure)", path, type);
@@ -530,7 +639,7 @@ static int parse_discovery(const json_t *az, const char *path, rs_tenant *t, cha
                        path);
     t->discover = d && json_is_true(d);
     t->discovered.auth.type = RS_AUTH_AZURE;
-    int rc = azure_inherit(&t->discovered.auth.azure, t->azure, 0);
+    int rc = azure_complete(&t->discovered.auth.azure, t->azure, path, errstr, errstr_size);
     if (!rc)
         rc = parse_filters(az, path, &t->discovered, errstr, errstr_size);
     return rc;
@@ -592,7 +701,7 @@ static int parse_tenant(const json_t *o, const char *path, rs_tenant *t, char *e
         if (!(t->azure = calloc(1, sizeof *t->azure)))
             return RS_ERR_INTERNAL;
         if ((rc = parse_azure(az, sub, 1, t->azure, errstr, errstr_size)) ||
-            (rc = azure_inherit(t->azure, NULL, 1)) ||
+            (rc = azure_complete(t->azure, NULL, sub, errstr, errstr_size)) ||
             (rc = parse_discovery(az, sub, t, errstr, errstr_size)))
             return rc;
     }

@@ -22,9 +22,13 @@ typedef enum { RS_AUTH_NONE = 0, RS_AUTH_BASIC, RS_AUTH_BEARER, RS_AUTH_AZURE } 
 typedef struct rs_azure_conf {
     char *tenant_id;
     char *client_id;
-    char *client_secret;        /* resolved from client_secret_env / client_secret_file;
-                                   NULL: workload identity (federated token) */
-    char *federated_token_file; /* AKS workload identity token file, NULL when not set */
+    /* exactly one credential kind is set (docs/azure.md, "Authentication"): */
+    char *client_secret;        /* resolved from client_secret_env / client_secret_file */
+    char *federated_token_file; /* AKS workload identity token file (re-read per token) */
+    char *client_certificate_file;     /* PEM with the private key and the certificate */
+    char *client_certificate_password; /* of the key: client_certificate_password_env/_file */
+    char *acr_audience; /* resource of the Entra token ACR exchanges, default
+                           https://containerregistry.azure.net (sovereign clouds, tests) */
     char **subscriptions;
     size_t n_subscriptions; /* globs; empty means ["*"] */
     char *authority;        /* default https://login.microsoftonline.com */

@@ -3,8 +3,10 @@
  * Credentials and tokens live only in this module's memory and in the
  * Authorization values it hands out; messages name the registry and the
  * realm's host, never a secret. Token requests go through rs_http, so a
- * redirected token endpoint never receives the Basic credentials. */
+ * redirected token endpoint never receives the Basic credentials. Auth type
+ * azure gets its tokens from ACR's exchange (acr_auth.c) into the same cache. */
 #include "registry.h"
+#include "acr_auth_int.h"
 #include "base.h"
 
 #include <ctype.h>
@@ -263,6 +265,7 @@ struct rs_auth {
     rs_auth_challenge known; /* the registry's last challenge, scheme NONE until seen */
     struct cache_entry cache[CACHE_MAX];
     int n_cache;
+    rs_acr_auth *acr; /* auth type azure */
 };
 
 static char *dup_or_null(const char *s)
@@ -300,6 +303,11 @@ rs_auth *rs_auth_new(const rs_auth_conf *conf, rs_http *http, const char *regist
         }
     }
     pthread_mutex_init(&a->lock, NULL);
+    if (a->type == RS_AUTH_AZURE &&
+        !(a->acr = rs_acr_auth_new(&conf->azure, http, a->registry, insecure))) {
+        rs_auth_destroy(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -314,6 +322,7 @@ void rs_auth_destroy(rs_auth *a)
     free(a->username);
     scrub_free(a->password);
     scrub_free(a->token);
+    rs_acr_auth_destroy(a->acr);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -564,7 +573,9 @@ static int bearer_for(rs_auth *a, const rs_auth_challenge *ch, const char *scope
     if (!tok) {
         time_t exp = 0;
         /* fetched without the lock: two threads may both fetch, both tokens are good */
-        if ((rc = fetch_token(a, ch, scopes, &tok, &exp, errstr, errsz)))
+        rc = a->acr ? rs_acr_auth_token(a->acr, ch, scopes, &tok, &exp, errstr, errsz)
+                    : fetch_token(a, ch, scopes, &tok, &exp, errstr, errsz);
+        if (rc)
             goto out;
         pthread_mutex_lock(&a->lock);
         cache_store(a, key.data, tok, now, exp);
@@ -614,10 +625,12 @@ int rs_auth_challenge_answer(rs_auth *a, const char *www_authenticate, const cha
     if (a->type == RS_AUTH_BEARER)
         return rs_errf(errstr, errsz, RS_ERR_UNAUTHORIZED,
                        "registry '%s' rejected the configured bearer token", a->registry);
-    if (a->type == RS_AUTH_AZURE)
-        return rs_errf(errstr, errsz, RS_ERR_UNSUPPORTED,
-                       "auth type 'azure' for registry '%s' needs the azure token exchange",
+    if (a->type == RS_AUTH_AZURE && ch.scheme != RS_CHALLENGE_BEARER)
+        return rs_errf(errstr, errsz, RS_ERR_UNAUTHORIZED,
+                       "registry '%s' offers no Bearer challenge, which auth type azure needs",
                        a->registry);
+    if (a->acr)
+        rs_acr_auth_forget(a->acr); /* re-authenticate from the Entra ID token on */
     pthread_mutex_lock(&a->lock);
     a->known = ch;
     a->known.scope[0] = '\0';

@@ -215,6 +215,27 @@ out:
     return rc;
 }
 
+int rs_http_form_add(rs_buf *b, const char *name, const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = b->len ? rs_buf_puts(b, "&") : 0;
+    for (int part = 0; part < 2 && !rc; part++) {
+        for (const char *s = part ? value : name; *s && !rc; s++) {
+            unsigned char c = (unsigned char)*s;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '~') {
+                rc = rs_buf_append(b, s, 1);
+            } else {
+                char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+                rc = rs_buf_append(b, e, 3);
+            }
+        }
+        if (!part && !rc)
+            rc = rs_buf_puts(b, "=");
+    }
+    return rc ? RS_ERR_INTERNAL : 0;
+}
+
 int rs_http_same_origin(const char *a, const char *b)
 {
     char sa[16], ha[256], pa[16], sb[16], hb[256], pb[16];
@@ -332,11 +353,39 @@ static int setup_easy(rs_http *h, CURL *c, const char *url, int head, struct cur
     return rc == CURLE_OK ? 0 : -1;
 }
 
+static int is_post(const rs_http_request *req)
+{
+    return req->method && !strcmp(req->method, "POST");
+}
+
+/* A POST's body: set after setup_easy, whose HTTPGET it replaces. */
+static int setup_post(CURL *c, const rs_http_request *req)
+{
+    CURLcode rc = curl_easy_setopt(c, CURLOPT_POST, 1L);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+    return rc == CURLE_OK ? 0 : -1;
+}
+
 /* Headers of one hop: the caller's plus Authorization when allowed. */
 static struct curl_slist *build_headers(const rs_http_request *req, int send_auth, int *err)
 {
     struct curl_slist *l = NULL, *t;
     *err = 0;
+    if (is_post(req)) {
+        char ct[320];
+        snprintf(ct, sizeof ct, "Content-Type: %s",
+                 req->content_type ? req->content_type : "application/octet-stream");
+        /* "Expect: 100-continue" would cost a round trip per token request */
+        if (!(t = curl_slist_append(l, ct)))
+            goto fail;
+        l = t;
+        if (!(t = curl_slist_append(l, "Expect:")))
+            goto fail;
+        l = t;
+    }
     for (const char *const *hp = req->headers; hp && *hp; hp++) {
         if (!(t = curl_slist_append(l, *hp)))
             goto fail;
@@ -466,7 +515,7 @@ static int do_chain(rs_http *h, const rs_http_request *req, rs_http_response *re
         rs_buf_free(&x.body);
         x.body.limit = limit;
         x.over_limit = 0;
-        if (setup_easy(h, c, url, head, hdrs, &x)) {
+        if (setup_easy(h, c, url, head, hdrs, &x) || (is_post(req) && setup_post(c, req))) {
             rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "cannot configure a curl handle");
             goto out;
         }
@@ -486,7 +535,7 @@ static int do_chain(rs_http *h, const rs_http_request *req, rs_http_response *re
         curl_off_t cl = -1;
         curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
         resp->content_length = cl;
-        if (is_redirect(resp->status) && resp->location[0]) {
+        if (is_redirect(resp->status) && resp->location[0] && !is_post(req)) {
             if (hop >= h->policy.max_redirects) {
                 rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "too many redirects from '%s'", what);
                 goto out;
@@ -764,7 +813,7 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
                              curl_easy_strerror(st->result));
                 break;
             }
-            if (is_redirect(resp->status) && resp->location[0]) {
+            if (is_redirect(resp->status) && resp->location[0] && !is_post(req)) {
                 if (hop >= h->policy.max_redirects) {
                     rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "too many redirects from '%s'",
                                  what);

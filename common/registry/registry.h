@@ -46,6 +46,11 @@ typedef struct rs_http_request {
     const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
     const char *authorization;  /* Authorization value for the original host; may be NULL */
     size_t max_body; /* response bodies larger than this: RS_ERR_LIMIT_EXCEEDED (0: 1 MiB) */
+    /* "POST" only: the body (never logged) and its Content-Type. A POST is never
+     * redirected: a 3xx answer is returned as it is, its body never re-sent. */
+    const char *body;
+    size_t body_len;
+    const char *content_type;
 } rs_http_request;
 
 typedef struct rs_http_response {
@@ -104,6 +109,25 @@ long rs_http_backoff_ms(const rs_http_policy *p, int attempt);
 
 /* Returns 1 when two absolute URLs have the same scheme, host and port. */
 int rs_http_same_origin(const char *a, const char *b);
+
+/* Appends "name=value" to an application/x-www-form-urlencoded body (with '&'
+ * when b is not empty), both percent-encoded. Returns 0 or RS_ERR_INTERNAL. */
+int rs_http_form_add(rs_buf *b, const char *name, const char *value);
+
+/* ---- entra: Microsoft Entra ID access tokens (client credentials: a secret or a
+ * certificate; AKS workload identity) for one identity, cached per scope until shortly
+ * before they expire. Thread-safe. Never logs or returns a secret or a token in errstr. */
+typedef struct rs_entra rs_entra;
+/* A client for the identity `conf` (copied; the certificate file is read here: NULL
+ * with errstr when it is unusable, when conf names no or several credential kinds, or
+ * out of memory). `http` is borrowed and must outlive the client. */
+rs_entra *rs_entra_new(const rs_azure_conf *conf, rs_http *http, char *errstr, size_t errsz);
+void rs_entra_destroy(rs_entra *e);
+/* An access token for `scope` ("https://management.azure.com/.default"); *token malloc'd.
+ * RS_ERR_UNAUTHORIZED when Entra refuses (errstr: tenant, client id, Entra's AADSTS code and
+ * a short reason), RS_ERR_UNREACHABLE when it cannot be reached, RS_ERR_CONFIG for an
+ * unusable certificate file. */
+int rs_entra_token(rs_entra *e, const char *scope, char **token, char *errstr, size_t errsz);
 
 /* ---- auth: registry authentication: challenges, the Docker token flow, caching.
  *
