@@ -13,6 +13,7 @@
 #include "acrtags_int.h"
 #include "baseimages_int.h"
 #include "digestset_int.h"
+#include "discovery_int.h"
 #include "kafka.h"
 #include "report.h"
 #include "registry.h"
@@ -833,6 +834,36 @@ out:
     return rc;
 }
 
+/* The tenant's registries found through Azure Resource Manager (discovery.c),
+ * when it asks for discovery; a failure is logged and counted, and what was
+ * found before it is still scanned. */
+static int discover(struct pass *p, rs_discovered *found)
+{
+    char errstr[1024];
+    if (!p->tenant->discover)
+        return 0;
+    int rc = rs_coord_discover(p->tenant, p->st, found, errstr, sizeof errstr);
+    if (rc) {
+        p->st->errors++;
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+    }
+    const char **hosts = found->n ? calloc(found->n, sizeof *hosts) : NULL;
+    for (size_t i = 0; hosts && i < found->n; i++)
+        hosts[i] = found->regs[i].host;
+    /* workers accept requests for these registries (registries:{tenant}) */
+    if (found->n && !p->o->dry_run &&
+        (!hosts || rs_state_discovered_add(p->state, p->tenant->name, hosts, found->n, errstr,
+                                           sizeof errstr))) {
+        p->st->errors++;
+        rs_log(RS_LOG_ERROR, "tenant '%s': %s", p->tenant->name,
+               hosts ? errstr : "out of memory");
+        found->n = 0; /* a worker would dead-letter their requests */
+        rc = rc ? rc : RS_ERR_STORE;
+    }
+    free(hosts);
+    return rc;
+}
+
 int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_stats *st,
                         char *errstr, size_t errsz)
 {
@@ -893,16 +924,22 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
                 first_err = RS_ERR_CONFIG;
             continue;
         }
+        rs_discovered found = {0};
+        int drc = discover(&p, &found);
+        if (drc && !first_err)
+            first_err = drc;
         int phases = tn->n_base_repositories ? 2 : 1;
         for (int ph = 0; ph < phases; ph++) {
             p.phase = phases == 1 ? 0 : ph + 1;
-            for (size_t r = 0; r < tn->n_registries; r++) {
-                p.rc = &tn->registries[r];
+            for (size_t r = 0; r < tn->n_registries + found.n; r++) {
+                p.rc = r < tn->n_registries ? &tn->registries[r]
+                                            : &found.regs[r - tn->n_registries];
                 int prc = process_registry(&p);
                 if (prc && !first_err)
                     first_err = prc;
             }
         }
+        rs_discovered_free(&found);
     }
     if (p.producer)
         rs_producer_flush(p.producer, 30000);

@@ -87,6 +87,7 @@ struct request {
     job_t *jb;
     rs_scan_request req;
     const rs_registry_conf *rconf;
+    rs_registry_conf found; /* a discovered registry (url, host owned; the rest borrowed) */
     char key[600];   /* {tenant}/{digest}: the key of reports and inventories */
     char owner[200]; /* this job's lease owner: worker id / job number */
     rs_done prev;    /* the done entry from before, when prev_found */

@@ -295,4 +295,18 @@ int rs_state_tagtime_set(rs_state *st, const char *tenant, const char *registry,
                          const char *repository, const rs_tagtime *t, char *errstr,
                          size_t errstr_size);
 
+/* ---- discovered: the login servers a tenant's Azure discovery found
+ * (coordinator/discovery.c), so that a worker accepts requests for them:
+ *   registries:{tenant}  set of "host[:port]", expiring RS_DISCOVERED_TTL_S after
+ *   the last pass that found any. */
+
+#define RS_DISCOVERED_TTL_S (7L * 24 * 3600)
+
+/* Adds hosts[0..n) to the set and renews its expiry, in one pipeline. */
+int rs_state_discovered_add(rs_state *st, const char *tenant, const char *const *hosts, size_t n,
+                            char *errstr, size_t errstr_size);
+/* *member = 1 when `host` is in the tenant's set. */
+int rs_state_discovered_has(rs_state *st, const char *tenant, const char *host, int *member,
+                            char *errstr, size_t errstr_size);
+
 #endif
