@@ -1,0 +1,204 @@
+#!/usr/bin/python3
+"""Azure discovery and ACR's time-ordered tags, end to end (docs/azure.md, "Discovery" and
+"Tags on ACR (incremental listing)").
+
+With only a tenant ID, a client ID and a secret in the tenants file, a coordinator pass
+finds the tenant's registries through Resource Manager (tests/helpers/azure_standin.py:
+Entra ID, ARM and ACR login servers over TLS, fronting the real token-auth registry through
+the real token service): three subscriptions, one answering 403 (skipped and counted), two
+registries in the first (paged with nextLink, one without the _tags API: listed with
+/v2 tags/list) and one in the second. Workers scan every image with the azure auth. A second
+pass after one new push lists the ACR repositories only down to the time the first saw and
+publishes only the new digest, forgetting no tag it did not list; the third pass is the Nth
+(full_listing_every: 2) and lists everything. No secret and no token in any output."""
+
+import calendar
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "helpers"))
+import harness as h  # noqa: E402
+from azure_standin import AzureStandin  # noqa: E402
+
+t = h.Checks("azure_discovery")
+r = h.Run("azdisc")
+if not (r.token and r.user and r.password):
+    print("skipped: the token-auth registry is not configured (services.sh env)")
+    sys.exit(h.SKIP)
+
+TID = "72f988bf-0000-4000-8000-" + r.id[-8:].rjust(12, "0")
+CID = "0a1b2c3d-0000-4000-8000-00000000c11d"
+SECRET = "az-s3cret-" + r.id
+SUBS = [("11111111-1111-4111-8111-111111111111", "prod-one"),
+        ("22222222-2222-4222-8222-222222222222", "prod-two"),
+        ("33333333-3333-4333-8333-333333333333", "locked")]
+OLD, MID = "2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z"
+creds = f"{r.user}:{r.password}"
+
+
+def epoch(iso):
+    return calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def image(spec):
+    layout, _ = r.build(spec)
+    tag = json.load(open(h.spec_path(spec)))["tag"]
+    return layout, tag, h.layout_images(layout, tag)["linux/amd64"]["digest"]
+
+
+st = AzureStandin(os.path.join(r.tmp, "standin"), arm_page_size=1)
+st.add_client(TID, CID, secret=SECRET)
+for sid, name in SUBS:
+    st.add_subscription(sid, name, tenant=TID, forbidden=(name == "locked"))
+one = st.add_registry(SUBS[0][0], "acrone", f"{r.ns}/one")
+plain = st.add_registry(SUBS[0][0], "acrplain", f"{r.ns}/plain", tags_api=False)
+two = st.add_registry(SUBS[1][0], "acrtwo", f"{r.ns}/two")
+for reg in ("acrone", "acrplain", "acrtwo"):
+    st.grant_acrpull(CID, reg)
+st.start()
+
+# ---- images: debian (tags 11 old, 12) in acrone, alpine (a old, b) in acrtwo, a third
+# image in acrplain; debian-layers is pushed as acrone's tag 13 before the second pass ----
+deb, deb_tag, deb_d = image("debian-single")
+alp, alp_tag, alp_d = image("alpine")
+pln, pln_tag, pln_d = image("misconfig-pass")
+new, new_tag, new_d = image("debian-layers")
+for tag in ("11", "12"):
+    r.push(f"{deb}:{deb_tag}", f"{r.token}/{r.ns}/one/debian:{tag}", creds=creds)
+for tag in ("a", "b"):
+    r.push(f"{alp}:{alp_tag}", f"{r.token}/{r.ns}/two/alpine:{tag}", creds=creds)
+r.push(f"{pln}:{pln_tag}", f"{r.token}/{r.ns}/plain/app:1", creds=creds)
+st.set_tag_time("acrone", "debian", "11", OLD)
+st.set_tag_time("acrone", "debian", "12", MID)
+st.set_tag_time("acrtwo", "alpine", "a", OLD)
+st.set_tag_time("acrtwo", "alpine", "b", MID)
+
+tenants = [{"name": "az", "azure": {
+    "tenant_id": TID, "client_id": CID, "client_secret_env": "RS_IT_AZ_SECRET",
+    "authority": st.authority, "resource_manager": st.arm, "full_listing_every": 2}}]
+config = r.tenants_file(tenants)
+ENV = {"RS_IT_AZ_SECRET": SECRET, "REGSCAN_CA_FILE": st.ca_file}
+LOGIN = {"acrone": one.login_server, "acrtwo": two.login_server,
+         "acrplain": plain.login_server}
+outputs = []
+
+
+def no_secret(text, what):
+    t.eq(SECRET in text, False, f"the client secret does not appear in {what}")
+    t.eq("eyJ" in text, False, f"no JWT (access or refresh token) appears in {what}")
+
+
+def run_pass(label):
+    st.clear()
+    p, s = r.coordinator(config, check=False, env=ENV)
+    outputs.append(p.stdout + p.stderr)
+    if p.returncode != 0:
+        print(p.stderr[-3000:])
+    t.eq(p.returncode, 0, f"{label}: the coordinator exits 0 (a 403 subscription is not fatal)")
+    return p, s or {}
+
+
+def scan(label, want):
+    w = r.start_worker(config, "--exit-when-idle", "6", env=ENV, log_name=f"worker-{label}.log")
+    h.wait_all([w], 180)
+    t.eq(w.returncode, 0, f"{label}: the worker exits 0 when idle")
+    outputs.append(open(w.log_path).read())
+    return r.consume(r.topic("regscan.findings"), want=want, timeout=60)
+
+
+# ================= pass 1: discovery, full listings =================
+p, s = run_pass("pass 1")
+t.eq(s.get("discovery"), {"subscriptions_listed": 2, "subscriptions_skipped": 1,
+                          "registries_discovered": 3}, "pass 1: discovery counts")
+t.eq((s.get("registries"), s.get("repositories"), s.get("tags"), s.get("digests"),
+      s.get("errors")), (3, 3, 5, 3, 0), "pass 1: registries, repositories, tags, digests, errors")
+t.eq(s.get("published"), {"total": 3, "scan": 3, "rematch": 0}, "pass 1: one request per image")
+t.eq(s.get("acr_tags"), {"full": 2, "incremental": 0, "pages": 2},
+     "pass 1: acrone and acrtwo listed fully through _tags, one page each")
+locked = [l for l in p.stderr.splitlines() if SUBS[2][0] in l]
+t.eq(len(locked), 1, "pass 1: the 403 subscription is logged once")
+t.true(locked and "skipped" in locked[0] and "403 AuthorizationFailed" in locked[0],
+       "pass 1: the line says skipped, 403 AuthorizationFailed")
+
+# what Resource Manager and Entra ID saw
+subs_reqs = st.requests_of("arm.subscriptions")
+t.eq(sorted({q["api_version"] for q in subs_reqs}), ["2022-12-01"], "subscriptions api-version")
+t.eq(len(subs_reqs), 3, "three subscriptions, one per page: three pages through nextLink")
+regs_reqs = st.requests_of("arm.registries")
+t.eq(sorted({q["api_version"] for q in regs_reqs}), ["2023-07-01"], "registries api-version")
+per_sub = {sid: [q.get("status") for q in regs_reqs if q["path"].split("/")[2] == sid]
+           for sid, _ in SUBS}
+t.eq(per_sub, {SUBS[0][0]: [200, 200], SUBS[1][0]: [200], SUBS[2][0]: [403]},
+     "registries: two pages in prod-one, one in prod-two, 403 in locked")
+arm_tokens = [q for q in st.requests_of("entra.token", tenant=TID)
+              if q["form"].get("scope") == st.arm + "/.default"]
+t.eq(len(arm_tokens), 1, "one Entra ID token for Resource Manager in the pass")
+t.eq(sorted(arm_tokens[0]["form"]) if arm_tokens else None,
+     ["client_id", "client_secret", "grant_type", "scope"], "the token request's form fields")
+t.eq((arm_tokens[0]["form"].get("grant_type"), arm_tokens[0]["form"].get("client_id"))
+     if arm_tokens else None, ("client_credentials", CID), "grant type and client id")
+tags_reqs = {n: [(q["path"], q["query"], q.get("status"))
+                 for q in st.requests_of("acr.tags", registry=n)] for n in LOGIN}
+t.eq(tags_reqs["acrone"], [("/acr/v1/debian/_tags", {"orderby": "timedesc", "n": "100"}, 200)],
+     "acrone: one _tags request, newest first")
+t.eq(tags_reqs["acrtwo"], [("/acr/v1/alpine/_tags", {"orderby": "timedesc", "n": "100"}, 200)],
+     "acrtwo: one _tags request")
+t.eq([x[2] for x in tags_reqs["acrplain"]], [404], "acrplain: _tags is not offered (404)")
+t.eq(len([q for q in st.requests_of("v2", registry="acrplain")
+          if q["path"] == "/v2/app/tags/list"]), 1, "acrplain: listed with /v2 tags/list")
+t.eq([q["path"] for q in st.requests_of("v2", registry="acrone") if "tags/list" in q["path"]],
+     [], "acrone: no /v2 tags/list")
+t.eq(r.smembers("registries:az"), sorted(LOGIN.values()), "registries:az holds the three")
+one_key = f"tagtime:az:{one.login_server}/debian"
+t.eq(r.hgetall(one_key), {"newest": str(epoch(MID)), "partial": "0"}, "tagtime after pass 1")
+reqs = r.consume(r.topic("regscan.scan-requests"), want=3, timeout=30)
+t.eq(sorted((v["registry"], v["repository"], v["digest"]) for _, v in reqs),
+     sorted([(one.login_server, "debian", deb_d), (two.login_server, "alpine", alp_d),
+             (plain.login_server, "app", pln_d)]), "pass 1: the requests")
+
+reports = scan("pass1", 3)
+t.eq(sorted((v["registry"], v["repository"], v["digest"], v["status"]) for _, v in reports),
+     sorted([(one.login_server, "debian", deb_d, "ok"), (two.login_server, "alpine", alp_d, "ok"),
+             (plain.login_server, "app", pln_d, "ok")]), "pass 1: an ok report per image")
+t.true(st.count("acr.exchange") >= 1, "the worker authenticated through ACR's exchange")
+
+# ================= pass 2: one new push, incremental listings =================
+r.push(f"{new}:{new_tag}", f"{r.token}/{r.ns}/one/debian:13", creds=creds)
+p, s = run_pass("pass 2")
+t.eq(s.get("acr_tags"), {"full": 0, "incremental": 2, "pages": 2},
+     "pass 2: both ACR repositories listed incrementally")
+# acrone: 13 (new) and 12 (as old as the stored time), stopped at 11; acrtwo: b, stopped
+# at a; acrplain: its one tag through /v2
+t.eq((s.get("tags"), s.get("digests"), s.get("tags_removed"), s.get("errors")), (4, 4, 0, 0),
+     "pass 2: tags listed, digests, nothing forgotten, no error")
+t.eq(s.get("published"), {"total": 1, "scan": 1, "rematch": 0}, "pass 2: only the new digest")
+t.eq(len(st.requests_of("acr.tags", registry="acrone")), 1, "pass 2: acrone: one _tags page")
+t.eq(r.smembers(f"tags:az:{one.login_server}/debian"), ["11", "12", "13"],
+     "pass 2: the tag it did not list is still recorded")
+tt = r.hgetall(one_key)
+t.eq(tt.get("partial"), "1", "tagtime counts the incremental listing")
+t.true(int(tt.get("newest", "0")) > epoch(MID), "tagtime moved to the new tag's time")
+reqs = r.consume(r.topic("regscan.scan-requests"), want=4, timeout=30)
+t.eq(sorted(v["digest"] for _, v in reqs), sorted([deb_d, alp_d, pln_d, new_d]),
+     "pass 2 added one request: the new digest's")
+reports = scan("pass2", 4)
+t.eq(sorted((v["digest"], v["status"]) for _, v in reports if v["digest"] == new_d),
+     [(new_d, "ok")], "pass 2: the new image's report is ok")
+t.eq(len(reports), 4, "four reports in all: one per image")
+
+# ================= pass 3: the Nth pass lists everything =================
+p, s = run_pass("pass 3")
+t.eq(s.get("acr_tags"), {"full": 2, "incremental": 0, "pages": 2}, "pass 3: full listings")
+t.eq((s.get("tags"), s.get("digests"), s.get("tags_removed"), s.get("errors")), (6, 4, 0, 0),
+     "pass 3: every tag listed again")
+t.eq(s.get("published"), {"total": 0, "scan": 0, "rematch": 0}, "pass 3: nothing to publish")
+t.eq(r.hgetall(one_key).get("partial"), "0", "tagtime: the count starts again")
+
+for i, text in enumerate(outputs):
+    no_secret(text, f"output {i}")
+st.stop()
+r.stop_all()
+t.finish()
