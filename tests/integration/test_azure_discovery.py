@@ -197,6 +197,33 @@ t.eq((s.get("tags"), s.get("digests"), s.get("tags_removed"), s.get("errors")), 
 t.eq(s.get("published"), {"total": 0, "scan": 0, "rematch": 0}, "pass 3: nothing to publish")
 t.eq(r.hgetall(one_key).get("partial"), "0", "tagtime: the count starts again")
 
+# ================= an explicit entry overrides the discovered defaults =================
+# (a dry run: nothing is published or written) acrtwo listed with its own selection, which
+# excludes every repository; the other two keep the azure block's defaults
+listed = [{"name": "az", "registries": [{"url": two.url, "exclude": ["*"], "auth": {
+    "type": "azure"}}], "azure": dict(tenants[0]["azure"], discover=True)}]
+p, s = r.coordinator(r.tenants_file(listed, "listed.json"), "--dry-run", check=False, env=ENV)
+outputs.append(p.stdout + p.stderr)
+t.eq(p.returncode, 0, "explicit entry: the dry run exits 0")
+t.eq(((s or {}).get("discovery", {}).get("registries_discovered"), (s or {}).get("registries"),
+      (s or {}).get("repositories")), (3, 3, 2),
+     "explicit entry: three found, three scanned, acrtwo's repository excluded by its entry")
+t.eq(len([l for l in p.stderr.splitlines()
+          if f"'{two.login_server}'" in l and "is listed: its entry applies" in l]), 1,
+     "explicit entry: one line says the listed entry applies")
+
+# ================= Entra ID refuses the identity =================
+p, s = r.coordinator(config, "--dry-run", check=False,
+                     env=dict(ENV, RS_IT_AZ_SECRET="wrong-" + SECRET))
+outputs.append(p.stdout + p.stderr)
+t.eq(p.returncode, 3, "wrong secret: the coordinator exits 3 (nothing could be listed)")
+refused = [l for l in p.stderr.splitlines() if "cannot discover registries" in l]
+t.eq(len(refused), 1, "wrong secret: one line says discovery failed")
+t.true(refused and "tenant 'az'" in refused[0] and "AADSTS7000215" in refused[0],
+       "wrong secret: the line names the tenant and Entra's cause (AADSTS7000215)")
+t.eq(((s or {}).get("registries"), (s or {}).get("errors")), (0, 1),
+     "wrong secret: no registry listed, one error")
+
 for i, text in enumerate(outputs):
     no_secret(text, f"output {i}")
 st.stop()
