@@ -722,10 +722,11 @@ static int list_tags(struct pass *p, const char *repo, struct names *tags, rs_ac
             p->st->acr_pages += acr->pages;
             return 0;
         }
-        if (rc == RS_ERR_UNSUPPORTED) {
+        if (rc == RS_ERR_UNSUPPORTED || rc == RS_ERR_UNAUTHORIZED) {
+            /* not ACR, or no right to its metadata: /v2 tags/list says what is wrong, if anything */
             p->acr_off = 1;
-            rs_log(RS_LOG_INFO, "registry '%s' does not offer _tags: listing with /v2 tags/list",
-                   p->rc->host);
+            rs_log(RS_LOG_INFO, "%s: listing with /v2 tags/list for the rest of the pass",
+                   errstr);
         } else if (rc == RS_ERR_INVALID || rc == RS_ERR_LIMIT_EXCEEDED) {
             p->st->errors++;
             rs_log(RS_LOG_WARN, "%s: listing with /v2 tags/list instead", errstr);

@@ -99,7 +99,10 @@ static int one_page(rs_registry *r, const char *repo, const char *url, const cha
     if (rc)
         goto out;
     if (resp.status != 200) {
-        if (first && (resp.status == 404 || resp.status == 405)) {
+        /* a registry that is not ACR: an unknown route is a 404 or 405, or a 400 or
+         * a refusal (401, 403) where it checks names or rights before routes */
+        if (first && (resp.status == 400 || resp.status == 401 || resp.status == 403 ||
+                      resp.status == 404 || resp.status == 405)) {
             snprintf(why, sizeof why, "%ld: not offered", resp.status);
             rc = rs_registry_int_fail(r, RS_ERR_UNSUPPORTED, "list tags (_tags) of", repo, why,
                                       errstr, errsz);

@@ -310,8 +310,8 @@ int rs_acr_tags_parse(const char *body, size_t len, const char *repo, int64_t *p
 
 /* Lists `repo`'s tags newest first through _tags. *pages (may be NULL) counts
  * the pages fetched. Returns 0 (listed to the end, or cb stopped),
- * RS_ERR_UNSUPPORTED when the registry does not offer _tags (404 or 405 on
- * the first page), or the error of the request / page. */
+ * RS_ERR_UNSUPPORTED when the registry does not offer _tags (400, 401, 403,
+ * 404 or 405 on the first page), or the error of the request / page. */
 int rs_registry_acr_tags(rs_registry *r, const char *repo, rs_acr_tag_cb cb, void *opaque,
                          long *pages, char *errstr, size_t errstr_size);
 

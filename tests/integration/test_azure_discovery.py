@@ -12,11 +12,14 @@ pass after one new push lists the ACR repositories only down to the time the fir
 publishes only the new digest, forgetting no tag it did not list; the third pass is the Nth
 (full_listing_every: 2) and lists everything. No secret and no token in any output."""
 
+import base64
 import calendar
 import json
 import os
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "helpers"))
@@ -41,6 +44,27 @@ creds = f"{r.user}:{r.password}"
 
 def epoch(iso):
     return calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def tag_many(repo, source_tag, tags):
+    """Tags the manifest `source_tag` of backend repository `repo` as each of `tags`, with
+    manifest PUTs to the token registry (a token from the real token service)."""
+    q = urllib.parse.urlencode({"service": os.environ["REGSCAN_TEST_TOKEN_SERVICE"],
+                                "scope": f"repository:{repo}:pull,push"})
+    req = urllib.request.Request(os.environ["REGSCAN_TEST_TOKEN_REALM"] + "?" + q, headers={
+        "Authorization": "Basic " + base64.b64encode(creds.encode()).decode()})
+    token = json.load(urllib.request.urlopen(req, timeout=30))["token"]
+    mt = "application/vnd.oci.image.manifest.v1+json, " \
+         "application/vnd.docker.distribution.manifest.v2+json"
+    get = urllib.request.Request(f"http://{r.token}/v2/{repo}/manifests/{source_tag}",
+                                 headers={"Authorization": "Bearer " + token, "Accept": mt})
+    with urllib.request.urlopen(get, timeout=30) as resp:
+        body, ctype = resp.read(), resp.headers["Content-Type"]
+    for tag in tags:
+        put = urllib.request.Request(f"http://{r.token}/v2/{repo}/manifests/{tag}", data=body,
+                                     method="PUT", headers={"Authorization": "Bearer " + token,
+                                                            "Content-Type": ctype})
+        urllib.request.urlopen(put, timeout=30).read()
 
 
 def image(spec):
@@ -71,6 +95,12 @@ for tag in ("11", "12"):
 for tag in ("a", "b"):
     r.push(f"{alp}:{alp_tag}", f"{r.token}/{r.ns}/two/alpine:{tag}", creds=creds)
 r.push(f"{pln}:{pln_tag}", f"{r.token}/{r.ns}/plain/app:1", creds=creds)
+# acrtwo's "many": 121 tags of the alpine image, one second apart: two _tags pages of 100
+MANY = [f"v{i:03d}" for i in range(121)]
+r.push(f"{alp}:{alp_tag}", f"{r.token}/{r.ns}/two/many:{MANY[0]}", creds=creds)
+tag_many(f"{r.ns}/two/many", MANY[0], MANY[1:])
+for i, tag in enumerate(MANY):
+    st.set_tag_time("acrtwo", "many", tag, epoch(OLD) + i)
 st.set_tag_time("acrone", "debian", "11", OLD)
 st.set_tag_time("acrone", "debian", "12", MID)
 st.set_tag_time("acrtwo", "alpine", "a", OLD)
@@ -114,10 +144,11 @@ p, s = run_pass("pass 1")
 t.eq(s.get("discovery"), {"subscriptions_listed": 2, "subscriptions_skipped": 1,
                           "registries_discovered": 3}, "pass 1: discovery counts")
 t.eq((s.get("registries"), s.get("repositories"), s.get("tags"), s.get("digests"),
-      s.get("errors")), (3, 3, 5, 3, 0), "pass 1: registries, repositories, tags, digests, errors")
+      s.get("errors")), (3, 4, 126, 3, 0),
+     "pass 1: registries, repositories, tags, digests, errors")
 t.eq(s.get("published"), {"total": 3, "scan": 3, "rematch": 0}, "pass 1: one request per image")
-t.eq(s.get("acr_tags"), {"full": 2, "incremental": 0, "pages": 2},
-     "pass 1: acrone and acrtwo listed fully through _tags, one page each")
+t.eq(s.get("acr_tags"), {"full": 3, "incremental": 0, "pages": 4},
+     "pass 1: acrone's and acrtwo's repositories listed fully through _tags, 'many' in 2 pages")
 locked = [l for l in p.stderr.splitlines() if SUBS[2][0] in l]
 t.eq(len(locked), 1, "pass 1: the 403 subscription is logged once")
 t.true(locked and "skipped" in locked[0] and "403 AuthorizationFailed" in locked[0],
@@ -144,8 +175,11 @@ tags_reqs = {n: [(q["path"], q["query"], q.get("status"))
                  for q in st.requests_of("acr.tags", registry=n)] for n in LOGIN}
 t.eq(tags_reqs["acrone"], [("/acr/v1/debian/_tags", {"orderby": "timedesc", "n": "100"}, 200)],
      "acrone: one _tags request, newest first")
-t.eq(tags_reqs["acrtwo"], [("/acr/v1/alpine/_tags", {"orderby": "timedesc", "n": "100"}, 200)],
-     "acrtwo: one _tags request")
+t.eq(sorted(tags_reqs["acrtwo"], key=lambda x: (x[0], sorted(x[1].items()))), [
+    ("/acr/v1/alpine/_tags", {"orderby": "timedesc", "n": "100"}, 200),
+    ("/acr/v1/many/_tags", {"orderby": "timedesc", "n": "100", "last": "v021"}, 200),
+    ("/acr/v1/many/_tags", {"orderby": "timedesc", "n": "100"}, 200)],
+    "acrtwo: alpine in one _tags page, many in two (the second through the Link header)")
 t.eq([x[2] for x in tags_reqs["acrplain"]], [404], "acrplain: _tags is not offered (404)")
 t.eq(len([q for q in st.requests_of("v2", registry="acrplain")
           if q["path"] == "/v2/app/tags/list"]), 1, "acrplain: listed with /v2 tags/list")
@@ -168,12 +202,16 @@ t.true(st.count("acr.exchange") >= 1, "the worker authenticated through ACR's ex
 # ================= pass 2: one new push, incremental listings =================
 r.push(f"{new}:{new_tag}", f"{r.token}/{r.ns}/one/debian:13", creds=creds)
 p, s = run_pass("pass 2")
-t.eq(s.get("acr_tags"), {"full": 0, "incremental": 2, "pages": 2},
-     "pass 2: both ACR repositories listed incrementally")
+t.eq(s.get("acr_tags"), {"full": 0, "incremental": 3, "pages": 3},
+     "pass 2: the ACR repositories listed incrementally, one page each")
 # acrone: 13 (new) and 12 (as old as the stored time), stopped at 11; acrtwo: b, stopped
-# at a; acrplain: its one tag through /v2
-t.eq((s.get("tags"), s.get("digests"), s.get("tags_removed"), s.get("errors")), (4, 4, 0, 0),
+# at a, and v120, stopped at v119 on the first page; acrplain: its one tag through /v2
+t.eq((s.get("tags"), s.get("digests"), s.get("tags_removed"), s.get("errors")), (5, 4, 0, 0),
      "pass 2: tags listed, digests, nothing forgotten, no error")
+t.eq(len(st.requests_of("acr.tags", registry="acrtwo")), 2,
+     "pass 2: acrtwo: one _tags page per repository")
+t.eq(len(r.smembers(f"tags:az:{two.login_server}/many")), 121,
+     "pass 2: the 120 tags it did not list are still recorded")
 t.eq(s.get("published"), {"total": 1, "scan": 1, "rematch": 0}, "pass 2: only the new digest")
 t.eq(len(st.requests_of("acr.tags", registry="acrone")), 1, "pass 2: acrone: one _tags page")
 t.eq(r.smembers(f"tags:az:{one.login_server}/debian"), ["11", "12", "13"],
@@ -191,8 +229,8 @@ t.eq(len(reports), 4, "four reports in all: one per image")
 
 # ================= pass 3: the Nth pass lists everything =================
 p, s = run_pass("pass 3")
-t.eq(s.get("acr_tags"), {"full": 2, "incremental": 0, "pages": 2}, "pass 3: full listings")
-t.eq((s.get("tags"), s.get("digests"), s.get("tags_removed"), s.get("errors")), (6, 4, 0, 0),
+t.eq(s.get("acr_tags"), {"full": 3, "incremental": 0, "pages": 4}, "pass 3: full listings")
+t.eq((s.get("tags"), s.get("digests"), s.get("tags_removed"), s.get("errors")), (127, 4, 0, 0),
      "pass 3: every tag listed again")
 t.eq(s.get("published"), {"total": 0, "scan": 0, "rematch": 0}, "pass 3: nothing to publish")
 t.eq(r.hgetall(one_key).get("partial"), "0", "tagtime: the count starts again")
