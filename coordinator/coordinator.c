@@ -723,7 +723,7 @@ static int list_tags(struct pass *p, const char *repo, struct names *tags, rs_ac
             return 0;
         }
         if (rc == RS_ERR_UNSUPPORTED || rc == RS_ERR_UNAUTHORIZED) {
-            /* not ACR, or no right to its metadata: /v2 tags/list says what is wrong, if anything */
+            /* not ACR, or no right to its metadata: /v2 tags/list tells what is wrong */
             p->acr_off = 1;
             rs_log(RS_LOG_INFO, "%s: listing with /v2 tags/list for the rest of the pass",
                    errstr);

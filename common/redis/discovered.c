@@ -49,7 +49,8 @@ int rs_state_discovered_has(rs_state *st, const char *tenant, const char *host, 
 {
     *member = 0;
     if (!tenant || !*tenant || !host || !*host)
-        return rs_errf(errstr, errstr_size, RS_ERR_INVALID, "rs_state_discovered_has: bad argument");
+        return rs_errf(errstr, errstr_size, RS_ERR_INVALID,
+                       "rs_state_discovered_has: bad argument");
     char *key = rs_state_int_key(st, "registries:", tenant, NULL, NULL, NULL);
     if (!key)
         return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");

@@ -107,7 +107,8 @@ static void test_bad(void)
     bad("{\"tags\":{}}", "not an array of at most 1000");
     bad("{\"imageName\":\"other\",\"tags\":[]}", "imageName is not 'team/web'");
     bad("{\"tags\":[7]}", "item 0: not an object");
-    bad("{\"tags\":[{\"name\":5,\"digest\":\"" D1 "\",\"lastUpdateTime\":\"2026-01-01T00:00:00Z\"}]}",
+    bad("{\"tags\":[{\"name\":5,\"digest\":\"" D1
+        "\",\"lastUpdateTime\":\"2026-01-01T00:00:00Z\"}]}",
         "item 0: name: not a valid tag");
     bad("{\"tags\":[{\"name\":\"a/b\",\"digest\":\"" D1
         "\",\"lastUpdateTime\":\"2026-01-01T00:00:00Z\"}]}",
