@@ -384,7 +384,11 @@ static int request_run(struct request *r)
     struct worker *w = r->w;
     r->t0 = rs_now_ms();
     r->plat = r->req.platform;
-    r->src = rs_blobsrc_registry_new(r->rconf, r->scan_err, sizeof r->scan_err);
+    rs_registry *reg =
+        r->rconf == &r->found
+            ? worker_registry_found(w, r->req.tenant, r->rconf, r->scan_err, sizeof r->scan_err)
+            : worker_registry(w, r->rconf, r->scan_err, sizeof r->scan_err);
+    r->src = reg ? rs_blobsrc_registry_borrow(reg, r->scan_err, sizeof r->scan_err) : NULL;
     r->scan_rc = r->src ? worker_index_digest(r) : RS_ERR_CONFIG;
     platform_from_prev(r);
     if (r->scan_rc == RS_ERR_CANCELLED || rs_err_is_infra(r->scan_rc))

@@ -137,7 +137,9 @@ static struct worker *worker_new(const rs_config *cfg, const rs_worker_opts *o)
     pthread_rwlock_init(&w->db_lock, NULL);
     pthread_mutex_init(&w->db_load_lock, NULL);
     pthread_mutex_init(&w->policy_lock, NULL);
-    if (cfg->n_tenants && !(w->policies = calloc(cfg->n_tenants, sizeof *w->policies))) {
+    if ((cfg->n_tenants && !(w->policies = calloc(cfg->n_tenants, sizeof *w->policies))) ||
+        worker_registries_init(w)) {
+        free(w->policies);
         free(w);
         return NULL;
     }
@@ -333,6 +335,7 @@ static void worker_free(struct worker *w)
     for (size_t i = 0; w->policies && i < w->cfg->n_tenants; i++)
         rs_policy_free(w->policies[i]);
     free(w->policies);
+    worker_registries_free(w);
     pthread_mutex_destroy(&w->policy_lock);
     pthread_rwlock_destroy(&w->db_lock);
     pthread_mutex_destroy(&w->db_load_lock);

@@ -14,6 +14,7 @@
 #include "report.h"
 #include "scan.h"
 #include "redis.h"
+#include "registry.h"
 #include "worker.h"
 
 #include <jansson.h>
@@ -60,6 +61,15 @@ struct worker {
      * were read from are unchanged (rs_policy_unchanged); guarded by policy_lock */
     pthread_mutex_t policy_lock;
     rs_policy **policies;
+    /* one registry client per configured registry (registries.c), created on
+     * first use and kept with its tokens; guarded by reg_lock */
+    pthread_mutex_t reg_lock;
+    rs_registry **registries;
+    size_t n_registries;
+    /* clients of registries found by the tenants' Azure discovery, by tenant and
+     * host (registries.c); guarded by reg_lock too */
+    struct worker_found_reg *found_regs;
+    size_t n_found_regs, cap_found_regs;
 };
 
 /* The backoff of one step that Redis or Kafka could not take (DESIGN.md §6):
@@ -132,5 +142,16 @@ int worker_base_find(struct request *r);
 int worker_base_record(struct request *r);
 /* request.c: 0 when the request is finished (report, dead letter, nothing to do) */
 int worker_process_request(struct worker *w, job_t *jb);
+
+/* registries.c: the registry clients kept for the worker's life. */
+int worker_registries_init(struct worker *w);
+void worker_registries_free(struct worker *w);
+/* The client of `rc` (a registry of w->cfg), created on first use; NULL with errstr. */
+rs_registry *worker_registry(struct worker *w, const rs_registry_conf *rc, char *errstr,
+                             size_t errsz);
+/* The client of a registry that `tenant`'s discovery found (rc: the request's
+ * entry, copied by the client), created on first use and kept; NULL with errstr. */
+rs_registry *worker_registry_found(struct worker *w, const char *tenant, const rs_registry_conf *rc,
+                                   char *errstr, size_t errsz);
 
 #endif

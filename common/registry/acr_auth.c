@@ -26,7 +26,8 @@ struct rs_acr_auth {
     char init_err[512];
     char registry[256], origin[300];
     char *entra_scope, *tenant;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* guards the refresh token */
+    pthread_mutex_t fetch_lock; /* one exchange at a time: the others wait for its result */
     char *refresh; /* the refresh token of `refresh_service`, NULL when none */
     char refresh_service[256];
     time_t refresh_fetched, refresh_exp;
@@ -49,6 +50,7 @@ rs_acr_auth *rs_acr_auth_new(const rs_azure_conf *conf, rs_http *http, const cha
     if (!x)
         return NULL;
     pthread_mutex_init(&x->lock, NULL);
+    pthread_mutex_init(&x->fetch_lock, NULL);
     x->http = http;
     snprintf(x->registry, sizeof x->registry, "%s", registry);
     snprintf(x->origin, sizeof x->origin, "%s://%s", insecure ? "http" : "https", registry);
@@ -79,6 +81,7 @@ void rs_acr_auth_destroy(rs_acr_auth *x)
     free(x->tenant);
     scrub_free(x->refresh);
     pthread_mutex_destroy(&x->lock);
+    pthread_mutex_destroy(&x->fetch_lock);
     free(x);
 }
 
@@ -284,9 +287,14 @@ int rs_acr_auth_token(rs_acr_auth *x, const rs_auth_challenge *ch, const char *s
     int cached = refresh != NULL, refused = 0;
     for (int round = 0; round < 2; round++) {
         if (!refresh) {
-            if ((rc = exchange(x, service, now, &refresh, &rexp, errstr, errsz)))
+            pthread_mutex_lock(&x->fetch_lock);
+            if (round == 0 && (refresh = refresh_cached(x, service, now)))
+                cached = 1; /* another thread's exchange, done while this one waited */
+            else if (!(rc = exchange(x, service, now, &refresh, &rexp, errstr, errsz)))
+                refresh_store(x, service, refresh, now, rexp);
+            pthread_mutex_unlock(&x->fetch_lock);
+            if (rc)
                 break;
-            refresh_store(x, service, refresh, now, rexp);
         }
         rc = get_access(x, service, scopes, refresh, token, expires_at, &refused, errstr, errsz);
         if (!rc || !refused || !cached)

@@ -52,7 +52,8 @@ struct rs_entra {
     char *tenant, *client, *secret, *federated_file, *cert_file, *endpoint;
     rs_entra_cert *cert;
     time_t (*now)(void);
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* guards the cache */
+    pthread_mutex_t fetch_lock; /* one token request at a time: the others wait for its token */
     struct scope_entry cache[SCOPES_MAX];
     int n_cache;
 };
@@ -365,7 +366,7 @@ static int word_ok(const char *w, size_t n)
     if (n == 0 || n > WORD_MAX)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)w[i]) && !strchr("'(),:;-", w[i]))
+        if (!isalnum((unsigned char)w[i]) && !strchr("'(),:;-_", w[i]))
             return 0;
     return 1;
 }
@@ -501,6 +502,7 @@ rs_entra *rs_entra_new(const rs_azure_conf *conf, rs_http *http, char *errstr, s
         return NULL;
     }
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->fetch_lock, NULL);
     e->http = http;
     e->now = wall_now;
     if (entra_setup(e, conf, errstr, errsz)) {
@@ -526,6 +528,7 @@ void rs_entra_destroy(rs_entra *e)
     free(e->endpoint);
     rs_entra_cert_free(e->cert);
     pthread_mutex_destroy(&e->lock);
+    pthread_mutex_destroy(&e->fetch_lock);
     free(e);
 }
 
@@ -583,6 +586,21 @@ static int token_form(rs_entra *e, const char *scope, rs_buf *f, char *errstr, s
     return rc ? rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory") : 0;
 }
 
+/* Replaces each occurrence of `secret` in s by "[...]" (by '*'s when shorter). */
+static void redact(char *s, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    char *p;
+    while (n && (p = strstr(s, secret)) != NULL) {
+        if (n < 5) {
+            memset(p, '*', n);
+            continue;
+        }
+        memcpy(p, "[...]", 5);
+        memmove(p + 5, p + n, strlen(p + n) + 1);
+    }
+}
+
 static int answer_status(rs_entra *e, const rs_http_response *resp, char *errstr, size_t errsz)
 {
     char why[REASON_MAX + 64];
@@ -597,8 +615,9 @@ static int answer_status(rs_entra *e, const rs_http_response *resp, char *errstr
                        "Entra ID cannot answer for client %s in tenant %s: status %ld", e->client,
                        e->tenant, st);
     rs_entra_refusal(resp->body, resp->body_len, why, sizeof why);
-    return rs_errf(errstr, errsz, RS_ERR_UNAUTHORIZED, "Entra ID refused client %s in tenant %s: %s",
-                   e->client, e->tenant, why);
+    redact(why, e->secret); /* Entra's text could echo what it was sent */
+    return rs_errf(errstr, errsz, RS_ERR_UNAUTHORIZED,
+                   "Entra ID refused client %s in tenant %s: %s", e->client, e->tenant, why);
 }
 
 /* POSTs a token request; *token malloc'd. */
@@ -683,13 +702,18 @@ int rs_entra_token(rs_entra *e, const char *scope, char **token, char *errstr, s
     pthread_mutex_unlock(&e->lock);
     if (*token)
         return 0;
-    time_t exp = 0;
-    /* fetched without the lock: two threads may both fetch, both tokens are good */
-    int rc = fetch(e, scope, now, token, &exp, errstr, errsz);
-    if (rc)
-        return rc;
+    /* threads that missed together wait for one request instead of each sending theirs */
+    pthread_mutex_lock(&e->fetch_lock);
     pthread_mutex_lock(&e->lock);
-    cache_put(e, scope, *token, now, exp);
+    *token = cache_get(e, scope, now);
     pthread_mutex_unlock(&e->lock);
-    return 0;
+    int rc = 0;
+    time_t exp = 0;
+    if (!*token && !(rc = fetch(e, scope, now, token, &exp, errstr, errsz))) {
+        pthread_mutex_lock(&e->lock);
+        cache_put(e, scope, *token, now, exp);
+        pthread_mutex_unlock(&e->lock);
+    }
+    pthread_mutex_unlock(&e->fetch_lock);
+    return rc;
 }

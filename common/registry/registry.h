@@ -276,6 +276,9 @@ int rs_docker_config_auth(const char *host, char **username, char **password);
 
 /* A blob source over a new registry client for `conf`. NULL with errstr. */
 rs_blobsrc *rs_blobsrc_registry_new(const rs_registry_conf *conf, char *errstr, size_t errstr_size);
+/* A blob source over `reg`, which it does not own: reg must outlive it (a
+ * client kept for many requests keeps its tokens). NULL with errstr. */
+rs_blobsrc *rs_blobsrc_registry_borrow(rs_registry *reg, char *errstr, size_t errstr_size);
 /* The client under a registry blob source; NULL for other kinds. */
 rs_registry *rs_blobsrc_registry_get(rs_blobsrc *s);
 

@@ -50,6 +50,12 @@ FORM_MAX = 64 * 1024
 JWT_MAX = 16 * 1024
 REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)"
                      r"[a-z0-9]+)*)*$")
+DIGEST = r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}"
+REF_RE = {"manifests": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|" + DIGEST),
+          "blobs": re.compile(DIGEST), "tags": re.compile(r"list")}
+RECORDED_HEADERS = ("Accept", "Content-Type", "User-Agent", "Range", "If-None-Match")
+SCOPES_MAX = 32
+CATALOG_PAGES_MAX = 100
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
        "trailers", "transfer-encoding", "upgrade", "content-length"}
 MANIFEST_TYPES = ", ".join([
@@ -214,8 +220,8 @@ class TLSServer(http.server.ThreadingHTTPServer):
     """A threading HTTPS server: the TLS handshake runs in the connection's own thread."""
     daemon_threads = True
 
-    def __init__(self, handler, ctx, owner):
-        super().__init__(("127.0.0.1", 0), handler)
+    def __init__(self, handler, ctx, owner, port=0):
+        super().__init__(("127.0.0.1", port), handler)
         self.ctx = ctx
         self.owner = owner
 
@@ -246,6 +252,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def handle_one_request(self):
+        """As the base class, but an exception in a handler is answered with a 500 (and
+        recorded as "standin.error") instead of a dropped connection."""
+        try:
+            super().handle_one_request()
+        except (ConnectionError, TimeoutError, ssl.SSLError):
+            self.close_connection = True
+        except Exception as e:  # noqa: BLE001 - reported to the test through requests
+            self.close_connection = True
+            self.st._record({"endpoint": "standin.error", "path": getattr(self, "path", None),
+                             "error": "%s: %s" % (type(e).__name__, e), "time": time.time()})
+            try:
+                self.send_json(500, {"error": "stand-in error", "type": type(e).__name__})
+            except OSError:
+                pass
+
+    def injected(self, entry):
+        """Answers with a fault the test injected for this endpoint (Registry.inject); True
+        when it did."""
+        fault = self.st._take_fault(getattr(self.server, "registry", None), entry["endpoint"])
+        if fault is None:
+            return False
+        status, retry_after = fault
+        entry["status"], entry["injected"] = status, True
+        headers = [("Retry-After", str(retry_after))] if retry_after is not None else []
+        if status == 401 and hasattr(self, "challenge"):
+            headers.append(self.challenge())
+        self.send_json(status, {"errors": [{"code": "TOOMANYREQUESTS" if status == 429 else
+                                            "INJECTED", "message": "injected by the test"}]},
+                       headers=headers)
+        return True
+
     @property
     def st(self):
         return self.server.owner
@@ -260,6 +298,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             n = -1
         if n < 0 or n > FORM_MAX:
+            # drain what a client sends anyway (bounded) so it can read the refusal
+            left = min(max(n, 0), 16 * FORM_MAX)
+            while left > 0:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+            self.close_connection = True
             return None
         return self.rfile.read(n) if n else b""
 
@@ -307,6 +353,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"endpoint": endpoint, "method": self.command, "path": path,
                  "query": {k: v[0] for k, v in query.items()},
                  "authorization": self.headers.get("Authorization"),
+                 "headers": {k.lower(): self.headers[k] for k in RECORDED_HEADERS
+                             if self.headers.get(k) is not None},
                  "time": time.time()}
         entry.update(extra)
         self.st._record(entry)
@@ -344,9 +392,11 @@ class EntraHandler(Handler):
                 "metadata": [{"preferred_network": host, "preferred_cache": host,
                               "aliases": [host]}]})
         if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
-            self.record("entra.openid_configuration", tenant=parts[0])
+            entry = self.record("entra.openid_configuration", tenant=parts[0])
             if not st._tenant_known(parts[0]):
+                entry["status"] = 400
                 return self.send_json(*self.no_tenant(parts[0]))
+            entry["status"] = 200
             return self.send_json(200, st._openid_configuration(parts[0]))
         if len(parts) == 4 and parts[1:] == ["discovery", "v2.0", "keys"]:
             self.record("entra.keys", tenant=parts[0])
@@ -410,6 +460,8 @@ class ArmHandler(Handler):
         skip = query.get("$skiptoken", ["0"])[0]
         try:
             start = int(skip)
+            if start < 0:
+                raise ValueError(skip)
         except ValueError:
             return self.arm_error(400, "InvalidSkipToken", "The skip token is not valid.")
         if ep == "arm.subscriptions":
@@ -478,6 +530,8 @@ class AcrHandler(Handler):
     def exchange(self):
         form = self.read_form() or {}
         entry = self.record("acr.exchange", registry=self.reg.name, form=form)
+        if self.injected(entry):
+            return
         status, body = self.st._acr_exchange(self.reg, form, entry)
         entry["status"] = status
         self.send_json(status, body)
@@ -485,6 +539,8 @@ class AcrHandler(Handler):
     def token_post(self):
         form = self.read_form() or {}
         entry = self.record("acr.token", registry=self.reg.name, form=form)
+        if self.injected(entry):
+            return
         status, body = self.st._acr_token_refresh(self.reg, form, entry)
         entry["status"] = status
         self.send_json(status, body)
@@ -493,6 +549,8 @@ class AcrHandler(Handler):
         user, pw = self.basic()
         entry = self.record("acr.token", registry=self.reg.name, basic_user=user,
                             form={k: " ".join(v) for k, v in query.items()})
+        if self.injected(entry):
+            return
         status, body = self.st._acr_token_basic(self.reg, user, pw, query, entry)
         entry["status"] = status
         self.send_json(status, body)
@@ -514,6 +572,8 @@ class AcrHandler(Handler):
     def v2(self, path, query):
         reg = self.reg
         entry = self.record("v2", registry=reg.name)
+        if self.injected(entry):
+            return
         rest = path[len("/v2"):].lstrip("/")
         if rest == "":
             return self.forward(entry, "/v2/", None)
@@ -523,6 +583,9 @@ class AcrHandler(Handler):
         if not m or not REPO_RE.match(m.group(1)) or len(m.group(1)) > 255:
             entry["status"] = 404
             return self.acr_error(404, "NAME_INVALID", "invalid repository name")
+        if not REF_RE[m.group(2)].fullmatch(m.group(3)):
+            entry["status"] = 404
+            return self.acr_error(404, "NAME_UNKNOWN", "unknown or invalid reference")
         entry["repository"] = m.group(1)
         backend = "/v2/%s/%s/%s" % (reg.backend_name(m.group(1)), m.group(2), m.group(3))
         qs = urllib.parse.urlsplit(self.path).query
@@ -590,7 +653,9 @@ class AcrHandler(Handler):
         """The backend's catalog filtered to this registry's namespace, paged here."""
         names = []
         link = "/v2/_catalog?n=1000"
-        while link:
+        for _ in range(CATALOG_PAGES_MAX):
+            if not link:
+                break
             conn, resp = self.backend_request("GET", link)
             try:
                 if resp.status == 401:
@@ -606,6 +671,10 @@ class AcrHandler(Handler):
                 link = m.group(1) if m else None
             finally:
                 conn.close()
+        if link:
+            entry["status"] = 502
+            return self.acr_error(502, "UNKNOWN", "the backend catalog has more than %d pages"
+                                  % CATALOG_PAGES_MAX)
         mine = sorted(self.reg.local_name(n) for n in names if self.reg.local_name(n))
         self.send_paged(entry, mine, query, "/v2/_catalog", "repositories", {})
 
@@ -636,6 +705,8 @@ class AcrHandler(Handler):
     def tags_api(self, path, query):
         reg = self.reg
         entry = self.record("acr.tags", registry=reg.name)
+        if self.injected(entry):
+            return
         m = re.fullmatch(r"/acr/v1/(.+)/_tags", path)
         if not reg.tags_api:
             entry["status"] = 404
@@ -703,7 +774,7 @@ class Registry:
     """One ACR stand-in: its server, namespace in the backend, grants and tag times."""
 
     def __init__(self, st, subscription, name, namespace, location, sku, resource_group,
-                 tags_api):
+                 tags_api, port=0):
         self.st = st
         self.subscription = subscription
         self.name = name
@@ -713,8 +784,9 @@ class Registry:
         self.resource_group = resource_group
         self.tags_api = tags_api
         self.times = {}     # (repo, tag) -> [created, updated, digest]
+        self.faults = {}    # endpoint -> [(status, retry_after, count)]
         self.lock = threading.Lock()
-        self.server = TLSServer(AcrHandler, st._ctx, st)
+        self.server = TLSServer(AcrHandler, st._ctx, st, port)
         self.server.registry = self
         self.login_server = "127.0.0.1:%d" % self.server.server_address[1]
         self.url = "https://" + self.login_server
@@ -761,6 +833,13 @@ class Registry:
             elif t[2] is None:
                 t[2] = digest
             return t[0], t[1]
+
+    def inject(self, endpoint, status, count=1, retry_after=None):
+        """The next `count` requests of `endpoint` ("v2", "acr.token", "acr.exchange",
+        "acr.tags") on this registry are answered `status` (e.g. 429 with `retry_after`
+        seconds, or 401 with the registry's challenge) without reaching the backend."""
+        with self.st.lock:
+            self.faults.setdefault(endpoint, []).append((status, retry_after, count))
 
     def set_tag_time(self, repo, tag, when):
         ts = parse_iso(when) if isinstance(when, str) else float(when)
@@ -827,7 +906,7 @@ class AzureStandin:
 
     def __init__(self, state_dir, backend=None, token_realm=None, token_service=None,
                  backend_user=None, backend_password=None, token_lifetime=3600,
-                 arm_page_size=100, acr_audience=ACR_AUDIENCE):
+                 arm_page_size=100, acr_audience=ACR_AUDIENCE, entra_port=0, arm_port=0):
         self.state_dir = state_dir
         self.backend = backend or os.environ.get("REGSCAN_TEST_REGISTRY_TOKEN", "127.0.0.1:5002")
         self.token_realm = token_realm or os.environ.get("REGSCAN_TEST_TOKEN_REALM",
@@ -859,8 +938,8 @@ class AzureStandin:
         self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         self._ctx.load_cert_chain(cert_file, key_file)
-        self.entra_server = TLSServer(EntraHandler, self._ctx, self)
-        self.arm_server = TLSServer(ArmHandler, self._ctx, self)
+        self.entra_server = TLSServer(EntraHandler, self._ctx, self, entra_port)
+        self.arm_server = TLSServer(ArmHandler, self._ctx, self, arm_port)
         self.authority = self.entra_server.url
         self.arm = self.arm_server.url
         self._threads = []
@@ -935,16 +1014,31 @@ class AzureStandin:
                                           "tenantId": tenant, "forbidden": forbidden}
 
     def add_registry(self, sub_id, name, namespace, location="westeurope", sku="Standard",
-                     resource_group="rg-regscan", tags_api=True):
+                     resource_group="rg-regscan", tags_api=True, port=0):
         """An ACR in subscription `sub_id` whose repository X is the backend's
         "<namespace>/X"; returns the Registry (login_server, url). Served at once if the
         stand-in runs."""
-        reg = Registry(self, sub_id, name, namespace, location, sku, resource_group, tags_api)
+        reg = Registry(self, sub_id, name, namespace, location, sku, resource_group, tags_api,
+                       port)
         with self.lock:
             self.registries[name] = reg
         if self._threads:
             self._serve(reg.server)
         return reg
+
+    def _take_fault(self, reg, endpoint):
+        if reg is None:
+            return None
+        with self.lock:
+            q = reg.faults.get(endpoint)
+            if not q:
+                return None
+            status, retry_after, left = q[0]
+            if left <= 1:
+                q.pop(0)
+            else:
+                q[0] = (status, retry_after, left - 1)
+            return status, retry_after
 
     def grant_acrpull(self, client_id, registry):
         with self.lock:
@@ -971,6 +1065,15 @@ class AzureStandin:
 
     def count(self, endpoint, **match):
         return len(self.requests_of(endpoint, **match))
+
+    def bearers(self, endpoint, **match):
+        """The Bearer tokens the recorded requests of `endpoint` carried, in order (None where
+        a request had none): for asserting that tokens were reused."""
+        out = []
+        for r in self.requests_of(endpoint, **match):
+            a = r.get("authorization") or ""
+            out.append(a[7:].strip() if a[:7].lower() == "bearer " else None)
+        return out
 
     def tokens_issued(self, client_id, scope):
         with self.lock:
@@ -1223,8 +1326,9 @@ class AzureStandin:
         except (ValueError, UnicodeDecodeError):
             return 401, {"errors": [{"code": "UNAUTHORIZED", "message":
                                      "the refresh token is invalid"}]}
+        exp = claims.get("exp")
         if (claims.get("aud") != reg.login_server or claims.get("grant_type") !=
-                "refresh_token" or claims.get("exp", 0) < time.time()):
+                "refresh_token" or not isinstance(exp, int) or exp < time.time()):
             return 401, {"errors": [{"code": "UNAUTHORIZED", "message":
                                      "the refresh token is invalid or expired"}]}
         entry["appid"] = claims.get("appid")
@@ -1249,7 +1353,7 @@ class AzureStandin:
         with self.lock:
             allowed = (appid, reg.name) in self.acrpull
         out = []
-        for s in scope.split():
+        for s in scope.split()[:SCOPES_MAX]:
             first, last = s.find(":"), s.rfind(":")
             if first <= 0 or last == first or not allowed:
                 continue
@@ -1284,6 +1388,7 @@ class AzureStandin:
         token = json.loads(data)["token"]
         with self.lock:
             self.backend_tokens += 1
+        entry["access_token"] = token
         return 200, {"access_token": token}
 
 
@@ -1291,12 +1396,14 @@ class AzureStandin:
 
 def from_config(state_dir, cfg):
     """An AzureStandin set up from a JSON description (the CLI's --config):
-    {"token_lifetime", "arm_page_size", "tenants": {tid: {"clients": {id: {"secret",
-    "certificate_file", "federated": [[issuer, subject]], "acrpull": [registry]}}}},
-    "subscriptions": [{"id", "name", "tenant", "forbidden", "registries": [{"name",
-    "namespace", "tags_api"}]}]}."""
+    {"token_lifetime", "arm_page_size", "entra_port", "arm_port", "tenants": {tid:
+    {"clients": {id: {"secret", "certificate_file", "federated": [[issuer, subject]],
+    "acrpull": [registry]}}}}, "subscriptions": [{"id", "name", "tenant", "forbidden",
+    "registries": [{"name", "namespace", "tags_api", "sku", "port"}]}]} (ports 0 or absent:
+    any free port)."""
     st = AzureStandin(state_dir, token_lifetime=cfg.get("token_lifetime", 3600),
-                      arm_page_size=cfg.get("arm_page_size", 100))
+                      arm_page_size=cfg.get("arm_page_size", 100),
+                      entra_port=cfg.get("entra_port", 0), arm_port=cfg.get("arm_port", 0))
     grants = []
     for tenant, t in (cfg.get("tenants") or {}).items():
         st.add_tenant(tenant)
@@ -1313,10 +1420,25 @@ def from_config(state_dir, cfg):
                             s.get("forbidden", False))
         for r in s.get("registries") or []:
             st.add_registry(s["id"], r["name"], r.get("namespace", r["name"]),
-                            tags_api=r.get("tags_api", True))
+                            sku=r.get("sku", "Standard"), tags_api=r.get("tags_api", True),
+                            port=r.get("port", 0))
     for cid, r in grants:
         st.grant_acrpull(cid, r)
     return st
+
+
+def write_sa_tokens(st, cfg):
+    """For manual runs: a service-account token file per federated credential of the config
+    (state dir sa-token-<client>, valid 24 h, signed by the issuer's stand-in signer);
+    returns {client_id: path}."""
+    out = {}
+    for t in (cfg.get("tenants") or {}).values():
+        for cid, c in (t.get("clients") or {}).items():
+            for issuer, subject in c.get("federated") or []:
+                path = os.path.join(st.state_dir, "sa-token-%s" % cid)
+                st.federated_signer(issuer).write(path, subject, lifetime=86400)
+                out[cid] = path
+    return out
 
 
 def main():
@@ -1329,7 +1451,9 @@ def main():
     st = from_config(a.state_dir, cfg).start()
     print(json.dumps({"ca_file": st.ca_file, "authority": st.authority, "resource_manager":
                       st.arm, "registries": {n: r.login_server for n, r in
-                                             st.registries.items()}}, indent=2), flush=True)
+                                             st.registries.items()},
+                      "federated_token_files": write_sa_tokens(st, cfg)}, indent=2),
+          flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -6,7 +6,7 @@
 set -eu
 
 PINS="msal==1.39.0 azure-identity==1.27.0 azure-core==1.41.0 azure-mgmt-core==1.6.0
-azure-mgmt-containerregistry==15.0.0 azure-mgmt-resource==26.0.0"
+azure-mgmt-containerregistry==15.0.0 azure-mgmt-resource-subscriptions==1.0.0"
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/regscan"
 venv="$cache/venv-azure"

@@ -343,6 +343,73 @@ static void test_discovery(void)
     rs_config_free(c);
 }
 
+static rs_config *load_text(const char *text, char *errstr, size_t errsz)
+{
+    char path[] = "/tmp/test_config_azure_XXXXXX";
+    int fd = mkstemp(path);
+    RS_REQUIRE(fd >= 0);
+    RS_REQUIRE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    rs_config *c = NULL;
+    errstr[0] = '\0';
+    rs_config_load(path, &c, errstr, errsz);
+    unlink(path);
+    return c;
+}
+
+/* auth type azure: workload identity from the environment as the Azure SDKs
+ * read it, the file's keys first; a certificate; no inheritance across kinds */
+static void test_azure_env(void)
+{
+    char err[512];
+    setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token", 1);
+    setenv("AZURE_CLIENT_ID", "env-client", 1);
+    setenv("AZURE_TENANT_ID", "env-tenant", 1);
+    setenv("AZURE_AUTHORITY_HOST", "https://login.example.test/", 1);
+    rs_config *c = load_text("{\"tenants\":[{\"name\":\"a\",\"registries\":[{\"url\":"
+                             "\"https://r.test\",\"auth\":{\"type\":\"azure\"}}]}]}",
+                             err, sizeof err);
+    RS_REQUIRE(c != NULL);
+    const rs_azure_conf *a = &c->tenants[0].registries[0].auth.azure;
+    RS_CHECK_STR(a->federated_token_file, "/var/run/secrets/azure/tokens/azure-identity-token");
+    RS_CHECK_STR(a->client_id, "env-client");
+    RS_CHECK_STR(a->tenant_id, "env-tenant");
+    RS_CHECK_STR(a->authority, "https://login.example.test");
+    RS_CHECK_STR(a->acr_audience, "https://containerregistry.azure.net");
+    RS_CHECK(a->client_secret == NULL && a->client_certificate_file == NULL);
+    rs_config_free(c);
+    /* the file's keys win; a configured secret keeps the token file of the env out */
+    c = load_text("{\"tenants\":[{\"name\":\"a\",\"azure\":{\"tenant_id\":\"t\",\"client_id\":"
+                  "\"c\",\"client_secret_file\":\"secrets/azure.txt\",\"authority\":"
+                  "\"https://127.0.0.1:1\"},\"registries\":[{\"url\":\"https://r.test\",\"auth\":"
+                  "{\"type\":\"azure\",\"client_certificate_file\":\"/c.pem\",\"acr_audience\":"
+                  "\"https://acr.example.test\"}},{\"url\":\"https://s.test\",\"auth\":{"
+                  "\"type\":\"azure\",\"federated_token_file\":\"/own\"}}]}]}",
+                  err, sizeof err);
+    if (!c)
+        fprintf(stderr, "  %s\n", err);
+    RS_REQUIRE(c != NULL);
+    const rs_azure_conf *t = c->tenants[0].azure;
+    RS_CHECK_STR(t->tenant_id, "t");
+    RS_CHECK_STR(t->client_secret, "azure-secret-file");
+    RS_CHECK(t->federated_token_file == NULL);
+    RS_CHECK_STR(t->authority, "https://127.0.0.1:1");
+    a = &c->tenants[0].registries[0].auth.azure;
+    RS_CHECK_STR(a->client_certificate_file, "/c.pem");
+    RS_CHECK(a->client_secret == NULL && a->federated_token_file == NULL);
+    RS_CHECK_STR(a->client_id, "c");
+    RS_CHECK_STR(a->authority, "https://127.0.0.1:1");
+    RS_CHECK_STR(a->acr_audience, "https://acr.example.test");
+    a = &c->tenants[0].registries[1].auth.azure;
+    RS_CHECK_STR(a->federated_token_file, "/own");
+    RS_CHECK(a->client_secret == NULL && a->client_certificate_file == NULL);
+    rs_config_free(c);
+    unsetenv("AZURE_FEDERATED_TOKEN_FILE");
+    unsetenv("AZURE_CLIENT_ID");
+    unsetenv("AZURE_TENANT_ID");
+    unsetenv("AZURE_AUTHORITY_HOST");
+}
+
 int main(void)
 {
     char dir[1024];
@@ -350,7 +417,12 @@ int main(void)
     clear_env();
     setenv("RS_TEST_PW", "s3cret-pw", 1);
     unsetenv("RS_TEST_UNSET_VAR");
+    unsetenv("AZURE_FEDERATED_TOKEN_FILE");
+    unsetenv("AZURE_CLIENT_ID");
+    unsetenv("AZURE_TENANT_ID");
+    unsetenv("AZURE_AUTHORITY_HOST");
     test_valid();
+    test_azure_env();
     test_bad_files();
     test_settings();
     test_globs();
