@@ -14,6 +14,7 @@
 #include "baseimages_int.h"
 #include "digestset_int.h"
 #include "discovery_int.h"
+#include "event_int.h"
 #include "kafka.h"
 #include "report.h"
 #include "registry.h"
@@ -566,14 +567,157 @@ static int process_tags(struct pass *p, const char *repo, char **tags, size_t n_
             snprintf(cands[n].digest, RS_DIGEST_SIZE, "%s", digest);
             n++;
         }
-        if (!p->o->dry_run)
+        /* serve resolves a digest pushed without a tag here too: not a tag to record */
+        int is_tag = !rs_digest_valid(tags[i]);
+        if (!p->o->dry_run && is_tag)
             rc = record_tag(p, repo, tags[i], digest, cands + first, n - first);
-        if (rc == 0 && !p->o->dry_run && p->base_repo)
+        if (rc == 0 && !p->o->dry_run && p->base_repo && is_tag)
             rc = record_base(p, repo, tags[i], cands + first, n - first);
     }
     if (rc == 0)
         rc = flush_candidates(p, repo, cands, n);
     free(cands);
+    return rc;
+}
+
+/* ---- one event (event_int.h): the pass's steps for one tag, for serve ---- */
+
+/* A pass over nothing yet: x's connections, the tenant's policy version and
+ * vulndb:current read now, a batch id of its own. Free with event_pass_end. */
+static int event_pass_begin(struct pass *p, rs_coord_opts *o, const rs_coord_event_ctx *x,
+                            rs_coord_event_result *res, char *errstr, size_t errsz)
+{
+    rs_vulndb_current cur;
+    int have_db = 0;
+    memset(res, 0, sizeof *res);
+    memset(o, 0, sizeof *o);
+    o->requeue_after_s = x->requeue_after_s;
+    memset(p, 0, sizeof *p);
+    p->cfg = x->cfg;
+    p->o = o;
+    p->st = &res->st;
+    p->state = x->state;
+    p->cache = x->cache ? x->cache : x->state;
+    p->producer = x->producer;
+    p->tenant = x->tenant;
+    p->rc = x->rc;
+    p->reg = x->reg;
+    if (tenant_policy_version(x->tenant, p->policy_version))
+        return rs_errf(errstr, errsz, RS_ERR_CONFIG, "the policy of tenant '%s' cannot be read",
+                       x->tenant->name);
+    int rc = rs_state_vulndb_get(p->state, &cur, &have_db, errstr, errsz);
+    if (rc)
+        return rc;
+    p->vulndb_version = have_db ? cur.version : 0;
+    if (!(p->seen = rs_digestset_new()))
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    rs_scan_id_new(p->batch_id);
+    rs_iso_now(p->requested_at, sizeof p->requested_at);
+    return 0;
+}
+
+int rs_coord_event_push(const rs_coord_event_ctx *x, const char *repo, const char *tag,
+                        const char *digest, rs_coord_event_result *res, char *errstr,
+                        size_t errsz)
+{
+    struct pass p;
+    rs_coord_opts o;
+    rs_skip_reason why;
+    int rc = event_pass_begin(&p, &o, x, res, errstr, errsz);
+    const char *ref = tag && *tag ? tag : digest;
+    if (rc)
+        goto out;
+    /* the pass's filters: what a pass would not list is not requested */
+    res->selected = rs_glob_any(x->rc->repositories, x->rc->n_repositories, repo, 1) &&
+                    !rs_glob_any(x->rc->exclude, x->rc->n_exclude, repo, 0);
+    if (res->selected && tag && *tag)
+        res->selected = !rs_manifest_tag_is_artifact(tag, &why) &&
+                        rs_glob_any(x->rc->tags_include, x->rc->n_tags_include, tag, 1) &&
+                        !rs_glob_any(x->rc->tags_exclude, x->rc->n_tags_exclude, tag, 0);
+    if (!res->selected)
+        goto out;
+    p.base_repo = rs_config_is_base_repository(x->tenant, x->rc->host, repo);
+    res->st.registries = res->st.repositories = 1;
+    res->st.tags = tag && *tag ? 1 : 0;
+    char *refs[1] = {(char *)ref};
+    if ((rc = process_tags(&p, repo, refs, 1)))
+        rs_errf(errstr, errsz, rc, "cannot request '%s/%s': Redis or Kafka failed", x->rc->host,
+                repo);
+out:
+    rs_digestset_destroy(p.seen);
+    return rc;
+}
+
+/* Gives `digest` its tombstone when no tag of the tenant points to it: done:
+ * and queued: deleted. An index holds no refs: its images are looked at
+ * (from the index: cache, which outlives the deleted manifest). */
+static int tombstone_if_unreferenced(struct pass *p, const char *repo, const char *digest,
+                                     long *tombstones, char *errstr, size_t errsz)
+{
+    rs_manifest *m = NULL;
+    char why[256];
+    if (index_load(p, repo, digest, &m, why, sizeof why) == 0 && m->kind == RS_MANIFEST_INDEX) {
+        int rc = 0;
+        for (size_t i = 0; i < m->n_manifests && rc == 0; i++)
+            rc = tombstone_if_unreferenced(p, repo, m->manifests[i].digest, tombstones, errstr,
+                                           errsz);
+        rs_manifest_free(m);
+        return rc;
+    }
+    rs_manifest_free(m);
+    rs_refs refs = {0};
+    int rc = rs_state_refs_get(p->state, p->tenant->name, digest, &refs, errstr, errsz);
+    int unreferenced = rc == 0 && refs.n == 0 && refs.omitted == 0;
+    rs_refs_clear(&refs);
+    if (rc || !unreferenced)
+        return rc;
+    int found = 0;
+    rs_done d;
+    if ((rc = rs_state_done_get(p->state, p->tenant->name, digest, &d, &found, errstr, errsz)) ||
+        (rc = rs_state_queued_clear(p->state, p->tenant->name, digest, errstr, errsz)) || !found)
+        return rc;
+    if ((rc = rs_state_done_delete(p->state, p->tenant->name, digest, errstr, errsz)))
+        return rc;
+    (*tombstones)++;
+    rs_log(RS_LOG_INFO, "tombstone: '%s/%s@%s' of tenant '%s': no tag points to it", p->rc->host,
+           repo, digest, p->tenant->name);
+    return 0;
+}
+
+int rs_coord_event_delete(const rs_coord_event_ctx *x, const char *repo, const char *tag,
+                          const char *digest, rs_coord_event_result *res, char *errstr,
+                          size_t errsz)
+{
+    struct pass p;
+    rs_coord_opts o;
+    struct names tags = {0}, gone = {0};
+    int rc = event_pass_begin(&p, &o, x, res, errstr, errsz);
+    if (rc == 0)
+        rc = rs_state_tags_list(p.state, x->tenant->name, x->rc->host, repo, names_add, &tags,
+                                errstr, errsz);
+    p.base_repo = rs_config_is_base_repository(x->tenant, x->rc->host, repo);
+    res->selected = 1;
+    for (size_t i = 0; rc == 0 && i < tags.n; i++) {
+        char prev[RS_DIGEST_SIZE];
+        int found = 0;
+        if (tag && *tag && strcmp(tag, tags.v[i]) != 0)
+            continue;
+        rc = rs_state_tag_get(p.state, x->tenant->name, x->rc->host, repo, tags.v[i], prev,
+                              &found, errstr, errsz);
+        if (rc || (digest && *digest && (!found || strcmp(prev, digest) != 0)))
+            continue;
+        if ((rc = forget_tag(&p, repo, tags.v[i])))
+            rs_errf(errstr, errsz, rc, "cannot forget '%s/%s:%s'", x->rc->host, repo, tags.v[i]);
+        else if (found)
+            rc = names_add(prev, &gone);
+    }
+    if (rc == 0 && digest && *digest)
+        rc = names_add(digest, &gone);
+    for (size_t i = 0; rc == 0 && i < gone.n; i++)
+        rc = tombstone_if_unreferenced(&p, repo, gone.v[i], &res->tombstones, errstr, errsz);
+    names_free(&tags);
+    names_free(&gone);
+    rs_digestset_destroy(p.seen);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #define RS_COORDINATOR_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,6 +89,22 @@ typedef struct rs_coord_stats {
  * when Redis or Kafka cannot be used. */
 int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_stats *stats,
                         char *errstr, size_t errstr_size);
+
+/* ---- serve: `regscan-coordinator serve`: ACR webhooks and Event Grid events
+ * for pushed and deleted images, handled at once as a pass would handle that
+ * tag (docs/azure.md, "Pushes scanned at once (serve)"). */
+
+typedef struct rs_serve_opts {
+    const char *listen;                /* "ADDR:PORT" (main.c: 127.0.0.1:8080 by default) */
+    long requeue_after_s;              /* as the pass's (0: 6 h) */
+    volatile sig_atomic_t *stop;       /* serving ends when it becomes non-zero */
+} rs_serve_opts;
+
+/* Serves until *o->stop. Returns 0, RS_ERR_CONFIG (no tenant has a webhook
+ * secret, the address cannot be bound) or RS_ERR_UNREACHABLE (Redis or Kafka
+ * at start) with errstr set. */
+int rs_coordinator_serve(const rs_config *cfg, const rs_serve_opts *o, char *errstr,
+                         size_t errstr_size);
 
 /* The summary as one line of text (into out) and as JSON (new reference). */
 void rs_coord_stats_line(const rs_coord_stats *s, char *out, size_t out_size);

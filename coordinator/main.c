@@ -18,7 +18,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: regscan-coordinator --config FILE [--tenant NAME]... [--rescan] [--dry-run]\n"
                "                           [--interval SECONDS] [--json] [--kafka-prop k=v]...\n"
                "                           [--requeue-after SECONDS]\n"
-               "       regscan-coordinator vulndb update --source PATH_OR_URL... [--store DIR]\n");
+               "       regscan-coordinator vulndb update --source PATH_OR_URL... [--store DIR]\n"
+               "       regscan-coordinator serve --config FILE [--listen ADDR:PORT]\n"
+               "                           [--kafka-prop k=v]... [--requeue-after SECONDS]\n");
 }
 
 /* regscan-coordinator vulndb update --source PATH_OR_URL... [--store DIR] */
@@ -104,12 +106,83 @@ static int vulndb_main(int argc, char **argv)
     return 0;
 }
 
+/* The address serve listens on: --listen, REGSCAN_LISTEN, else 127.0.0.1 and
+ * REGSCAN_HTTP_PORT (8080 when unset). */
+static const char *serve_listen(const char *flag, const rs_config *cfg, char *buf, size_t size)
+{
+    const char *env = getenv("REGSCAN_LISTEN");
+    if (flag)
+        return flag;
+    if (env && *env)
+        return env;
+    snprintf(buf, size, "127.0.0.1:%d", cfg->settings.http_port ? cfg->settings.http_port : 8080);
+    return buf;
+}
+
+/* regscan-coordinator serve --config FILE [--listen ADDR:PORT] ... */
+static int serve_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"kafka-prop", required_argument, NULL, 'k'},
+        {"requeue-after", required_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *config = getenv("REGSCAN_CONFIG"), *listen = NULL;
+    const char *rq = getenv("REGSCAN_REQUEUE_AFTER"), *kprops[64];
+    size_t n_kprops = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'q': rq = optarg; break;
+        case 'k':
+            if (n_kprops == 64) {
+                fprintf(stderr, "regscan-coordinator: too many --kafka-prop\n");
+                return 2;
+            }
+            kprops[n_kprops++] = optarg;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    rs_serve_opts o = {.stop = &stop_flag};
+    char *end = NULL;
+    if (rq && *rq && ((o.requeue_after_s = strtol(rq, &end, 10)) < 1 || *end)) {
+        fprintf(stderr, "regscan-coordinator: --requeue-after: '%s' is not a positive number\n",
+                rq);
+        return 2;
+    }
+    if (optind != argc || !config) {
+        fprintf(stderr, "regscan-coordinator: serve: %s\n",
+                config ? "unexpected argument" : "--config FILE (or REGSCAN_CONFIG) is required");
+        return 2;
+    }
+    rs_config *cfg = NULL;
+    char errstr[1024] = "", buf[64];
+    int rc = rs_cli_load_config(config, kprops, n_kprops, &cfg);
+    if (rc)
+        return rc;
+    o.listen = serve_listen(listen, cfg, buf, sizeof buf);
+    rs_cli_on_stop(&stop_flag);
+    rc = rs_coordinator_serve(cfg, &o, errstr, sizeof errstr);
+    if (rc)
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+    rs_config_free(cfg);
+    return rc ? rs_err_exit_code(rc) : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (rs_cli_log_init("regscan-coordinator"))
         return 2;
     if (argc > 1 && !strcmp(argv[1], "vulndb"))
         return vulndb_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "serve"))
+        return serve_main(argc - 1, argv + 1);
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"tenant", required_argument, NULL, 't'},

@@ -20,9 +20,16 @@
 #define SECRET_FILE_MAX (64 * 1024)
 #define TENANT_NAME_MAX 64
 
-static const char *const keys_top[] = {"tenants", NULL};
-static const char *const keys_tenant[] = {"name",   "registries",       "azure",
-                                          "policy", "base_repositories", NULL};
+static const char *const keys_top[] = {"tenants", "webhook_secret_env", "webhook_secret_file",
+                                       NULL};
+static const char *const keys_tenant[] = {"name",
+                                          "registries",
+                                          "azure",
+                                          "policy",
+                                          "base_repositories",
+                                          "webhook_secret_env",
+                                          "webhook_secret_file",
+                                          NULL};
 static const char *const keys_registry[] = {"url",  "auth", "repositories", "exclude", "platforms",
                                             "tags", "full_listing_every", NULL};
 static const char *const keys_tags[] = {"include", "exclude", "newest", NULL};
@@ -665,6 +672,7 @@ static void tenant_clear(rs_tenant *t)
         registry_clear(&t->registries[i]);
     free(t->registries);
     free(t->policy);
+    free(t->webhook_secret);
     free_list(t->base_repositories, t->n_base_repositories);
     registry_clear(&t->discovered);
     if (t->azure) {
@@ -690,6 +698,7 @@ static int parse_tenant(const json_t *o, const char *path, rs_tenant *t, char *e
                        "%s.name: '%s' must be 1 to %d characters of A-Z a-z 0-9 . _ -", path,
                        t->name, TENANT_NAME_MAX);
     if ((rc = get_string(o, "policy", path, 0, &t->policy, errstr, errstr_size)) ||
+        (rc = get_secret(o, "webhook_secret", path, 0, &t->webhook_secret, errstr, errstr_size)) ||
         (rc = get_list(o, "base_repositories", path, &t->base_repositories,
                        &t->n_base_repositories, errstr, errstr_size)))
         return rc;
@@ -906,6 +915,9 @@ int rs_config_load(const char *path, rs_config **out, char *errstr, size_t errst
     }
     if ((rc = check_keys(root, "", keys_top, errstr, errstr_size)))
         goto out;
+    if ((rc = get_secret(root, "webhook_secret", "", 0, &c->webhook_secret, errstr,
+                         errstr_size)))
+        goto out;
     json_t *tenants = json_object_get(root, "tenants");
     if (!json_is_array(tenants) || json_array_size(tenants) == 0) {
         rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "tenants: must be a non-empty array");
@@ -942,6 +954,7 @@ void rs_config_free(rs_config *c)
     for (size_t i = 0; i < c->n_tenants; i++)
         tenant_clear(&c->tenants[i]);
     free(c->tenants);
+    free(c->webhook_secret);
     settings_clear(&c->settings);
     free(c);
 }

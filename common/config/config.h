@@ -81,6 +81,9 @@ typedef struct rs_tenant {
      * repositories / exclude / platforms / tags / full_listing_every and an
      * auth of type azure with the block's identity; url and host NULL */
     rs_registry_conf discovered;
+    /* `serve`'s shared secret for this tenant's webhooks (webhook_secret_env /
+     * _file), NULL: the file's top-level one */
+    char *webhook_secret;
 } rs_tenant;
 
 typedef struct rs_settings {
@@ -101,6 +104,7 @@ typedef struct rs_config {
     rs_tenant *tenants;
     size_t n_tenants;
     rs_settings settings;
+    char *webhook_secret; /* top-level webhook_secret_env / _file: every tenant's default */
 } rs_config;
 
 /* Loads and validates the tenants file at `path` and fills the settings from

@@ -378,11 +378,35 @@ def policy_seeds():
          "status": "fixed"}]}))
 
 
+def webhook_seeds():
+    """ACR webhook bodies and Event Grid deliveries (coordinator/webhook.c)."""
+    target = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 524,
+              "digest": DA, "length": 524, "repository": "team/web", "tag": "v1"}
+    request = {"id": "r", "host": "127.0.0.1:5002", "method": "PUT", "useragent": "docker"}
+    push = {"id": "i", "timestamp": "2026-12-07T05:00:00Z", "action": "push",
+            "target": target, "request": request}
+    delete = dict(push, action="delete", target={"digest": DB, "repository": "team/web"})
+    add("webhook", jdump(push))
+    add("webhook", jdump(delete))
+
+    def eg(kind, data):
+        return {"id": "e", "topic": "/t", "subject": "team/web:v1", "eventType": kind,
+                "eventTime": "2026-12-07T05:00:00Z", "data": data, "dataVersion": "1.0",
+                "metadataVersion": "1"}
+    add("webhook", jdump([eg("Microsoft.ContainerRegistry.ImagePushed", push),
+                          eg("Microsoft.ContainerRegistry.ImageDeleted", delete)]))
+    add("webhook", jdump([eg("Microsoft.EventGrid.SubscriptionValidationEvent",
+                             {"validationCode": "512d38b6", "validationUrl": "https://v"})]))
+    add("webhook", jdump({"specversion": "1.0", "type": "Microsoft.ContainerRegistry.ImagePushed",
+                          "source": "/s", "id": "c", "data": push}))
+
+
 def main():
     policy_seeds()
     rpm_seeds()
     binary_seeds()
     file_seeds()
+    webhook_seeds()
     lang_seeds()
     badtext_seeds()
     utf8_seeds()

@@ -410,6 +410,48 @@ static void test_azure_env(void)
     unsetenv("AZURE_AUTHORITY_HOST");
 }
 
+/* serve's webhook secrets: top level and per tenant, from _env / _file. */
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    RS_REQUIRE(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_webhook_secrets(void)
+{
+    char dir[] = "/tmp/rs-test-config-XXXXXX", path[256], secret[256], errstr[512] = "";
+    RS_REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/tenants.json", dir);
+    snprintf(secret, sizeof secret, "%s/secret", dir);
+    write_file(secret, "wh-from-file\n");
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"webhook_secret_env\": \"RS_TEST_WH\", \"tenants\": ["
+             "{\"name\": \"a\", \"registries\": [{\"url\": \"http://127.0.0.1:5000\"}],"
+             " \"webhook_secret_file\": \"%s\"},"
+             "{\"name\": \"b\", \"registries\": [{\"url\": \"http://127.0.0.1:5000\"}]}]}",
+             secret);
+    write_file(path, json);
+    setenv("RS_TEST_WH", "wh-global", 1);
+    rs_config *c = NULL;
+    RS_CHECK_INT(rs_config_load(path, &c, errstr, sizeof errstr), 0);
+    RS_REQUIRE(c != NULL);
+    RS_CHECK_STR(c->webhook_secret, "wh-global");
+    RS_CHECK_STR(c->tenants[0].webhook_secret, "wh-from-file");
+    RS_CHECK(c->tenants[1].webhook_secret == NULL);
+    rs_config_free(c);
+    unsetenv("RS_TEST_WH");
+    c = (rs_config *)1;
+    RS_CHECK_INT(rs_config_load(path, &c, errstr, sizeof errstr), RS_ERR_CONFIG);
+    RS_CHECK_STR(errstr, ".webhook_secret_env: variable 'RS_TEST_WH' is not set");
+    RS_CHECK(c == NULL);
+    unlink(secret);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     char dir[1024];
@@ -427,5 +469,6 @@ int main(void)
     test_settings();
     test_globs();
     test_discovery();
+    test_webhook_secrets();
     return RS_TEST_RESULT();
 }
