@@ -238,17 +238,27 @@ t.eq(r.hgetall(one_key).get("partial"), "0", "tagtime: the count starts again")
 # ================= an explicit entry overrides the discovered defaults =================
 # (a dry run: nothing is published or written) acrtwo listed with its own selection, which
 # excludes every repository; the other two keep the azure block's defaults
-listed = [{"name": "az", "registries": [{"url": two.url, "exclude": ["*"], "auth": {
-    "type": "azure"}}], "azure": dict(tenants[0]["azure"], discover=True)}]
+# acrone listed too, keeping the newest tag of a full listing: on ACR that is the last
+# pushed one, known from _tags alone (no manifest or config GET for the others)
+listed = [{"name": "az", "registries": [
+    {"url": two.url, "exclude": ["*"], "auth": {"type": "azure"}},
+    {"url": one.url, "tags": {"newest": 1}, "full_listing_every": 1, "auth": {"type": "azure"}}],
+    "azure": dict(tenants[0]["azure"], discover=True)}]
+st.clear()
 p, s = r.coordinator(r.tenants_file(listed, "listed.json"), "--dry-run", check=False, env=ENV)
 outputs.append(p.stdout + p.stderr)
-t.eq(p.returncode, 0, "explicit entry: the dry run exits 0")
+t.eq(p.returncode, 0, "explicit entries: the dry run exits 0")
 t.eq(((s or {}).get("discovery", {}).get("registries_discovered"), (s or {}).get("registries"),
-      (s or {}).get("repositories")), (3, 3, 2),
-     "explicit entry: three found, three scanned, acrtwo's repository excluded by its entry")
-t.eq(len([l for l in p.stderr.splitlines()
-          if f"'{two.login_server}'" in l and "is listed: its entry applies" in l]), 1,
-     "explicit entry: one line says the listed entry applies")
+      (s or {}).get("repositories"), (s or {}).get("tags"), (s or {}).get("acr_tags")),
+     (3, 3, 2, 2, {"full": 1, "incremental": 0, "pages": 1}),
+     "explicit entries: three found, three scanned, acrtwo's repositories excluded by its "
+     "entry, acrone's newest tag and acrplain's one")
+t.eq(sorted(l.split("'")[3] for l in p.stderr.splitlines() if "is listed: its entry applies" in l),
+     sorted([one.login_server, two.login_server]), "one line per listed entry that applies")
+t.eq(sorted((q["method"], q["path"]) for q in st.requests_of("v2", registry="acrone")
+            if q["path"] not in ("/v2/", "/v2/_catalog")),
+     [("HEAD", "/v2/debian/manifests/13")],
+     "tags.newest on ACR: only the last pushed tag is resolved, no manifest or config GET")
 
 # ================= Entra ID refuses the identity =================
 p, s = r.coordinator(config, "--dry-run", check=False,
