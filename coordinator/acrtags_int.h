@@ -42,7 +42,8 @@ int rs_coord_acr_list(rs_registry *reg, rs_state *state, const char *tenant, con
                       size_t errstr_size);
 
 /* After the repository's tags were processed: tagtime: gets the newest time
- * seen and the count of incremental listings (0 after a full one). */
+ * seen (l->newest; INT64_MIN keeps the stored one, as after a tag failed) and
+ * the count of incremental listings (0 after a full one). */
 int rs_coord_acr_commit(rs_state *state, const char *tenant, const char *host, const char *repo,
                         const rs_acr_listing *l, char *errstr, size_t errstr_size);
 

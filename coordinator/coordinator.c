@@ -923,10 +923,15 @@ static int process_repository(struct pass *p, const char *repo)
         keep_newest(p, repo, &tags, (size_t)p->rc->tags_newest);
     p->st->tags += (long)tags.n;
     rs_log(RS_LOG_INFO, "'%s/%s': %zu tags", p->rc->host, repo, tags.n);
+    long errors_before = p->st->errors;
     for (size_t i = 0; i < tags.n && rc == 0; i += BATCH) {
         size_t m = tags.n - i < BATCH ? tags.n - i : BATCH;
         rc = process_tags(p, repo, tags.v + i, m);
     }
+    /* a tag that failed (a HEAD refused, a manifest unreadable) must be listed
+     * again by the next pass: tagtime: keeps its time */
+    if (p->st->errors != errors_before)
+        acr.newest = INT64_MIN;
     /* a partial listing saw only the newest tags: the others are not gone */
     if (rc == 0 && !p->o->dry_run && !acr.stopped)
         rc = forget_gone_tags(p, repo, &tags);
