@@ -1007,7 +1007,7 @@ static int discover(struct pass *p, rs_discovered *found)
         p->st->errors++;
         rs_log(RS_LOG_ERROR, "tenant '%s': %s", p->tenant->name,
                hosts ? errstr : "out of memory");
-        found->n = 0; /* a worker would dead-letter their requests */
+        rs_discovered_free(found); /* a worker would dead-letter their requests */
         rc = rc ? rc : RS_ERR_STORE;
     }
     free(hosts);
