@@ -121,7 +121,11 @@ static int page_item(const json_t *v, void *opaque)
     int rc = c->registries ? registry_item(v, c) : subscription_item(v, c);
     if (rc == RS_ERR_INTERNAL)
         return rc;
-    if (rc && !c->why[0])
+    if (rc == RS_ERR_LIMIT_EXCEEDED)
+        snprintf(c->why, sizeof c->why, "over %d %s a tenant", c->registries ?
+                 RS_ARM_MAX_REGISTRIES : RS_ARM_MAX_SUBSCRIPTIONS,
+                 c->registries ? "registries" : "selected subscriptions");
+    else if (rc && !c->why[0])
         snprintf(c->why, sizeof c->why, "refused by the caller");
     return rc;
 }
@@ -289,6 +293,8 @@ static int subscription_cb(const char *id, const char *name, void *opaque)
     for (size_t i = 0; i < d->n_subs; i++)
         if (!strcmp(d->subs[i], id))
             return 0;
+    if (d->n_subs >= RS_ARM_MAX_SUBSCRIPTIONS)
+        return RS_ERR_LIMIT_EXCEEDED;
     if (RS_GROW(d->subs, d->n_subs + 1, d->cap_subs) || !(d->subs[d->n_subs] = strdup(id)))
         return RS_ERR_INTERNAL;
     d->n_subs++;

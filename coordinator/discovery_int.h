@@ -15,6 +15,7 @@
 #define RS_ARM_BODY_MAX (8u << 20)      /* a larger answer is an error */
 #define RS_ARM_MAX_PAGES 1000           /* per listing */
 #define RS_ARM_MAX_REGISTRIES 10000     /* per tenant */
+#define RS_ARM_MAX_SUBSCRIPTIONS 10000  /* selected per tenant */
 
 /* One item of a list page: a subscription (id, display name: may be "") or a
  * registry (id: the login server "host[:port]", lowercased; name: its ARM
