@@ -260,6 +260,31 @@ t.eq(sorted((q["method"], q["path"]) for q in st.requests_of("v2", registry="acr
      [("HEAD", "/v2/debian/manifests/13")],
      "tags.newest on ACR: only the last pushed tag is resolved, no manifest or config GET")
 
+# ================= the subscriptions globs (id or display name) =================
+sel = [{"name": "az", "azure": dict(tenants[0]["azure"], subscriptions=["prod-t*", "3333*"])}]
+st.clear()
+p, s = r.coordinator(r.tenants_file(sel, "selected.json"), "--dry-run", check=False, env=ENV)
+outputs.append(p.stdout + p.stderr)
+t.eq(((s or {}).get("discovery"), (s or {}).get("registries")),
+     ({"subscriptions_listed": 1, "subscriptions_skipped": 2, "registries_discovered": 1}, 1),
+     "subscriptions globs: prod-two by name and locked by id selected (locked: 403), prod-one not")
+t.eq(sorted(q["path"].split("/")[2] for q in st.requests_of("arm.registries")),
+     [SUBS[1][0], SUBS[2][0]], "subscriptions globs: prod-one's registries are not asked for")
+
+# ================= a request naming a registry discovery did not find =================
+# (a hostile or stale message): the worker dead-letters it and sends no credential anywhere
+forged = dict(reqs[0][1], registry="127.0.0.1:9", digest="sha256:" + "e" * 64)
+r.produce(r.topic("regscan.scan-requests"), forged["digest"], json.dumps(forged))
+st.clear()
+w = r.start_worker(config, "--exit-when-idle", "6", env=ENV, log_name="worker-forged.log")
+h.wait_all([w], 120)
+outputs.append(open(w.log_path).read())
+dead = r.consume(r.topic("regscan.dead-letter"), want=1, timeout=30)
+t.eq([v.get("reason") for _, v in dead],
+     ["registry '127.0.0.1:9' is not in this worker's tenants file"],
+     "forged registry: dead-lettered, named")
+t.eq(st.count("entra.token"), 0, "forged registry: no Entra ID token was asked for")
+
 # ================= Entra ID refuses the identity =================
 p, s = r.coordinator(config, "--dry-run", check=False,
                      env=dict(ENV, RS_IT_AZ_SECRET="wrong-" + SECRET))
