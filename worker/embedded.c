@@ -63,6 +63,8 @@ static rs_blobsrc *open_source(const char *image_ref, const rs_embedded_opts *o,
     snprintf(repo, repo_sz, "%s", ir.repository);
     snprintf(ref, ref_sz, "%s", ir.digest[0] ? ir.digest : ir.tag);
     snprintf(regname, regname_sz, "%s", ir.host);
+    if (o->azure)
+        ir.insecure = 0; /* an ACR token is never sent in clear, not even to a loopback host */
     static char url[512], host[256];
     snprintf(url, sizeof url, "%s://%s", ir.insecure ? "http" : "https", ir.host);
     snprintf(host, sizeof host, "%s", ir.host);
@@ -71,7 +73,11 @@ static rs_blobsrc *open_source(const char *image_ref, const rs_embedded_opts *o,
     rc->host = host;
     rc->insecure = ir.insecure;
     char *user = NULL, *pass = NULL;
-    if (o->username) {
+    if (o->azure) {
+        rc->auth.type = RS_AUTH_AZURE;
+        if ((*err = rs_config_azure_env(&rc->auth.azure, errstr, errsz)))
+            return NULL;
+    } else if (o->username) {
         user = strdup(o->username);
         pass = strdup(o->password ? o->password : "");
     } else {
@@ -585,6 +591,7 @@ out:
     rs_vulndb_destroy(db);
     free(rc.auth.username);
     free(rc.auth.password);
+    rs_config_azure_clear(&rc.auth.azure);
     rs_scan_result_free(res);
     rs_blobsrc_destroy(src);
     return code;

@@ -24,7 +24,8 @@ static void usage(FILE *f)
         "                      [--lease-ttl SECONDS]\n"
         "       regscan-worker scan IMAGE_REF [--format table|json] [--platform OS/ARCH]\n"
         "                      [--vulndb PATH] [--policy FILE]\n"
-        "                      [--username USER --password-env VAR] [--insecure-registry HOST]...\n"
+        "                      [--username USER --password-env VAR | --azure]\n"
+        "                      [--insecure-registry HOST]...\n"
         "IMAGE_REF: registry/repository:tag, registry/repository@sha256:..., "
         "oci-layout:DIR[:TAG],\n"
         "           docker-archive:FILE\n");
@@ -59,6 +60,7 @@ static int scan_main(int argc, char **argv)
         {"layer-parallelism", required_argument, NULL, 'l'},
         {"vulndb", required_argument, NULL, 'v'},
         {"policy", required_argument, NULL, 'o'},
+        {"azure", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     rs_embedded_opts o = {0};
@@ -81,11 +83,12 @@ static int scan_main(int argc, char **argv)
         case 'l': lp = optarg; break;
         case 'v': o.vulndb_path = optarg; break;
         case 'o': o.policy_path = optarg; break;
+        case 'a': o.azure = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (optind + 1 != argc) {
+    if (optind + 1 != argc || (o.azure && (o.username || password_env))) {
         usage(stderr);
         return 2;
     }

@@ -62,6 +62,7 @@ typedef struct rs_embedded_opts {
     int layer_parallelism;
     const char *vulndb_path; /* snapshot, directory of OSV records or all.zip; NULL: no matching */
     const char *policy_path; /* policy file (docs/contracts.md, Policy); NULL: none */
+    int azure; /* auth type azure with the identity of the environment (rs_config_azure_env) */
 } rs_embedded_opts;
 
 /* Scans `image_ref` (registry reference, oci-layout:DIR[:TAG] or

@@ -510,6 +510,39 @@ static int azure_complete(rs_azure_conf *a, const rs_azure_conf *t, const char *
     return azure_check(a, path, errstr, errstr_size);
 }
 
+int rs_config_azure_env(rs_azure_conf *out, char *errstr, size_t errstr_size)
+{
+    memset(out, 0, sizeof *out);
+    const char *secret = env_set("AZURE_CLIENT_SECRET");
+    const char *cert = secret ? NULL : env_set("AZURE_CLIENT_CERTIFICATE_PATH");
+    const char *pw = cert ? env_set("AZURE_CLIENT_CERTIFICATE_PASSWORD") : NULL;
+    int rc = fill_default(&out->client_secret, secret, NULL);
+    if (!rc)
+        rc = fill_default(&out->client_certificate_file, cert, NULL);
+    if (!rc)
+        rc = fill_default(&out->client_certificate_password, pw, NULL);
+    if (!rc)
+        rc = azure_complete(out, NULL, "environment", errstr, errstr_size);
+    if (rc == RS_ERR_CONFIG) {
+        const char *why = !n_credentials(out)
+                              ? "no identity in the environment: set AZURE_TENANT_ID, "
+                                "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, "
+                                "AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE"
+                          : !out->tenant_id ? "AZURE_TENANT_ID is not set"
+                          : !out->client_id ? "AZURE_CLIENT_ID is not set"
+                                            : "AZURE_AUTHORITY_HOST is not an http(s) url";
+        rs_errf(errstr, errstr_size, rc, "--azure: %s", why);
+    }
+    if (rc)
+        azure_clear(out);
+    return rc;
+}
+
+void rs_config_azure_clear(rs_azure_conf *a)
+{
+    azure_clear(a);
+}
+
 static int parse_auth(const json_t *o, const char *path, const rs_azure_conf *tenant_azure,
                       rs_auth_conf *a, char *errstr, size_t errstr_size)
 {

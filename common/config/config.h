@@ -112,6 +112,15 @@ typedef struct rs_config {
  * rs_config_set). Returns 0, or RS_ERR_CONFIG with errstr naming the key
  * ("tenants[0].registries[1].auth.password_env: variable 'X' is not set"). */
 int rs_config_load(const char *path, rs_config **out, char *errstr, size_t errstr_size);
+/* The Azure identity of the environment, as azure-identity's EnvironmentCredential
+ * and WorkloadIdentityCredential read it (scan mode has no tenants file):
+ * AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_AUTHORITY_HOST and, first found,
+ * AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH (+ _PASSWORD) or
+ * AZURE_FEDERATED_TOKEN_FILE. Returns 0 or RS_ERR_CONFIG naming the variable;
+ * free with rs_config_azure_clear. */
+int rs_config_azure_env(rs_azure_conf *out, char *errstr, size_t errstr_size);
+void rs_config_azure_clear(rs_azure_conf *a);
+
 /* Settings from the environment only, for scan mode (no tenants file). */
 int rs_config_defaults(rs_config **out, char *errstr, size_t errstr_size);
 void rs_config_free(rs_config *c);

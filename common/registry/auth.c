@@ -458,6 +458,21 @@ static void cache_store(rs_auth *a, const char *key, const char *token, time_t n
     a->cache[a->n_cache++] = (struct cache_entry){k, t, expires_at, now};
 }
 
+/* A 401 answered: drops the token for key; for ACR also the refresh token that
+ * gave it, so the flow restarts from the Entra ID token. A first contact
+ * (nothing cached for key) keeps a refresh token another thread just got.
+ * Caller holds the lock. */
+static void forget_refused(rs_auth *a, const char *key)
+{
+    for (int i = 0; i < a->n_cache; i++)
+        if (!strcmp(a->cache[i].key, key)) {
+            if (a->acr)
+                rs_acr_auth_forget(a->acr);
+            cache_drop_at(a, i);
+            return;
+        }
+}
+
 static void realm_host(const char *realm, char *out, size_t out_size)
 {
     char red[1024];
@@ -565,7 +580,7 @@ static int bearer_for(rs_auth *a, const rs_auth_challenge *ch, const char *scope
     char *tok = NULL;
     pthread_mutex_lock(&a->lock);
     if (fresh)
-        cache_forget(a, key.data);
+        forget_refused(a, key.data);
     else
         tok = cache_lookup(a, key.data, now);
     pthread_mutex_unlock(&a->lock);
@@ -629,8 +644,6 @@ int rs_auth_challenge_answer(rs_auth *a, const char *www_authenticate, const cha
         return rs_errf(errstr, errsz, RS_ERR_UNAUTHORIZED,
                        "registry '%s' offers no Bearer challenge, which auth type azure needs",
                        a->registry);
-    if (a->acr)
-        rs_acr_auth_forget(a->acr); /* re-authenticate from the Entra ID token on */
     pthread_mutex_lock(&a->lock);
     a->known = ch;
     a->known.scope[0] = '\0';

@@ -279,9 +279,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         headers = [("Retry-After", str(retry_after))] if retry_after is not None else []
         if status == 401 and hasattr(self, "challenge"):
             headers.append(self.challenge())
-        self.send_json(status, {"errors": [{"code": "TOOMANYREQUESTS" if status == 429 else
-                                            "INJECTED", "message": "injected by the test"}]},
-                       headers=headers)
+        code = "TOOMANYREQUESTS" if status == 429 else "INJECTED"
+        if entry["endpoint"].startswith("entra."):
+            body = entra_error(status, "temporarily_unavailable" if status >= 429 else
+                               "invalid_request", 50196 if status == 429 else 90000,
+                               "Injected by the test.", self.st)[1]
+        elif entry["endpoint"].startswith("arm."):
+            body = {"error": {"code": "TooManyRequests" if status == 429 else "Injected",
+                              "message": "Injected by the test."}}
+        else:
+            body = {"errors": [{"code": code, "message": "injected by the test"}]}
+        self.send_json(status, body, headers=headers)
         return True
 
     @property
@@ -417,6 +425,8 @@ class EntraHandler(Handler):
             return self.send_json(404, {"error": "not_found"})
         form = self.read_form()
         entry = self.record("entra.token", tenant=parts[0], form=form or {})
+        if self.injected(entry):
+            return
         if form is None:
             return self.send_json(*entra_error(400, "invalid_request", 900144,
                                                "The request body is not a valid form.", self.st))
@@ -444,6 +454,8 @@ class ArmHandler(Handler):
                                    parts[2:] == ["providers", "Microsoft.ContainerRegistry",
                                                  "registries"]) else "arm.unknown")
         entry = self.record(ep, api_version=query.get("api-version", [None])[0])
+        if self.injected(entry):
+            return
         claims = st._verify_entra_token(self.bearer(), [st.arm, st.arm + "/"])
         if isinstance(claims, str):
             entry["status"] = 401
@@ -930,6 +942,7 @@ class AzureStandin:
         self.acrpull = set()        # (client_id, registry name)
         self.issued = {}            # (client_id, scope) -> count
         self.backend_tokens = 0
+        self.faults = {}            # Entra / ARM endpoint -> [(status, retry_after, count)]
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = b64url(hashlib.sha1(self.key.public_key().public_bytes(
             serialization.Encoding.DER,
@@ -1026,11 +1039,17 @@ class AzureStandin:
             self._serve(reg.server)
         return reg
 
-    def _take_fault(self, reg, endpoint):
-        if reg is None:
-            return None
+    def inject(self, endpoint, status, count=1, retry_after=None):
+        """The next `count` requests of an Entra or ARM `endpoint` ("entra.token",
+        "arm.subscriptions", "arm.registries") are answered `status` (e.g. 429 with
+        `retry_after` seconds); Registry.inject does the same for a registry's endpoints."""
         with self.lock:
-            q = reg.faults.get(endpoint)
+            self.faults.setdefault(endpoint, []).append((status, retry_after, count))
+
+    def _take_fault(self, reg, endpoint):
+        faults = reg.faults if reg is not None else self.faults
+        with self.lock:
+            q = faults.get(endpoint)
             if not q:
                 return None
             status, retry_after, left = q[0]

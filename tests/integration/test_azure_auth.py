@@ -9,6 +9,7 @@ report per image; no secret, assertion or token in any log line, report or messa
 
 import json
 import os
+import subprocess
 import sys
 import uuid
 
@@ -135,6 +136,9 @@ t.eq(sorted((v.get("status"), v.get("registry"), v.get("repository")) for _, v i
      [("ok", LS, "alpine"), ("ok", LS, "debian")], "secret: an ok report per image")
 t.eq(len(forms("entra.token")), 1, "secret: the worker asked Entra ID once")
 t.eq(len(forms("acr.exchange")), 1, "secret: the worker exchanged once")
+t.eq(sorted(f.get("scope", "") for f in forms("acr.token")),
+     ["repository:alpine:pull", "repository:debian:pull"],
+     "secret: the worker asked one access token per repository and used it for every request")
 outputs.append(open(w.log_path).read())
 outputs.append(json.dumps([v for _, v in reports + invs]))
 
@@ -232,7 +236,49 @@ for run in (r, r2, r3, r4, r5):
         outputs.append(json.dumps([v for _, v in run.consume(run.topic(topic), timeout=4,
                                                                idle=1)]))
 
-# ================= 5. no secret, assertion or token anywhere =================
+# ================= 5. the embedded scan with --azure (the identity of the environment) ======
+img = h.layout_images(single, "12")["linux/amd64"]
+expected = h.expected_packages("debian-single", {"linux/amd64": img})[img["digest"]]
+scan_env = dict(os.environ, REGSCAN_CA_FILE=st.ca_file, REGSCAN_LOG="text",
+                REGSCAN_KAFKA_BROKERS="127.0.0.1:1", REGSCAN_REDIS_URL="redis://127.0.0.1:1/0",
+                AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CID, AZURE_CLIENT_SECRET=SECRET,
+                AZURE_AUTHORITY_HOST=st.authority)
+for k in ("AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_CERTIFICATE_PATH"):
+    scan_env.pop(k, None)
+
+
+def scan(env, *args):
+    p = subprocess.run([os.path.join(h.BIN, "regscan-worker"), "scan", f"{LS}/debian:12",
+                        "--azure", *args], env=env, capture_output=True, text=True, timeout=120)
+    outputs.append(p.stdout + p.stderr)
+    return p
+
+
+st.clear()
+p = scan(scan_env, "--format", "json")
+t.eq(p.returncode, 0, "scan --azure: exit 0")
+rep = json.loads(p.stdout) if p.returncode == 0 else {}
+t.eq((rep.get("status"), rep.get("digest"), (rep.get("summary") or {}).get("packages")),
+     ("ok", img["digest"], len(expected)), "scan --azure: an ok report with every package")
+t.eq([(f.get("client_id"), f.get("scope")) for f in forms("entra.token")], [(CID, ACR_SCOPE)],
+     "scan --azure: one Entra ID token for the client from AZURE_CLIENT_ID")
+p = scan(dict(scan_env, AZURE_CLIENT_SECRET=BAD_SECRET))
+t.eq(p.returncode, 3, "scan --azure with a wrong secret: exit 3")
+t.eq(len([l for l in p.stderr.splitlines() if LS in l and "AADSTS7000215" in l]), 1,
+     "scan --azure with a wrong secret: one line names the registry and Entra's code")
+no_id = {k: v for k, v in scan_env.items() if k != "AZURE_CLIENT_SECRET"}
+p = scan(no_id)
+t.eq(p.returncode, 2, "scan --azure without a credential: exit 2")
+t.true("--azure: no identity in the environment" in p.stderr,
+       "scan --azure without a credential: says which variables to set")
+cert_env = dict(no_id, AZURE_CLIENT_ID=CID_CERT, AZURE_CLIENT_CERTIFICATE_PATH=CERT_FILE)
+p = scan(cert_env, "--format", "json")
+t.eq(p.returncode, 0, "scan --azure with AZURE_CLIENT_CERTIFICATE_PATH: exit 0")
+t.eq([q.get("auth") for q in st.requests_of("entra.token", status=200)][-1:], ["certificate"],
+     "scan --azure with a certificate: Entra ID took the certificate assertion")
+ASSERTIONS += [f.get("client_assertion", "") for f in forms("entra.token")]
+
+# ================= 6. no secret, assertion or token anywhere =================
 sensitive = {SECRET, BAD_SECRET, NOPULL_SECRET, *ASSERTIONS}
 for q in st.requests:
     for k in ("client_secret", "client_assertion", "access_token", "refresh_token"):

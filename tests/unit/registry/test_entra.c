@@ -2,7 +2,9 @@
  * claims decoded, the signature verified with OpenSSL against the certificate),
  * certificate checks, token answers and their bounds, the sanitising of
  * Entra's refusals, cache expiry with an injected clock, the federated token
- * file re-read per request, against a loopback server started here. */
+ * file re-read per request, and auth type azure's ACR exchange through the
+ * registry client (re-authentication, 403, a foreign realm), against loopback
+ * servers started here. */
 #include "registry.h"
 #include "entra_int.h"
 #include "base.h"
@@ -323,16 +325,23 @@ static void test_fresh_and_form(void)
 
 /* ---- a loopback token endpoint ------------------------------------------ */
 
+struct srv;
+/* Answers a request: sets s->status, s->answer and s->extra (headers). */
+typedef void (*route_fn)(struct srv *s, const char *head, const char *body);
+
 struct srv {
     int fd, port;
     pthread_t th;
     atomic_int stop, count;
     int status;
     char answer[1024];
+    char extra[512];
     char last_body[8192];
+    route_fn route; /* NULL: the canned status and answer */
+    void *ctx;
 };
 
-static void read_request(int c, char *body, size_t bsz)
+static void read_request(int c, char *head, size_t hsz, char *body, size_t bsz)
 {
     char buf[16384];
     size_t n = 0;
@@ -352,6 +361,7 @@ static void read_request(int c, char *body, size_t bsz)
             break;
     }
     snprintf(body, bsz, "%s", hend ? hend + 4 : "");
+    snprintf(head, hsz, "%.*s", hend ? (int)(hend - buf) : 0, buf);
 }
 
 static void *srv_main(void *opaque)
@@ -364,13 +374,17 @@ static void *srv_main(void *opaque)
         int c = accept(s->fd, NULL, NULL);
         if (c < 0)
             continue;
-        read_request(c, s->last_body, sizeof s->last_body);
+        char head[8192];
+        read_request(c, head, sizeof head, s->last_body, sizeof s->last_body);
         atomic_fetch_add(&s->count, 1);
-        char out[2048];
+        s->extra[0] = '\0';
+        if (s->route)
+            s->route(s, head, s->last_body);
+        char out[4096];
         int n = snprintf(out, sizeof out,
                          "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: "
-                         "%zu\r\nConnection: close\r\n\r\n%s",
-                         s->status, strlen(s->answer), s->answer);
+                         "%zu\r\n%sConnection: close\r\n\r\n%s",
+                         s->status, strlen(s->answer), s->extra, s->answer);
         if (write(c, out, (size_t)n) < 0)
             perror("write");
         shutdown(c, SHUT_WR);
@@ -475,7 +489,8 @@ static void test_client(void)
     e = client(&s, http, NULL, fed);
     RS_CHECK_INT(get(e, "https://r/.default", err, sizeof err), 0);
     RS_CHECK(strstr(s.last_body, "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3A"
-                                 "client-assertion-type%3Ajwt-bearer&client_assertion=aaa.bbb.ccc"));
+                                 "client-assertion-type%3Ajwt-bearer"
+                                 "&client_assertion=aaa.bbb.ccc"));
     f = fopen(fed, "w");
     fputs("ddd.eee.fff", f);
     fclose(f);
@@ -503,6 +518,134 @@ static void test_client(void)
     srv_stop(&s);
 }
 
+/* ---- auth type azure end to end against a loopback "ACR" ---------------- */
+
+struct acr {
+    int valid_access;   /* the access token the registry accepts now ("acc-<n>"), 0: none */
+    int refresh_issued; /* refresh tokens given out */
+    int access_issued;
+    int exchange, token, v2; /* requests */
+    int exchange_status;
+    char realm_host[64]; /* where the challenge's realm points */
+    char last_exchange[2048], last_token[2048];
+};
+
+static void acr_route(struct srv *s, const char *head, const char *body)
+{
+    struct acr *a = s->ctx;
+    s->status = 200;
+    snprintf(s->answer, sizeof s->answer, "{}");
+    if (!strncmp(head, "POST /oauth2/exchange ", 22)) {
+        a->exchange++;
+        snprintf(a->last_exchange, sizeof a->last_exchange, "%s", body);
+        s->status = a->exchange_status;
+        if (s->status == 200)
+            snprintf(s->answer, sizeof s->answer, "{\"refresh_token\":\"ref-%d\"}",
+                     ++a->refresh_issued);
+    } else if (!strncmp(head, "POST /oauth2/token ", 19)) {
+        a->token++;
+        snprintf(a->last_token, sizeof a->last_token, "%s", body);
+        snprintf(s->answer, sizeof s->answer, "{\"access_token\":\"acc-%d\"}",
+                 ++a->access_issued);
+    } else if (!strncmp(head, "GET /v2/ ", 9)) {
+        a->v2++;
+        char want[64];
+        snprintf(want, sizeof want, "Authorization: Bearer acc-%d\r", a->valid_access);
+        char h[8200];
+        snprintf(h, sizeof h, "%s\r", head);
+        if (a->valid_access && strstr(h, want))
+            return;
+        s->status = 401;
+        snprintf(s->extra, sizeof s->extra,
+                 "WWW-Authenticate: Bearer realm=\"http://%s/oauth2/token\","
+                 "service=\"acr.test\"\r\n",
+                 a->realm_host);
+    }
+}
+
+static rs_registry *acr_client(struct srv *reg, struct srv *entra)
+{
+    char url[64], authority[64], err[512];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", reg->port);
+    snprintf(authority, sizeof authority, "http://127.0.0.1:%d", entra->port);
+    rs_registry_conf rc = {.url = url, .host = url + 7, .insecure = 1};
+    rc.auth.type = RS_AUTH_AZURE;
+    rc.auth.azure = (rs_azure_conf){.tenant_id = "tid-9", .client_id = "cid-9",
+                                    .client_secret = "sec-9", .authority = authority,
+                                    .acr_audience = "https://acr.audience.test/"};
+    static const rs_http_policy fast = {1, 1, 5, 100, 2000, 1, 5, 5};
+    rs_registry *r = rs_registry_new_with_policy(&rc, &fast, err, sizeof err);
+    RS_REQUIRE(r != NULL);
+    return r;
+}
+
+static void test_acr(void)
+{
+    struct srv reg, entra;
+    struct acr a = {.exchange_status = 200};
+    srv_start(&reg);
+    srv_start(&entra);
+    reg.route = acr_route;
+    reg.ctx = &a;
+    snprintf(a.realm_host, sizeof a.realm_host, "127.0.0.1:%d", reg.port);
+    snprintf(entra.answer, sizeof entra.answer, "{\"expires_in\":3600,\"access_token\":\"aad-1\"}");
+    rs_registry *r = acr_client(&reg, &entra);
+    char err[1024];
+    a.valid_access = 1;
+    /* first contact: challenge, Entra token, exchange, token, retry */
+    RS_CHECK_INT(rs_registry_ping(r, err, sizeof err), 0);
+    RS_CHECK_INT(atomic_load(&entra.count), 1);
+    RS_CHECK(strstr(entra.last_body, "scope=https%3A%2F%2Facr.audience.test%2F.default&") != NULL);
+    RS_CHECK_STR(a.last_exchange,
+                 "grant_type=access_token&service=acr.test&tenant=tid-9&access_token=aad-1");
+    RS_CHECK_STR(a.last_token, "grant_type=refresh_token&service=acr.test&refresh_token=ref-1");
+    RS_CHECK_INT(a.v2, 2);
+    /* cached: one request, no token traffic */
+    RS_CHECK_INT(rs_registry_ping(r, err, sizeof err), 0);
+    RS_CHECK_INT(a.v2, 3);
+    RS_CHECK_INT(a.exchange + a.token, 2);
+    /* the registry stops taking the token: one re-authentication from the cached Entra
+     * token (a new exchange: the refresh token was dropped too), then it works */
+    a.valid_access = 2;
+    RS_CHECK_INT(rs_registry_ping(r, err, sizeof err), 0);
+    RS_CHECK_INT(a.v2, 5);
+    RS_CHECK_INT(a.exchange, 2);
+    RS_CHECK_INT(a.token, 2);
+    RS_CHECK_INT(atomic_load(&entra.count), 1);
+    RS_CHECK_STR(a.last_token, "grant_type=refresh_token&service=acr.test&refresh_token=ref-2");
+    /* it takes nothing: one re-authentication, then UNAUTHORIZED */
+    a.valid_access = 0;
+    RS_CHECK_INT(rs_registry_ping(r, err, sizeof err), RS_ERR_UNAUTHORIZED);
+    RS_CHECK_INT(a.v2, 7);
+    RS_CHECK_INT(a.exchange, 3);
+    RS_CHECK(strstr(err, "acc-") == NULL && strstr(err, "ref-") == NULL);
+    rs_registry_destroy(r);
+
+    /* no AcrPull: 403 at the exchange */
+    a.exchange_status = 403;
+    r = acr_client(&reg, &entra);
+    RS_CHECK_INT(rs_registry_ping(r, err, sizeof err), RS_ERR_UNAUTHORIZED);
+    char want[256];
+    snprintf(want, sizeof want,
+             "registry 127.0.0.1:%d: the identity has no pull permission (403 at /oauth2/exchange)",
+             reg.port);
+    RS_CHECK(strstr(err, want) != NULL);
+    rs_registry_destroy(r);
+
+    /* a realm on another origin never gets the Entra token */
+    a.exchange_status = 200;
+    snprintf(a.realm_host, sizeof a.realm_host, "127.0.0.1:%d", entra.port);
+    int entra_before = atomic_load(&entra.count), ex_before = a.exchange;
+    r = acr_client(&reg, &entra);
+    RS_CHECK_INT(rs_registry_ping(r, err, sizeof err), RS_ERR_UNAUTHORIZED);
+    RS_CHECK(strstr(err, "is not on the registry's own origin") != NULL);
+    RS_CHECK_INT(atomic_load(&entra.count), entra_before);
+    RS_CHECK_INT(a.exchange, ex_before);
+    rs_registry_destroy(r);
+    srv_stop(&reg);
+    srv_stop(&entra);
+}
+
 int main(void)
 {
     RS_REQUIRE(mkdtemp(tmpdir) != NULL);
@@ -512,6 +655,7 @@ int main(void)
     test_refusals();
     test_fresh_and_form();
     test_client();
+    test_acr();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd))
