@@ -11,8 +11,10 @@
 #include "policy.h"
 #include "base.h"
 #include "throttle_int.h"
+#include "acrtags_int.h"
 #include "baseimages_int.h"
 #include "digestset_int.h"
+#include "discovery_int.h"
 #include "event_int.h"
 #include "kafka.h"
 #include "report.h"
@@ -77,6 +79,7 @@ struct pass {
     int phase;
     int base_repo; /* the repository being processed is a base repository */
     char policy_version[24]; /* the tenant's effective policy version, "" when none */
+    int acr_off; /* the registry does not offer ACR's _tags: /v2 tags/list for this pass */
 };
 
 /* The effective version of the tenant's policy now ("" when it has none).
@@ -802,6 +805,15 @@ static void keep_newest(struct pass *p, const char *repo, struct names *tags, si
     free(d);
 }
 
+/* Keeps the first `n` names (a listing that came newest first). */
+static void keep_first(struct names *l, size_t n)
+{
+    for (size_t i = n; i < l->n; i++)
+        free(l->v[i]);
+    if (l->n > n)
+        l->n = n;
+}
+
 static int str_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -838,16 +850,56 @@ out:
     return rc;
 }
 
+/* Lists the tags of `repo` into *tags: through ACR's _tags (newest first;
+ * *acr set, acr->stopped when the listing is partial) where the registry
+ * offers it, else through /v2 tags/list (acr->add NULL). Errors are logged. */
+static int list_tags(struct pass *p, const char *repo, struct names *tags, rs_acr_listing *acr)
+{
+    char errstr[1024];
+    memset(acr, 0, sizeof *acr);
+    if (!p->acr_off) {
+        acr->add = names_add;
+        acr->opaque = tags;
+        int rc = rs_coord_acr_list(p->reg, p->state, p->tenant->name, p->rc->host, repo,
+                                   p->rc->full_listing_every, acr, errstr, sizeof errstr);
+        if (rc == 0) {
+            p->st->acr_listings[acr->full ? 0 : 1]++;
+            p->st->acr_pages += acr->pages;
+            return 0;
+        }
+        if (rc == RS_ERR_UNSUPPORTED || rc == RS_ERR_UNAUTHORIZED) {
+            /* not ACR, or no right to its metadata: /v2 tags/list tells what is wrong */
+            p->acr_off = 1;
+            rs_log(RS_LOG_INFO, "%s: listing with /v2 tags/list for the rest of the pass",
+                   errstr);
+        } else if (rc == RS_ERR_INVALID || rc == RS_ERR_LIMIT_EXCEEDED) {
+            p->st->errors++;
+            rs_log(RS_LOG_WARN, "%s: listing with /v2 tags/list instead", errstr);
+        } else {
+            p->st->errors++;
+            rs_log(RS_LOG_WARN, "%s", errstr);
+            return rc;
+        }
+        names_free(tags);
+        memset(acr, 0, sizeof *acr);
+    }
+    int rc = rs_registry_tags(p->reg, repo, names_add, tags, errstr, sizeof errstr);
+    if (rc) {
+        p->st->errors++;
+        rs_log(RS_LOG_WARN, "%s", errstr);
+    }
+    return rc;
+}
+
 static int process_repository(struct pass *p, const char *repo)
 {
     char errstr[1024];
     struct names tags = {0};
-    int rc = rs_registry_tags(p->reg, repo, names_add, &tags, errstr, sizeof errstr);
+    rs_acr_listing acr;
+    int rc = list_tags(p, repo, &tags, &acr);
     if (rc) {
-        p->st->errors++;
-        rs_log(RS_LOG_WARN, "%s", errstr);
         names_free(&tags);
-        return rc == RS_ERR_UNREACHABLE ? rc : 0;
+        return rc == RS_ERR_UNREACHABLE || rs_err_is_infra(rc) ? rc : 0;
     }
     /* keep the tags to scan: include/exclude globs, artifact tags skipped */
     size_t keep = 0;
@@ -866,16 +918,28 @@ static int process_repository(struct pass *p, const char *repo)
         tags.v[keep++] = tags.v[i];
     }
     tags.n = keep;
-    if (p->rc->tags_newest > 0)
+    if (p->rc->tags_newest > 0 && acr.add)
+        keep_first(&tags, (size_t)p->rc->tags_newest); /* _tags: newest (last pushed) first */
+    else if (p->rc->tags_newest > 0)
         keep_newest(p, repo, &tags, (size_t)p->rc->tags_newest);
     p->st->tags += (long)tags.n;
     rs_log(RS_LOG_INFO, "'%s/%s': %zu tags", p->rc->host, repo, tags.n);
+    long errors_before = p->st->errors;
     for (size_t i = 0; i < tags.n && rc == 0; i += BATCH) {
         size_t m = tags.n - i < BATCH ? tags.n - i : BATCH;
         rc = process_tags(p, repo, tags.v + i, m);
     }
-    if (rc == 0 && !p->o->dry_run)
+    /* a tag that failed (a HEAD refused, a manifest unreadable) must be listed
+     * again by the next pass: tagtime: keeps its time */
+    if (p->st->errors != errors_before)
+        acr.newest = INT64_MIN;
+    /* a partial listing saw only the newest tags: the others are not gone */
+    if (rc == 0 && !p->o->dry_run && !acr.stopped)
         rc = forget_gone_tags(p, repo, &tags);
+    if (rc == 0 && !p->o->dry_run && acr.add &&
+        (rc = rs_coord_acr_commit(p->state, p->tenant->name, p->rc->host, repo, &acr, errstr,
+                                  sizeof errstr)))
+        rs_log(RS_LOG_ERROR, "%s", errstr);
     names_free(&tags);
     return rc;
 }
@@ -887,6 +951,7 @@ static int process_registry(struct pass *p)
     if (p->phase != 2)
         p->st->registries++;
     void *gate = NULL;
+    p->acr_off = 0;
     p->reg = rs_registry_new(p->rc, errstr, sizeof errstr);
     int rc = p->reg ? 0 : RS_ERR_CONFIG;
     if (rc == 0)
@@ -922,6 +987,36 @@ out:
     rs_registry_destroy(p->reg);
     p->reg = NULL;
     free(gate);
+    return rc;
+}
+
+/* The tenant's registries found through Azure Resource Manager (discovery.c),
+ * when it asks for discovery; a failure is logged and counted, and what was
+ * found before it is still scanned. */
+static int discover(struct pass *p, rs_discovered *found)
+{
+    char errstr[1024];
+    if (!p->tenant->discover)
+        return 0;
+    int rc = rs_coord_discover(p->tenant, p->st, found, errstr, sizeof errstr);
+    if (rc) {
+        p->st->errors++;
+        rs_log(RS_LOG_ERROR, "%s", errstr);
+    }
+    const char **hosts = found->n ? calloc(found->n, sizeof *hosts) : NULL;
+    for (size_t i = 0; hosts && i < found->n; i++)
+        hosts[i] = found->regs[i].host;
+    /* workers accept requests for these registries (registries:{tenant}) */
+    if (found->n && !p->o->dry_run &&
+        (!hosts || rs_state_discovered_add(p->state, p->tenant->name, hosts, found->n, errstr,
+                                           sizeof errstr))) {
+        p->st->errors++;
+        rs_log(RS_LOG_ERROR, "tenant '%s': %s", p->tenant->name,
+               hosts ? errstr : "out of memory");
+        rs_discovered_free(found); /* a worker would dead-letter their requests */
+        rc = rc ? rc : RS_ERR_STORE;
+    }
+    free(hosts);
     return rc;
 }
 
@@ -985,16 +1080,22 @@ int rs_coordinator_pass(const rs_config *cfg, const rs_coord_opts *o, rs_coord_s
                 first_err = RS_ERR_CONFIG;
             continue;
         }
+        rs_discovered found = {0};
+        int drc = discover(&p, &found);
+        if (drc && !first_err)
+            first_err = drc;
         int phases = tn->n_base_repositories ? 2 : 1;
         for (int ph = 0; ph < phases; ph++) {
             p.phase = phases == 1 ? 0 : ph + 1;
-            for (size_t r = 0; r < tn->n_registries; r++) {
-                p.rc = &tn->registries[r];
+            for (size_t r = 0; r < tn->n_registries + found.n; r++) {
+                p.rc = r < tn->n_registries ? &tn->registries[r]
+                                            : &found.regs[r - tn->n_registries];
                 int prc = process_registry(&p);
                 if (prc && !first_err)
                     first_err = prc;
             }
         }
+        rs_discovered_free(&found);
     }
     if (p.producer)
         rs_producer_flush(p.producer, 30000);
@@ -1028,11 +1129,30 @@ void rs_coord_stats_line(const rs_coord_stats *s, char *out, size_t n)
     snprintf(out, n,
              "pass done: registries %ld, repositories %ld, tags %ld, digests %ld, published %ld "
              "(scan %ld, rematch %ld), skipped %ld (done %ld, queued %ld%s%s), errors %ld, "
-             "tags moved %ld, tags gone %ld",
+             "tags moved %ld, tags gone %ld, _tags listings %ld full %ld incremental (%ld "
+             "pages), subscriptions %ld listed %ld skipped, registries discovered %ld",
              s->registries, s->repositories, s->tags, s->digests,
              s->published_scan + s->published_rematch, s->published_scan, s->published_rematch,
              skipped + s->skipped_done + s->skipped_queued, s->skipped_done, s->skipped_queued,
-             len ? ", " : "", reasons, s->errors, s->tags_moved, s->tags_removed);
+             len ? ", " : "", reasons, s->errors, s->tags_moved, s->tags_removed,
+             s->acr_listings[0], s->acr_listings[1], s->acr_pages, s->subscriptions_listed,
+             s->subscriptions_skipped, s->registries_discovered);
+}
+
+/* {"full", "incremental", "pages"}: repositories listed through _tags. */
+static json_t *stats_acr_json(const rs_coord_stats *s)
+{
+    return json_pack("{s:I, s:I, s:I}", "full", (json_int_t)s->acr_listings[0], "incremental",
+                     (json_int_t)s->acr_listings[1], "pages", (json_int_t)s->acr_pages);
+}
+
+/* {"subscriptions_listed", "subscriptions_skipped", "registries_discovered"}. */
+static json_t *stats_discovery_json(const rs_coord_stats *s)
+{
+    return json_pack("{s:I, s:I, s:I}", "subscriptions_listed",
+                     (json_int_t)s->subscriptions_listed, "subscriptions_skipped",
+                     (json_int_t)s->subscriptions_skipped, "registries_discovered",
+                     (json_int_t)s->registries_discovered);
 }
 
 json_t *rs_coord_stats_json(const rs_coord_stats *s)
@@ -1054,7 +1174,9 @@ json_t *rs_coord_stats_json(const rs_coord_stats *s)
         (json_int_t)s->published_scan, "rematch", (json_int_t)s->published_rematch, "skipped",
         (json_int_t)skipped, "skipped_by_reason", by, "errors", (json_int_t)s->errors);
     if (o && (json_object_set_new(o, "tags_moved", json_integer(s->tags_moved)) ||
-              json_object_set_new(o, "tags_removed", json_integer(s->tags_removed)))) {
+              json_object_set_new(o, "tags_removed", json_integer(s->tags_removed)) ||
+              json_object_set_new(o, "acr_tags", stats_acr_json(s)) ||
+              json_object_set_new(o, "discovery", stats_discovery_json(s)))) {
         json_decref(o);
         return NULL;
     }

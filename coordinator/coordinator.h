@@ -75,6 +75,12 @@ typedef struct rs_coord_stats {
     long errors;
     long tags_moved;   /* tags that point to another digest than at the last pass */
     long tags_removed; /* tags recorded before and gone (or no longer selected) */
+    long acr_listings[2]; /* repositories listed through ACR's _tags: [0] full, [1] incremental */
+    long acr_pages;       /* _tags pages fetched */
+    /* Azure Resource Manager discovery (discovery.c) */
+    long subscriptions_listed;  /* read for registries */
+    long subscriptions_skipped; /* not selected by `subscriptions`, or not readable (403) */
+    long registries_discovered; /* login servers found (listed explicitly or not) */
 } rs_coord_stats;
 
 /* Runs one pass. Registry failures are counted, logged and the pass goes on

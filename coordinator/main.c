@@ -273,7 +273,7 @@ int main(int argc, char **argv)
         rc = rs_coordinator_pass(cfg, &o, &st, errstr, sizeof errstr);
         if (rc)
             rs_log(RS_LOG_ERROR, "%s", errstr);
-        char line[1024];
+        char line[2048];
         rs_coord_stats_line(&st, line, sizeof line);
         if (json) {
             json_t *j = rs_coord_stats_json(&st);

@@ -8,6 +8,17 @@
 #include "worker_int.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* At most this many discovered registries are kept (a tenant's discovery finds
+ * at most 10,000); a request for one more fails (RS_ERR_LIMIT_EXCEEDED). */
+#define FOUND_MAX 10000
+
+struct worker_found_reg {
+    char *tenant, *host;
+    rs_registry *reg;
+    void *throttle; /* its gate's context (throttle.c), NULL without a rate_limit */
+};
 
 int worker_registries_init(struct worker *w)
 {
@@ -33,6 +44,15 @@ void worker_registries_free(struct worker *w)
     free(w->throttles);
     w->registries = NULL;
     w->throttles = NULL;
+    for (size_t i = 0; i < w->n_found_regs; i++) {
+        free(w->found_regs[i].tenant);
+        free(w->found_regs[i].host);
+        rs_registry_destroy(w->found_regs[i].reg);
+        free(w->found_regs[i].throttle);
+    }
+    free(w->found_regs);
+    w->found_regs = NULL;
+    w->n_found_regs = w->cap_found_regs = 0;
     pthread_mutex_destroy(&w->reg_lock);
 }
 
@@ -64,6 +84,54 @@ rs_registry *worker_registry(struct worker *w, const rs_registry_conf *rc, char 
         w->registries[i] = NULL;
     }
     rs_registry *reg = w->registries[i];
+    pthread_mutex_unlock(&w->reg_lock);
+    return reg;
+}
+
+/* Keeps reg (and its gate's context) for (tenant, host); 0, RS_ERR_LIMIT_EXCEEDED or
+ * RS_ERR_INTERNAL. Under reg_lock. */
+static int found_keep(struct worker *w, const char *tenant, const char *host, rs_registry *reg,
+                      void *throttle)
+{
+    if (w->n_found_regs >= FOUND_MAX)
+        return RS_ERR_LIMIT_EXCEEDED;
+    if (RS_GROW(w->found_regs, w->n_found_regs + 1, w->cap_found_regs))
+        return RS_ERR_INTERNAL;
+    struct worker_found_reg *f = &w->found_regs[w->n_found_regs];
+    f->tenant = strdup(tenant);
+    f->host = strdup(host);
+    f->reg = reg;
+    f->throttle = throttle;
+    if (!f->tenant || !f->host) {
+        free(f->tenant);
+        free(f->host);
+        return RS_ERR_INTERNAL;
+    }
+    w->n_found_regs++;
+    return 0;
+}
+
+rs_registry *worker_registry_found(struct worker *w, const char *tenant, const rs_registry_conf *rc,
+                                   char *errstr, size_t errsz)
+{
+    rs_registry *reg = NULL;
+    pthread_mutex_lock(&w->reg_lock);
+    for (size_t i = 0; i < w->n_found_regs && !reg; i++)
+        if (!strcmp(w->found_regs[i].tenant, tenant) && !strcmp(w->found_regs[i].host, rc->host))
+            reg = w->found_regs[i].reg;
+    int rc_keep = 0;
+    void *gate = NULL;
+    if (!reg && (reg = rs_registry_new(rc, errstr, errsz)) &&
+        (worker_throttle_install(w, rc, reg, &gate, errstr, errsz) ||
+         (rc_keep = found_keep(w, tenant, rc->host, reg, gate)) != 0)) {
+        if (rc_keep)
+            rs_errf(errstr, errsz, rc_keep, "cannot keep a client for registry '%s': %s",
+                    rc->host,
+                    rc_keep == RS_ERR_INTERNAL ? "out of memory" : "too many discovered registries");
+        rs_registry_destroy(reg);
+        free(gate);
+        reg = NULL;
+    }
     pthread_mutex_unlock(&w->reg_lock);
     return reg;
 }

@@ -105,6 +105,32 @@ static void request_policy(struct request *r)
         rs_policy_version(r->policy, time(NULL), r->policy_version);
 }
 
+/* A registry the tenants file does not list is one of the tenant's when the
+ * coordinator's Azure discovery found it (registries:{tenant}): then it is
+ * scanned over HTTPS with the azure block's selection and identity. Sets
+ * r->rconf when it is; returns 0 or an infrastructure failure. */
+static int discovered_registry(struct request *r, const rs_tenant *tenant)
+{
+    struct worker *w = r->w;
+    int member = 0;
+    int rc = RETRY(r->jb, rs_state_discovered_has(w->state, tenant->name, r->req.registry,
+                                                  &member, r->errstr, sizeof r->errstr));
+    if (rc || !member)
+        return rc;
+    rs_buf url = RS_BUF_INIT;
+    r->found = tenant->discovered;
+    r->found.host = strdup(r->req.registry);
+    if (!r->found.host || rs_buf_printf(&url, "https://%s", r->req.registry)) {
+        free(r->found.host);
+        memset(&r->found, 0, sizeof r->found);
+        rs_buf_free(&url);
+        return rs_errf(r->errstr, sizeof r->errstr, RS_ERR_INTERNAL, "out of memory");
+    }
+    r->found.url = rs_buf_steal(&url);
+    r->rconf = &r->found;
+    return 0;
+}
+
 /* Decodes the request and checks that it can be worked on: 0 to go on, 1
  * when it is finished already (dead-lettered, or done before), else the
  * failure that stops it (infrastructure, cancellation). */
@@ -120,6 +146,9 @@ static int request_admit(struct request *r)
     }
     const rs_tenant *tenant = rs_config_tenant(w->cfg, r->req.tenant);
     r->rconf = tenant ? rs_config_registry(tenant, r->req.registry) : NULL;
+    if (!r->rconf && tenant && tenant->discover &&
+        (rc = discovered_registry(r, tenant)) != 0)
+        return rc;
     if (!r->rconf) {
         snprintf(why, sizeof why, "%s '%s' is not in this worker's tenants file",
                  tenant ? "registry" : "tenant", tenant ? r->req.registry : r->req.tenant);
@@ -355,7 +384,10 @@ static int request_run(struct request *r)
     struct worker *w = r->w;
     r->t0 = rs_now_ms();
     r->plat = r->req.platform;
-    rs_registry *reg = worker_registry(w, r->rconf, r->scan_err, sizeof r->scan_err);
+    rs_registry *reg =
+        r->rconf == &r->found
+            ? worker_registry_found(w, r->req.tenant, r->rconf, r->scan_err, sizeof r->scan_err)
+            : worker_registry(w, r->rconf, r->scan_err, sizeof r->scan_err);
     r->src = reg ? rs_blobsrc_registry_borrow(reg, r->scan_err, sizeof r->scan_err) : NULL;
     r->scan_rc = r->src ? worker_index_digest(r) : RS_ERR_CONFIG;
     platform_from_prev(r);
@@ -428,6 +460,8 @@ int worker_process_request(struct worker *w, job_t *jb)
     rs_inventory_free(r->inv);
     rs_blobsrc_destroy(r->src);
     rs_scan_request_free(&r->req);
+    free(r->found.url);
+    free(r->found.host);
     free(r);
     return rc;
 }

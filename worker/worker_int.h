@@ -67,6 +67,10 @@ struct worker {
     rs_registry **registries;
     void **throttles; /* their gates' contexts (throttle.c), NULL where no rate_limit */
     size_t n_registries;
+    /* clients of registries found by the tenants' Azure discovery, by tenant and
+     * host (registries.c); guarded by reg_lock too */
+    struct worker_found_reg *found_regs;
+    size_t n_found_regs, cap_found_regs;
 };
 
 /* The backoff of one step that Redis or Kafka could not take (DESIGN.md §6):
@@ -94,6 +98,7 @@ struct request {
     job_t *jb;
     rs_scan_request req;
     const rs_registry_conf *rconf;
+    rs_registry_conf found; /* a discovered registry (url, host owned; the rest borrowed) */
     char key[600];   /* {tenant}/{digest}: the key of reports and inventories */
     char owner[200]; /* this job's lease owner: worker id / job number */
     rs_done prev;    /* the done entry from before, when prev_found */
@@ -151,5 +156,9 @@ void worker_registries_free(struct worker *w);
 /* The client of `rc` (a registry of w->cfg), created on first use; NULL with errstr. */
 rs_registry *worker_registry(struct worker *w, const rs_registry_conf *rc, char *errstr,
                              size_t errsz);
+/* The client of a registry that `tenant`'s discovery found (rc: the request's
+ * entry, copied by the client), created on first use and kept; NULL with errstr. */
+rs_registry *worker_registry_found(struct worker *w, const char *tenant, const rs_registry_conf *rc,
+                                   char *errstr, size_t errsz);
 
 #endif

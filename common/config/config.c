@@ -33,7 +33,7 @@ static const char *const keys_tenant[] = {"name",
                                           "webhook_secret_file",
                                           NULL};
 static const char *const keys_registry[] = {"url",  "auth", "repositories", "exclude", "platforms",
-                                            "tags", "rate_limit", NULL};
+                                            "tags", "rate_limit", "full_listing_every", NULL};
 static const char *const keys_tags[] = {"include", "exclude", "newest", NULL};
 static const char *const keys_auth_none[] = {"type", NULL};
 static const char *const keys_auth_basic[] = {"type", "username", "password_env", "password_file",
@@ -52,6 +52,13 @@ static const char *const keys_azure[] = {"tenant_id",
                                          "authority",
                                          "resource_manager",
                                          "rate_limit",
+                                         /* discovery (rs_tenant.discovered) */
+                                         "discover",
+                                         "repositories",
+                                         "exclude",
+                                         "platforms",
+                                         "tags",
+                                         "full_listing_every",
                                          NULL};
 static const char *const keys_auth_azure[] = {"type",
                                               "tenant_id",
@@ -594,6 +601,51 @@ static void registry_clear(rs_registry_conf *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The selection keys of a registry entry (also read from the azure block for
+ * discovered registries): repositories, exclude, platforms, tags, rate_limit
+ * and full_listing_every. */
+static int parse_filters(const json_t *o, const char *path, rs_registry_conf *r, char *errstr,
+                         size_t errstr_size)
+{
+    char sub[PATH_SIZE];
+    int rc;
+    if ((rc = get_list(o, "repositories", path, &r->repositories, &r->n_repositories, errstr,
+                       errstr_size)) ||
+        (rc = get_list(o, "exclude", path, &r->exclude, &r->n_exclude, errstr, errstr_size)) ||
+        (rc = get_list(o, "platforms", path, &r->platforms, &r->n_platforms, errstr, errstr_size)) ||
+        (rc = rs_config_int_rate_limit(o, path, &r->rate_per_second, errstr, errstr_size)))
+        return rc;
+    json_t *tags = json_object_get(o, "tags");
+    if (tags) {
+        subpath(sub, sizeof sub, "%s.tags", path);
+        if (!json_is_object(tags))
+            return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s: must be an object", sub);
+        if ((rc = check_keys(tags, sub, keys_tags, errstr, errstr_size)) ||
+            (rc = get_list(tags, "include", sub, &r->tags_include, &r->n_tags_include, errstr,
+                           errstr_size)) ||
+            (rc = get_list(tags, "exclude", sub, &r->tags_exclude, &r->n_tags_exclude, errstr,
+                           errstr_size)))
+            return rc;
+        json_t *newest = json_object_get(tags, "newest");
+        if (newest) {
+            if (!json_is_integer(newest) || json_integer_value(newest) < 0 ||
+                json_integer_value(newest) > 1000000)
+                return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                               "%s.newest: must be an integer from 0 to 1000000", sub);
+            r->tags_newest = (int)json_integer_value(newest);
+        }
+    }
+    r->full_listing_every = 24;
+    json_t *every = json_object_get(o, "full_listing_every");
+    if (every && (!json_is_integer(every) || json_integer_value(every) < 1 ||
+                  json_integer_value(every) > 100000))
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "%s.full_listing_every: must be an integer from 1 to 100000", path);
+    if (every)
+        r->full_listing_every = (int)json_integer_value(every);
+    return 0;
+}
+
 static int parse_registry(const json_t *o, const char *path, const rs_azure_conf *tenant_azure,
                           rs_registry_conf *r, char *errstr, size_t errstr_size)
 {
@@ -616,39 +668,26 @@ static int parse_registry(const json_t *o, const char *path, const rs_azure_conf
     } else {
         r->auth.type = RS_AUTH_NONE;
     }
-    if ((rc = get_list(o, "repositories", path, &r->repositories, &r->n_repositories, errstr,
-                       errstr_size)) ||
-        (rc = get_list(o, "exclude", path, &r->exclude, &r->n_exclude, errstr, errstr_size)) ||
-        (rc = get_list(o, "platforms", path, &r->platforms, &r->n_platforms, errstr, errstr_size)))
-        goto out;
-    if ((rc = rs_config_int_rate_limit(o, path, &r->rate_per_second, errstr, errstr_size)))
-        goto out;
-    json_t *tags = json_object_get(o, "tags");
-    if (tags) {
-        subpath(sub, sizeof sub, "%s.tags", path);
-        if (!json_is_object(tags)) {
-            rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s: must be an object", sub);
-            goto out;
-        }
-        if ((rc = check_keys(tags, sub, keys_tags, errstr, errstr_size)) ||
-            (rc = get_list(tags, "include", sub, &r->tags_include, &r->n_tags_include, errstr,
-                           errstr_size)) ||
-            (rc = get_list(tags, "exclude", sub, &r->tags_exclude, &r->n_tags_exclude, errstr,
-                           errstr_size)))
-            goto out;
-        json_t *newest = json_object_get(tags, "newest");
-        if (newest) {
-            if (!json_is_integer(newest) || json_integer_value(newest) < 0 ||
-                json_integer_value(newest) > 1000000) {
-                rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
-                             "%s.newest: must be an integer from 0 to 1000000", sub);
-                goto out;
-            }
-            r->tags_newest = (int)json_integer_value(newest);
-        }
-    }
+    rc = parse_filters(o, path, r, errstr, errstr_size);
 out:
     free(url);
+    return rc;
+}
+
+/* The azure block's discovery keys: "discover" and the selection of the
+ * registries found (t->discovered, scanned with the block's identity). */
+static int parse_discovery(const json_t *az, const char *path, rs_tenant *t, char *errstr,
+                           size_t errstr_size)
+{
+    json_t *d = json_object_get(az, "discover");
+    if (d && !json_is_boolean(d))
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.discover: must be true or false",
+                       path);
+    t->discover = d && json_is_true(d);
+    t->discovered.auth.type = RS_AUTH_AZURE;
+    int rc = azure_complete(&t->discovered.auth.azure, t->azure, path, errstr, errstr_size);
+    if (!rc)
+        rc = parse_filters(az, path, &t->discovered, errstr, errstr_size);
     return rc;
 }
 
@@ -674,6 +713,7 @@ static void tenant_clear(rs_tenant *t)
     free(t->policy);
     free(t->webhook_secret);
     free_list(t->base_repositories, t->n_base_repositories);
+    registry_clear(&t->discovered);
     if (t->azure) {
         azure_clear(t->azure);
         free(t->azure);
@@ -709,10 +749,13 @@ static int parse_tenant(const json_t *o, const char *path, rs_tenant *t, char *e
         if (!(t->azure = calloc(1, sizeof *t->azure)))
             return RS_ERR_INTERNAL;
         if ((rc = parse_azure(az, sub, 1, t->azure, errstr, errstr_size)) ||
-            (rc = azure_complete(t->azure, NULL, sub, errstr, errstr_size)))
+            (rc = azure_complete(t->azure, NULL, sub, errstr, errstr_size)) ||
+            (rc = parse_discovery(az, sub, t, errstr, errstr_size)))
             return rc;
     }
     json_t *regs = json_object_get(o, "registries");
+    if (t->azure && (!regs || json_array_size(regs) == 0))
+        t->discover = 1;
     if (regs && !json_is_array(regs))
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "%s.registries: must be an array", path);
     size_t n = regs ? json_array_size(regs) : 0;

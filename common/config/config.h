@@ -62,6 +62,9 @@ typedef struct rs_registry_conf {
     size_t n_tags_exclude;
     int tags_newest;     /* 0: all */
     int rate_per_second; /* rate_limit.requests_per_second across the pool; 0: no limit */
+    /* ACR's _tags listing stops at the newest time of the last pass; every
+     * full_listing_every-th pass lists everything (1 to 100000; 24) */
+    int full_listing_every;
 } rs_registry_conf;
 
 typedef struct rs_tenant {
@@ -74,6 +77,13 @@ typedef struct rs_tenant {
     char **base_repositories;
     size_t n_base_repositories;
     rs_azure_conf *azure; /* the tenant's "azure" block, NULL when none */
+    /* registries found through Azure Resource Manager: with an azure block and
+     * no registries listed, or "discover": true in the block */
+    int discover;
+    /* what a discovered registry is scanned with: the azure block's
+     * repositories / exclude / platforms / tags / full_listing_every and an
+     * auth of type azure with the block's identity; url and host NULL */
+    rs_registry_conf discovered;
     /* `serve`'s shared secret for this tenant's webhooks (webhook_secret_env /
      * _file), NULL: the file's top-level one */
     char *webhook_secret;

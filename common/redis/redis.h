@@ -301,4 +301,39 @@ int rs_ratelimit_acquire(rs_state *st, const char *host, int per_second, long lo
 int rs_ratelimit_pause(rs_state *st, const char *host, long long pause_ms, char *errstr,
                        size_t errstr_size);
 
+/* ---- tagtime: where ACR's time-ordered tag listing of a repository stopped
+ * (coordinator/acrtags.c; docs/contracts.md, Redis keys):
+ *   tagtime:{tenant}:{registry}/{repository}  hash: `newest` (the lastUpdateTime
+ *   of the newest tag listed, seconds since the epoch), `partial` (incremental
+ *   listings since the last full one). A malformed entry reads as none. */
+
+typedef struct rs_tagtime {
+    int64_t newest;
+    long partial;
+} rs_tagtime;
+
+/* Reads the entry: *found = 0 (and *out zeroed) when there is none or it is
+ * malformed. Returns 0 or a negative rs_err (RS_ERR_STORE when Redis fails). */
+int rs_state_tagtime_get(rs_state *st, const char *tenant, const char *registry,
+                         const char *repository, rs_tagtime *out, int *found, char *errstr,
+                         size_t errstr_size);
+/* Writes the entry (both fields). */
+int rs_state_tagtime_set(rs_state *st, const char *tenant, const char *registry,
+                         const char *repository, const rs_tagtime *t, char *errstr,
+                         size_t errstr_size);
+
+/* ---- discovered: the login servers a tenant's Azure discovery found
+ * (coordinator/discovery.c), so that a worker accepts requests for them:
+ *   registries:{tenant}  set of "host[:port]", expiring RS_DISCOVERED_TTL_S after
+ *   the last pass that found any. */
+
+#define RS_DISCOVERED_TTL_S (7L * 24 * 3600)
+
+/* Adds hosts[0..n) to the set and renews its expiry, in one pipeline. */
+int rs_state_discovered_add(rs_state *st, const char *tenant, const char *const *hosts, size_t n,
+                            char *errstr, size_t errstr_size);
+/* *member = 1 when `host` is in the tenant's set. */
+int rs_state_discovered_has(rs_state *st, const char *tenant, const char *host, int *member,
+                            char *errstr, size_t errstr_size);
+
 #endif

@@ -6,6 +6,7 @@
  * see RS_ERR_MANIFEST_UNKNOWN, RS_ERR_UNAUTHORIZED, ... with a message naming
  * what and where, never a credential or a signed URL. */
 #include "registry.h"
+#include "registry_int.h"
 #include "base.h"
 #include "image.h"
 
@@ -898,4 +899,35 @@ int rs_docker_config_auth(const char *host, char **username, char **password)
     }
     json_decref(j);
     return rc;
+}
+
+/* ---- lent to the other files of common/registry (registry_int.h) -------- */
+
+int rs_registry_int_call(rs_registry *r, const char *url, const char *scope,
+                         const char *const *hdrs, size_t max_body, rs_http_response *resp,
+                         const char *action, const char *subject, char *errstr, size_t errsz)
+{
+    return reg_call(r, "GET", url, scope, hdrs, max_body, resp, action, subject, errstr, errsz);
+}
+
+int rs_registry_int_fail(rs_registry *r, int rc, const char *action, const char *subject,
+                         const char *why, char *errstr, size_t errsz)
+{
+    return fail_with(r, rc, action, subject, why, errstr, errsz);
+}
+
+const char *rs_registry_int_base(const rs_registry *r)
+{
+    return r->base;
+}
+
+int rs_registry_int_next(rs_registry *r, const char *next, rs_buf *out)
+{
+    return resolve_next(r, next, out);
+}
+
+int rs_registry_int_status(rs_registry *r, long status, const char *action, const char *subject,
+                           char *errstr, size_t errsz)
+{
+    return fail_status(r, status, K_OTHER, action, subject, errstr, errsz);
 }

@@ -304,4 +304,40 @@ rs_blobsrc *rs_blobsrc_registry_borrow(rs_registry *reg, char *errstr, size_t er
 /* The client under a registry blob source; NULL for other kinds. */
 rs_registry *rs_blobsrc_registry_get(rs_blobsrc *s);
 
+/* ---- acrtags: Azure Container Registry's tag listing,
+ * GET /acr/v1/{repository}/_tags?orderby=timedesc (DESIGN.md §11): tags
+ * newest first with their digests and lastUpdateTime, pages followed through
+ * the Link header as the v2 listings are (same origin, no page twice, at most
+ * RS_REGISTRY_MAX_PAGES). Scope repository:<repo>:metadata_read,pull. */
+
+#define RS_ACR_TAGS_PAGE_SIZE 100      /* `n` of a _tags request */
+#define RS_ACR_TAGS_PAGE_MAX 1000      /* more tags in one page is an error */
+#define RS_ACR_TAGS_BODY_MAX (4u << 20) /* a larger page is an error */
+
+typedef struct rs_acr_tag {
+    const char *name;   /* a valid tag */
+    const char *digest; /* "sha256:…" (checked) */
+    int64_t updated;    /* lastUpdateTime, seconds since the epoch */
+} rs_acr_tag;
+
+/* Called once per tag, newest first: 0 goes on, RS_ACR_STOP ends the listing
+ * (no further page is fetched), a negative rs_err fails it. */
+#define RS_ACR_STOP 1
+typedef int (*rs_acr_tag_cb)(const rs_acr_tag *tag, void *opaque);
+
+/* Parses one _tags page of `repo`: calls cb for each tag in order. Checks the
+ * answer names `repo` (imageName), types, names, digests and times, and that
+ * times never increase after *prev (INT64_MAX before the first page; updated).
+ * Returns 0, RS_ACR_STOP when cb stopped, cb's error, or RS_ERR_INVALID /
+ * RS_ERR_LIMIT_EXCEEDED with errstr naming the field ("tags[3].digest"). */
+int rs_acr_tags_parse(const char *body, size_t len, const char *repo, int64_t *prev,
+                      rs_acr_tag_cb cb, void *opaque, char *errstr, size_t errstr_size);
+
+/* Lists `repo`'s tags newest first through _tags. *pages (may be NULL) counts
+ * the pages fetched. Returns 0 (listed to the end, or cb stopped),
+ * RS_ERR_UNSUPPORTED when the registry does not offer _tags (400, 401, 403,
+ * 404 or 405 on the first page), or the error of the request / page. */
+int rs_registry_acr_tags(rs_registry *r, const char *repo, rs_acr_tag_cb cb, void *opaque,
+                         long *pages, char *errstr, size_t errstr_size);
+
 #endif

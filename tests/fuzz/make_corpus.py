@@ -401,8 +401,34 @@ def webhook_seeds():
                           "source": "/s", "id": "c", "data": push}))
 
 
+def azure_list_seeds():
+    """ACR's _tags pages and Resource Manager's list pages (docs/azure.md)."""
+    tag = {"name": "v2", "digest": DA, "createdTime": "2026-01-02T00:00:00Z",
+           "lastUpdateTime": "2026-01-02T03:04:05.1234567Z", "signed": False,
+           "changeableAttributes": {"deleteEnabled": True, "listEnabled": True}}
+    add("acr_tags", jdump({"registry": "r.example.test", "imageName": "team/web", "tags": [
+        tag, dict(tag, name="v1", digest=DB, lastUpdateTime="2026-01-01T00:00:00Z")]}))
+    add("acr_tags", jdump({"imageName": "team/web", "tags": [dict(tag, name="a/b")]}))
+    add("acr_tags", jdump({"tags": [dict(tag, lastUpdateTime="2026-01-01T00:00:00Z"), tag]}))
+    rm = "https://127.0.0.1:7443"
+    subs = {"value": [{"id": "/subscriptions/s1", "subscriptionId": "s1", "tenantId": "t",
+                       "displayName": "prod", "state": "Enabled"}],
+            "nextLink": rm + "/subscriptions?api-version=2022-12-01&$skiptoken=1"}
+    add("arm_list", b"\x00" + jdump(subs).encode())
+    add("arm_list", b"\x00" + jdump(dict(subs, nextLink="https://elsewhere.test/x")).encode())
+    regs = {"value": [{"id": "/subscriptions/s1/resourceGroups/g/providers/"
+                             "Microsoft.ContainerRegistry/registries/one", "name": "one",
+                       "type": "Microsoft.ContainerRegistry/registries",
+                       "properties": {"loginServer": "one.example.test",
+                                      "provisioningState": "Succeeded"}}]}
+    add("arm_list", b"\x01" + jdump(regs).encode())
+    bad = {"value": [{"properties": {"loginServer": "a@b:1"}}]}
+    add("arm_list", b"\x01" + jdump(bad).encode())
+
+
 def main():
     policy_seeds()
+    azure_list_seeds()
     rpm_seeds()
     binary_seeds()
     file_seeds()

@@ -119,9 +119,10 @@ tok = forms("acr.token")
 t.eq(sorted({f.get("grant_type") for f in tok}), ["refresh_token"],
      "secret: /oauth2/token grant type refresh_token")
 t.eq(sorted(f.get("scope", "") for f in tok),
-     ["", "registry:catalog:*", "repository:alpine:pull", "repository:debian:pull"],
-     "secret: one access token per scope (/v2/ without one, catalog, each repository), "
-     "each asked once")
+     ["", "registry:catalog:*", "repository:alpine:metadata_read,pull", "repository:alpine:pull",
+      "repository:debian:metadata_read,pull", "repository:debian:pull"],
+     "secret: one access token per scope (/v2/ without one, catalog, each repository's _tags "
+     "listing and its manifests), each asked once")
 t.eq({f.get("service") for f in tok}, {LS}, "secret: /oauth2/token service is the login server")
 t.eq(st.count("v2", status=401) <= 1, True, "secret: at most the first /v2 request is challenged")
 

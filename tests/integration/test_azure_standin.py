@@ -373,8 +373,10 @@ t.eq([(v["registry"], v["repository"], v["digest"]) for _, v in reqs],
 got = st.requests_of("acr.token", registry="acrthree")[tokens_before:]
 t.eq([(q["form"].get("scope"), q["basic_user"], q["status"]) for q in got],
      [(None, APP_SECRET, 200), ("registry:catalog:*", APP_SECRET, 200),
+      ("repository:debian:metadata_read,pull", APP_SECRET, 200),
       ("repository:debian:pull", APP_SECRET, 200)],
-     "regscan's token requests (the /v2/ check, catalog, repository): Basic appId, 200")
+     "regscan's token requests (the /v2/ check, catalog, the _tags listing, the repository's "
+     "manifests): Basic appId, 200")
 t.true(all(q["headers"].get("user-agent", "").startswith("regscan/") for q in got),
        "the token requests came from regscan (User-Agent recorded)")
 t.eq(SECRET in p.stdout + p.stderr, False, "the secret appears nowhere in regscan's output")

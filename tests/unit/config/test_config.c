@@ -408,6 +408,46 @@ static void test_rate_limit(void)
     RS_CHECK_INT(rs_acr_sku_rate_per_second(""), 0);
 }
 
+/* The azure block's discovery keys: a tenant with only an azure block
+ * discovers; "discover": true adds discovery to listed registries; the
+ * block's selection keys and full_listing_every (default 24) apply to what
+ * is found, with an auth of type azure carrying the block's identity. */
+static void test_discovery(void)
+{
+    char errstr[512] = "";
+    rs_config *c = NULL;
+    RS_CHECK_INT(rs_config_load("discovery.json", &c, errstr, sizeof errstr), 0);
+    RS_CHECK_STR(errstr, "");
+    RS_REQUIRE(c != NULL && c->n_tenants == 3);
+    const rs_tenant *t = &c->tenants[0];
+    RS_CHECK_INT(t->discover, 1);
+    RS_CHECK_INT(t->n_registries, 0);
+    const rs_registry_conf *d = &t->discovered;
+    RS_CHECK(d->url == NULL && d->host == NULL);
+    RS_CHECK_INT(d->auth.type, RS_AUTH_AZURE);
+    RS_CHECK_STR(d->auth.azure.tenant_id, "tid-1");
+    RS_CHECK_STR(d->auth.azure.client_id, "cid-1");
+    RS_CHECK_STR(d->auth.azure.client_secret, "azure-secret-file");
+    RS_REQUIRE(d->n_repositories == 1 && d->n_exclude == 1 && d->n_platforms == 1);
+    RS_CHECK_STR(d->repositories[0], "team/*");
+    RS_CHECK_STR(d->exclude[0], "team/tmp*");
+    RS_CHECK_STR(d->platforms[0], "linux/amd64");
+    RS_REQUIRE(d->n_tags_exclude == 1);
+    RS_CHECK_STR(d->tags_exclude[0], "*-dev");
+    RS_CHECK_INT(d->tags_newest, 5);
+    RS_CHECK_INT(d->full_listing_every, 6);
+    t = &c->tenants[1];
+    RS_CHECK_INT(t->discover, 1);
+    RS_CHECK_INT(t->n_registries, 1);
+    RS_CHECK_INT(t->registries[0].full_listing_every, 2);
+    RS_CHECK_INT(t->discovered.full_listing_every, 24);
+    RS_CHECK_INT(t->discovered.n_repositories, 0);
+    t = &c->tenants[2];
+    RS_CHECK_INT(t->discover, 0);
+    RS_CHECK_INT(t->registries[0].full_listing_every, 24);
+    rs_config_free(c);
+}
+
 static rs_config *load_text(const char *text, char *errstr, size_t errsz)
 {
     char path[] = "/tmp/test_config_azure_XXXXXX";
@@ -535,6 +575,7 @@ int main(void)
     test_settings();
     test_props_file();
     test_globs();
+    test_discovery();
     test_webhook_secrets();
     return RS_TEST_RESULT();
 }
