@@ -43,6 +43,13 @@ struct serve {
     pthread_mutex_t mu;
     struct client *clients;
     size_t n_clients, cap_clients;
+    /* registries the tenants' Azure discovery found (registries:{tenant}), made
+     * from the tenant's `discovered` entry on the first event that names them */
+    struct found {
+        const rs_tenant *tenant;
+        rs_registry_conf *rc; /* url and host owned, the rest borrowed */
+    } *found;
+    size_t n_found, cap_found;
 };
 
 /* What one call did, answered as JSON and logged. */
@@ -139,6 +146,51 @@ static void tally_add(struct tally *y, const rs_coord_event_result *r)
     y->not_selected += !r->selected;
 }
 
+/* At most this many discovered registries are kept (a tenant's discovery finds
+ * at most 10,000). */
+#define SERVE_FOUND_MAX 10000
+
+/* The entry of `host` when the coordinator's discovery found it for t
+ * (registries:{tenant}), as a pass scans it: *out NULL when it did not.
+ * 0, or a Redis error. */
+static int found_registry(struct serve *s, const rs_tenant *t, const char *host,
+                          const rs_registry_conf **out, char *errstr, size_t errsz)
+{
+    *out = NULL;
+    if (!t->discover)
+        return 0;
+    for (size_t i = 0; i < s->n_found; i++)
+        if (s->found[i].tenant == t && !strcmp(s->found[i].rc->host, host)) {
+            *out = s->found[i].rc;
+            return 0;
+        }
+    int member = 0;
+    int rc = rs_state_discovered_has(s->state, t->name, host, &member, errstr, errsz);
+    if (rc || !member)
+        return rc;
+    if (s->n_found >= SERVE_FOUND_MAX)
+        return rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED, "too many discovered registries");
+    rs_registry_conf *r = calloc(1, sizeof *r);
+    if (!r || RS_GROW(s->found, s->n_found + 1, s->cap_found)) {
+        free(r);
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    }
+    *r = t->discovered; /* selection and auth borrowed from the tenant */
+    r->insecure = 0;
+    r->host = strdup(host);
+    rs_buf url = RS_BUF_INIT;
+    if (!r->host || rs_buf_printf(&url, "https://%s", host)) {
+        free(r->host);
+        rs_buf_free(&url);
+        free(r);
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    }
+    r->url = rs_buf_steal(&url);
+    s->found[s->n_found++] = (struct found){t, r};
+    *out = r;
+    return 0;
+}
+
 /* Handles one push or delete of tenant t (under s->mu). */
 static void handle_event(struct serve *s, const rs_tenant *t, const rs_wh_event *e,
                          struct tally *y)
@@ -153,6 +205,11 @@ static void handle_event(struct serve *s, const rs_tenant *t, const rs_wh_event 
         return;
     }
     const rs_registry_conf *rc = rs_config_registry(t, e->host);
+    if (!rc && found_registry(s, t, e->host, &rc, errstr, sizeof errstr)) {
+        y->infra = 1;
+        rs_log(RS_LOG_ERROR, "serve: tenant '%s': %s", t->name, errstr);
+        return;
+    }
     if (!rc) {
         y->unknown_registry++;
         rs_log(RS_LOG_WARN, "serve: tenant '%s': '%s' for registry '%s', which is not one of the "
@@ -346,6 +403,12 @@ static void serve_close(struct serve *s)
         free(s->clients[i].gate);
     }
     free(s->clients);
+    for (size_t i = 0; i < s->n_found; i++) {
+        free(s->found[i].rc->url);
+        free(s->found[i].rc->host);
+        free(s->found[i].rc);
+    }
+    free(s->found);
     if (s->producer)
         rs_producer_flush(s->producer, 10000);
     rs_producer_destroy(s->producer);

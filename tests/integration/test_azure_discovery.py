@@ -271,6 +271,67 @@ t.eq(((s or {}).get("discovery"), (s or {}).get("registries")),
 t.eq(sorted(q["path"].split("/")[2] for q in st.requests_of("arm.registries")),
      [SUBS[1][0], SUBS[2][0]], "subscriptions globs: prod-one's registries are not asked for")
 
+# ================= serve: a push to a discovered registry is requested at once ===========
+# the registry is in no tenants file: serve takes it from registries:{tenant}, as workers do;
+# a host discovery did not find is 404 and publishes nothing
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import urllib.error  # noqa: E402
+hook = [dict(tenants[0], webhook_secret_env="RS_IT_AZ_HOOK")]
+HOOK = "hook-" + r.id
+hook_env = dict(r.env, **ENV, RS_IT_AZ_HOOK=HOOK)
+mis, mis_tag, mis_d = image("misconfig-fail")
+r.push(f"{mis}:{mis_tag}", f"{r.token}/{r.ns}/one/web:14", creds=creds)
+serve_log = os.path.join(r.tmp, "serve.log")
+srv = subprocess.Popen([os.path.join(h.BIN, "regscan-coordinator"), "serve", "--config",
+                        r.tenants_file(hook, "hook.json"), "--listen", "127.0.0.1:0"],
+                       env=hook_env, stdout=open(serve_log, "w"), stderr=subprocess.STDOUT)
+r.procs.append(srv)
+port, deadline = None, time.time() + 30
+while port is None and time.time() < deadline and srv.poll() is None:
+    m = re.search(r"\(port (\d+)\)", open(serve_log).read())
+    port = int(m.group(1)) if m else None
+    time.sleep(0.1)
+t.true(port, "serve starts")
+
+
+def acr_hook(host, repo, tag, digest):
+    body = {"id": "e1", "timestamp": "2026-12-07T05:00:00Z", "action": "push",
+            "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 1,
+                       "digest": digest, "length": 1, "repository": repo, "tag": tag},
+            "request": {"id": "r1", "host": host, "method": "PUT", "useragent": "test"}}
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/acr/az",
+                                 data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": "Bearer " + HOOK,
+                                          "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+st.clear()
+status, answer = acr_hook(one.login_server, "web", "14", mis_d) if port else (None, None)
+t.eq(status, 200, "serve: a push to a discovered registry is accepted")
+t.eq((answer or {}).get("published") if isinstance(answer, dict) else answer, 1,
+     "serve: and requested at once")
+reqs = r.consume(r.topic("regscan.scan-requests"), want=5, timeout=30)
+t.eq([(v["registry"], v["repository"], v["digest"]) for _, v in reqs if v["digest"] == mis_d],
+     [(one.login_server, "web", mis_d)], "serve: the request names the discovered registry")
+t.true(st.count("acr.exchange") >= 1, "serve: authenticated through ACR's exchange")
+status, _ = acr_hook("127.0.0.1:9", "web", "14", mis_d) if port else (None, None)
+t.eq(status, 404, "serve: a host discovery did not find is 404")
+t.eq(len(r.consume(r.topic("regscan.scan-requests"), want=6, timeout=4)), 5,
+     "serve: and nothing more is published")
+srv.terminate()
+srv.wait(30)
+outputs.append(open(serve_log).read())
+t.eq(HOOK in outputs[-1], False, "serve: the webhook secret is in no log line")
+reports = scan("serve", 5)
+t.eq([(v["registry"], v["status"]) for _, v in reports if v["digest"] == mis_d],
+     [(one.login_server, "ok")], "serve: workers scan the pushed image: its report is ok")
+
 # ================= a request naming a registry discovery did not find =================
 # (a hostile or stale message): the worker dead-letters it and sends no credential anywhere
 forged = dict(reqs[0][1], registry="127.0.0.1:9", digest="sha256:" + "e" * 64)
