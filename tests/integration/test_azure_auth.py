@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -141,6 +142,47 @@ t.eq(sorted(f.get("scope", "") for f in forms("acr.token")),
      "secret: the worker asked one access token per repository and used it for every request")
 outputs.append(open(w.log_path).read())
 outputs.append(json.dumps([v for _, v in reports + invs]))
+
+# ================= 1b. tokens reused until their exp, then renewed before it ==============
+# Entra ID tokens and ACR refresh tokens of 8 s: the worker's kept client uses one of each for
+# its first image, and for an image requested 9 s later fetches new ones before using them
+# (no request of it is refused: renewed before expiry, not after a 401)
+st.token_lifetime, st.refresh_lifetime = 8, 8
+rexp = h.Run("azure-auth-exp")
+
+
+def config_repo(repo, name):
+    return rexp.tenants_file([{"name": "contoso", "registries": [
+        {"url": reg.url, "auth": azure_auth(CID, client_secret_env="RS_IT_AZ"),
+         "repositories": [repo]}]}], name=name)
+
+
+coordinator(rexp, config_repo("alpine", "alpine.json"))
+st.clear()
+w = rexp.start_worker(config_repo("*", "all.json"), "--exit-when-idle", "30", env=ENV,
+                      log_name="worker-exp.log")
+first = rexp.consume(rexp.topic("regscan.findings"), want=1, timeout=60)
+t.eq([(v.get("repository"), v.get("status")) for _, v in first], [("alpine", "ok")],
+     "exp: the first image's report")
+t.eq((len(forms("entra.token")), len(forms("acr.exchange"))), (1, 1),
+     "exp: one Entra ID token and one exchange for the first image")
+time.sleep(9)
+st.clear()
+coordinator(rexp, config_repo("debian", "debian.json"))
+second = rexp.consume(rexp.topic("regscan.findings"), want=2, timeout=60)
+t.eq(sorted((v.get("repository"), v.get("status")) for _, v in second),
+     [("alpine", "ok"), ("debian", "ok")], "exp: the second image's report")
+t.eq((len(forms("entra.token")), len(forms("acr.exchange"))), (2, 2),
+     "exp: since the first image, two Entra ID tokens and two exchanges: the second pass's "
+     "own and the worker's new ones, its first having expired")
+t.eq([q.get("status") for q in st.requests if q.get("endpoint") in
+      ("entra.token", "acr.exchange", "acr.token") and q.get("status") != 200], [],
+     "exp: no token request was refused (renewed before expiry)")
+t.eq(st.count("v2", status=401) <= 1, True, "exp: at most the coordinator's first /v2/ is challenged")
+h.wait_all([w], 120)
+outputs.append(open(w.log_path).read())
+outputs.append(json.dumps([v for _, v in second]))
+st.token_lifetime, st.refresh_lifetime = 3600, 3 * 3600
 
 # ================= 2. a certificate =================
 st.clear()
