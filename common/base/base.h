@@ -297,6 +297,13 @@ size_t rs_utf8_copy(char *dst, size_t dst_size, const char *s, size_t n, int *re
  * NULL. New reference; NULL only when out of memory. */
 json_t *rs_utf8_json_string(const char *s);
 
+/* Reads the whole file `path` of at most `max` bytes: *out malloc'd and
+ * NUL-terminated, *len its length. RS_ERR_CONFIG with `why` saying what failed
+ * ("cannot open: …", "larger than N bytes"; never the content, and not the
+ * path: the caller names it), RS_ERR_INTERNAL when out of memory. */
+int rs_file_read_bounded(const char *path, size_t max, char **out, size_t *len, char *why,
+                         size_t whysz);
+
 /* Calls item(v, ctx) on each item v of the optional JSON array `a` (NULL or
  * JSON null: no call), which must hold at most `max` items. item returns 0,
  * RS_ERR_INTERNAL (out of memory) or any other non-zero value for an invalid

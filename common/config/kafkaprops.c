@@ -60,38 +60,21 @@ static int add_line(rs_settings *s, const char *path, size_t lineno, const char 
     return rc;
 }
 
-/* Reads at most RS_KAFKAPROPS_FILE_MAX bytes of `path` into *out. */
+/* Reads at most RS_KAFKAPROPS_FILE_MAX bytes of UTF-8 text of `path` into *out. */
 static int read_bounded(const char *path, char **out, size_t *out_len, char *errstr,
                         size_t errstr_size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    char why[256];
+    int rc = rs_file_read_bounded(path, RS_KAFKAPROPS_FILE_MAX, out, out_len, why, sizeof why);
+    if (rc)
+        return rs_errf(errstr, errstr_size, rc, "kafka properties file '%s': %s", path, why);
+    if (!rs_utf8_valid(*out, *out_len)) {
+        explicit_bzero(*out, *out_len);
+        free(*out);
+        *out = NULL;
         return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
-                       "cannot open kafka properties file '%s': %s", path, strerror(errno));
-    char *buf = malloc(RS_KAFKAPROPS_FILE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, RS_KAFKAPROPS_FILE_MAX + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
-    int rc = 0;
-    if (bad)
-        rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG, "cannot read kafka properties file '%s'",
-                     path);
-    else if (n > RS_KAFKAPROPS_FILE_MAX)
-        rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
-                     "kafka properties file '%s' is larger than %d bytes", path,
-                     RS_KAFKAPROPS_FILE_MAX);
-    else if (!rs_utf8_valid(buf, n))
-        rc = rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
-                     "kafka properties file '%s' is not UTF-8 text", path);
-    if (rc) {
-        explicit_bzero(buf, n);
-        free(buf);
-        return rc;
+                       "kafka properties file '%s' is not UTF-8 text", path);
     }
-    *out = buf;
-    *out_len = n;
     return 0;
 }
 

@@ -56,15 +56,10 @@ int rs_state_basechain_set(rs_state *st, const char *tenant, const char *chain,
         return oom(errstr, errstr_size);
     char n[24];
     snprintf(n, sizeof n, "%ld", b->n_layers);
-    rs_state_cmd c = {0};
     const char *args[] = {"HSET",   key,      "registry", b->registry, "repository",
                           b->repository, "digest", b->digest, "n_layers", n,
                           "created",  b->created};
-    for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-        rs_state_int_arg(&c, args[i]);
-    redisReply *r = NULL;
-    int rc = rs_state_int_pipeline(st, &c, 1, &r, errstr, errstr_size);
-    rs_state_int_free_replies(&r, 1);
+    int rc = rs_state_int_run(st, args, sizeof args / sizeof *args, NULL, errstr, errstr_size);
     free(key);
     return rc;
 }
@@ -278,13 +273,10 @@ int rs_state_basetags_get(rs_state *st, const char *tenant, const char *registry
         return oom(errstr, errstr_size);
     char limit[24];
     snprintf(limit, sizeof limit, "%d", BASETAGS_MAX);
-    rs_state_cmd c = {0};
     const char *args[] = {"ZREVRANGEBYSCORE", key, "+inf", "-inf", "WITHSCORES",
                           "LIMIT",            "0", limit};
-    for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-        rs_state_int_arg(&c, args[i]);
     redisReply *r = NULL;
-    int rc = rs_state_int_pipeline(st, &c, 1, &r, errstr, errstr_size);
+    int rc = rs_state_int_run(st, args, sizeof args / sizeof *args, &r, errstr, errstr_size);
     if (rc == 0 && (r->type != REDIS_REPLY_ARRAY || r->elements % 2))
         rc = rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "redis: unexpected ZRANGE reply");
     if (rc == 0 && r->elements && !(*out = calloc(r->elements / 2, sizeof **out)))
@@ -310,13 +302,8 @@ int rs_state_basevulns_set(rs_state *st, const char *tenant, const char *digest,
     char *key = rs_state_int_key(st, "basevulns:", tenant, ":", digest, NULL);
     if (!key)
         return oom(errstr, errstr_size);
-    rs_state_cmd c = {0};
-    rs_state_int_arg(&c, "SET");
-    rs_state_int_arg(&c, key);
-    rs_state_int_arg(&c, json);
-    redisReply *r = NULL;
-    int rc = rs_state_int_pipeline(st, &c, 1, &r, errstr, errstr_size);
-    rs_state_int_free_replies(&r, 1);
+    const char *args[] = {"SET", key, json};
+    int rc = rs_state_int_run(st, args, 3, NULL, errstr, errstr_size);
     free(key);
     return rc;
 }

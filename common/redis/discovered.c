@@ -54,12 +54,9 @@ int rs_state_discovered_has(rs_state *st, const char *tenant, const char *host, 
     char *key = rs_state_int_key(st, "registries:", tenant, NULL, NULL, NULL);
     if (!key)
         return rs_errf(errstr, errstr_size, RS_ERR_INTERNAL, "out of memory");
-    rs_state_cmd c = {0};
-    rs_state_int_arg(&c, "SISMEMBER");
-    rs_state_int_arg(&c, key);
-    rs_state_int_arg(&c, host);
+    const char *args[] = {"SISMEMBER", key, host};
     redisReply *r = NULL;
-    int rc = rs_state_int_pipeline(st, &c, 1, &r, errstr, errstr_size);
+    int rc = rs_state_int_run(st, args, 3, &r, errstr, errstr_size);
     if (rc == 0 && r->type == REDIS_REPLY_INTEGER)
         *member = r->integer == 1;
     rs_state_int_free_replies(&r, 1);

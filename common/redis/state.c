@@ -1048,15 +1048,21 @@ int rs_state_tag_set(rs_state *st, const char *tenant, const char *registry, con
     return run(st, key, NULL, errstr, errstr_size, "SET", key, digest, END);
 }
 
-static char *key_repo_tags(const rs_state *st, const char *tenant, const char *registry,
-                           const char *repository)
+char *rs_state_int_repo_key(const rs_state *st, const char *family, const char *tenant,
+                            const char *registry, const char *repository)
 {
     rs_buf b = RS_BUF_INIT;
     char *k = NULL;
     if (rs_buf_printf(&b, "%s/%s", registry, repository) == 0)
-        k = key_make(st, "tags:", tenant, ":", b.data, NULL);
+        k = key_make(st, family, tenant, ":", b.data, NULL);
     rs_buf_free(&b);
     return k;
+}
+
+static char *key_repo_tags(const rs_state *st, const char *tenant, const char *registry,
+                           const char *repository)
+{
+    return rs_state_int_repo_key(st, "tags:", tenant, registry, repository);
 }
 
 /* Queues `verb` refs:{tenant}:{digest} member. */
@@ -1312,6 +1318,21 @@ void rs_state_int_free_replies(redisReply **r, size_t n)
 void rs_state_int_arg(rs_state_cmd *c, const char *s)
 {
     arg(c, s);
+}
+
+int rs_state_int_run(rs_state *st, const char *const *argv, size_t argc, redisReply **reply,
+                     char *errstr, size_t errstr_size)
+{
+    rs_state_cmd c = {0};
+    for (size_t i = 0; i < argc; i++)
+        rs_state_int_arg(&c, argv[i]);
+    redisReply *r = NULL;
+    int rc = rs_state_int_pipeline(st, &c, 1, &r, errstr, errstr_size);
+    if (reply)
+        *reply = r;
+    else
+        rs_state_int_free_replies(&r, 1);
+    return rc;
 }
 
 char *rs_state_int_key(const rs_state *st, const char *a, const char *b, const char *c,

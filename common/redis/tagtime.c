@@ -17,12 +17,7 @@ static char *tagtime_key(const rs_state *st, const char *tenant, const char *reg
 {
     if (!tenant || !*tenant || !registry || !*registry || !repository || !*repository)
         return NULL;
-    rs_buf b = RS_BUF_INIT;
-    char *k = NULL;
-    if (rs_buf_printf(&b, "%s/%s", registry, repository) == 0)
-        k = rs_state_int_key(st, "tagtime:", tenant, ":", b.data, NULL);
-    rs_buf_free(&b);
-    return k;
+    return rs_state_int_repo_key(st, "tagtime:", tenant, registry, repository);
 }
 
 /* A decimal integer reply field; -1 when it is not one. */
@@ -47,13 +42,9 @@ int rs_state_tagtime_get(rs_state *st, const char *tenant, const char *registry,
     char *key = tagtime_key(st, tenant, registry, repository);
     if (!key)
         return rs_errf(errstr, errstr_size, RS_ERR_INVALID, "rs_state_tagtime_get: bad argument");
-    rs_state_cmd c = {0};
-    rs_state_int_arg(&c, "HMGET");
-    rs_state_int_arg(&c, key);
-    rs_state_int_arg(&c, "newest");
-    rs_state_int_arg(&c, "partial");
+    const char *args[] = {"HMGET", key, "newest", "partial"};
     redisReply *r = NULL;
-    int rc = rs_state_int_pipeline(st, &c, 1, &r, errstr, errstr_size);
+    int rc = rs_state_int_run(st, args, 4, &r, errstr, errstr_size);
     long long newest = 0, partial = 0;
     if (rc == 0 && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
         num_of(r->element[0], &newest) == 0 && num_of(r->element[1], &partial) == 0 &&
@@ -77,13 +68,8 @@ int rs_state_tagtime_set(rs_state *st, const char *tenant, const char *registry,
     char newest[24], partial[24];
     snprintf(newest, sizeof newest, "%lld", (long long)t->newest);
     snprintf(partial, sizeof partial, "%ld", t->partial);
-    rs_state_cmd c = {0};
     const char *args[] = {"HSET", key, "newest", newest, "partial", partial};
-    for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-        rs_state_int_arg(&c, args[i]);
-    redisReply *r = NULL;
-    int rc = rs_state_int_pipeline(st, &c, 1, &r, errstr, errstr_size);
-    rs_state_int_free_replies(&r, 1);
+    int rc = rs_state_int_run(st, args, 6, NULL, errstr, errstr_size);
     free(key);
     return rc;
 }

@@ -188,12 +188,7 @@ static int exchange(rs_acr_auth *x, const char *service, time_t now, char **refr
     else
         rc = refresh_parse(x, &resp, now, refresh, exp, errstr, errsz);
 out:
-    if (resp.body)
-        memset(resp.body, 0, resp.body_len);
-    rs_http_response_free(&resp);
-    if (form.data)
-        memset(form.data, 0, form.len);
-    rs_buf_free(&form);
+    rs_http_form_free(&form, &resp);
     scrub_free(aad);
     return rc;
 }
@@ -226,12 +221,7 @@ static int get_access(rs_acr_auth *x, const char *service, const char *scopes, c
                      x->registry, "/oauth2/token", perr);
     }
 out:
-    if (resp.body)
-        memset(resp.body, 0, resp.body_len);
-    rs_http_response_free(&resp);
-    if (form.data)
-        memset(form.data, 0, form.len);
-    rs_buf_free(&form);
+    rs_http_form_free(&form, &resp);
     return rc;
 }
 

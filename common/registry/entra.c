@@ -91,30 +91,6 @@ static int b64url(const unsigned char *in, size_t n, rs_buf *out)
     return rc;
 }
 
-/* Reads at most `max` bytes of `path` into *out (malloc'd, NUL-terminated). */
-static int read_bounded(const char *path, size_t max, char **out, size_t *len, char *why,
-                        size_t whysz)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rs_errf(why, whysz, RS_ERR_CONFIG, "cannot open: %s", strerror(errno));
-    char *b = malloc(max + 1);
-    size_t n = b ? fread(b, 1, max + 1, f) : 0;
-    int err = ferror(f);
-    fclose(f);
-    if (!b)
-        return rs_errf(why, whysz, RS_ERR_INTERNAL, "out of memory");
-    if (err || n > max) {
-        free(b);
-        return rs_errf(why, whysz, RS_ERR_CONFIG, err ? "cannot read" : "larger than %zu bytes",
-                       max);
-    }
-    b[n] = '\0';
-    *out = b;
-    *len = n;
-    return 0;
-}
-
 /* ---- the certificate ----------------------------------------------------- */
 
 static int pem_password(char *buf, int size, int rwflag, void *u)
@@ -179,7 +155,7 @@ int rs_entra_cert_load(const char *path, const char *password, rs_entra_cert **o
     char *pem = NULL;
     size_t len = 0;
     *out = NULL;
-    int rc = read_bounded(path, CERT_FILE_MAX, &pem, &len, why, sizeof why);
+    int rc = rs_file_read_bounded(path, CERT_FILE_MAX, &pem, &len, why, sizeof why);
     rs_entra_cert *c = rc ? NULL : calloc(1, sizeof *c);
     if (!rc && !c)
         rc = rs_errf(why, sizeof why, RS_ERR_INTERNAL, "out of memory");
@@ -543,7 +519,7 @@ static int federated_token(const rs_entra *e, char **out, char *errstr, size_t e
     char why[128];
     char *t = NULL;
     size_t n = 0;
-    int rc = read_bounded(e->federated_file, FEDERATED_MAX, &t, &n, why, sizeof why);
+    int rc = rs_file_read_bounded(e->federated_file, FEDERATED_MAX, &t, &n, why, sizeof why);
     if (rc)
         return rs_errf(errstr, errsz, rc, "federated_token_file '%s': %s", e->federated_file, why);
     while (n && isspace((unsigned char)t[n - 1]))
@@ -649,12 +625,7 @@ static int fetch(rs_entra *e, const char *scope, time_t now, char **token, time_
                      "bad token answer from Entra ID for client %s in tenant %s: %s", e->client,
                      e->tenant, herr);
 out:
-    if (resp.body)
-        memset(resp.body, 0, resp.body_len);
-    rs_http_response_free(&resp);
-    if (form.data)
-        memset(form.data, 0, form.len);
-    rs_buf_free(&form);
+    rs_http_form_free(&form, &resp);
     return rc;
 }
 

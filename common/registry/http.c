@@ -241,6 +241,20 @@ int rs_http_form_add(rs_buf *b, const char *name, const char *value)
     return rc ? RS_ERR_INTERNAL : 0;
 }
 
+void rs_http_form_free(rs_buf *form, rs_http_response *resp)
+{
+    if (resp) {
+        if (resp->body)
+            memset(resp->body, 0, resp->body_len);
+        rs_http_response_free(resp);
+    }
+    if (form) {
+        if (form->data)
+            memset(form->data, 0, form->len);
+        rs_buf_free(form);
+    }
+}
+
 int rs_http_same_origin(const char *a, const char *b)
 {
     char sa[16], ha[256], pa[16], sb[16], hb[256], pb[16];

@@ -131,6 +131,9 @@ int rs_http_same_origin(const char *a, const char *b);
 /* Appends "name=value" to an application/x-www-form-urlencoded body (with '&'
  * when b is not empty), both percent-encoded. Returns 0 or RS_ERR_INTERNAL. */
 int rs_http_form_add(rs_buf *b, const char *name, const char *value);
+/* Zeroes and frees a posted form and the answer to it (both hold credentials or
+ * tokens). Either may be NULL. */
+void rs_http_form_free(rs_buf *form, rs_http_response *resp);
 
 /* ---- entra: Microsoft Entra ID access tokens (client credentials: a secret or a
  * certificate; AKS workload identity) for one identity, cached per scope until shortly

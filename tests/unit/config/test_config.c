@@ -336,13 +336,13 @@ static void test_props_file(void)
     free(big);
     c = (rs_config *)1;
     RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), RS_ERR_CONFIG);
-    RS_CHECK_STR(errstr, "kafka properties file '/tmp/regscan-test-kafka.properties' is larger "
+    RS_CHECK_STR(errstr, "kafka properties file '/tmp/regscan-test-kafka.properties': larger "
                          "than 65536 bytes");
     unlink(path);
     c = (rs_config *)1;
     RS_CHECK_INT(rs_config_defaults(&c, errstr, sizeof errstr), RS_ERR_CONFIG);
-    RS_CHECK_STR(errstr, "cannot open kafka properties file '/tmp/regscan-test-kafka.properties': "
-                         "No such file or directory");
+    RS_CHECK_STR(errstr, "kafka properties file '/tmp/regscan-test-kafka.properties': cannot "
+                         "open: No such file or directory");
     clear_env();
 }
 
