@@ -119,6 +119,18 @@ static const char *serve_listen(const char *flag, const rs_config *cfg, char *bu
     return buf;
 }
 
+/* Keeps one --kafka-prop (at most MAX_KAFKA_PROPS); 2 after saying why when full. */
+#define MAX_KAFKA_PROPS 64
+static int add_kafka_prop(const char **kprops, size_t *n, const char *kv)
+{
+    if (*n == MAX_KAFKA_PROPS) {
+        fprintf(stderr, "regscan-coordinator: too many --kafka-prop\n");
+        return 2;
+    }
+    kprops[(*n)++] = kv;
+    return 0;
+}
+
 /* regscan-coordinator serve --config FILE [--listen ADDR:PORT] ... */
 static int serve_main(int argc, char **argv)
 {
@@ -130,7 +142,7 @@ static int serve_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *config = getenv("REGSCAN_CONFIG"), *listen = NULL;
-    const char *rq = getenv("REGSCAN_REQUEUE_AFTER"), *kprops[64];
+    const char *rq = getenv("REGSCAN_REQUEUE_AFTER"), *kprops[MAX_KAFKA_PROPS];
     size_t n_kprops = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -139,11 +151,8 @@ static int serve_main(int argc, char **argv)
         case 'l': listen = optarg; break;
         case 'q': rq = optarg; break;
         case 'k':
-            if (n_kprops == 64) {
-                fprintf(stderr, "regscan-coordinator: too many --kafka-prop\n");
+            if (add_kafka_prop(kprops, &n_kprops, optarg))
                 return 2;
-            }
-            kprops[n_kprops++] = optarg;
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -196,7 +205,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     const char *config = getenv("REGSCAN_CONFIG");
     char *tenants[64];
-    const char *kprops[64];
+    const char *kprops[MAX_KAFKA_PROPS];
     size_t n_kprops = 0;
     rs_coord_opts o = {.tenants = tenants, .dry_out = stdout};
     long interval = 0;
@@ -219,11 +228,8 @@ int main(int argc, char **argv)
         case 'j': json = 1; break;
         case 'q': rq = optarg; break;
         case 'k':
-            if (n_kprops == 64) {
-                fprintf(stderr, "regscan-coordinator: too many --kafka-prop\n");
+            if (add_kafka_prop(kprops, &n_kprops, optarg))
                 return 2;
-            }
-            kprops[n_kprops++] = optarg;
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

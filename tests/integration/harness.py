@@ -9,6 +9,7 @@ can run one after another against the same services without seeing each other's 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -401,6 +402,30 @@ def inventory_rows(inv):
         rows.append((p["name"], p["version"], src.get("name"), src.get("version"), p["path"],
                      p["layer"]))
     return sorted(rows)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis(port, workdir=None):
+    """A private redis-server on 127.0.0.1:port without persistence, for the tests that stop
+    or kill Redis (the shared one must stay up); returns its process once it accepts
+    connections."""
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no"] + (["--dir", workdir] if workdir else [])
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    p.kill()
+    raise RuntimeError("redis-server did not start")
 
 
 def wait_all(procs, timeout):

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -139,24 +138,13 @@ t.true(max(secs.values()) > N, f"without the limit some second sees more than {N
 
 # ---- Redis lost while permits are asked for: the budget never fails open ----
 lost = h.Run("ratelimit-lost")
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-port = sock.getsockname()[1]
-sock.close()
+port = h.free_port()
 rdir = os.path.join(lost.tmp, "redis")
 os.makedirs(rdir)
 
 
 def start_redis():
-    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no", "--dir", rdir], stdout=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
+    return h.start_redis(port, rdir)
 
 
 redis = start_redis()

@@ -8,7 +8,6 @@ touched."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,29 +19,13 @@ t = h.Checks("redis-loss")
 r = h.Run("redisloss")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-port = free_port()
+port = h.free_port()
 rdir = os.path.join(r.tmp, "redis")
 os.makedirs(rdir)
 
 
 def start_redis():
-    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no", "--dir", rdir], stdout=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
+    return h.start_redis(port, rdir)
 
 
 redis = start_redis()

@@ -308,19 +308,8 @@ t.eq(r.redis("EXISTS", f"{r.prefix}queued:acme:{d_api}").strip(), "0", "queued: 
 t.eq(read_new(0, 2), [], "deletes publish no request")
 
 # ---- Redis gone: 503 (the sender retries), nothing published ----
-def free_port():
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        return so.getsockname()[1]
-
-
-rport = free_port()
-rds = subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-                        "--appendonly", "no"], stdout=subprocess.DEVNULL)
-deadline = time.time() + 20
-while time.time() < deadline and subprocess.run(
-        ["redis-cli", "-p", str(rport), "PING"], capture_output=True, text=True).stdout.strip() != "PONG":
-    time.sleep(0.1)
+rport = h.free_port()
+rds = h.start_redis(rport, r.tmp)
 own_topic = r.topic("own-redis-requests")
 r.create_topic(own_topic, 1)
 log2_path = os.path.join(r.tmp, "serve-own-redis.log")
