@@ -14,9 +14,10 @@ root=$(pwd)
 deploy/local/install-deps.sh
 
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREGSCAN_WERROR=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREGSCAN_WERROR=ON \
+      -DREGSCAN_TEST_HOOKS=ON >/dev/null
 cmake --build build -j"$jobs"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DREGSCAN_WERROR=ON \
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DREGSCAN_WERROR=ON -DREGSCAN_TEST_HOOKS=ON \
       -DREGSCAN_SANITIZE="address;undefined" >/dev/null
 cmake --build build-asan -j"$jobs"
 
@@ -27,7 +28,7 @@ ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -L unit --output-on-fail
 # labelled "tsan" (those that start threads) run there, once the services are
 # up: some of them need Redis (tests/CMakeLists.txt says why unit.kafka is not
 # one of them).
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DREGSCAN_WERROR=ON \
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DREGSCAN_WERROR=ON -DREGSCAN_TEST_HOOKS=ON \
       -DREGSCAN_SANITIZE=thread >/dev/null
 cmake --build build-tsan -j"$jobs"
 
