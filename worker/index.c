@@ -91,6 +91,8 @@ static int index_with_lease(struct request *r)
     }
     rs_scan_opts so;
     rs_scan_opts_default(&so);
+    if (w->o->scan)
+        so = *w->o->scan;
     so.layer_parallelism = (size_t)w->o->layer_parallelism;
     so.cancel = &jb->scan_stop;
     rs_scan_result *res = rs_scan_index(r->src, r->req.repository, digest, &so);

@@ -23,6 +23,8 @@ void rs_scan_opts_default(rs_scan_opts *o)
     o->max_config_bytes = 8u << 20;
     rs_layer_limits dl = RS_LAYER_LIMITS_DEFAULT;
     o->limits = dl;
+    o->image.max_bytes = RS_LIMIT_IMAGE_BYTES;
+    o->image.max_packages = RS_LIMIT_IMAGE_PACKAGES;
 }
 
 void rs_scan_result_free(rs_scan_result *r)
@@ -124,6 +126,8 @@ struct layer_job {
     const char *repo;
     const rs_manifest *m;
     const rs_scan_opts *opts;
+    rs_layer_limits limits; /* opts' limits with this image's own budget */
+    rs_index_budget budget;
     rs_layer_result **results;
     pthread_mutex_t lock;
     size_t next;
@@ -149,7 +153,7 @@ static void *layer_thread(void *arg)
         int rc = j->src->open_blob(j->src, j->repo, l->digest, j->opts->max_layer_bytes, &r, err,
                                    sizeof err);
         if (rc == 0) {
-            rc = rs_layer_analyze(r, l->media_type, &j->opts->limits, &res, err, sizeof err);
+            rc = rs_layer_analyze(r, l->media_type, &j->limits, &res, err, sizeof err);
             size_t got = rs_reader_verify_count(r);
             pthread_mutex_lock(&j->lock);
             j->bytes += got;
@@ -177,7 +181,10 @@ static void *layer_thread(void *arg)
 static int pull_layers(rs_blobsrc *src, const char *repo, const rs_manifest *m,
                        const rs_scan_opts *opts, rs_scan_result *res)
 {
-    struct layer_job j = {.src = src, .repo = repo, .m = m, .opts = opts};
+    struct layer_job j = {.src = src, .repo = repo, .m = m, .opts = opts, .limits = opts->limits};
+    j.budget.max_bytes = opts->image.max_bytes;
+    j.budget.max_packages = opts->image.max_packages;
+    j.limits.image = &j.budget;
     j.results = calloc(m->n_layers ? m->n_layers : 1, sizeof *j.results);
     if (!j.results)
         return rs_errf(res->error, sizeof res->error, RS_ERR_INTERNAL, "out of memory");
