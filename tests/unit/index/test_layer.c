@@ -433,8 +433,61 @@ static void test_json_invalid_utf8(void)
     free(data);
 }
 
+/* The result limits: a layer that would exceed one ends at that entry with
+ * one LIMIT_EXCEEDED skip naming it, and keeps what it recorded before; a
+ * hard link past max_link_fanout; the settings' names and values. */
+static void test_result_limits(void)
+{
+    tent e[] = {{T_FILE, "etc/.wh.a", "", 0},
+                {T_FILE, "etc/.wh.b", "", 0},
+                {T_FILE, "etc/.wh.c", "", 0},
+                {T_FILE, "var/lib/dpkg/status", STATUS, 0},
+                {T_HARDLINK, "var/lib/dpkg/status.d/l1", "var/lib/dpkg/status", 0},
+                {T_HARDLINK, "var/lib/dpkg/status.d/l2", "var/lib/dpkg/status", 0}};
+    size_t len;
+    char *data = mktar(e, 6, F_GZIP, &len);
+    rs_layer_limits lim = RS_LAYER_LIMITS_DEFAULT;
+    RS_CHECK_INT(rs_limits_set(&lim, NULL, "max-whiteouts", "2", NULL, 0), 0);
+    rs_layer_result *r = NULL;
+    char err[256] = "";
+    RS_CHECK_INT(analyze(data, len, &lim, &r, err, sizeof err), 0);
+    RS_REQUIRE(r);
+    RS_CHECK_INT(r->n_whiteouts, 3); /* the third is recorded, then the layer ends */
+    RS_CHECK_INT(r->n_files, 0);
+    RS_REQUIRE(r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "/etc/.wh.c");
+    RS_CHECK_STR(r->skipped[0].reason, "LIMIT_EXCEEDED");
+    RS_CHECK_STR(r->skipped[0].limit, "max_whiteouts");
+    RS_CHECK(r->skipped[0].analyzer == NULL);
+    rs_layer_result_free(r);
+    lim = (rs_layer_limits)RS_LAYER_LIMITS_DEFAULT;
+    lim.max_link_fanout = 1;
+    RS_CHECK_INT(analyze(data, len, &lim, &r, err, sizeof err), 0);
+    RS_REQUIRE(r);
+    RS_CHECK_INT(r->n_links, 1);
+    RS_REQUIRE(r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "/var/lib/dpkg/status.d/l2");
+    RS_CHECK_STR(r->skipped[0].limit, "max_link_fanout");
+    rs_layer_result_free(r);
+    lim = (rs_layer_limits)RS_LAYER_LIMITS_DEFAULT;
+    lim.max_packages = 1; /* the status has two */
+    RS_CHECK_INT(analyze(data, len, &lim, &r, err, sizeof err), 0);
+    RS_REQUIRE(r && r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "/var/lib/dpkg/status");
+    RS_CHECK_STR(r->skipped[0].limit, "max_packages");
+    rs_layer_result_free(r);
+    free(data);
+    rs_index_budget img = {0};
+    RS_CHECK_INT(rs_limits_set(&lim, &img, "MAX_IMAGE_BYTES", "7", err, sizeof err), 0);
+    RS_CHECK_INT(img.max_bytes, 7);
+    RS_CHECK_INT(rs_limits_set(&lim, &img, "max_nope", "1", err, sizeof err), RS_ERR_CONFIG);
+    RS_CHECK_STR(err, "unknown limit 'max_nope'");
+    RS_CHECK_INT(rs_limits_set(&lim, &img, "max_paths", "-1", err, sizeof err), RS_ERR_CONFIG);
+}
+
 int main(void)
 {
+    test_result_limits();
     test_filters();
     test_oversize_skipped();
     test_several_analyzers();
