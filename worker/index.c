@@ -63,7 +63,8 @@ static void cache_inventory(struct worker *w, const char *digest, const rs_inven
 /* Test builds only: with REGSCAN_TEST_INDEX_TRACE set, logs when the index of
  * a digest starts and ends (CLOCK_MONOTONIC, ns: one clock for every worker on
  * the machine), so tests/integration/test_load.py can show that two
- * deliveries of one digest never index in parallel. */
+ * deliveries of one digest never index in parallel; REGSCAN_TEST_INDEX_DELAY_MS
+ * makes every index last that much longer, so that such deliveries meet. */
 static void index_trace(const char *what, const char *digest)
 {
     struct timespec ts;
@@ -72,6 +73,12 @@ static void index_trace(const char *what, const char *digest)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     rs_log(RS_LOG_INFO, "test hook: index %s '%s' %lld", what, digest,
            (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    const char *delay = getenv("REGSCAN_TEST_INDEX_DELAY_MS");
+    long ms = delay ? strtol(delay, NULL, 10) : 0;
+    if (!strcmp(what, "start") && ms > 0 && ms < 60000) {
+        struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&d, NULL);
+    }
 }
 #else
 #define index_trace(what, digest) ((void)0)

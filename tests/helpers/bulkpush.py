@@ -2,8 +2,10 @@
 kept-alive connection, each blob uploaded once per registry (other repositories mount it),
 one manifest PUT per tag. For tests/integration/test_load.py, which needs thousands of tags.
 
-Not a general client: no auth, plain http, monolithic uploads (the images are small)."""
+Not a general client: Basic auth only, monolithic uploads (the images are small)."""
 
+import base64
+import ssl
 import gzip
 import hashlib
 import http.client
@@ -57,18 +59,25 @@ def manifest(config, layer, annotations=None):
 
 
 class Pusher:
-    """One kept-alive connection to the registry at host:port."""
+    """One kept-alive connection to the registry at host:port: plain http, or https
+    verified against `ca_file`; `basic` ("user:password") sent with every request."""
 
-    def __init__(self, addr):
+    def __init__(self, addr, ca_file=None, basic=None):
         self.addr = addr
-        self.conn = http.client.HTTPConnection(addr, timeout=60)
+        if ca_file:
+            ctx = ssl.create_default_context(cafile=ca_file)
+            self.conn = http.client.HTTPSConnection(addr, timeout=60, context=ctx)
+        else:
+            self.conn = http.client.HTTPConnection(addr, timeout=60)
+        self.auth = {"Authorization": "Basic " + base64.b64encode(basic.encode()).decode()} \
+            if basic else {}
         self.where = {}  # blob digest -> the repository it was uploaded to
         self.have = set()  # (repository, blob digest) known to be there
         self.requests = 0
 
     def _do(self, method, path, body=None, headers=None, want=(200, 201, 202)):
         self.requests += 1
-        self.conn.request(method, path, body=body, headers=headers or {})
+        self.conn.request(method, path, body=body, headers={**self.auth, **(headers or {})})
         resp = self.conn.getresponse()
         data = resp.read()
         if resp.status not in want:
