@@ -235,7 +235,8 @@ for name in ("first", "incremental"):
     t.eq(rc, 0, f"{name} pass exits 0")
     t.eq((s.get("registries"), s.get("repositories"), s.get("tags"), s.get("digests"),
           s.get("errors")), (1, REPOS, TAGS, TAGS, 0), f"{name} pass: summary counts")
-    t.eq(s.get("published"), {"total": 0, "scan": 0, "rematch": 0}, f"{name} pass publishes nothing")
+    t.eq(s.get("published"), {"total": 0, "scan": 0, "rematch": 0},
+         f"{name} pass publishes nothing")
     t.eq(s.get("skipped_by_reason", {}).get("done"), TAGS, f"{name} pass: every digest done")
     t.eq((s.get("tags_moved"), s.get("tags_removed")), (0, 0), f"{name} pass: no tag moved or gone")
     t.true(rss < RSS_BOUND_MB, f"{name} pass: peak RSS {rss:.1f} MB < {RSS_BOUND_MB} MB")
@@ -246,7 +247,8 @@ t.eq(len(r.smembers(f"refs:load:{tag_digests[0]}")), 1, "the first tag's ref is 
 def del_cmds():
     buf = [resp("UNLINK", *[f"{r.prefix}done:load:{d}" for d in tag_digests])]
     for i in range(0, DONE - TAGS, 1000):
-        keys = [f"{r.prefix}done:load:sha256:{k:064x}" for k in range(i, min(i + 1000, DONE - TAGS))]
+        keys = [f"{r.prefix}done:load:sha256:{k:064x}"
+                for k in range(i, min(i + 1000, DONE - TAGS))]
         buf.append(resp("UNLINK", *keys))
     yield b"".join(buf)
 

@@ -43,7 +43,8 @@ SECRETS = {
     "the Redis password": REDIS_PW,
     "the bearer token": BEARER,
     "the token registry's password": r.password,
-    "a Basic header of the TLS registry": base64.b64encode(f"{REG_USER}:{REG_PW}".encode()).decode(),
+    "a Basic header of the TLS registry": base64.b64encode(
+        f"{REG_USER}:{REG_PW}".encode()).decode(),
     "a Basic header of the token registry": base64.b64encode(
         f"{r.user}:{r.password}".encode()).decode(),
     "a JWT (the token service's tokens)": "eyJ",
