@@ -146,8 +146,11 @@ static void *layer_thread(void *arg)
         char err[512] = "";
         rs_reader *r = NULL;
         rs_layer_result *res = NULL;
-        int rc = j->src->open_blob(j->src, j->repo, l->digest, j->opts->max_layer_bytes, &r, err,
-                                   sizeof err);
+        /* a body longer than the descriptor says is cut there (LIMIT_EXCEEDED) */
+        size_t max = j->opts->max_layer_bytes;
+        if (l->size > 0 && (!max || (uint64_t)l->size < max))
+            max = (size_t)l->size;
+        int rc = j->src->open_blob(j->src, j->repo, l->digest, max, &r, err, sizeof err);
         if (rc == 0) {
             rc = rs_layer_analyze(r, l->media_type, &j->opts->limits, &res, err, sizeof err);
             size_t got = rs_reader_verify_count(r);
