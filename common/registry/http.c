@@ -268,6 +268,22 @@ int rs_http_same_origin(const char *a, const char *b)
     return !strcmp(sa, sb) && !strcmp(ha, hb) && !strcmp(pa, pb);
 }
 
+int rs_http_url_on_host(const char *url, const char *host)
+{
+    char s[16], h[256], p[16], want[256];
+    if (!host || url_origin(url, s, sizeof s, h, sizeof h, p, sizeof p))
+        return 0;
+    /* "name:port" or "[v6]:port": the name, without brackets (curl gives it so) */
+    size_t n = host[0] == '[' ? strcspn(host, "]") : strcspn(host, ":");
+    const char *start = host[0] == '[' ? host + 1 : host;
+    if (host[0] == '[')
+        n = n ? n - 1 : 0;
+    snprintf(want, sizeof want, "%.*s", (int)n, start);
+    const char *got = h[0] == '[' ? h + 1 : h;
+    size_t glen = strcspn(got, "]");
+    return glen == strlen(want) && !strncasecmp(got, want, glen);
+}
+
 /* ---- the gate ------------------------------------------------------- */
 
 int rs_http_set_gate(rs_http *h, const char *origin_url, const char *name,
@@ -789,13 +805,18 @@ struct stream {
     char *url, *auth;
     char **headers; /* NULL-terminated copies */
     long long received, skip;
+    long long resume_at; /* a resume's start: a 200 answer skips that many bytes */
     int resumes;
 };
 
 static size_t stream_write(struct stream *st, char *data, size_t n)
 {
-    if (status_not_2xx(st->c))
+    long status = 0;
+    curl_easy_getinfo(st->c, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299)
         return error_body(&st->x, &st->errbody, data, n);
+    if (!st->started && st->resume_at > 0 && status == 200)
+        st->skip = st->resume_at; /* the whole body again: skip what was handed out */
     st->started = 1;
     /* after a resume answered 200: the bytes already handed out come again */
     size_t d = st->skip < (long long)n ? (size_t)st->skip : n, m = n - d;
@@ -946,7 +967,8 @@ static int stream_chain(struct stream *st, const rs_http_request *req, rs_http_r
         if ((rc = gate_pass(st->h, url, gated, errstr, errsz)) ||
             (rc = stream_hop(st, req, url, send_auth, resp, errstr, errsz)))
             break;
-        if (st->done && st->result != CURLE_OK &&
+        /* body bytes already here: the reader hands them out, then resumes */
+        if (st->done && st->result != CURLE_OK && !st->started &&
             !(st->result == CURLE_WRITE_ERROR && st->x.error_cut)) {
             char why[160];
             *transient = stream_failure(st, why, sizeof why);
@@ -1032,6 +1054,8 @@ static int stream_resume(struct stream *st, char *errstr, size_t errsz)
     hv[n] = NULL;
     rs_http_request req = {"GET", st->url, hv, st->auth, 0};
     rs_http_response r2;
+    long long at = st->received; /* the new answer's first bytes count already */
+    st->resume_at = at;
     st->resumes++;
     sleep_ms(rs_http_backoff_ms(&st->h->policy, st->resumes - 1));
     rs_log(RS_LOG_DEBUG, "resuming GET '%s' at byte %lld", st->what, st->received);
@@ -1039,15 +1063,13 @@ static int stream_resume(struct stream *st, char *errstr, size_t errsz)
     st->x.resp = &st->scratch;
     if (rc)
         return rc;
-    if (r2.status == 200) {
-        st->skip = st->received;
-        st->received = 0;
+    st->resume_at = 0;
+    if (r2.status == 200) /* stream_write skipped the bytes already handed out */
         return 0;
-    }
-    if (r2.status == 206 && range_starts_at(r2.content_range, st->received))
+    if (r2.status == 206 && range_starts_at(r2.content_range, at))
         return 0;
     return rs_errf(errstr, errsz, RS_ERR_UNREACHABLE,
-                   "cannot resume '%s' at byte %lld: status %ld%s", st->what, st->received,
+                   "cannot resume '%s' at byte %lld: status %ld%s", st->what, at,
                    r2.status, r2.status == 206 ? " with another range" : "");
 }
 
@@ -1068,6 +1090,8 @@ static ssize_t stream_read(rs_reader *r, void *out, size_t n, char *errstr, size
         if (!transient || st->x.deadline_hit || st->resumes >= st->h->policy.max_retries)
             return rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot read '%s': %s%s",
                            st->what, why, st->resumes ? " (after resuming)" : "");
+        rs_log(RS_LOG_DEBUG, "GET '%s' broke off after %lld bytes: %s", st->what, st->received,
+               why);
         int rc = stream_resume(st, errstr, errsz);
         if (rc)
             return rc;
