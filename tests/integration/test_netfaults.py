@@ -109,7 +109,8 @@ case("trickle 2 KB/s", "trickle", 1, 2048, 3, 1, 5,
      env={"REGSCAN_HTTP_DEADLINE_FLOOR": "1"})
 # more bytes than the descriptor says: refused by its Content-Length
 case("oversized body", "oversize", 1, 4096, 4, 1, 5,
-     ["LIMIT_EXCEEDED", f"is {LAYER_SIZE + 4096} bytes, larger than the limit of {LAYER_SIZE}"])
+     ["INVALID", f"blob is larger than the manifest's size {LAYER_SIZE}: ",
+      f"is {LAYER_SIZE + 4096} bytes, larger than the limit of {LAYER_SIZE}"])
 # 429 with Retry-After: 1, then the blob
 case("429 Retry-After", "status", 1, 429, 0, 2, 8)
 # bursts: two 503 then the blob; three 502 (more than the retries) end in an error
