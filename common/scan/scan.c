@@ -150,10 +150,23 @@ static void *layer_thread(void *arg)
         char err[512] = "";
         rs_reader *r = NULL;
         rs_layer_result *res = NULL;
-        int rc = j->src->open_blob(j->src, j->repo, l->digest, j->opts->max_layer_bytes, &r, err,
-                                   sizeof err);
-        if (rc == 0) {
+        /* a body longer than the descriptor says is cut there (LIMIT_EXCEEDED) */
+        size_t max = j->opts->max_layer_bytes;
+        if (l->size > 0 && (!max || (uint64_t)l->size < max))
+            max = (size_t)l->size;
+        int rc = j->src->open_blob(j->src, j->repo, l->digest, max, &r, err, sizeof err);
+        if (rc == 0)
             rc = rs_layer_analyze(r, l->media_type, &j->limits, &res, err, sizeof err);
+        if (rc == RS_ERR_LIMIT_EXCEEDED && l->size > 0 && max == (size_t)l->size &&
+            (!r || rs_reader_verify_count(r) > max)) {
+            /* past the descriptor's size: the manifest and the blob disagree */
+            char why[sizeof err];
+            memcpy(why, err, sizeof why);
+            rc = rs_errf(err, sizeof err, RS_ERR_INVALID,
+                         "blob is larger than the manifest's size %lld: %s", (long long)l->size,
+                         why);
+        }
+        if (r) {
             size_t got = rs_reader_verify_count(r);
             pthread_mutex_lock(&j->lock);
             j->bytes += got;

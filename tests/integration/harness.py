@@ -411,12 +411,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_redis(port, workdir=None):
+def start_redis(port, workdir=None, extra=()):
     """A private redis-server on 127.0.0.1:port without persistence, for the tests that stop
-    or kill Redis (the shared one must stay up); returns its process once it accepts
-    connections."""
+    or kill Redis (the shared one must stay up) or configure it (`extra`: more arguments,
+    e.g. ("--requirepass", pw)); returns its process once it accepts connections."""
     args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no"] + (["--dir", workdir] if workdir else [])
+            "--appendonly", "no"] + (["--dir", workdir] if workdir else []) + list(extra)
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL)
     for _ in range(200):
         try:
