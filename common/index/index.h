@@ -206,7 +206,7 @@ typedef struct rs_layer_limits {
 } rs_layer_limits;
 
 /* The defaults of the result limits (docs/reliability.md, "Limits"). */
-#define RS_LIMIT_PACKAGES 50000
+#define RS_LIMIT_PACKAGES 40000
 #define RS_LIMIT_WHITEOUTS 100000
 #define RS_LIMIT_SKIPPED 10000
 #define RS_LIMIT_PATHS 200000

@@ -191,7 +191,7 @@ BASE_PKGS = [("base-files", "12.4+deb12u5"), ("libc6", "2.36-9+deb12u4"),
 
 IMAGES = {
     "hardlinks": lambda: [base_layer(BASE_PKGS), hardlink_layer()],
-    "hardlinks-fanout": lambda: [base_layer(BASE_PKGS), hardlink_layer(49990)],
+    "hardlinks-fanout": lambda: [base_layer(BASE_PKGS), hardlink_layer(39990)],
     "whiteouts": lambda: [base_layer(BASE_PKGS), whiteout_layer(tag=b"a"),
                           whiteout_layer(tag=b"b"), whiteout_layer(tag=b"c")],
     "opaque": lambda: [base_layer(BASE_PKGS), whiteout_layer(opaque=True)],

@@ -96,11 +96,11 @@ secrets_big = {"path": STATUS, "code": "LIMIT_EXCEEDED", "limit": "analyzer",
                "analyzer": "secrets", "detail": "text file over 10485760 bytes"}
 
 # 40 hard links to a 100,000-package status.d file: the file alone exceeds max_packages
-hard = case("hardlinks", [stop("/var/lib/dpkg/status.d/big", "max_packages", 50000)], BASE)
-# 40 hard links to a 49,990-package file: read once, reported once; the 17th link exceeds
+hard = case("hardlinks", [stop("/var/lib/dpkg/status.d/big", "max_packages", 40000)], BASE)
+# 40 hard links to a 39,990-package file: read once, reported once; the 17th link exceeds
 # max_link_fanout (16)
 case("hardlinks-fanout", [stop("/var/lib/dpkg/status.d/link16", "max_link_fanout", 16)],
-     BASE | {(f"hl{i}", f"1.0-{i}") for i in range(49990)})
+     BASE | {(f"hl{i}", f"1.0-{i}") for i in range(39990)})
 # three layers of a million whiteouts each: each ends at its 100,001st
 layout = os.path.join(r.tmp, "whiteouts")
 wl = LAYERS["whiteouts"]
@@ -159,7 +159,7 @@ digest = h.layout_images(hard, "latest")["linux/amd64"]["digest"]
 config = r.tenants_file([{"name": "acme",
                           "registries": [r.registry(r.open, repos=[f"{r.ns}/acme/*"])]}])
 r.coordinator(config)
-r.start_worker(config, "--limit-max-packages", "50000", log_name="worker.log")
+r.start_worker(config, "--limit-max-packages", "40000", log_name="worker.log")
 msgs = [v for _, v in r.consume(r.topic("regscan.findings"), want=1, timeout=60)]
 t.eq(len(msgs), 1, "worker: one report")
 if msgs:
