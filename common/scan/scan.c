@@ -23,6 +23,7 @@ void rs_scan_opts_default(rs_scan_opts *o)
     o->max_config_bytes = 8u << 20;
     rs_layer_limits dl = RS_LAYER_LIMITS_DEFAULT;
     o->limits = dl;
+    rs_sandbox_opts_env(&o->sandbox, NULL, 0); /* a bad setting fails every layer, saying so */
 }
 
 void rs_scan_result_free(rs_scan_result *r)
@@ -149,7 +150,8 @@ static void *layer_thread(void *arg)
         int rc = j->src->open_blob(j->src, j->repo, l->digest, j->opts->max_layer_bytes, &r, err,
                                    sizeof err);
         if (rc == 0) {
-            rc = rs_layer_analyze(r, l->media_type, &j->opts->limits, &res, err, sizeof err);
+            rc = rs_sandbox_analyze(&j->opts->sandbox, r, l->media_type, &j->opts->limits, &res,
+                                    err, sizeof err);
             size_t got = rs_reader_verify_count(r);
             pthread_mutex_lock(&j->lock);
             j->bytes += got;
