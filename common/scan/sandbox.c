@@ -361,18 +361,17 @@ static void child_line(const struct child *c, char *out, size_t size)
         snprintf(out, size, "no message");
 }
 
-static const char *signal_why(int sig)
+/* Writes what a signal that ended the child says about it into why. */
+static void signal_why(int sig, const rs_sandbox_opts *o, char *why, size_t size)
 {
-    switch (sig) {
-    case SIGSYS:
-        return " (a system call the sandbox forbids)";
-    case SIGXCPU:
-        return " (its CPU time limit)";
-    case SIGKILL:
-        return " (killed from outside: the CPU limit's hard end or the OOM killer)";
-    default:
-        return "";
-    }
+    if (sig == SIGSYS)
+        snprintf(why, size, " (a system call the sandbox forbids)");
+    else if (sig == SIGXCPU)
+        snprintf(why, size, " (its CPU time limit of %u s)", o->cpu_s);
+    else if (sig == SIGKILL)
+        snprintf(why, size, " (the CPU time limit's hard end, or the OOM killer)");
+    else
+        why[0] = '\0';
 }
 
 /* Turns the child's end into a status: 0 (a result to parse), the error
@@ -391,9 +390,10 @@ static int child_status(const struct child *c, int st, const rs_sandbox_opts *o,
                        o->max_result_bytes);
     if (WIFSIGNALED(st)) {
         const char *name = sigabbrev_np(WTERMSIG(st));
+        char why[80];
+        signal_why(WTERMSIG(st), o, why, sizeof why);
         return rs_errf(errstr, errsz, RS_ERR_ANALYZER_CRASHED,
-                       "analyzer crashed: killed by signal SIG%s%s", name ? name : "?",
-                       signal_why(WTERMSIG(st)));
+                       "analyzer crashed: killed by signal SIG%s%s", name ? name : "?", why);
     }
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 255;
     switch (-code) {
