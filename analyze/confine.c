@@ -61,6 +61,9 @@ static int rules(scmp_filter_ctx ctx)
      * free's trimming; mprotect for glibc's heap growth past the first arena */
     rc |= ALLOW(brk) | ALLOW(mmap) | ALLOW(munmap) | ALLOW(mremap) | ALLOW(madvise);
     rc |= ALLOW(mprotect);
+    /* glibc's qsort asks sysinfo for the physical memory before it sorts a large array
+     * (sysconf(_SC_PHYS_PAGES)); it reads counters, no resource */
+    rc |= ALLOW(sysinfo);
     /* the end, and a return from a signal handler (sanitizers install some) */
     rc |= ALLOW(exit) | ALLOW(exit_group) | ALLOW(rt_sigreturn);
     /* abort() (a failed assertion in a library) must end as SIGABRT, not as
