@@ -9,8 +9,11 @@ run:
              measures against; Debian's isal package, installed by deploy/local/install-deps.sh)
   reference  gzip -dc LAYER | tar -tf - > /dev/null      (inflate + walk the tar, two processes)
   regscan    regscan-worker scan oci-layout:DIR --format json > /dev/null
-             (sha256 + inflate + tar walk + dpkg/os-release analysis + merge + report)
-and prints the medians and their ratio (regscan / reference), with the layer's sizes.
+             (sha256 + inflate + tar walk + dpkg/os-release analysis + merge + report;
+             the layer analysed in the sandboxed child regscan-analyze)
+  in-process the same with REGSCAN_SANDBOX=off (the layer analysed in the worker)
+and prints the medians and their ratio (regscan / reference), with the layer's sizes, and
+what the sandbox costs (regscan / in-process).
 Machines here are noisy: read the medians, not single runs.
 
 usage: scripts/bench.py [RUNS]   (default 9)
@@ -28,10 +31,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BIN = os.environ.get("RS_BIN_DIR", os.path.join(ROOT, "build", "bin"))
 
 
-def timed(cmd, shell=False):
+def timed(cmd, shell=False, **env):
     t0 = time.perf_counter()
     subprocess.run(cmd, shell=shell, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env=dict(os.environ, REGSCAN_LOG="text", REGSCAN_LOG_LEVEL="error"))
+                   env=dict(os.environ, REGSCAN_LOG="text", REGSCAN_LOG_LEVEL="error", **env))
     return time.perf_counter() - t0
 
 
@@ -61,13 +64,14 @@ def main():
     compressed = os.path.getsize(layer)
     out = subprocess.run(f"gzip -dc '{layer}' | wc -c", shell=True, check=True, capture_output=True, text=True)
     inflated = int(out.stdout.strip())
-    ref, ours, infl, isal = [], [], [], []
+    ref, ours, infl, isal, inproc = [], [], [], [], []
     for _ in range(runs):
         infl.append(inflate_only(layer))
         isal.append(timed(f"igzip -dc '{layer}' > /dev/null", shell=True))
         ref.append(timed(f"gzip -dc '{layer}' | tar -tf - > /dev/null", shell=True))
-        ours.append(timed([os.path.join(BIN, "regscan-worker"), "scan", f"oci-layout:{layout}",
-                           "--format", "json"]))
+        scan = [os.path.join(BIN, "regscan-worker"), "scan", f"oci-layout:{layout}", "--format", "json"]
+        ours.append(timed(scan))
+        inproc.append(timed(scan, REGSCAN_SANDBOX="off"))
     mr, mo, mi = statistics.median(ref), statistics.median(ours), statistics.median(infl)
     mg = statistics.median(isal)
     print(f"layer: {compressed / 1e6:.1f} MB gzip, {inflated / 1e6:.1f} MB tar; {runs} runs each, medians")
@@ -77,6 +81,9 @@ def main():
     rate = lambda t: f"{t * 1000:.0f} ms ({inflated / t / 1e6:.0f} MB/s)"  # noqa: E731
     print(f"| {rate(mi)} | {rate(mg)} | {rate(mr)} | {rate(mo)} | {mo / mi:.2f} | {mo / mg:.2f} "
           f"| {mo / mr:.2f} |")
+    mp = statistics.median(inproc)
+    print(f"sandbox: {mo * 1000:.0f} ms in the child, {mp * 1000:.0f} ms in process: "
+          f"{(mo / mp - 1) * 100:+.1f}%")
 
 
 if __name__ == "__main__":

@@ -90,7 +90,8 @@ static void index_trace(const char *what, const char *digest)
  * set), LEASE_LOST, RS_ERR_CANCELLED, an infrastructure failure, or the
  * failure of the image (r->scan_err). Counts the attempt (poison detection):
  * only an analysis that ends, well or not, clears it; a cancelled one takes
- * it back. */
+ * it back; one whose sandboxed child crashed keeps it, as a worker's crash
+ * would: past max_attempts the digest is not tried again (r->poisoned). */
 static int index_with_lease(struct request *r)
 {
     struct worker *w = r->w;
@@ -102,10 +103,12 @@ static int index_with_lease(struct request *r)
     int rc =
         RETRY(jb, rs_state_attempts_start(w->state, RS_ANALYZER_VERSION, digest, reset,
                                           ATTEMPTS_TTL_S, &attempts, r->errstr, sizeof r->errstr));
-    if (rc == 0 && attempts > w->o->max_attempts)
+    if (rc == 0 && attempts > w->o->max_attempts) {
+        r->poisoned = 1;
         rc = rs_errf(r->scan_err, sizeof r->scan_err, RS_ERR_ANALYZER_CRASHED,
                      "'%s' was started %lld times and never finished: not tried again", digest,
                      attempts - 1);
+    }
     if (rc) {
         rs_state_lease_release(w->state, digest, r->owner, NULL, r->errstr, sizeof r->errstr);
         return rc;
@@ -149,7 +152,7 @@ static int index_with_lease(struct request *r)
     char err[256];
     if (rc == LEASE_LOST || rc == RS_ERR_CANCELLED)
         RETRY(jb, rs_state_attempts_cancel(w->state, RS_ANALYZER_VERSION, digest, err, sizeof err));
-    else
+    else if (rc != RS_ERR_ANALYZER_CRASHED) /* a crashed child's start stays counted */
         RETRY(jb, rs_state_attempts_clear(w->state, RS_ANALYZER_VERSION, digest, err, sizeof err));
     rs_lease_end(lease, 1); /* released unless lost: then it is not ours */
     return rc;

@@ -3,6 +3,7 @@
 #include "index.h"
 #include "scan.h"
 #include "config.h"
+#include "scan.h"
 #include "worker.h"
 #include "base.h"
 
@@ -125,6 +126,12 @@ int main(int argc, char **argv)
 {
     if (rs_cli_log_init("regscan-worker"))
         return 2;
+    rs_sandbox_opts sandbox; /* REGSCAN_SANDBOX*: a bad setting stops the start */
+    char sberr[256];
+    if (rs_sandbox_opts_env(&sandbox, sberr, sizeof sberr)) {
+        fprintf(stderr, "regscan-worker: %s\n", sberr);
+        return 2;
+    }
     if (argc > 1 && !strcmp(argv[1], "scan"))
         return scan_main(argc - 1, argv + 1);
 

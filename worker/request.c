@@ -352,7 +352,7 @@ static int request_report(struct request *r)
         rc = report ? publish_doc(r, report, w->cfg->settings.topic_findings, report_arrays)
                     : rs_errf(r->errstr, sizeof r->errstr, RS_ERR_INTERNAL, "out of memory");
     }
-    if (rc == 0 && r->scan_rc == RS_ERR_ANALYZER_CRASHED) {
+    if (rc == 0 && r->poisoned) {
         char dl_err[512];
         rc = worker_dead_letter(w, r->jb, r->scan_err, dl_err, sizeof dl_err);
     }

@@ -109,6 +109,7 @@ struct request {
     rs_platform plat;
     uint64_t t0, pull_ms, analyze_ms, match_ms;
     int scan_rc; /* the outcome of the index stage, an error report when not 0 */
+    int poisoned; /* started past max_attempts: ANALYZER_CRASHED, dead-lettered, not tried */
     char scan_err[1024];
     rs_match_result *matches;
     int64_t db_used;

@@ -293,6 +293,10 @@ typedef struct rs_layer_result {
     uint64_t compressed_bytes;
 } rs_layer_result;
 
+/* Adds what result r holds (packages, estimated bytes) to budget b: for a
+ * result made elsewhere (the sandboxed child), which counted against a copy. */
+void rs_index_budget_charge(rs_index_budget *b, const rs_layer_result *r);
+
 /* Analyses the layer read from `in` (not destroyed; always read to its end,
  * so a verifying reader's digest error becomes this function's result).
  * media_type is a hint only (may be NULL); limits may be NULL (defaults).

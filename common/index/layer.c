@@ -324,6 +324,25 @@ static uint64_t skipped_bytes(const rs_layer_skipped *s)
            str_bytes(s->limit) + str_bytes(s->detail);
 }
 
+void rs_index_budget_charge(rs_index_budget *b, const rs_layer_result *r)
+{
+    uint64_t bytes = 0, pkgs = 0;
+    for (size_t i = 0; i < r->n_files; i++) {
+        bytes += file_bytes(&r->files[i]);
+        pkgs += r->files[i].n_pkgs;
+    }
+    for (size_t i = 0; i < r->n_links; i++)
+        bytes += sizeof *r->links + str_bytes(r->links[i].path) + str_bytes(r->links[i].target);
+    for (size_t i = 0; i < r->n_whiteouts; i++)
+        bytes += sizeof(char *) + str_bytes(r->whiteouts[i]);
+    for (size_t i = 0; i < r->n_opaque_dirs; i++)
+        bytes += sizeof(char *) + str_bytes(r->opaque_dirs[i]);
+    for (size_t i = 0; i < r->n_skipped; i++)
+        bytes += skipped_bytes(&r->skipped[i]);
+    atomic_fetch_add(&b->bytes, bytes);
+    atomic_fetch_add(&b->packages, pkgs);
+}
+
 static uint64_t path_hash(const char *s)
 {
     uint64_t h = 14695981039346656037u; /* FNV-1a */

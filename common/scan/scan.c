@@ -25,6 +25,7 @@ void rs_scan_opts_default(rs_scan_opts *o)
     o->limits = dl;
     o->image.max_bytes = RS_LIMIT_IMAGE_BYTES;
     o->image.max_packages = RS_LIMIT_IMAGE_PACKAGES;
+    rs_sandbox_opts_env(&o->sandbox, NULL, 0); /* a bad setting fails every layer, saying so */
 }
 
 void rs_scan_result_free(rs_scan_result *r)
@@ -156,7 +157,8 @@ static void *layer_thread(void *arg)
             max = (size_t)l->size;
         int rc = j->src->open_blob(j->src, j->repo, l->digest, max, &r, err, sizeof err);
         if (rc == 0)
-            rc = rs_layer_analyze(r, l->media_type, &j->limits, &res, err, sizeof err);
+            rc = rs_sandbox_analyze(&j->opts->sandbox, r, l->media_type, &j->limits, &res, err,
+                                    sizeof err);
         if (rc == RS_ERR_LIMIT_EXCEEDED && l->size > 0 && max == (size_t)l->size &&
             (!r || rs_reader_verify_count(r) > max)) {
             /* past the descriptor's size: the manifest and the blob disagree */

@@ -24,6 +24,35 @@
  * "regscan-index/3-<12 hex digits>" (index.h). */
 #define RS_ANALYZER_VERSION rs_analyzers_version()
 
+/* ---- sandbox: each layer analysed by the child `regscan-analyze` (DESIGN.md
+ * §7), which gets the compressed bytes on a pipe, an empty environment, no
+ * other file descriptor, seccomp and resource limits; the parent keeps the
+ * network, the digest check and the merge. */
+typedef struct rs_sandbox_opts {
+    int enabled;             /* REGSCAN_SANDBOX (default 1); 0: rs_layer_analyze in-process */
+    char bin[512];           /* REGSCAN_ANALYZE_BIN; "": regscan-analyze next to /proc/self/exe */
+    uint64_t memory_bytes;   /* REGSCAN_SANDBOX_MEMORY MiB, the child's RLIMIT_AS (1024 MiB) */
+    unsigned cpu_s;          /* REGSCAN_SANDBOX_CPU, the child's RLIMIT_CPU (300 s) */
+    unsigned timeout_s;      /* REGSCAN_SANDBOX_TIMEOUT, wall clock per layer (1800 s) */
+    size_t max_result_bytes; /* REGSCAN_SANDBOX_MAX_RESULT MiB, the result JSON (64 MiB) */
+    char env_error[200];     /* a setting that could not be read: every layer fails with it */
+} rs_sandbox_opts;
+
+/* Fills `o` with the defaults above, then applies the REGSCAN_SANDBOX*
+ * settings from the environment. Returns 0, or RS_ERR_CONFIG naming the bad
+ * setting (also kept in o->env_error). */
+int rs_sandbox_opts_env(rs_sandbox_opts *o, char *errstr, size_t errstr_size);
+
+/* rs_layer_analyze in the sandboxed child (when o is NULL or not enabled: in
+ * this process). Same contract: `in` is read to its end unless the child
+ * fails; its error (digest, size, network) wins over the child's. A child
+ * killed by a signal, past its deadline, that ran out of memory or wrote an
+ * invalid result gives RS_ERR_ANALYZER_CRASHED with what happened (the
+ * signal's name); an error the child reports keeps its code. */
+int rs_sandbox_analyze(const rs_sandbox_opts *o, rs_reader *in, const char *media_type,
+                       const rs_layer_limits *limits, rs_layer_result **out, char *errstr,
+                       size_t errstr_size);
+
 typedef struct rs_scan_opts {
     size_t layer_parallelism; /* layers pulled at once (default 4) */
     size_t max_layers;        /* layers per image (default RS_MANIFEST_MAX_LAYERS) */
@@ -32,9 +61,10 @@ typedef struct rs_scan_opts {
     rs_layer_limits limits;   /* per-layer walking limits */
     rs_index_budget image;    /* the image's limits (maxima; each scan counts its own) */
     const atomic_int *cancel; /* when non-NULL and set, the scan stops with RS_ERR_CANCELLED */
+    rs_sandbox_opts sandbox;  /* where layers are analysed (rs_sandbox_opts_env) */
 } rs_scan_opts;
 
-/* Fills `o` with the defaults above. */
+/* Fills `o` with the defaults above (the sandbox's from the environment). */
 void rs_scan_opts_default(rs_scan_opts *o);
 /* Applies the limit settings to o: every REGSCAN_LIMIT_<NAME> of the
  * environment, then every `--limit-<name> N` / `--limit-<name>=N` of argv,

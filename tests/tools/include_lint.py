@@ -4,8 +4,9 @@
     include_lint.py ROOT
 
 The libraries are the folders of ROOT/common (base, model, index, ...) and the
-programs' libraries ROOT/coordinator and ROOT/worker. In each, the one public
-header is named after the folder (common/index/index.h, worker/worker.h);
+programs' libraries ROOT/coordinator, ROOT/worker and ROOT/analyze. In each, the one public
+header is named after the folder (common/index/index.h, worker/worker.h,
+analyze/analyze.h);
 every other header is private and named *_int.h (common/base/banned.h, which
 the build force-includes, is the one exception). A private header may be
 included only from its own library's folder, or from ROOT/tests (tests
@@ -26,7 +27,7 @@ def libraries(root):
     for name in sorted(os.listdir(common)):
         if os.path.isdir(os.path.join(common, name)):
             yield name, os.path.join(common, name)
-    for name in ("coordinator", "worker"):
+    for name in ("coordinator", "worker", "analyze"):
         yield name, os.path.join(root, name)
 
 
