@@ -228,6 +228,9 @@ typedef struct rs_layer_result {
     uint64_t n_entries;
     uint64_t uncompressed_bytes;
     uint64_t compressed_bytes;
+    /* "sha256:<hex>" of the whole inflated stream, what the image config's
+     * rootfs.diff_ids must name; "" when not computed (a result built by hand) */
+    char diff_id[RS_DIGEST_SIZE];
 } rs_layer_result;
 
 /* Analyses the layer read from `in` (not destroyed; always read to its end,

@@ -101,6 +101,8 @@ static void test_filters(void)
 {
     size_t plain_len = 0;
     char *plain = mktar(BASE, N_BASE, F_NONE, &plain_len);
+    char want_diff[RS_DIGEST_SIZE];
+    rs_sha256_digest(plain, plain_len, want_diff);
     for (int f = F_NONE; f <= F_ZSTD; f++) {
         size_t len;
         char *data = mktar(BASE, N_BASE, f, &len);
@@ -114,6 +116,9 @@ static void test_filters(void)
         RS_CHECK(r->uncompressed_bytes >= plain_len - 1024 && r->uncompressed_bytes <= plain_len);
         if (f != F_NONE)
             RS_CHECK(len < plain_len);
+        /* the diff_id hashes the whole inflated stream, end-of-archive padding included */
+        RS_CHECK_INT(r->uncompressed_bytes, plain_len);
+        RS_CHECK_STR(r->diff_id, want_diff);
         rs_layer_result_free(r);
         free(data);
     }
@@ -367,6 +372,9 @@ static void test_json(void)
     check_base(back);
     RS_CHECK_INT(back->compressed_bytes, r->compressed_bytes);
     RS_CHECK_INT(back->uncompressed_bytes, r->uncompressed_bytes);
+    RS_CHECK_INT(strlen(r->diff_id), RS_DIGEST_LEN);
+    RS_CHECK_STR(back->diff_id, r->diff_id);
+    RS_CHECK_STR(json_string_value(json_object_get(j, "diff_id")), r->diff_id);
     json_t *j2 = rs_layer_result_to_json(back);
     char *a = json_dumps(j, JSON_SORT_KEYS), *b = json_dumps(j2, JSON_SORT_KEYS);
     RS_CHECK_STR(a, b);
@@ -390,6 +398,13 @@ static void test_json(void)
         "{\"files\": [], \"links\": [{\"path\": \"/a\", \"target\": 5, \"hard\": false}], "
         "\"whiteouts\": [], \"opaque_dirs\": [], \"skipped\": [], \"entries\": 1, "
         "\"uncompressed_bytes\": 1, \"compressed_bytes\": 1}",
+        /* a diff_id that is not a sha256 digest */
+        "{\"files\": [], \"links\": [], \"whiteouts\": [], \"opaque_dirs\": [], "
+        "\"skipped\": [], \"entries\": 1, \"uncompressed_bytes\": 1, \"compressed_bytes\": 1, "
+        "\"diff_id\": \"sha256:ABC\"}",
+        "{\"files\": [], \"links\": [], \"whiteouts\": [], \"opaque_dirs\": [], "
+        "\"skipped\": [], \"entries\": 1, \"uncompressed_bytes\": 1, \"compressed_bytes\": 1, "
+        "\"diff_id\": 7}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *h = json_loads(bad[i], 0, NULL);
