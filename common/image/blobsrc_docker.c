@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DOCKER_MAX_MEMBERS 100000
 #define DOCKER_MAX_IMAGES 1024
@@ -30,6 +31,7 @@ struct member {
     char digest[RS_DIGEST_SIZE];
     int64_t size;
     int gzip;
+    int special; /* a FIFO, device or socket entry: named, never read */
 };
 
 struct image {
@@ -49,18 +51,36 @@ struct docker_src {
     size_t n_img;
 };
 
-static struct archive *open_archive(const char *path)
+/* Opens the archive at `path` (a regular file only: a FIFO or device is
+ * refused before it is read, naming it in errstr) with *fd its descriptor,
+ * closed by close_archive. */
+static struct archive *open_archive(const char *path, int *fd, char *errstr, size_t errsz)
 {
-    struct archive *a = archive_read_new();
-    if (!a)
+    struct archive *a = NULL;
+    if ((*fd = rs_file_open_regular(path, 0, errstr, errsz)) < 0)
         return NULL;
-    archive_read_support_filter_gzip(a);
-    archive_read_support_format_tar(a);
-    if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+    if (!(a = archive_read_new())) {
+        rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    } else {
+        archive_read_support_filter_gzip(a);
+        archive_read_support_format_tar(a);
+        if (archive_read_open_fd(a, *fd, 65536) == ARCHIVE_OK)
+            return a;
+        rs_errf(errstr, errsz, RS_ERR_INVALID, "cannot read docker archive '%s': %s", path,
+                archive_error_string(a) ? archive_error_string(a) : "unreadable");
         archive_read_free(a);
-        return NULL;
     }
-    return a;
+    close(*fd);
+    *fd = -1;
+    return NULL;
+}
+
+static void close_archive(struct archive *a, int fd)
+{
+    if (a)
+        archive_read_free(a);
+    if (fd >= 0)
+        close(fd);
 }
 
 /* Member name without "./" or "/", as manifest.json writes it. */
@@ -158,24 +178,27 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
                         size_t errsz)
 {
     int rc = 0;
+    int fd = -1;
+    char why[512] = "";
     rs_sha256 *h = rs_sha256_new();
-    struct archive *a = open_archive(s->path);
+    struct archive *a = open_archive(s->path, &fd, why, sizeof why);
     rs_buf mj = RS_BUF_INIT;
     mj.limit = RS_MANIFEST_MAX_BYTES;
     *manifest = NULL;
     if (!h || !a) {
-        rc = rs_errf(errstr, errsz, RS_ERR_CONFIG, "cannot open docker archive '%s'", s->path);
+        rc = rs_errf(errstr, errsz, RS_ERR_CONFIG, "cannot open docker archive '%s': %s",
+                     s->path, h ? why : "out of memory");
         goto out;
     }
     size_t cap = 0;
     struct archive_entry *e;
     int nx;
-    while ((nx = rs_layer_tar_next(a, &e)) > 0) {
+    unsigned damaged = 0; /* none allowed: a member behind a damaged header would be lost */
+    while ((nx = rs_layer_tar_next(a, &e, &damaged, 0)) > 0) {
         char name[4097];
         const char *raw = archive_entry_pathname(e);
         mode_t type = archive_entry_filetype(e);
-        if (!raw || member_name(raw, name, sizeof name) != 0 ||
-            (type != AE_IFREG && type != AE_IFLNK))
+        if (!raw || member_name(raw, name, sizeof name) != 0 || type == AE_IFDIR)
             continue;
         if (s->n_m >= DOCKER_MAX_MEMBERS) {
             rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
@@ -191,6 +214,9 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
             goto oom;
         s->n_m++;
         const char *hl = archive_entry_hardlink(e);
+        m->special = type != AE_IFREG && type != AE_IFLNK && !hl;
+        if (m->special)
+            continue; /* refused by name when manifest.json names it */
         if (type == AE_IFLNK || hl) {
             char t[4097];
             const char *target = hl ? hl : archive_entry_symlink(e);
@@ -234,9 +260,10 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
         rc = bad_archive(s, a, errstr, errsz);
         goto out;
     }
-    if (!find_member(s, "manifest.json")) {
-        rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': no manifest.json",
-                     s->path);
+    const struct member *mm = find_member(s, "manifest.json");
+    if (!mm || mm->special) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s", s->path,
+                     mm ? "'manifest.json' is not a regular file" : "no manifest.json");
         goto out;
     }
     *mlen = mj.len;
@@ -246,8 +273,7 @@ oom:
     rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
 out:
     rs_buf_free(&mj);
-    if (a)
-        archive_read_free(a);
+    close_archive(a, fd);
     rs_sha256_destroy(h);
     return rc;
 }
@@ -287,10 +313,10 @@ static int build_images(struct docker_src *s, const char *mj, size_t mlen, char 
             goto out;
         }
         const struct member *cm = find_member(s, json_string_value(cfg));
-        if (!cm) {
+        if (!cm || cm->special) {
             rc = rs_errf(errstr, errsz, RS_ERR_INVALID,
-                         "invalid docker archive '%s': config '%.200s' missing", s->path,
-                         json_string_value(cfg));
+                         "invalid docker archive '%s': config '%.200s' %s", s->path,
+                         json_string_value(cfg), cm ? "is not a regular file" : "missing");
             goto out;
         }
         size_t n_tags = json_is_array(tags) ? json_array_size(tags) : 0;
@@ -314,10 +340,10 @@ static int build_images(struct docker_src *s, const char *mj, size_t mlen, char 
         {
             const struct member *lm =
                 json_is_string(l) ? find_member(s, json_string_value(l)) : NULL;
-            if (!lm) {
+            if (!lm || lm->special) {
                 rc = rs_errf(errstr, errsz, RS_ERR_INVALID,
-                             "invalid docker archive '%s': layer %zu of image %zu missing", s->path,
-                             k, i);
+                             "invalid docker archive '%s': layer %zu of image %zu %s", s->path, k,
+                             i, lm ? "is not a regular file" : "missing");
                 goto out;
             }
             if (json_array_append_new(
@@ -376,6 +402,7 @@ static int docker_get_manifest(rs_blobsrc *bs, const char *repository, const cha
 struct member_reader {
     rs_reader base;
     struct archive *a;
+    int fd;
     char name[128];
 };
 
@@ -392,7 +419,7 @@ static ssize_t member_read(rs_reader *r, void *buf, size_t n, char *errstr, size
 static void member_destroy(rs_reader *r)
 {
     struct member_reader *m = (struct member_reader *)r;
-    archive_read_free(m->a);
+    close_archive(m->a, m->fd);
     free(m);
 }
 
@@ -411,19 +438,20 @@ static int docker_open_blob(rs_blobsrc *bs, const char *repository, const char *
                        "blob unknown '%.80s' in docker archive '%s'", digest ? digest : "",
                        s->path);
     struct member_reader *mr = calloc(1, sizeof *mr);
-    if (!mr || !(mr->a = open_archive(s->path))) {
+    char why[512] = "out of memory";
+    if (!mr || !(mr->a = open_archive(s->path, &mr->fd, why, sizeof why))) {
         free(mr);
-        return rs_errf(errstr, errsz, RS_ERR_BLOB_UNKNOWN, "cannot open docker archive '%s'",
-                       s->path);
+        return rs_errf(errstr, errsz, RS_ERR_BLOB_UNKNOWN, "cannot open docker archive '%s': %s",
+                       s->path, why);
     }
     mr->base.read = member_read;
     mr->base.destroy = member_destroy;
     snprintf(mr->name, sizeof mr->name, "%s", want->name);
     for (;;) {
         struct archive_entry *e;
-        int ar = archive_read_next_header(mr->a, &e);
+        unsigned damaged = 0;
         char name[4097];
-        if (ar == ARCHIVE_EOF || ar < ARCHIVE_WARN) {
+        if (rs_layer_tar_next(mr->a, &e, &damaged, 0) <= 0) {
             member_destroy(&mr->base);
             return rs_errf(errstr, errsz, RS_ERR_BLOB_UNKNOWN,
                            "blob '%s' vanished from docker archive '%s'", digest, s->path);

@@ -180,6 +180,10 @@ typedef struct rs_layer_limits {
     const struct rs_analyzer *const *analyzers;
 } rs_layer_limits;
 
+/* Damaged tar header blocks (ARCHIVE_RETRY) one layer may step over, each
+ * a block skipped while libarchive looks for the next valid header. */
+#define RS_LAYER_MAX_DAMAGED_HEADERS 1024
+
 #define RS_LAYER_LIMITS_DEFAULT                                                                  \
     {1000000, (uint64_t)32 << 30, 1000.0, (uint64_t)16 << 20, 4096, NULL}
 
@@ -247,10 +251,16 @@ struct archive;
 struct archive_entry;
 /* The next entry of an archive read by libarchive: 1 with *e set, 0 at its
  * end, -1 when it is broken (archive_error_string says why). One loop for
- * the layer walker and the docker-archive source. */
-int rs_layer_tar_next(struct archive *a, struct archive_entry **e);
+ * the layer walker and the docker-archive source. libarchive's ARCHIVE_RETRY
+ * from archive_read_next_header means that header block was damaged (a bad
+ * checksum; the tar reader then tries the next 512-byte block): each one
+ * counts in *damaged and is stepped over while *damaged stays within
+ * max_damaged; one more and the archive is broken (-1). */
+int rs_layer_tar_next(struct archive *a, struct archive_entry **e, unsigned *damaged,
+                      unsigned max_damaged);
 /* The next block of the current entry's data: 1 with *blk, *n and *off (where
- * the block starts in the file) set, 0 at the entry's end, -1 when broken. */
+ * the block starts in the file) set, 0 at the entry's end, -1 when broken
+ * (ARCHIVE_RETRY included: data has no next block to retry from). */
 int rs_layer_tar_block(struct archive *a, const void **blk, size_t *n, int64_t *off);
 
 /* Encodes the result (new reference; NULL when out of memory). */

@@ -351,13 +351,27 @@ int rs_layer_tar_block(struct archive *a, const void **blk, size_t *n, int64_t *
     la_int64_t o = 0;
     int ar = archive_read_data_block(a, blk, n, &o);
     *off = (int64_t)o;
-    return ar == ARCHIVE_EOF ? 0 : ar < ARCHIVE_WARN ? -1 : 1;
+    if (ar == ARCHIVE_RETRY && !archive_error_string(a))
+        archive_set_error(a, -1, "unreadable data block");
+    return ar == ARCHIVE_EOF ? 0 : ar == ARCHIVE_OK || ar == ARCHIVE_WARN ? 1 : -1;
 }
 
-int rs_layer_tar_next(struct archive *a, struct archive_entry **e)
+int rs_layer_tar_next(struct archive *a, struct archive_entry **e, unsigned *damaged,
+                      unsigned max_damaged)
 {
-    int ar = archive_read_next_header(a, e);
-    return ar == ARCHIVE_EOF ? 0 : ar < ARCHIVE_WARN ? -1 : 1;
+    for (;;) {
+        int ar = archive_read_next_header(a, e);
+        if (ar == ARCHIVE_EOF)
+            return 0;
+        if (ar == ARCHIVE_OK || ar == ARCHIVE_WARN)
+            return 1;
+        if (ar != ARCHIVE_RETRY)
+            return -1;
+        if (++*damaged > max_damaged) {
+            archive_set_error(a, -1, "more than %u damaged tar header blocks", max_damaged);
+            return -1;
+        }
+    }
 }
 
 void rs_layer_result_free(rs_layer_result *r)
@@ -778,6 +792,17 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
     return read_data(a, w, lim, r, NULL, media_type, errstr, errsz);
 }
 
+/* Damaged header blocks stepped over before an entry (libarchive's
+ * ARCHIVE_RETRY): an INVALID skip without a path, for the report. */
+static int add_damaged(rs_layer_result *r, unsigned n, char *errstr, size_t errsz)
+{
+    char detail[128];
+    snprintf(detail, sizeof detail,
+             "%u damaged tar header block%s (bad checksum) skipped to the next valid header", n,
+             n == 1 ? "" : "s");
+    return add_skipped_why(r, "", NULL, "INVALID", NULL, detail) ? oom(errstr, errsz) : 0;
+}
+
 /* The rest of the inflated stream after the tar's end (its padding, or
  * garbage): hashed into the diff_id like the rest and held to the byte
  * limits, so a stream cut short or followed by a bomb is an error here too. */
@@ -852,7 +877,11 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
     }
     struct archive_entry *e;
     int nx;
-    while ((nx = rs_layer_tar_next(a, &e)) > 0) {
+    unsigned damaged = 0, seen = 0;
+    while ((nx = rs_layer_tar_next(a, &e, &damaged, RS_LAYER_MAX_DAMAGED_HEADERS)) > 0) {
+        if (damaged != seen && (rc = add_damaged(r, damaged - seen, errstr, errsz)))
+            goto drain;
+        seen = damaged;
         r->n_entries++;
         if (lim->max_entries && r->n_entries > lim->max_entries) {
             rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
@@ -868,6 +897,8 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
         rc = archive_fail(a, w, media_type, errstr, errsz);
         goto drain;
     }
+    if (damaged != seen && (rc = add_damaged(r, damaged - seen, errstr, errsz)))
+        goto drain;
     rc = check_bytes(a, w, lim, r, errstr, errsz);
 drain:
     /* A bad digest explains a broken stream better than the stream's own

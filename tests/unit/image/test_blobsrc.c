@@ -1,6 +1,7 @@
 /* test_blobsrc.c - OCI image layouts and `docker save` archives built here in
  * a temporary directory: manifest lookup (default, by name, by digest, nested
- * index), blob streaming with digest checks, escapes refused. */
+ * index), blob streaming with digest checks, escapes refused, FIFOs, devices
+ * and directories refused where a regular file is expected. */
 #include "analyzers/dpkg_int.h"
 #include "analyzers/osrelease_int.h"
 #include "image.h"
@@ -284,12 +285,84 @@ static void test_docker(void)
     free(gz);
 }
 
+/* A FIFO, a device or a directory where a local source expects a regular
+ * file is refused, naming it, before it is read: no hang, no endless read. */
+static void test_special_files(void)
+{
+    char dir[300], real[4096], p[4400], want[9000], err[9000] = "";
+    snprintf(dir, sizeof dir, "%s/special", tmpdir);
+    mklayout(dir);
+    RS_REQUIRE(realpath(dir, real));
+    snprintf(p, sizeof p, "%s/index.json", dir);
+    RS_REQUIRE(mkfifo(p, 0644) == 0);
+    RS_CHECK(rs_blobsrc_oci_new(dir, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "not an OCI layout: refusing '%s/index.json': a FIFO, not a "
+             "regular file", real);
+    RS_CHECK_STR(err, want);
+    RS_REQUIRE(unlink(p) == 0 && mkdir(p, 0755) == 0);
+    RS_CHECK(rs_blobsrc_oci_new(dir, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "not an OCI layout: refusing '%s/index.json': a directory, not "
+             "a regular file", real);
+    RS_CHECK_STR(err, want);
+    snprintf(p, sizeof p, "%s/oci-layout", dir);
+    RS_REQUIRE(unlink(p) == 0 && symlink("/dev/zero", p) == 0);
+    RS_CHECK(rs_blobsrc_oci_new(dir, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "not an OCI layout: refusing '%s/oci-layout': a character "
+             "device, not a regular file", real);
+    RS_CHECK_STR(err, want);
+
+    /* a docker archive that is a FIFO; one whose manifest.json, one whose layer is */
+    snprintf(p, sizeof p, "%s/fifo.tar", tmpdir);
+    RS_REQUIRE(mkfifo(p, 0644) == 0);
+    RS_CHECK(rs_blobsrc_docker_new(p, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "cannot open docker archive '%s': refusing '%s': a FIFO, not a "
+             "regular file", p, p);
+    RS_CHECK_STR(err, want);
+    const char *mj = "[{\"Config\":\"c.json\",\"Layers\":[\"l/layer.tar\"]}]";
+    tent fifo_mj[] = {{T_FILE, "c.json", "{}", 0}, {T_FIFO, "manifest.json", NULL, 0}};
+    tent fifo_layer[] = {{T_FILE, "c.json", "{}", 0},
+                         {T_FIFO, "l/layer.tar", NULL, 0},
+                         {T_FILE, "manifest.json", mj, 0}};
+    snprintf(p, sizeof p, "%s/special.tar", tmpdir);
+    size_t alen;
+    char *arch = mktar(fifo_mj, 2, F_NONE, &alen);
+    write_file(p, arch, alen);
+    free(arch);
+    RS_CHECK(rs_blobsrc_docker_new(p, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "invalid docker archive '%s': 'manifest.json' is not a regular "
+             "file", p);
+    RS_CHECK_STR(err, want);
+    arch = mktar(fifo_layer, 3, F_NONE, &alen);
+    write_file(p, arch, alen);
+    free(arch);
+    RS_CHECK(rs_blobsrc_docker_new(p, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "invalid docker archive '%s': layer 0 of image 0 is not a "
+             "regular file", p);
+    RS_CHECK_STR(err, want);
+
+    /* a damaged member header (ARCHIVE_RETRY): no member may go missing unseen */
+    tent damaged[] = {{T_FILE, "c.json", "{}", 0},
+                      {T_FILE, "l/layer.tar", "x", 0},
+                      {T_FILE, "manifest.json", mj, 0}};
+    arch = mktar(damaged, 3, F_NONE, &alen);
+    char *h = memmem(arch, alen, "l/layer.tar", 11);
+    RS_REQUIRE(h && (h - arch) % 512 == 0);
+    h[0] = 'L';
+    write_file(p, arch, alen);
+    free(arch);
+    RS_CHECK(rs_blobsrc_docker_new(p, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "invalid docker archive '%s': more than 0 damaged tar header "
+             "blocks", p);
+    RS_CHECK_STR(err, want);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rs_blobsrc_XXXXXX");
     RS_REQUIRE(mkdtemp(tmpdir));
     test_oci();
     test_docker();
+    test_special_files();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

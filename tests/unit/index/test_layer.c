@@ -324,6 +324,61 @@ static void test_corrupt(void)
     free(data);
 }
 
+/* Flips a byte of the name in the header of entry `path` (a 512-byte block). */
+static void damage_header(char *data, size_t len, const char *path)
+{
+    char *h = memmem(data, len, path, strlen(path));
+    RS_REQUIRE(h && (size_t)(h - data) % 512 == 0);
+    h[0] ^= 0x20;
+}
+
+/* libarchive's ARCHIVE_RETRY: a header with a bad checksum is stepped over
+ * (the tar reader tries each next block) and said in `skipped`; past
+ * RS_LAYER_MAX_DAMAGED_HEADERS such blocks the layer fails. */
+static void test_damaged_header(void)
+{
+    /* the first header must stay valid: libarchive recognises a tar by it */
+    tent e[] = {{T_FILE, "etc/os-release", DEB_OS, 0},
+                {T_FILE, "etc/hostname", "box\n", 0},
+                {T_FILE, "var/lib/dpkg/status", STATUS, 0},
+                {T_REPEAT, "junk", "abc", 1100 * 512}};
+    size_t len;
+    char *data = mktar(e, 3, F_NONE, &len);
+    rs_layer_result *r = NULL;
+    char err[256] = "";
+    damage_header(data, len, "etc/hostname");
+    RS_CHECK_INT(analyze(data, len, NULL, &r, err, sizeof err), 0);
+    RS_REQUIRE(r);
+    /* the header and the block of "box\n" are no valid headers */
+    RS_CHECK_INT(r->n_entries, 2);
+    RS_REQUIRE(r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "");
+    RS_CHECK_STR(r->skipped[0].reason, "INVALID");
+    RS_CHECK_STR(r->skipped[0].detail,
+                 "2 damaged tar header blocks (bad checksum) skipped to the next valid header");
+    RS_REQUIRE(r->n_files == 2);
+    RS_CHECK_STR(r->files[0].path, "/etc/os-release");
+    RS_CHECK_STR(r->files[1].path, "/var/lib/dpkg/status");
+    json_t *j = rs_layer_result_to_json(r);
+    rs_layer_result *back = NULL;
+    RS_CHECK_INT(rs_layer_result_from_json(j, &back, err, sizeof err), 0);
+    RS_CHECK(back && back->n_skipped == 1 && !strcmp(back->skipped[0].path, ""));
+    json_decref(j);
+    rs_layer_result_free(back);
+    rs_layer_result_free(r);
+    free(data);
+
+    /* 1100 blocks of "abcabc..." behind a damaged header: more than the bound */
+    data = mktar(e, 4, F_NONE, &len);
+    damage_header(data, len, "junk");
+    r = NULL;
+    RS_CHECK_INT(analyze(data, len, NULL, &r, err, sizeof err), RS_ERR_INVALID);
+    RS_CHECK(r == NULL);
+    RS_CHECK_STR(err, "invalid layer 'application/vnd.oci.image.layer.v1.tar+gzip': more than "
+                      "1024 damaged tar header blocks");
+    free(data);
+}
+
 static void test_digest(void)
 {
     size_t len;
@@ -457,6 +512,7 @@ int main(void)
     test_streaming_large();
     test_limits();
     test_corrupt();
+    test_damaged_header();
     test_digest();
     test_json();
     test_json_invalid_utf8();
