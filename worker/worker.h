@@ -63,6 +63,8 @@ typedef struct rs_embedded_opts {
     const char *vulndb_path; /* snapshot, directory of OSV records or all.zip; NULL: no matching */
     const char *policy_path; /* policy file (docs/contracts.md, Policy); NULL: none */
     int azure; /* auth type azure with the identity of the environment (rs_config_azure_env) */
+    /* docker-archive:FILE's limits (image.h); NULL: RS_DOCKER_LIMITS_DEFAULT */
+    const struct rs_docker_limits *archive_limits;
 } rs_embedded_opts;
 
 /* Scans `image_ref` (registry reference, oci-layout:DIR[:TAG] or

@@ -6,7 +6,9 @@
  * symlinked members followed). get_manifest synthesises a Docker schema 2
  * manifest whose config and layer digests are the sha256 of those members;
  * open_blob streams through the archive again to the member and hands out a
- * verifying reader over its data. Immutable after creation: thread-safe. */
+ * verifying reader over its data. The one read at creation is held to the
+ * archive limits (rs_docker_limits: tar bytes, gzip ratio, entries, JSON
+ * sizes). Immutable after creation: thread-safe. */
 #include "image.h"
 #include "base.h"
 #include "index.h"
@@ -14,12 +16,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define DOCKER_MAX_MEMBERS 100000
 #define DOCKER_MAX_IMAGES 1024
 #define DOCKER_MT_CONFIG "application/vnd.docker.container.image.v1+json"
 #define DOCKER_MT_LAYER "application/vnd.docker.image.rootfs.diff.tar"
@@ -45,6 +47,8 @@ struct image {
 struct docker_src {
     rs_blobsrc base;
     char *path;
+    rs_docker_limits lim;
+    uint64_t n_entries;
     struct member *m;
     size_t n_m;
     struct image *img;
@@ -167,6 +171,30 @@ static int link_target(const char *member, const char *target, char *out, size_t
     return member_name(stack[0] ? stack : "/", out, out_size);
 }
 
+/* The archive's size limits against the position of the tar reader. */
+static int check_limits(struct docker_src *s, struct archive *a, char *errstr, size_t errsz)
+{
+    const rs_docker_limits *l = &s->lim;
+    int64_t tar = archive_filter_bytes(a, 0), packed = archive_filter_bytes(a, -1);
+    uint64_t t = tar > 0 ? (uint64_t)tar : 0, p = packed > 0 ? (uint64_t)packed : 1;
+    if (l->max_entries && s->n_entries > l->max_entries)
+        return rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                       "docker archive '%s' exceeds max_entries (%llu entries)", s->path,
+                       (unsigned long long)l->max_entries);
+    if (l->max_bytes && t > l->max_bytes)
+        return rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                       "docker archive '%s' exceeds max_bytes (%llu bytes)", s->path,
+                       (unsigned long long)l->max_bytes);
+    /* only a compressed archive has a ratio (one filter: none) */
+    if (l->max_ratio > 0 && archive_filter_count(a) > 1 && t > l->ratio_min_bytes &&
+        (double)t > l->max_ratio * (double)p)
+        return rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                       "docker archive '%s' exceeds max_ratio (%.0f): %llu bytes inflated from "
+                       "%llu",
+                       s->path, l->max_ratio, (unsigned long long)t, (unsigned long long)p);
+    return 0;
+}
+
 static int bad_archive(const struct docker_src *s, struct archive *a, char *errstr, size_t errsz)
 {
     return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s", s->path,
@@ -183,7 +211,7 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
     rs_sha256 *h = rs_sha256_new();
     struct archive *a = open_archive(s->path, &fd, why, sizeof why);
     rs_buf mj = RS_BUF_INIT;
-    mj.limit = RS_MANIFEST_MAX_BYTES;
+    mj.limit = s->lim.max_json_bytes ? (size_t)s->lim.max_json_bytes : SIZE_MAX;
     *manifest = NULL;
     if (!h || !a) {
         rc = rs_errf(errstr, errsz, RS_ERR_CONFIG, "cannot open docker archive '%s': %s",
@@ -196,16 +224,13 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
     unsigned damaged = 0; /* none allowed: a member behind a damaged header would be lost */
     while ((nx = rs_layer_tar_next(a, &e, &damaged, 0)) > 0) {
         char name[4097];
+        s->n_entries++;
+        if ((rc = check_limits(s, a, errstr, errsz)))
+            goto out;
         const char *raw = archive_entry_pathname(e);
         mode_t type = archive_entry_filetype(e);
         if (!raw || member_name(raw, name, sizeof name) != 0 || type == AE_IFDIR)
             continue;
-        if (s->n_m >= DOCKER_MAX_MEMBERS) {
-            rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
-                         "docker archive '%s' has more than %d members", s->path,
-                         DOCKER_MAX_MEMBERS);
-            goto out;
-        }
         if (RS_GROW(s->m, s->n_m + 1, cap))
             goto oom;
         struct member *m = &s->m[s->n_m];
@@ -236,6 +261,8 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
         int64_t off;
         int more;
         while ((more = rs_layer_tar_block(a, &blk, &n, &off)) > 0) {
+            if ((rc = check_limits(s, a, errstr, errsz)))
+                goto out;
             rs_sha256_update(h, blk, n);
             m->size += (int64_t)n;
             if (got_head < 2 && n) {
@@ -245,7 +272,9 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
             }
             if (is_manifest && rs_buf_append(&mj, blk, n)) {
                 rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
-                             "manifest.json of '%s' is too large", s->path);
+                             "manifest.json of docker archive '%s' exceeds max_json_bytes (%llu "
+                             "bytes)",
+                             s->path, (unsigned long long)s->lim.max_json_bytes);
                 goto out;
             }
         }
@@ -317,6 +346,14 @@ static int build_images(struct docker_src *s, const char *mj, size_t mlen, char 
             rc = rs_errf(errstr, errsz, RS_ERR_INVALID,
                          "invalid docker archive '%s': config '%.200s' %s", s->path,
                          json_string_value(cfg), cm ? "is not a regular file" : "missing");
+            goto out;
+        }
+        if (s->lim.max_json_bytes && (uint64_t)cm->size > s->lim.max_json_bytes) {
+            rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                         "config '%.200s' of docker archive '%s' exceeds max_json_bytes (%llu "
+                         "bytes)",
+                         json_string_value(cfg), s->path,
+                         (unsigned long long)s->lim.max_json_bytes);
             goto out;
         }
         size_t n_tags = json_is_array(tags) ? json_array_size(tags) : 0;
@@ -468,6 +505,13 @@ static int docker_open_blob(rs_blobsrc *bs, const char *repository, const char *
 
 rs_blobsrc *rs_blobsrc_docker_new(const char *path, char *errstr, size_t errsz)
 {
+    return rs_blobsrc_docker_open(path, NULL, errstr, errsz);
+}
+
+rs_blobsrc *rs_blobsrc_docker_open(const char *path, const rs_docker_limits *limits, char *errstr,
+                                   size_t errsz)
+{
+    static const rs_docker_limits defaults = RS_DOCKER_LIMITS_DEFAULT;
     struct docker_src *s = calloc(1, sizeof *s);
     char *mj = NULL;
     size_t mlen = 0;
@@ -476,6 +520,7 @@ rs_blobsrc *rs_blobsrc_docker_new(const char *path, char *errstr, size_t errsz)
         rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
         return NULL;
     }
+    s->lim = limits ? *limits : defaults;
     s->base.kind = "docker-archive";
     s->base.get_manifest = docker_get_manifest;
     s->base.open_blob = docker_open_blob;

@@ -404,6 +404,23 @@ t.eq(os_of(rep), img["os"], "docker-archive: os")
 p = scan(f"docker-archive:{archive}", "--format", "table")
 t.eq((p.returncode, "layers    3" in p.stdout.splitlines()), (0, True), "docker-archive table: 3 layers")
 
+# the archive's limits (REGSCAN_LIMIT_ARCHIVE_*, --limit-archive-*): exceeded, the archive is
+# not read (exit 4) and the error names the limit; a value that is no number is a usage error
+with tarfile.open(archive) as tf:
+    n_entries = len(tf.getmembers())
+p = scan(f"docker-archive:{archive}", "--limit-archive-entries", str(n_entries - 1))
+t.eq((p.returncode, f"docker archive '{archive}' exceeds max_entries ({n_entries - 1} entries)"
+      in p.stderr), (4, True), "docker-archive: --limit-archive-entries exceeded: exit 4, named")
+p = scan(f"docker-archive:{archive}", env={"REGSCAN_LIMIT_ARCHIVE_BYTES": "4096"})
+t.eq((p.returncode, f"docker archive '{archive}' exceeds max_bytes (4096 bytes)" in p.stderr),
+     (4, True), "docker-archive: REGSCAN_LIMIT_ARCHIVE_BYTES exceeded: exit 4, named")
+p = scan(f"docker-archive:{archive}", "--limit-archive-entries", str(n_entries),
+         env={"REGSCAN_LIMIT_ARCHIVE_BYTES": "0"})
+t.eq(p.returncode, 0, "docker-archive: limits that hold (entries = the archive's, bytes 0 = none)")
+p = scan(f"docker-archive:{archive}", env={"REGSCAN_LIMIT_ARCHIVE_RATIO": "ten"})
+t.eq((p.returncode, "REGSCAN_LIMIT_ARCHIVE_RATIO: 'ten' is not a number" in p.stderr), (2, True),
+     "docker-archive: a limit that is not a number: exit 2, named")
+
 # ---- registries ----
 reg = r.open
 r.push(f"{single}:12", f"{reg}/{ns}/debian:12")

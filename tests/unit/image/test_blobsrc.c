@@ -356,6 +356,60 @@ static void test_special_files(void)
     RS_CHECK_STR(err, want);
 }
 
+/* The limits of a (gzip-compressed) docker archive, each named when exceeded. */
+static void test_archive_limits(void)
+{
+    char p[300], want[1024], err[1024] = "";
+    const char *mj = "[{\"Config\":\"c.json\",\"Layers\":[\"l/layer.tar\"]}]";
+    tent e[] = {{T_FILE, "c.json", "{\"os\":\"linux\"}", 0},
+                {T_BIGFILE, "l/layer.tar", NULL, 20u << 20},
+                {T_FILE, "manifest.json", mj, 0}};
+    size_t alen;
+    char *arch = mktar(e, 3, F_GZIP, &alen);
+    snprintf(p, sizeof p, "%s/bomb.tar.gz", tmpdir);
+    write_file(p, arch, alen);
+    free(arch);
+    /* 20 MiB of zeros gzip to about 20 KiB: a ratio near 1000, past 16 MiB */
+    rs_docker_limits lim = RS_DOCKER_LIMITS_DEFAULT;
+    lim.max_ratio = 100;
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "docker archive '%s' exceeds max_ratio (100): ", p);
+    RS_CHECK(strncmp(err, want, strlen(want)) == 0);
+    lim.max_ratio = 0;
+    lim.max_bytes = 1u << 20;
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "docker archive '%s' exceeds max_bytes (1048576 bytes)", p);
+    RS_CHECK_STR(err, want);
+    lim = (rs_docker_limits)RS_DOCKER_LIMITS_DEFAULT;
+    lim.max_ratio = 0;
+    lim.max_entries = 2;
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "docker archive '%s' exceeds max_entries (2 entries)", p);
+    RS_CHECK_STR(err, want);
+    lim.max_entries = 3;
+    lim.max_json_bytes = 15; /* c.json is 15 bytes, manifest.json more */
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "manifest.json of docker archive '%s' exceeds max_json_bytes (15 "
+             "bytes)", p);
+    RS_CHECK_STR(err, want);
+    /* a config larger than manifest.json: 40 bytes hold the one, not the other */
+    e[0].data = "{\"os\":\"linux\",\"architecture\":\"amd64\",\"variant\":\"v8\"}";
+    e[1] = (tent){T_FILE, "l/layer.tar", "x", 0};
+    e[2].data = "[{\"Config\":\"c.json\",\"Layers\":[]}]";
+    arch = mktar(e, 3, F_GZIP, &alen);
+    write_file(p, arch, alen);
+    free(arch);
+    lim.max_json_bytes = 40;
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "config 'c.json' of docker archive '%s' exceeds max_json_bytes "
+             "(40 bytes)", p);
+    RS_CHECK_STR(err, want);
+    /* the defaults take the same archive */
+    rs_blobsrc *s = rs_blobsrc_docker_open(p, NULL, err, sizeof err);
+    RS_CHECK(s != NULL);
+    rs_blobsrc_destroy(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rs_blobsrc_XXXXXX");
@@ -363,6 +417,7 @@ int main(void)
     test_oci();
     test_docker();
     test_special_files();
+    test_archive_limits();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
