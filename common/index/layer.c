@@ -134,10 +134,14 @@ static la_ssize_t inflate_next(struct archive *a, struct walk *w, const void **o
 {
     size_t n = 0;
     la_int64_t off = 0;
-    int ar;
-    do
+    int ar, empty = 0;
+    do /* empty blocks are skipped, a few: never an endless loop */
         ar = archive_read_data_block(w->inflate, out, &n, &off);
-    while (ar == ARCHIVE_OK && n == 0);
+    while (ar == ARCHIVE_OK && n == 0 && ++empty < 64);
+    if (ar == ARCHIVE_OK && n == 0) {
+        archive_set_error(a, -1, "inflate: no progress");
+        return -1;
+    }
     if (ar == ARCHIVE_EOF)
         return 0;
     if (ar != ARCHIVE_OK) { /* RETRY and WARN too: the raw stream has no "next" to go to */
