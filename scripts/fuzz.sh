@@ -9,10 +9,11 @@
 # TARGET is a name such as `manifest` or `layer` (default: all). The smoke run
 # fuzzes each target REGSCAN_FUZZ_SMOKE_SECONDS (default 3) after its seeds,
 # from a corpus emptied first (build-fuzz/fuzz-smoke/<target>/), so that CI
-# finds shallow bugs in new code and stays bounded (42 targets: about 2.5 min
-# on 2 cores). New inputs of a real run go to build-fuzz/fuzz-corpus/<target>/
-# (the seeds in tests/fuzz/corpus/ are only read); crash, leak and timeout
-# reproducers to build-fuzz/fuzz-artifacts/, logs to build-fuzz/fuzz-logs/.
+# finds shallow bugs in new code and stays bounded (41 targets: 175 s measured
+# on 2 shared cores, 123 s of it fuzzing, the rest seeds and start-up). New
+# inputs of a real run go to build-fuzz/fuzz-corpus/<target>/ (the seeds in
+# tests/fuzz/corpus/ are only read); crash, leak and timeout reproducers to
+# build-fuzz/fuzz-artifacts/, logs to build-fuzz/fuzz-logs/.
 # Exits 1 when any target failed, naming it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
