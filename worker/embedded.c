@@ -50,7 +50,7 @@ static rs_blobsrc *open_source(const char *image_ref, const rs_embedded_opts *o,
         snprintf(repo, repo_sz, "%s", path);
         ref[0] = '\0';
         snprintf(regname, regname_sz, "docker-archive");
-        rs_blobsrc *s = rs_blobsrc_docker_new(path, errstr, errsz);
+        rs_blobsrc *s = rs_blobsrc_docker_open(path, o->archive_limits, errstr, errsz);
         *err = s ? 0 : RS_ERR_INVALID;
         return s;
     }

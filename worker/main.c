@@ -4,6 +4,7 @@
 #include "scan.h"
 #include "config.h"
 #include "scan.h"
+#include "image.h"
 #include "worker.h"
 #include "base.h"
 
@@ -28,6 +29,8 @@ static void usage(FILE *f)
         "                      [--vulndb PATH] [--policy FILE]\n"
         "                      [--username USER --password-env VAR | --azure]\n"
         "                      [--insecure-registry HOST]...\n"
+        "                      [--limit-archive-bytes N] [--limit-archive-ratio N]\n"
+        "                      [--limit-archive-entries N] [--limit-archive-json-bytes N]\n"
         "IMAGE_REF: registry/repository:tag, registry/repository@sha256:..., "
         "oci-layout:DIR[:TAG],\n"
         "           docker-archive:FILE\n");
@@ -51,6 +54,27 @@ static int int_opt(const char *flag_value, const char *env, int dflt, const char
     return 0;
 }
 
+/* The docker-archive limits (image.h) of `regscan-worker scan`, flag else
+ * REGSCAN_LIMIT_ARCHIVE_* else the default; vals[i] is the flag's value of
+ * limit i (NULL: not given) in the order below. Returns 0 or 2. */
+static int archive_limits(const char *const vals[4], rs_docker_limits *l)
+{
+    static const char *const flags[4] = {"--limit-archive-bytes", "--limit-archive-ratio",
+                                         "--limit-archive-entries",
+                                         "--limit-archive-json-bytes"};
+    static const char *const envs[4] = {
+        "REGSCAN_LIMIT_ARCHIVE_BYTES", "REGSCAN_LIMIT_ARCHIVE_RATIO",
+        "REGSCAN_LIMIT_ARCHIVE_ENTRIES", "REGSCAN_LIMIT_ARCHIVE_JSON_BYTES"};
+    *l = (rs_docker_limits)RS_DOCKER_LIMITS_DEFAULT;
+    uint64_t ratio = (uint64_t)l->max_ratio;
+    uint64_t *dst[4] = {&l->max_bytes, &ratio, &l->max_entries, &l->max_json_bytes};
+    for (int i = 0; i < 4; i++)
+        if (rs_cli_limit("regscan-worker", vals[i], flags[i], envs[i], dst[i]))
+            return 2;
+    l->max_ratio = (double)ratio;
+    return 0;
+}
+
 static int scan_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -64,6 +88,10 @@ static int scan_main(int argc, char **argv)
         {"policy", required_argument, NULL, 'o'},
         {"azure", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
+        {"limit-archive-bytes", required_argument, NULL, 0x100},
+        {"limit-archive-ratio", required_argument, NULL, 0x101},
+        {"limit-archive-entries", required_argument, NULL, 0x102},
+        {"limit-archive-json-bytes", required_argument, NULL, 0x103},
         {NULL, 0, NULL, 0}};
     rs_embedded_opts o = {0};
     static rs_scan_opts so;
@@ -74,6 +102,8 @@ static int scan_main(int argc, char **argv)
         return 2;
     }
     o.scan = &so;
+    const char *archive_vals[4] = {NULL, NULL, NULL, NULL};
+    rs_docker_limits alim;
     char *insecure[32];
     const char *lp = NULL, *password_env = NULL;
     int c;
@@ -95,9 +125,13 @@ static int scan_main(int argc, char **argv)
         case 'o': o.policy_path = optarg; break;
         case 'a': o.azure = 1; break;
         case 'h': usage(stdout); return 0;
+        case 0x100: case 0x101: case 0x102: case 0x103: archive_vals[c - 0x100] = optarg; break;
         default: usage(stderr); return 2;
         }
     }
+    if (archive_limits(archive_vals, &alim))
+        return 2;
+    o.archive_limits = &alim;
     if (optind + 1 != argc || (o.azure && (o.username || password_env))) {
         usage(stderr);
         return 2;

@@ -67,6 +67,8 @@ typedef struct rs_embedded_opts {
     int azure; /* auth type azure with the identity of the environment (rs_config_azure_env) */
     /* the index limits from the settings (rs_scan_opts_settings); NULL: defaults */
     const struct rs_scan_opts *scan;
+    /* docker-archive:FILE's limits (image.h); NULL: RS_DOCKER_LIMITS_DEFAULT */
+    const struct rs_docker_limits *archive_limits;
 } rs_embedded_opts;
 
 /* Scans `image_ref` (registry reference, oci-layout:DIR[:TAG] or

@@ -241,6 +241,9 @@ void rs_reader_destroy(rs_reader *r);
 
 /* A reader over a file; NULL with errstr when it cannot be opened. */
 rs_reader *rs_reader_file_new(const char *path, char *errstr, size_t errstr_size);
+/* A reader over a regular file only (rs_file_open_regular's checks; symlinks
+ * refused when `nofollow`); NULL with errstr naming the file otherwise. */
+rs_reader *rs_reader_regular_new(const char *path, int nofollow, char *errstr, size_t errstr_size);
 /* A reader over memory the caller keeps alive for the reader's life. */
 rs_reader *rs_reader_mem_new(const void *data, size_t len);
 
@@ -303,6 +306,12 @@ json_t *rs_utf8_json_string(const char *s);
  * path: the caller names it), RS_ERR_INTERNAL when out of memory. */
 int rs_file_read_bounded(const char *path, size_t max, char **out, size_t *len, char *why,
                          size_t whysz);
+/* Opens `path` for reading only when it is a regular file: a FIFO, device,
+ * socket or directory is refused before anything is read (a FIFO cannot
+ * hang the caller), and so is a symlink when `nofollow`. Returns the file
+ * descriptor (close-on-exec, blocking), or RS_ERR_INVALID with errstr naming
+ * the file and what it is ("refusing '/l/index.json': a FIFO, ..."). */
+int rs_file_open_regular(const char *path, int nofollow, char *errstr, size_t errstr_size);
 
 /* Calls item(v, ctx) on each item v of the optional JSON array `a` (NULL or
  * JSON null: no call), which must hold at most `max` items. item returns 0,

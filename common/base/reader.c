@@ -41,13 +41,9 @@ static void file_destroy(rs_reader *r)
     free(f);
 }
 
-rs_reader *rs_reader_file_new(const char *path, char *errstr, size_t errsz)
+/* A reader over the open descriptor fd (taken over). */
+static rs_reader *fd_reader(int fd, const char *path, char *errstr, size_t errsz)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rs_errf(errstr, errsz, RS_ERR_INVALID, "cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
     struct file_reader *f = calloc(1, sizeof *f);
     if (!f) {
         close(fd);
@@ -59,6 +55,22 @@ rs_reader *rs_reader_file_new(const char *path, char *errstr, size_t errsz)
     f->fd = fd;
     snprintf(f->path, sizeof f->path, "%s", path);
     return &f->base;
+}
+
+rs_reader *rs_reader_file_new(const char *path, char *errstr, size_t errsz)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rs_errf(errstr, errsz, RS_ERR_INVALID, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    return fd_reader(fd, path, errstr, errsz);
+}
+
+rs_reader *rs_reader_regular_new(const char *path, int nofollow, char *errstr, size_t errsz)
+{
+    int fd = rs_file_open_regular(path, nofollow, errstr, errsz);
+    return fd < 0 ? NULL : fd_reader(fd, path, errstr, errsz);
 }
 
 struct mem_reader {

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "base.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,4 +57,22 @@ void rs_cli_on_stop(volatile sig_atomic_t *flag)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+int rs_cli_limit(const char *program, const char *flag_value, const char *flag, const char *env,
+                 uint64_t *value)
+{
+    const char *v = flag_value ? flag_value : getenv(env);
+    if (!v || !*v)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end || v[0] < '0' || v[0] > '9' || errno == ERANGE) {
+        fprintf(stderr, "%s: %s: '%s' is not a number (0 for no limit)\n", program,
+                flag_value ? flag : env, v);
+        return 2;
+    }
+    *value = (uint64_t)n;
+    return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- config: the tenants file (DESIGN.md §3) and the shared settings (§2).
  *
@@ -180,5 +181,11 @@ int rs_cli_load_config(const char *path, const char *const *kafka_props, size_t 
 
 /* SIGTERM and SIGINT set *flag; SIGPIPE is ignored. */
 void rs_cli_on_stop(volatile sig_atomic_t *flag);
+/* A limit (REGSCAN_LIMIT_*): the flag's value when given, else the
+ * environment variable `env` when set, else *value is left as it is (the
+ * default). A decimal count, 0 for no limit. Returns 0, or 2 (the usage exit
+ * code) after saying on stderr which flag or variable is not a number. */
+int rs_cli_limit(const char *program, const char *flag_value, const char *flag, const char *env,
+                 uint64_t *value);
 
 #endif

@@ -6,7 +6,9 @@
  * symlinked members followed). get_manifest synthesises a Docker schema 2
  * manifest whose config and layer digests are the sha256 of those members;
  * open_blob streams through the archive again to the member and hands out a
- * verifying reader over its data. Immutable after creation: thread-safe. */
+ * verifying reader over its data. The one read at creation is held to the
+ * archive limits (rs_docker_limits: tar bytes, gzip ratio, entries, JSON
+ * sizes). Immutable after creation: thread-safe. */
 #include "image.h"
 #include "base.h"
 #include "index.h"
@@ -14,11 +16,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define DOCKER_MAX_MEMBERS 100000
 #define DOCKER_MAX_IMAGES 1024
 #define DOCKER_MT_CONFIG "application/vnd.docker.container.image.v1+json"
 #define DOCKER_MT_LAYER "application/vnd.docker.image.rootfs.diff.tar"
@@ -30,6 +33,7 @@ struct member {
     char digest[RS_DIGEST_SIZE];
     int64_t size;
     int gzip;
+    int special; /* a FIFO, device or socket entry: named, never read */
 };
 
 struct image {
@@ -43,24 +47,44 @@ struct image {
 struct docker_src {
     rs_blobsrc base;
     char *path;
+    rs_docker_limits lim;
+    uint64_t n_entries;
     struct member *m;
     size_t n_m;
     struct image *img;
     size_t n_img;
 };
 
-static struct archive *open_archive(const char *path)
+/* Opens the archive at `path` (a regular file only: a FIFO or device is
+ * refused before it is read, naming it in errstr) with *fd its descriptor,
+ * closed by close_archive. */
+static struct archive *open_archive(const char *path, int *fd, char *errstr, size_t errsz)
 {
-    struct archive *a = archive_read_new();
-    if (!a)
+    struct archive *a = NULL;
+    if ((*fd = rs_file_open_regular(path, 0, errstr, errsz)) < 0)
         return NULL;
-    archive_read_support_filter_gzip(a);
-    archive_read_support_format_tar(a);
-    if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+    if (!(a = archive_read_new())) {
+        rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    } else {
+        archive_read_support_filter_gzip(a);
+        archive_read_support_format_tar(a);
+        if (archive_read_open_fd(a, *fd, 65536) == ARCHIVE_OK)
+            return a;
+        rs_errf(errstr, errsz, RS_ERR_INVALID, "cannot read docker archive '%s': %s", path,
+                archive_error_string(a) ? archive_error_string(a) : "unreadable");
         archive_read_free(a);
-        return NULL;
     }
-    return a;
+    close(*fd);
+    *fd = -1;
+    return NULL;
+}
+
+static void close_archive(struct archive *a, int fd)
+{
+    if (a)
+        archive_read_free(a);
+    if (fd >= 0)
+        close(fd);
 }
 
 /* Member name without "./" or "/", as manifest.json writes it. */
@@ -147,6 +171,30 @@ static int link_target(const char *member, const char *target, char *out, size_t
     return member_name(stack[0] ? stack : "/", out, out_size);
 }
 
+/* The archive's size limits against the position of the tar reader. */
+static int check_limits(struct docker_src *s, struct archive *a, char *errstr, size_t errsz)
+{
+    const rs_docker_limits *l = &s->lim;
+    int64_t tar = archive_filter_bytes(a, 0), packed = archive_filter_bytes(a, -1);
+    uint64_t t = tar > 0 ? (uint64_t)tar : 0, p = packed > 0 ? (uint64_t)packed : 1;
+    if (l->max_entries && s->n_entries > l->max_entries)
+        return rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                       "docker archive '%s' exceeds max_entries (%llu entries)", s->path,
+                       (unsigned long long)l->max_entries);
+    if (l->max_bytes && t > l->max_bytes)
+        return rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                       "docker archive '%s' exceeds max_bytes (%llu bytes)", s->path,
+                       (unsigned long long)l->max_bytes);
+    /* only a compressed archive has a ratio (one filter: none) */
+    if (l->max_ratio > 0 && archive_filter_count(a) > 1 && t > l->ratio_min_bytes &&
+        (double)t > l->max_ratio * (double)p)
+        return rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                       "docker archive '%s' exceeds max_ratio (%.0f): %llu bytes inflated from "
+                       "%llu",
+                       s->path, l->max_ratio, (unsigned long long)t, (unsigned long long)p);
+    return 0;
+}
+
 static int bad_archive(const struct docker_src *s, struct archive *a, char *errstr, size_t errsz)
 {
     return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s", s->path,
@@ -158,31 +206,31 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
                         size_t errsz)
 {
     int rc = 0;
+    int fd = -1;
+    char why[512] = "";
     rs_sha256 *h = rs_sha256_new();
-    struct archive *a = open_archive(s->path);
+    struct archive *a = open_archive(s->path, &fd, why, sizeof why);
     rs_buf mj = RS_BUF_INIT;
-    mj.limit = RS_MANIFEST_MAX_BYTES;
+    mj.limit = s->lim.max_json_bytes ? (size_t)s->lim.max_json_bytes : SIZE_MAX;
     *manifest = NULL;
     if (!h || !a) {
-        rc = rs_errf(errstr, errsz, RS_ERR_CONFIG, "cannot open docker archive '%s'", s->path);
+        rc = rs_errf(errstr, errsz, RS_ERR_CONFIG, "cannot open docker archive '%s': %s",
+                     s->path, h ? why : "out of memory");
         goto out;
     }
     size_t cap = 0;
     struct archive_entry *e;
     int nx;
-    while ((nx = rs_layer_tar_next(a, &e)) > 0) {
+    unsigned damaged = 0; /* none allowed: a member behind a damaged header would be lost */
+    while ((nx = rs_layer_tar_next(a, &e, &damaged, 0)) > 0) {
         char name[4097];
+        s->n_entries++;
+        if ((rc = check_limits(s, a, errstr, errsz)))
+            goto out;
         const char *raw = archive_entry_pathname(e);
         mode_t type = archive_entry_filetype(e);
-        if (!raw || member_name(raw, name, sizeof name) != 0 ||
-            (type != AE_IFREG && type != AE_IFLNK))
+        if (!raw || member_name(raw, name, sizeof name) != 0 || type == AE_IFDIR)
             continue;
-        if (s->n_m >= DOCKER_MAX_MEMBERS) {
-            rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
-                         "docker archive '%s' has more than %d members", s->path,
-                         DOCKER_MAX_MEMBERS);
-            goto out;
-        }
         if (RS_GROW(s->m, s->n_m + 1, cap))
             goto oom;
         struct member *m = &s->m[s->n_m];
@@ -191,6 +239,9 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
             goto oom;
         s->n_m++;
         const char *hl = archive_entry_hardlink(e);
+        m->special = type != AE_IFREG && type != AE_IFLNK && !hl;
+        if (m->special)
+            continue; /* refused by name when manifest.json names it */
         if (type == AE_IFLNK || hl) {
             char t[4097];
             const char *target = hl ? hl : archive_entry_symlink(e);
@@ -210,6 +261,8 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
         int64_t off;
         int more;
         while ((more = rs_layer_tar_block(a, &blk, &n, &off)) > 0) {
+            if ((rc = check_limits(s, a, errstr, errsz)))
+                goto out;
             rs_sha256_update(h, blk, n);
             m->size += (int64_t)n;
             if (got_head < 2 && n) {
@@ -219,7 +272,9 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
             }
             if (is_manifest && rs_buf_append(&mj, blk, n)) {
                 rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
-                             "manifest.json of '%s' is too large", s->path);
+                             "manifest.json of docker archive '%s' exceeds max_json_bytes (%llu "
+                             "bytes)",
+                             s->path, (unsigned long long)s->lim.max_json_bytes);
                 goto out;
             }
         }
@@ -234,9 +289,10 @@ static int scan_archive(struct docker_src *s, char **manifest, size_t *mlen, cha
         rc = bad_archive(s, a, errstr, errsz);
         goto out;
     }
-    if (!find_member(s, "manifest.json")) {
-        rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': no manifest.json",
-                     s->path);
+    const struct member *mm = find_member(s, "manifest.json");
+    if (!mm || mm->special) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid docker archive '%s': %s", s->path,
+                     mm ? "'manifest.json' is not a regular file" : "no manifest.json");
         goto out;
     }
     *mlen = mj.len;
@@ -246,8 +302,7 @@ oom:
     rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
 out:
     rs_buf_free(&mj);
-    if (a)
-        archive_read_free(a);
+    close_archive(a, fd);
     rs_sha256_destroy(h);
     return rc;
 }
@@ -287,10 +342,18 @@ static int build_images(struct docker_src *s, const char *mj, size_t mlen, char 
             goto out;
         }
         const struct member *cm = find_member(s, json_string_value(cfg));
-        if (!cm) {
+        if (!cm || cm->special) {
             rc = rs_errf(errstr, errsz, RS_ERR_INVALID,
-                         "invalid docker archive '%s': config '%.200s' missing", s->path,
-                         json_string_value(cfg));
+                         "invalid docker archive '%s': config '%.200s' %s", s->path,
+                         json_string_value(cfg), cm ? "is not a regular file" : "missing");
+            goto out;
+        }
+        if (s->lim.max_json_bytes && (uint64_t)cm->size > s->lim.max_json_bytes) {
+            rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                         "config '%.200s' of docker archive '%s' exceeds max_json_bytes (%llu "
+                         "bytes)",
+                         json_string_value(cfg), s->path,
+                         (unsigned long long)s->lim.max_json_bytes);
             goto out;
         }
         size_t n_tags = json_is_array(tags) ? json_array_size(tags) : 0;
@@ -314,10 +377,10 @@ static int build_images(struct docker_src *s, const char *mj, size_t mlen, char 
         {
             const struct member *lm =
                 json_is_string(l) ? find_member(s, json_string_value(l)) : NULL;
-            if (!lm) {
+            if (!lm || lm->special) {
                 rc = rs_errf(errstr, errsz, RS_ERR_INVALID,
-                             "invalid docker archive '%s': layer %zu of image %zu missing", s->path,
-                             k, i);
+                             "invalid docker archive '%s': layer %zu of image %zu %s", s->path, k,
+                             i, lm ? "is not a regular file" : "missing");
                 goto out;
             }
             if (json_array_append_new(
@@ -376,6 +439,7 @@ static int docker_get_manifest(rs_blobsrc *bs, const char *repository, const cha
 struct member_reader {
     rs_reader base;
     struct archive *a;
+    int fd;
     char name[128];
 };
 
@@ -392,7 +456,7 @@ static ssize_t member_read(rs_reader *r, void *buf, size_t n, char *errstr, size
 static void member_destroy(rs_reader *r)
 {
     struct member_reader *m = (struct member_reader *)r;
-    archive_read_free(m->a);
+    close_archive(m->a, m->fd);
     free(m);
 }
 
@@ -411,19 +475,20 @@ static int docker_open_blob(rs_blobsrc *bs, const char *repository, const char *
                        "blob unknown '%.80s' in docker archive '%s'", digest ? digest : "",
                        s->path);
     struct member_reader *mr = calloc(1, sizeof *mr);
-    if (!mr || !(mr->a = open_archive(s->path))) {
+    char why[512] = "out of memory";
+    if (!mr || !(mr->a = open_archive(s->path, &mr->fd, why, sizeof why))) {
         free(mr);
-        return rs_errf(errstr, errsz, RS_ERR_BLOB_UNKNOWN, "cannot open docker archive '%s'",
-                       s->path);
+        return rs_errf(errstr, errsz, RS_ERR_BLOB_UNKNOWN, "cannot open docker archive '%s': %s",
+                       s->path, why);
     }
     mr->base.read = member_read;
     mr->base.destroy = member_destroy;
     snprintf(mr->name, sizeof mr->name, "%s", want->name);
     for (;;) {
         struct archive_entry *e;
-        int ar = archive_read_next_header(mr->a, &e);
+        unsigned damaged = 0;
         char name[4097];
-        if (ar == ARCHIVE_EOF || ar < ARCHIVE_WARN) {
+        if (rs_layer_tar_next(mr->a, &e, &damaged, 0) <= 0) {
             member_destroy(&mr->base);
             return rs_errf(errstr, errsz, RS_ERR_BLOB_UNKNOWN,
                            "blob '%s' vanished from docker archive '%s'", digest, s->path);
@@ -440,6 +505,13 @@ static int docker_open_blob(rs_blobsrc *bs, const char *repository, const char *
 
 rs_blobsrc *rs_blobsrc_docker_new(const char *path, char *errstr, size_t errsz)
 {
+    return rs_blobsrc_docker_open(path, NULL, errstr, errsz);
+}
+
+rs_blobsrc *rs_blobsrc_docker_open(const char *path, const rs_docker_limits *limits, char *errstr,
+                                   size_t errsz)
+{
+    static const rs_docker_limits defaults = RS_DOCKER_LIMITS_DEFAULT;
     struct docker_src *s = calloc(1, sizeof *s);
     char *mj = NULL;
     size_t mlen = 0;
@@ -448,6 +520,7 @@ rs_blobsrc *rs_blobsrc_docker_new(const char *path, char *errstr, size_t errsz)
         rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
         return NULL;
     }
+    s->lim = limits ? *limits : defaults;
     s->base.kind = "docker-archive";
     s->base.get_manifest = docker_get_manifest;
     s->base.open_blob = docker_open_blob;

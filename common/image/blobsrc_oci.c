@@ -24,16 +24,28 @@ struct oci_src {
     json_t *index;      /* index.json */
 };
 
-/* Reads a small file fully (at most max bytes). */
+/* Reads a small regular file fully (at most max bytes): a FIFO or device
+ * at its path is refused before anything is read from it. */
 static int read_small(const char *path, size_t max, char **out, size_t *len, char *errstr,
                       size_t errsz)
 {
-    rs_reader *r = rs_reader_file_new(path, errstr, errsz);
+    rs_reader *r = rs_reader_regular_new(path, 0, errstr, errsz);
     if (!r)
         return RS_ERR_INVALID;
     int rc = rs_reader_slurp(r, max, out, len, errstr, errsz);
     rs_reader_destroy(r);
     return rc;
+}
+
+/* Reads the layout's `oci-layout` or `index.json` (regular files only);
+ * RS_ERR_CONFIG naming the file and why it was refused. */
+static int read_layout_file(const char *path, size_t max, char **out, size_t *len, char *errstr,
+                            size_t errsz)
+{
+    char why[512];
+    if (read_small(path, max, out, len, why, sizeof why) == 0)
+        return 0;
+    return rs_errf(errstr, errsz, RS_ERR_CONFIG, "not an OCI layout: %s", why);
 }
 
 /* Path of blob `digest` inside the layout; RS_ERR_BLOB_UNKNOWN when absent
@@ -72,9 +84,10 @@ static int oci_open_blob(rs_blobsrc *bs, const char *repository, const char *dig
     int rc = blob_path(s, digest, path, sizeof path, errstr, errsz);
     if (rc)
         return rc == RS_ERR_INVALID ? RS_ERR_BLOB_UNKNOWN : rc;
-    rs_reader *f = rs_reader_file_new(path, errstr, errsz);
+    /* blob_path resolved every link: one put there since is refused */
+    rs_reader *f = rs_reader_regular_new(path, 1, errstr, errsz);
     if (!f)
-        return RS_ERR_BLOB_UNKNOWN;
+        return RS_ERR_INVALID;
     if (!(*out = rs_reader_verify_new(f, digest, max_bytes, digest)))
         return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
     return 0;
@@ -184,8 +197,9 @@ rs_blobsrc *rs_blobsrc_oci_new(const char *dir, char *errstr, size_t errsz)
         goto fail;
     }
     snprintf(path, sizeof path, "%s/oci-layout", s->dir);
-    if (read_small(path, 4096, &data, &len, errstr, errsz) != 0 ||
-        !(j = json_loadb(data, len, 0, NULL)) ||
+    if (read_layout_file(path, 4096, &data, &len, errstr, errsz))
+        goto fail;
+    if (!(j = json_loadb(data, len, 0, NULL)) ||
         !json_is_string(json_object_get(j, "imageLayoutVersion"))) {
         rs_errf(errstr, errsz, RS_ERR_CONFIG, "not an OCI layout: '%s' has no valid oci-layout",
                 dir);
@@ -196,8 +210,9 @@ rs_blobsrc *rs_blobsrc_oci_new(const char *dir, char *errstr, size_t errsz)
     free(data);
     data = NULL;
     snprintf(path, sizeof path, "%s/index.json", s->dir);
-    if (read_small(path, RS_MANIFEST_MAX_BYTES, &data, &len, errstr, errsz) != 0 ||
-        !(s->index = json_loadb(data, len, 0, NULL)) ||
+    if (read_layout_file(path, RS_MANIFEST_MAX_BYTES, &data, &len, errstr, errsz))
+        goto fail;
+    if (!(s->index = json_loadb(data, len, 0, NULL)) ||
         !json_is_array(json_object_get(s->index, "manifests")) ||
         json_array_size(json_object_get(s->index, "manifests")) > RS_MANIFEST_MAX_ENTRIES) {
         rs_errf(errstr, errsz, RS_ERR_CONFIG, "not an OCI layout: '%s' has no valid index.json",

@@ -160,9 +160,29 @@ static inline void rs_blobsrc_destroy(rs_blobsrc *s)
  * org.opencontainers.image.ref.name annotations. */
 rs_blobsrc *rs_blobsrc_oci_new(const char *dir, char *errstr, size_t errstr_size);
 
+/* What a `docker save` archive (`| gzip` or not) may hold: it is read once
+ * through at creation, and each limit ends that with RS_ERR_LIMIT_EXCEEDED
+ * naming it. 0 means "no limit" for each field. */
+typedef struct rs_docker_limits {
+    uint64_t max_bytes;       /* tar bytes (after gunzip): REGSCAN_LIMIT_ARCHIVE_BYTES */
+    double max_ratio;         /* tar / compressed bytes: REGSCAN_LIMIT_ARCHIVE_RATIO */
+    uint64_t ratio_min_bytes; /* the ratio is checked past this many tar bytes */
+    uint64_t max_entries;     /* tar entries: REGSCAN_LIMIT_ARCHIVE_ENTRIES */
+    uint64_t max_json_bytes;  /* manifest.json and each image config:
+                               * REGSCAN_LIMIT_ARCHIVE_JSON_BYTES */
+} rs_docker_limits;
+
+/* 32 GiB, 1000 past 16 MiB, 100000 entries, 4 MiB (RS_MANIFEST_MAX_BYTES). */
+#define RS_DOCKER_LIMITS_DEFAULT                                                                 \
+    {(uint64_t)32 << 30, 1000.0, (uint64_t)16 << 20, 100000, RS_MANIFEST_MAX_BYTES}
+
 /* A `docker save` archive (manifest.json, config and layer tars, legacy or
- * OCI-style paths). Presents a synthesised Docker schema 2 manifest whose
- * layers are the uncompressed layer tars (digest = their sha256). */
+ * OCI-style paths), plain or gzip-compressed, a regular file only. Presents a
+ * synthesised Docker schema 2 manifest whose layers are the uncompressed
+ * layer tars (digest = their sha256). limits may be NULL (defaults). */
+rs_blobsrc *rs_blobsrc_docker_open(const char *path, const rs_docker_limits *limits, char *errstr,
+                                   size_t errstr_size);
+/* rs_blobsrc_docker_open with the default limits. */
 rs_blobsrc *rs_blobsrc_docker_new(const char *path, char *errstr, size_t errstr_size);
 
 /* Fetches a blob fully into memory (config blobs), at most `max` bytes. */

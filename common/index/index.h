@@ -215,6 +215,10 @@ typedef struct rs_layer_limits {
 #define RS_LIMIT_IMAGE_BYTES ((uint64_t)128 << 20)
 #define RS_LIMIT_IMAGE_PACKAGES 50000
 
+/* Damaged tar header blocks (ARCHIVE_RETRY) one layer may step over, each
+ * a block skipped while libarchive looks for the next valid header. */
+#define RS_LAYER_MAX_DAMAGED_HEADERS 1024
+
 #define RS_LAYER_LIMITS_DEFAULT                                                                  \
     {.max_entries = 1000000, .max_uncompressed_bytes = (uint64_t)32 << 30, .max_ratio = 1000.0,  \
      .ratio_min_bytes = (uint64_t)16 << 20, .max_path_len = 4096, .analyzers = NULL,             \
@@ -291,6 +295,9 @@ typedef struct rs_layer_result {
     uint64_t n_entries;
     uint64_t uncompressed_bytes;
     uint64_t compressed_bytes;
+    /* "sha256:<hex>" of the whole inflated stream, what the image config's
+     * rootfs.diff_ids must name; "" when not computed (a result built by hand) */
+    char diff_id[RS_DIGEST_SIZE];
 } rs_layer_result;
 
 /* Adds what result r holds (packages, estimated bytes) to budget b: for a
@@ -311,10 +318,16 @@ struct archive;
 struct archive_entry;
 /* The next entry of an archive read by libarchive: 1 with *e set, 0 at its
  * end, -1 when it is broken (archive_error_string says why). One loop for
- * the layer walker and the docker-archive source. */
-int rs_layer_tar_next(struct archive *a, struct archive_entry **e);
+ * the layer walker and the docker-archive source. libarchive's ARCHIVE_RETRY
+ * from archive_read_next_header means that header block was damaged (a bad
+ * checksum; the tar reader then tries the next 512-byte block): each one
+ * counts in *damaged and is stepped over while *damaged stays within
+ * max_damaged; one more and the archive is broken (-1). */
+int rs_layer_tar_next(struct archive *a, struct archive_entry **e, unsigned *damaged,
+                      unsigned max_damaged);
 /* The next block of the current entry's data: 1 with *blk, *n and *off (where
- * the block starts in the file) set, 0 at the entry's end, -1 when broken. */
+ * the block starts in the file) set, 0 at the entry's end, -1 when broken
+ * (ARCHIVE_RETRY included: data has no next block to retry from). */
 int rs_layer_tar_block(struct archive *a, const void **blk, size_t *n, int64_t *off);
 
 /* Encodes the result (new reference; NULL when out of memory). */

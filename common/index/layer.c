@@ -15,6 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdatomic.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,14 @@ struct walk {
     const rs_analyzer *const *analyzers; /* NULL-terminated */
     char in_err[256];
     int sniffed;    /* the first bytes were looked at */
-    rs_gunzip *gz;  /* a gzip layer inflated with ISA-L (gunzip.c); NULL: libarchive reads */
+    rs_gunzip *gz;  /* a gzip layer inflated with ISA-L (gunzip.c) */
     struct budget held; /* what the result holds so far (layer limits) */
+    /* zstd (or gzip without ISA-L): a libarchive of its own inflates ("raw"
+     * format), so that the tar reader, like the hash, sees inflated bytes */
+    struct archive *inflate;
+    size_t pending;    /* sniffed bytes in buf that `inflate` has not read yet */
+    rs_sha256 *diff;   /* the sha256 of every inflated byte: the layer's diff_id */
+    uint64_t inflated; /* bytes handed to the tar reader or drained after it */
     char path[LAYER_PATH_MAX + 2]; /* the entry being walked, normalised */
     unsigned char buf[LAYER_CHUNK];
 };
@@ -117,25 +124,99 @@ static la_ssize_t gz_read(struct archive *a, struct walk *w, const void **out)
     }
 }
 
-static la_ssize_t walk_read(struct archive *a, void *client, const void **out)
+/* The compressed bytes the zstd (or libarchive gzip) inflater pulls. */
+static la_ssize_t inflate_read(struct archive *ia, void *client, const void **out)
 {
     struct walk *w = client;
     *out = w->buf;
-    if (!w->sniffed) {
-        /* gzip (1f 8b) goes to ISA-L when it is built in; the rest to libarchive */
-        ssize_t got = read_in(a, w);
-        w->sniffed = 1;
-        if (got < 0)
-            return -1;
-        if (got >= 2 && w->buf[0] == 0x1f && w->buf[1] == 0x8b && (w->gz = rs_gunzip_new())) {
-            rs_gunzip_input(w->gz, w->buf, (size_t)got);
-            return gz_read(a, w, out);
-        }
-        return got;
+    if (w->pending) {
+        la_ssize_t n = (la_ssize_t)w->pending;
+        w->pending = 0;
+        return n;
     }
-    if (w->gz)
+    return read_in(ia, w);
+}
+
+/* Opens the inflater over the sniffed bytes (w->pending of them in buf). */
+static int inflate_open(struct archive *a, struct walk *w)
+{
+    struct archive_entry *e;
+    if (!(w->inflate = archive_read_new())) {
+        archive_set_error(a, ENOMEM, "out of memory");
+        return -1;
+    }
+    if (archive_read_support_filter_gzip(w->inflate) < ARCHIVE_WARN ||
+        archive_read_support_filter_zstd(w->inflate) < ARCHIVE_WARN ||
+        archive_read_support_format_raw(w->inflate) != ARCHIVE_OK ||
+        archive_read_open(w->inflate, w, NULL, inflate_read, NULL) != ARCHIVE_OK ||
+        archive_read_next_header(w->inflate, &e) != ARCHIVE_OK) {
+        const char *msg = archive_error_string(w->inflate);
+        archive_set_error(a, -1, "%s", msg ? msg : "cannot inflate");
+        return -1;
+    }
+    return 0;
+}
+
+/* The next inflated bytes from the zstd (or libarchive gzip) inflater. */
+static la_ssize_t inflate_next(struct archive *a, struct walk *w, const void **out)
+{
+    size_t n = 0;
+    la_int64_t off = 0;
+    int ar, empty = 0;
+    do /* empty blocks are skipped, a few: never an endless loop */
+        ar = archive_read_data_block(w->inflate, out, &n, &off);
+    while (ar == ARCHIVE_OK && n == 0 && ++empty < 64);
+    if (ar == ARCHIVE_OK && n == 0) {
+        archive_set_error(a, -1, "inflate: no progress");
+        return -1;
+    }
+    if (ar == ARCHIVE_EOF)
+        return 0;
+    if (ar != ARCHIVE_OK) { /* RETRY and WARN too: the raw stream has no "next" to go to */
+        const char *msg = archive_error_string(w->inflate);
+        archive_set_error(a, -1, "%s", msg ? msg : "cannot inflate");
+        return -1;
+    }
+    return (la_ssize_t)n;
+}
+
+/* The next inflated bytes, before they are hashed: 0 at the end, -1 broken. */
+static la_ssize_t produce(struct archive *a, struct walk *w, const void **out)
+{
+    *out = w->buf;
+    if (w->sniffed)
+        return w->gz ? gz_read(a, w, out) : w->inflate ? inflate_next(a, w, out) : read_in(a, w);
+    /* gzip (1f 8b) goes to ISA-L when it is built in, zstd and gzip without it
+     * to libarchive's inflater; anything else is read as is */
+    ssize_t got = read_in(a, w);
+    w->sniffed = 1;
+    if (got < 0)
+        return -1;
+    const unsigned char *b = w->buf;
+    int gzip = got >= 2 && b[0] == 0x1f && b[1] == 0x8b;
+    int zstd = got >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd;
+    if (gzip && (w->gz = rs_gunzip_new())) {
+        rs_gunzip_input(w->gz, w->buf, (size_t)got);
         return gz_read(a, w, out);
-    return read_in(a, w);
+    }
+    if (gzip || zstd) {
+        w->pending = (size_t)got;
+        return inflate_open(a, w) ? -1 : inflate_next(a, w, out);
+    }
+    return got;
+}
+
+/* libarchive's tar reader pulls the inflated stream here: every byte of it
+ * is hashed once, on its way, into the diff_id. */
+static la_ssize_t walk_read(struct archive *a, void *client, const void **out)
+{
+    struct walk *w = client;
+    la_ssize_t n = produce(a, w, out);
+    if (n > 0) {
+        rs_sha256_update(w->diff, *out, (size_t)n);
+        w->inflated += (uint64_t)n;
+    }
+    return n;
 }
 
 static int add_str(char ***arr, size_t *n, size_t *cap, const char *s)
@@ -259,13 +340,27 @@ int rs_layer_tar_block(struct archive *a, const void **blk, size_t *n, int64_t *
     la_int64_t o = 0;
     int ar = archive_read_data_block(a, blk, n, &o);
     *off = (int64_t)o;
-    return ar == ARCHIVE_EOF ? 0 : ar < ARCHIVE_WARN ? -1 : 1;
+    if (ar == ARCHIVE_RETRY && !archive_error_string(a))
+        archive_set_error(a, -1, "unreadable data block");
+    return ar == ARCHIVE_EOF ? 0 : ar == ARCHIVE_OK || ar == ARCHIVE_WARN ? 1 : -1;
 }
 
-int rs_layer_tar_next(struct archive *a, struct archive_entry **e)
+int rs_layer_tar_next(struct archive *a, struct archive_entry **e, unsigned *damaged,
+                      unsigned max_damaged)
 {
-    int ar = archive_read_next_header(a, e);
-    return ar == ARCHIVE_EOF ? 0 : ar < ARCHIVE_WARN ? -1 : 1;
+    for (;;) {
+        int ar = archive_read_next_header(a, e);
+        if (ar == ARCHIVE_EOF)
+            return 0;
+        if (ar == ARCHIVE_OK || ar == ARCHIVE_WARN)
+            return 1;
+        if (ar != ARCHIVE_RETRY)
+            return -1;
+        if (++*damaged > max_damaged) {
+            archive_set_error(a, -1, "more than %u damaged tar header blocks", max_damaged);
+            return -1;
+        }
+    }
 }
 
 void rs_layer_result_free(rs_layer_result *r)
@@ -479,8 +574,8 @@ static int add_stop(rs_layer_result *r, const rs_layer_limits *lim, const char *
 static int check_bytes(struct archive *a, const struct walk *w, const rs_layer_limits *lim,
                        rs_layer_result *r, char *errstr, size_t errsz)
 {
-    int64_t pos = archive_filter_bytes(a, 0);
-    r->uncompressed_bytes = pos > 0 ? (uint64_t)pos : 0;
+    (void)a;
+    r->uncompressed_bytes = w->inflated;
     r->compressed_bytes = w->compressed;
     if (lim->max_uncompressed_bytes && r->uncompressed_bytes > lim->max_uncompressed_bytes)
         return rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
@@ -889,63 +984,56 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
     return read_data(a, w, lim, r, NULL, media_type, errstr, errsz);
 }
 
-/* The rest of a gzip layer after the tar's end: inflated and dropped, so a
- * stream cut short or followed by garbage is an error here too. */
-static int gz_drain(struct walk *w, char *errstr, size_t errsz)
+/* Damaged header blocks stepped over before an entry (libarchive's
+ * ARCHIVE_RETRY): an INVALID skip without a path, for the report. */
+static int add_damaged(rs_layer_result *r, unsigned n, char *errstr, size_t errsz)
 {
-    for (int idle = 0;;) {
-        const void *dropped;
-        ssize_t made = rs_gunzip_output(w->gz, &dropped, errstr, errsz);
-        if (made < 0)
-            return (int)made;
-        if (made > 0 || (rs_gunzip_pending(w->gz) && ++idle <= 2))
-            continue;
-        if (rs_gunzip_pending(w->gz))
-            return rs_errf(errstr, errsz, RS_ERR_INVALID, "gzip: the inflater makes no progress");
-        if (w->in_eof)
-            return rs_gunzip_finished(w->gz)
-                       ? 0
-                       : rs_errf(errstr, errsz, RS_ERR_INVALID,
-                                 "invalid layer: gzip: the compressed data ends early");
-        ssize_t got = rs_reader_read(w->in, w->buf, sizeof w->buf, errstr, errsz);
-        if (got < 0)
-            return (int)got;
-        w->in_eof = got == 0;
-        w->compressed += (uint64_t)got;
-        rs_gunzip_input(w->gz, w->buf, (size_t)got);
-        idle = 0;
+    char detail[128];
+    snprintf(detail, sizeof detail,
+             "%u damaged tar header block%s (bad checksum) skipped to the next valid header", n,
+             n == 1 ? "" : "s");
+    return add_skipped_why(r, "", NULL, "INVALID", NULL, detail) ? oom(errstr, errsz) : 0;
+}
+
+/* The rest of the inflated stream after the tar's end (its padding, or
+ * garbage): hashed into the diff_id like the rest and held to the byte
+ * limits, so a stream cut short or followed by a bomb is an error here too. */
+static int drain_inflated(struct archive *a, struct walk *w, const rs_layer_limits *lim,
+                          rs_layer_result *r, char *errstr, size_t errsz)
+{
+    for (;;) {
+        const void *blk;
+        la_ssize_t n = walk_read(a, w, &blk);
+        if (n == 0)
+            return 0;
+        if (n < 0)
+            return archive_fail(a, w, NULL, errstr, errsz);
+        int rc = check_bytes(a, w, lim, r, errstr, errsz);
+        if (rc)
+            return rc;
     }
 }
 
-/* Reads `in` to its end so that a verifying reader checks the digest; a
- * gzip layer whose tar ended well (tar_ok) is also inflated to its end. */
-static int drain(struct walk *w, int tar_ok, char *errstr, size_t errsz)
+/* Reads `in` to its end so that a verifying reader checks the digest; when
+ * the tar ended well (tar_ok) the inflated stream is read to its end too. */
+static int drain(struct archive *a, struct walk *w, int tar_ok, const rs_layer_limits *lim,
+                 rs_layer_result *r, char *errstr, size_t errsz)
 {
     if (w->in_rc)
         return w->in_rc;
-    if (w->gz && tar_ok) {
-        int rc = gz_drain(w, errstr, errsz);
-        if (rc != RS_ERR_INVALID)
-            return rc;
-        /* a broken stream: the rest is still read, a bad digest would explain it better */
-        char derr[256];
-        while (!w->in_eof) {
-            ssize_t got = rs_reader_read(w->in, w->buf, sizeof w->buf, derr, sizeof derr);
-            if (got < 0)
-                return rs_errf(errstr, errsz, (int)got, "%s", derr);
-            w->in_eof = got == 0;
-        }
-        return rc;
-    }
+    int rc = tar_ok ? drain_inflated(a, w, lim, r, errstr, errsz) : 0;
+    if (w->in_rc)
+        return w->in_rc;
+    /* after an error, the rest is still read: a bad digest would explain it better */
+    char derr[256];
     while (!w->in_eof) {
-        ssize_t got = rs_reader_read(w->in, w->buf, sizeof w->buf, errstr, errsz);
+        ssize_t got = rs_reader_read(w->in, w->buf, sizeof w->buf, derr, sizeof derr);
         if (got < 0)
-            return (int)got;
-        if (got == 0)
-            w->in_eof = 1;
+            return rs_errf(errstr, errsz, (int)got, "%s", derr);
+        w->in_eof = got == 0;
         w->compressed += (uint64_t)got;
     }
-    return 0;
+    return rc;
 }
 
 int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limits *limits,
@@ -965,11 +1053,13 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
     }
     w->in = in;
     w->analyzers = lim->analyzers ? lim->analyzers : rs_analyzers_all();
-    /* gzip and zstd are detected from their magic; anything else is read as is */
-    if (archive_read_support_filter_gzip(a) < ARCHIVE_WARN ||
-        archive_read_support_filter_zstd(a) < ARCHIVE_WARN ||
-        archive_read_support_format_tar(a) != ARCHIVE_OK) {
-        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "libarchive lacks gzip, zstd or tar: %s",
+    if (!(w->diff = rs_sha256_new())) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    /* no filter here: walk_read inflates (gzip and zstd, from their magic) */
+    if (archive_read_support_format_tar(a) != ARCHIVE_OK) {
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "libarchive lacks tar: %s",
                      archive_error_string(a) ? archive_error_string(a) : "?");
         goto out;
     }
@@ -979,7 +1069,11 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
     }
     struct archive_entry *e;
     int nx;
-    while ((nx = rs_layer_tar_next(a, &e)) > 0) {
+    unsigned damaged = 0, seen = 0;
+    while ((nx = rs_layer_tar_next(a, &e, &damaged, RS_LAYER_MAX_DAMAGED_HEADERS)) > 0) {
+        if (damaged != seen && (rc = add_damaged(r, damaged - seen, errstr, errsz)))
+            goto drain;
+        seen = damaged;
         r->n_entries++;
         if (lim->max_entries && r->n_entries > lim->max_entries) {
             rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
@@ -1005,13 +1099,15 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
         rc = archive_fail(a, w, media_type, errstr, errsz);
         goto drain;
     }
+    if (damaged != seen && (rc = add_damaged(r, damaged - seen, errstr, errsz)))
+        goto drain;
     rc = check_bytes(a, w, lim, r, errstr, errsz);
 drain:
     /* A bad digest explains a broken stream better than the stream's own
      * error, so it wins; the caller's limit errors stand otherwise. */
     {
         char derr[256] = "";
-        int drc = drain(w, rc == 0, derr, sizeof derr);
+        int drc = drain(a, w, rc == 0, lim, r, derr, sizeof derr);
         if (w->in_rc && !derr[0])
             snprintf(derr, sizeof derr, "%s", w->in_err);
         if (drc && (rc == 0 || rc == RS_ERR_INVALID || drc == RS_ERR_DIGEST_MISMATCH))
@@ -1019,6 +1115,8 @@ drain:
     }
     if (rc == 0) {
         r->compressed_bytes = w->compressed;
+        r->uncompressed_bytes = w->inflated;
+        rs_sha256_final(w->diff, r->diff_id);
         *out = r;
         r = NULL;
     }
@@ -1029,6 +1127,9 @@ out:
         rs_gunzip_free(w->gz);
         free(w->held.fan);
         free(w->held.fanc);
+        if (w->inflate)
+            archive_read_free(w->inflate);
+        rs_sha256_destroy(w->diff);
     }
     free(w);
     rs_layer_result_free(r);
@@ -1138,6 +1239,10 @@ json_t *rs_layer_result_to_json(const rs_layer_result *r)
                   str_array(r->opaque_dirs, r->n_opaque_dirs), "skipped", skipped, "entries",
                   (json_int_t)r->n_entries, "uncompressed_bytes", (json_int_t)r->uncompressed_bytes,
                   "compressed_bytes", (json_int_t)r->compressed_bytes);
+    if (j && r->diff_id[0] && json_object_set_new(j, "diff_id", json_string(r->diff_id))) {
+        json_decref(j);
+        return NULL;
+    }
     if (j && json_is_array(json_object_get(j, "whiteouts")) &&
         json_is_array(json_object_get(j, "opaque_dirs")))
         return j;
@@ -1223,6 +1328,18 @@ out:
     return rc;
 }
 
+/* The optional "diff_id": absent is "" (not computed), else a valid digest. */
+static int diff_id_from_json(const json_t *v, rs_layer_result *r, char *errstr, size_t errsz)
+{
+    if (!v)
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) >= RS_DIGEST_SIZE ||
+        !rs_digest_valid(json_string_value(v)))
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad diff_id");
+    memcpy(r->diff_id, json_string_value(v), json_string_length(v) + 1);
+    return 0;
+}
+
 int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errstr, size_t errsz)
 {
     int rc = 0;
@@ -1244,6 +1361,8 @@ int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errs
         rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad counters");
         goto out;
     }
+    if ((rc = diff_id_from_json(json_object_get(j, "diff_id"), r, errstr, errsz)))
+        goto out;
     size_t i;
     json_t *v;
     json_array_foreach(files, i, v)

@@ -446,7 +446,9 @@ static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t
         size_t j_first = m;
         for (; j < j_end; j++) {
             ventry e = add[j];
-            const ventry *old = e.kind == V_FILE ? run_file(v + i, i_end - i, e.analyzer) : NULL;
+            /* v is NULL while the view is empty: no pointer arithmetic on it */
+            const ventry *old =
+                e.kind == V_FILE && i_end > i ? run_file(v + i, i_end - i, e.analyzer) : NULL;
             if (e.kind == V_FILE && !(e.pkg_layer = attribute(e.file, old, li)))
                 goto out_merged;
             merged[m++] = e;

@@ -70,6 +70,14 @@ static const char *get_str(const json_t *o, const char *key, size_t max, int *ba
     return json_string_value(v);
 }
 
+/* A free text (summary, details, modified): as get_str, but "" is no text rather than
+ * a bad one; the compact form writes a record without them that way. */
+static const char *get_text(const json_t *o, const char *key, size_t max, int *bad)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) && json_string_length(v) == 0 ? NULL : get_str(o, key, max, bad);
+}
+
 /* Maps the many spellings of a severity to ours; "" when unknown. */
 static const char *severity_word(const char *s)
 {
@@ -292,9 +300,9 @@ int rs_osv_parse(const json_t *j, rs_osv_record **out, char *errstr, size_t errs
         goto fail;
     }
     r->id = strdup(id);
-    const char *summary = get_str(j, "summary", MAX_STR, &bad);
-    const char *details = summary ? NULL : get_str(j, "details", MAX_STR * 4, &bad);
-    const char *modified = get_str(j, "modified", 64, &bad);
+    const char *summary = get_text(j, "summary", MAX_STR, &bad);
+    const char *details = summary ? NULL : get_text(j, "details", MAX_STR * 4, &bad);
+    const char *modified = get_text(j, "modified", 64, &bad);
     r->withdrawn = get_str(j, "withdrawn", 64, &bad) != NULL;
     if (bad) {
         rc = rs_errf(errstr, errsz, RS_ERR_INVALID,

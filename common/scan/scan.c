@@ -96,11 +96,40 @@ static void config_str(char *dst, size_t size, const char *s)
     rs_utf8_copy(dst, size, s ? s : "", s ? strlen(s) : 0, NULL);
 }
 
-/* Reads platform and the diff_id count from an image config (untrusted). */
-static int parse_config(const char *data, size_t len, rs_platform *p, size_t *n_diff_ids,
+/* Keeps the config's rootfs.diff_ids (untrusted): each a valid digest. */
+static int config_diff_ids(const json_t *ids, char ***out, size_t *n, char *errstr, size_t errsz)
+{
+    *n = json_is_array(ids) ? json_array_size(ids) : 0;
+    if (*n > RS_MANIFEST_MAX_LAYERS)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid image config: %zu diff_ids", *n);
+    if (!(*out = calloc(*n ? *n : 1, sizeof **out)))
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < *n; i++) {
+        const char *d = json_string_value(json_array_get(ids, i));
+        if (!d || !rs_digest_valid(d))
+            return rs_errf(errstr, errsz, RS_ERR_INVALID,
+                           "invalid image config: diff_ids[%zu] is not a sha256 digest", i);
+        if (!((*out)[i] = strdup(d)))
+            return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    }
+    return 0;
+}
+
+static void diff_ids_free(char **ids, size_t n)
+{
+    for (size_t i = 0; ids && i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+/* Reads platform and the diff_ids (*ids: n of them, free with diff_ids_free
+ * even on failure) from an image config (untrusted). */
+static int parse_config(const char *data, size_t len, rs_platform *p, char ***ids, size_t *n_ids,
                         char *errstr, size_t errsz)
 {
     json_error_t jerr;
+    *ids = NULL;
+    *n_ids = 0;
     json_t *c = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!c || !json_is_object(c)) {
         json_decref(c);
@@ -116,10 +145,22 @@ static int parse_config(const char *data, size_t len, rs_platform *p, size_t *n_
     config_str(p->architecture, sizeof p->architecture, arch);
     config_str(p->variant, sizeof p->variant, variant);
     config_str(p->os_version, sizeof p->os_version, osv);
-    json_t *ids = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
-    *n_diff_ids = json_is_array(ids) ? json_array_size(ids) : 0;
+    json_t *list = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
+    int rc = config_diff_ids(list, ids, n_ids, errstr, errsz);
     json_decref(c);
-    return 0;
+    return rc;
+}
+
+/* The layer's inflated stream must hash to what the config names for it
+ * (diff_ids[i]): else the config describes other content. */
+static int check_diff_id(const rs_layer_result *res, const char *want, char *errstr,
+                         size_t errsz)
+{
+    if (strcmp(res->diff_id, want) == 0)
+        return 0;
+    return rs_errf(errstr, errsz, RS_ERR_INVALID,
+                   "diff_id mismatch: the uncompressed layer is '%s', the config says '%s'",
+                   res->diff_id[0] ? res->diff_id : "(not computed)", want);
 }
 
 struct layer_job {
@@ -129,6 +170,7 @@ struct layer_job {
     const rs_scan_opts *opts;
     rs_layer_limits limits; /* opts' limits with this image's own budget */
     rs_index_budget budget;
+    char *const *diff_ids; /* the config's, one per layer */
     rs_layer_result **results;
     pthread_mutex_t lock;
     size_t next;
@@ -159,6 +201,8 @@ static void *layer_thread(void *arg)
         if (rc == 0)
             rc = rs_sandbox_analyze(&j->opts->sandbox, r, l->media_type, &j->limits, &res, err,
                                     sizeof err);
+        if (rc == 0)
+            rc = check_diff_id(res, j->diff_ids[i], err, sizeof err);
         if (rc == RS_ERR_LIMIT_EXCEEDED && l->size > 0 && max == (size_t)l->size &&
             (!r || rs_reader_verify_count(r) > max)) {
             /* past the descriptor's size: the manifest and the blob disagree */
@@ -194,9 +238,10 @@ static void *layer_thread(void *arg)
 }
 
 static int pull_layers(rs_blobsrc *src, const char *repo, const rs_manifest *m,
-                       const rs_scan_opts *opts, rs_scan_result *res)
+                       char *const *diff_ids, const rs_scan_opts *opts, rs_scan_result *res)
 {
-    struct layer_job j = {.src = src, .repo = repo, .m = m, .opts = opts, .limits = opts->limits};
+    struct layer_job j = {.src = src, .repo = repo, .m = m, .opts = opts, .limits = opts->limits,
+                          .diff_ids = diff_ids};
     j.budget.max_bytes = opts->image.max_bytes;
     j.budget.max_packages = opts->image.max_packages;
     j.limits.image = &j.budget;
@@ -251,7 +296,8 @@ rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const cha
     uint64_t t0 = rs_now_ms();
     rs_manifest *m = NULL;
     char *config = NULL;
-    char **digests = NULL;
+    char **digests = NULL, **diff_ids = NULL;
+    size_t n_diff_ids = 0;
     char got[RS_DIGEST_SIZE] = "";
     int rc = fetch_manifest(src, repository, digest, &m, got, res->error, sizeof res->error);
     if (rc)
@@ -273,7 +319,7 @@ rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const cha
                      opts->max_layers);
         goto out;
     }
-    size_t config_len = 0, n_diff_ids = 0;
+    size_t config_len = 0;
     rc = rs_blobsrc_fetch(src, repository, m->config.digest, opts->max_config_bytes, &config,
                           &config_len, res->error, sizeof res->error);
     if (rc)
@@ -284,7 +330,7 @@ rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const cha
                      m->config.digest, config_len, (long long)m->config.size);
         goto out;
     }
-    rc = parse_config(config, config_len, &res->platform, &n_diff_ids, res->error,
+    rc = parse_config(config, config_len, &res->platform, &diff_ids, &n_diff_ids, res->error,
                       sizeof res->error);
     if (rc)
         goto out;
@@ -299,7 +345,7 @@ rs_scan_result *rs_scan_index(rs_blobsrc *src, const char *repository, const cha
                      m->n_layers);
         goto out;
     }
-    rc = pull_layers(src, repository, m, opts, res);
+    rc = pull_layers(src, repository, m, diff_ids, opts, res);
     if (rc)
         goto out;
     uint64_t t1 = rs_now_ms();
@@ -335,6 +381,7 @@ out:
     if (!res->pull_ms)
         res->pull_ms = rs_now_ms() - t0;
     free(digests);
+    diff_ids_free(diff_ids, n_diff_ids);
     free(config);
     rs_manifest_free(m);
     return res;

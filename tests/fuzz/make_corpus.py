@@ -3,7 +3,8 @@
 
 Usage: tests/fuzz/make_corpus.py      (run from anywhere; Debian's python3, needs `zstd`)
 
-Sources: tests/data/** (manifests, analyzer files, auth answers, tenants files), the OCI
+Sources: tests/data/** (manifests, analyzer files, auth answers, tenants files, OSV records,
+CVSS vectors, version pairs), the OCI
 layouts deploy/local/mkimage.py builds from deploy/local/images/*.json (the sample images
 and their files/) and tests/data/images/*.json (their manifests,
 indexes and layer blobs), and a few hand-written values below for the parsers whose inputs
@@ -14,6 +15,7 @@ idempotent and files libFuzzer added (crash reproducers) stay. Seeds over 64 KiB
 
 import base64
 import glob
+import gzip
 import hashlib
 import io
 import json
@@ -82,6 +84,7 @@ def image_layouts():
             subprocess.run([sys.executable, os.path.join(ROOT, "deploy", "local", "mkimage.py"),
                             "build", spec, out], check=True, stdout=subprocess.DEVNULL)
             add_file("manifest", os.path.join(out, "index.json"))
+            local_source_seeds(out)
             for blob in sorted(glob.glob(os.path.join(out, "blobs", "sha256", "*"))):
                 with open(blob, "rb") as f:
                     b = f.read()
@@ -94,6 +97,123 @@ def image_layouts():
                         add("manifest", b)
                 elif b[:2] == b"\x1f\x8b" or b[:4] == b"\x28\xb5\x2f\xfd" or b[257:262] == b"ustar":
                     add("layer", b)
+
+
+def layout_blobs(out):
+    """{digest: bytes} of a layout's blobs and its index.json document."""
+    blobs = {}
+    for blob in glob.glob(os.path.join(out, "blobs", "sha256", "*")):
+        with open(blob, "rb") as f:
+            blobs["sha256:" + os.path.basename(blob)] = f.read()
+    with open(os.path.join(out, "index.json"), "rb") as f:
+        return blobs, json.loads(f.read())
+
+
+def oci_sections(index, blobs):
+    """The fuzz_oci_layout input of a layout: index.json then its blobs, every
+    descriptor's digest written "$N" and its size %N (N: the blob's section)."""
+    def kind(b):
+        doc = json.loads(b) if b[:1] == b"{" else {}
+        return 0 if "manifests" in doc else 1 if "layers" in doc else 2
+    order = sorted(blobs, key=lambda d: (kind(blobs[d]), d))
+    if len(order) > 9:
+        return None
+    num = {d: i + 1 for i, d in enumerate(order)}
+
+    def rewrite(doc):
+        if isinstance(doc, dict):
+            if doc.get("digest") in num and "size" in doc:
+                n = num[doc["digest"]]
+                doc = dict(doc, digest="$%d" % n, size="%%%d" % n)
+            return {k: rewrite(v) for k, v in doc.items()}
+        if isinstance(doc, list):
+            return [rewrite(v) for v in doc]
+        return doc
+
+    def text(doc):
+        t = jdump(rewrite(doc))
+        for n in range(1, 10):
+            t = t.replace('"%%%d"' % n, "%%%d" % n)
+        return t.encode()
+
+    parts = [text(index)]
+    for d in order:
+        b = blobs[d]
+        parts.append(text(json.loads(b)) if b[:1] == b"{" else b)
+    return b"\n--\n".join(parts)
+
+
+def docker_archive(index, blobs):
+    """A `docker save` tar of the layout's first image manifest (None when it has none)."""
+    for desc in index.get("manifests", []):
+        man = json.loads(blobs.get(desc.get("digest"), b"{}"))
+        if "layers" not in man:
+            continue
+        cfg = man["config"]["digest"]
+        members = [(cfg[7:] + ".json", "file", blobs[cfg])]
+        names = []
+        for layer in man["layers"]:
+            names.append(layer["digest"][7:] + "/layer.tar")
+            members.append((names[-1], "file", blobs[layer["digest"]]))
+        mj = [{"Config": cfg[7:] + ".json", "RepoTags": ["fuzz:1"], "Layers": names}]
+        members.append(("manifest.json", "file", jdump(mj).encode()))
+        return tar_bytes(members)
+    return None
+
+
+def local_source_seeds(out):
+    """fuzz_oci_layout and fuzz_docker seeds of a built layout (small ones only)."""
+    blobs, index = layout_blobs(out)
+    sections = oci_sections(index, blobs)
+    if sections:
+        add("oci_layout", sections)
+    archive = docker_archive(index, blobs)
+    if archive:
+        add("docker", archive)
+        add("docker", gzip.compress(archive, mtime=0))
+
+
+def match_seeds():
+    """OSV records (tests/data/osv: real ones copied from ../shared/vulndb, and made ones),
+    their CVSS vectors, version pairs of tests/data/versions, snapshots, EOL lookups."""
+    records = sorted(glob.glob(os.path.join(DATA, "osv", "**", "*.json"), recursive=True)
+                     + glob.glob(os.path.join(DATA, "cvss", "osv", "**", "*.json"), recursive=True))
+    docs = []
+    for path in records:
+        add_file("osv", path)
+        try:
+            doc = json.loads(open(path, "rb").read())
+        except ValueError:
+            continue
+        docs.append(doc)
+        for sev in doc.get("severity", []) if isinstance(doc, dict) else []:
+            if isinstance(sev, dict) and isinstance(sev.get("score"), str):
+                add("cvss", sev["score"])
+    for v in ("AV:N/AC:L/Au:N/C:P/I:P/A:P", "AV:L/AC:H/Au:M/C:N/I:N/A:C/E:U/RL:OF/RC:C",
+              "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+              "CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:C/C:N/I:L/A:N/E:X/MAV:A",
+              "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"):
+        add("cvss", v)
+    schemes = ["dpkg", "apk", "rpm", "pep440", "semver", "go", "maven", "rubygems", "nuget"]
+    for i, scheme in enumerate(schemes):
+        for path in sorted(glob.glob(os.path.join(DATA, "versions", scheme, "*"))):
+            pairs = [line.rstrip("\n").split("\t") for line in open(path, encoding="utf-8")
+                     if line.strip() and not line.startswith("#")]
+            for pair in pairs[:40]:
+                if len(pair) >= 2:
+                    add("version", bytes([i]) + pair[0].encode() + b"\0" + pair[1].encode())
+    good = [d for d in docs if isinstance(d, dict) and "id" in d][:6]
+    header = {"schema": "regscan.vulndb-snapshot/v1", "version": 3, "built_at": "2024-01-01T00:00:00Z",
+              "records": len(good), "sources": ["fuzz"]}
+    add("vulndb", "\n".join(jdump(d) for d in [header] + good) + "\n")
+    add("vulndb", jdump(header) + "\n{\"id\": 1}\nnot json\n")
+    if good:
+        add("vulndb", jdump(good[0]))
+        add("vulndb", zip_bytes([(d["id"] + ".json", jdump(d).encode()) for d in good[:3]]))
+    for os_id, ver, code in (("debian", "12", "bookworm"), ("ubuntu", "22.04", "jammy"),
+                             ("alpine", "3.19.1", ""), ("ubuntu", "23.10", "mantic"),
+                             ("debian", "", "trixie")):
+        add("eol", "\0".join([os_id, ver, code, "2025-06-30"]))
 
 
 def layer_extras():
@@ -427,6 +547,7 @@ def azure_list_seeds():
 
 
 def main():
+    match_seeds()
     policy_seeds()
     azure_list_seeds()
     rpm_seeds()

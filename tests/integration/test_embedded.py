@@ -8,7 +8,7 @@ credentials. Sources: OCI layouts (with and without a tag), a multi-arch index, 
 archive that skopeo converted, the open registry, the htpasswd registry (flags, Docker
 config file) and the token registry; images whose package databases and os-release hold
 bytes that are not UTF-8 (badtext-*: U+FFFD, "invalid-utf8" flags, a table with no control
-character). Exit codes follow DESIGN.md §2:
+character; badtext-escapes: ESC[2J, OSC 8, BEL and CR shown as '?'). Exit codes follow DESIGN.md §2:
   2  usage: unknown option, unknown --format, no IMAGE_REF, --password-env naming no variable;
   3  the outside refuses: wrong or missing credentials (UNAUTHORIZED), a tag the registry or
      the layout does not have, a platform the index lacks (MANIFEST_UNKNOWN, the code a
@@ -342,6 +342,42 @@ no_controls(p.stdout, "badtext-osrelease table")
 t.eq(utf8(p.stdout, "badtext-osrelease table").splitlines()[3], "os        " + "\u00e9" * 63,
      "badtext-osrelease table: the pretty name cut after 63 characters (126 bytes), none halved")
 
+# terminal escapes from image content (tests/data/images/badtext-escapes.json): ESC[2J, OSC 8,
+# BEL and CR in the os-release PRETTY_NAME and in a secret's file name are '?' in the table;
+# apk packages whose name or version carry them are malformed records, in no output at all
+layout, _ = r.build("badtext-escapes")
+image = h.layout_images(layout, "3.19.1")["linux/amd64"]
+lay = image["layers"][0][:19]
+p = scan_bytes(f"oci-layout:{layout}", "--format", "table")
+t.eq(p.returncode, 0, "badtext-escapes table: exit code")
+no_controls(p.stdout, "badtext-escapes table")
+out = utf8(p.stdout, "badtext-escapes table").splitlines()
+t.eq(out[:10], [
+    f"image     oci-layout:{layout}",
+    f"digest    {image['digest']}",
+    "platform  linux/amd64",
+    "os        Alpine?[2J Linux? v3.19?",
+    "layers    1",
+    "packages  1",
+    "",
+    "PACKAGE  VERSION               SOURCE  TYPE  LAYER",
+    f"musl     1.2.4_git20230717-r4  musl    apk   0 {lay}",
+    "",
+], "badtext-escapes table: os line escaped, packages with escapes refused by the analyzer")
+t.eq(out[12:17], [
+    "secrets  1",
+    "",
+    "SEVERITY    RULE               PATH                LINE    MATCH     LAYER",
+    f"critical    aws-access-key-id  /app/?[2Jkey??.env  1       AKIA****  {lay}",
+    "",
+], "badtext-escapes table: the secret's path with ESC[2J, BEL and CR shown as '?'")
+rep = json.loads(utf8(scan_bytes(f"oci-layout:{layout}", "--format", "json").stdout,
+                      "badtext-escapes json"))
+t.eq(((rep.get("os") or {}).get("pretty_name"), [s.get("path") for s in rep.get("secrets", [])],
+      [x["name"] for x in rep.get("packages", [])]),
+     ("Alpine\x1b[2J Linux\x07 v3.19\r", ["/app/\x1b[2Jkey\x07\r.env"], ["musl"]),
+     "badtext-escapes json: the text kept as it is (jansson escapes it), the same one package")
+
 # a report that cannot be written is an error (exit 3), never a silent success
 with open("/dev/full", "wb") as full:
     for fmt in ("json", "table"):
@@ -367,6 +403,23 @@ t.eq(rows(rep), want, "docker-archive: each package's layer is the archive's lay
 t.eq(os_of(rep), img["os"], "docker-archive: os")
 p = scan(f"docker-archive:{archive}", "--format", "table")
 t.eq((p.returncode, "layers    3" in p.stdout.splitlines()), (0, True), "docker-archive table: 3 layers")
+
+# the archive's limits (REGSCAN_LIMIT_ARCHIVE_*, --limit-archive-*): exceeded, the archive is
+# not read (exit 4) and the error names the limit; a value that is no number is a usage error
+with tarfile.open(archive) as tf:
+    n_entries = len(tf.getmembers())
+p = scan(f"docker-archive:{archive}", "--limit-archive-entries", str(n_entries - 1))
+t.eq((p.returncode, f"docker archive '{archive}' exceeds max_entries ({n_entries - 1} entries)"
+      in p.stderr), (4, True), "docker-archive: --limit-archive-entries exceeded: exit 4, named")
+p = scan(f"docker-archive:{archive}", env={"REGSCAN_LIMIT_ARCHIVE_BYTES": "4096"})
+t.eq((p.returncode, f"docker archive '{archive}' exceeds max_bytes (4096 bytes)" in p.stderr),
+     (4, True), "docker-archive: REGSCAN_LIMIT_ARCHIVE_BYTES exceeded: exit 4, named")
+p = scan(f"docker-archive:{archive}", "--limit-archive-entries", str(n_entries),
+         env={"REGSCAN_LIMIT_ARCHIVE_BYTES": "0"})
+t.eq(p.returncode, 0, "docker-archive: limits that hold (entries = the archive's, bytes 0 = none)")
+p = scan(f"docker-archive:{archive}", env={"REGSCAN_LIMIT_ARCHIVE_RATIO": "ten"})
+t.eq((p.returncode, "REGSCAN_LIMIT_ARCHIVE_RATIO: 'ten' is not a number" in p.stderr), (2, True),
+     "docker-archive: a limit that is not a number: exit 2, named")
 
 # ---- registries ----
 reg = r.open

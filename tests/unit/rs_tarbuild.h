@@ -18,8 +18,9 @@
 
 /* An entry: a file (data of size bytes, or strlen(data) when size is 0), a
  * directory, a symlink or hard link to data, a file of size zero bytes, or a
- * file of size bytes repeating the string data (cut where size ends). */
-enum { T_FILE, T_DIR, T_SYMLINK, T_HARDLINK, T_BIGFILE, T_REPEAT };
+ * file of size bytes repeating the string data (cut where size ends), or a
+ * FIFO. */
+enum { T_FILE, T_DIR, T_SYMLINK, T_HARDLINK, T_BIGFILE, T_REPEAT, T_FIFO };
 typedef struct tent {
     int type;
     const char *path;
@@ -74,6 +75,10 @@ static inline char *mktar(const tent *e, size_t n, int filter, size_t *len)
             archive_entry_set_filetype(ae, AE_IFLNK);
             archive_entry_set_perm(ae, 0777);
             archive_entry_set_symlink(ae, e[i].data);
+            break;
+        case T_FIFO:
+            archive_entry_set_filetype(ae, AE_IFIFO);
+            archive_entry_set_perm(ae, 0644);
             break;
         case T_HARDLINK:
             archive_entry_set_filetype(ae, AE_IFREG);

@@ -1,6 +1,7 @@
 /* test_blobsrc.c - OCI image layouts and `docker save` archives built here in
  * a temporary directory: manifest lookup (default, by name, by digest, nested
- * index), blob streaming with digest checks, escapes refused. */
+ * index), blob streaming with digest checks, escapes refused, FIFOs, devices
+ * and directories refused where a regular file is expected. */
 #include "analyzers/dpkg_int.h"
 #include "analyzers/osrelease_int.h"
 #include "image.h"
@@ -284,12 +285,139 @@ static void test_docker(void)
     free(gz);
 }
 
+/* A FIFO, a device or a directory where a local source expects a regular
+ * file is refused, naming it, before it is read: no hang, no endless read. */
+static void test_special_files(void)
+{
+    char dir[300], real[4096], p[4400], want[9000], err[9000] = "";
+    snprintf(dir, sizeof dir, "%s/special", tmpdir);
+    mklayout(dir);
+    RS_REQUIRE(realpath(dir, real));
+    snprintf(p, sizeof p, "%s/index.json", dir);
+    RS_REQUIRE(mkfifo(p, 0644) == 0);
+    RS_CHECK(rs_blobsrc_oci_new(dir, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "not an OCI layout: refusing '%s/index.json': a FIFO, not a "
+             "regular file", real);
+    RS_CHECK_STR(err, want);
+    RS_REQUIRE(unlink(p) == 0 && mkdir(p, 0755) == 0);
+    RS_CHECK(rs_blobsrc_oci_new(dir, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "not an OCI layout: refusing '%s/index.json': a directory, not "
+             "a regular file", real);
+    RS_CHECK_STR(err, want);
+    snprintf(p, sizeof p, "%s/oci-layout", dir);
+    RS_REQUIRE(unlink(p) == 0 && symlink("/dev/zero", p) == 0);
+    RS_CHECK(rs_blobsrc_oci_new(dir, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "not an OCI layout: refusing '%s/oci-layout': a character "
+             "device, not a regular file", real);
+    RS_CHECK_STR(err, want);
+
+    /* a docker archive that is a FIFO; one whose manifest.json, one whose layer is */
+    snprintf(p, sizeof p, "%s/fifo.tar", tmpdir);
+    RS_REQUIRE(mkfifo(p, 0644) == 0);
+    RS_CHECK(rs_blobsrc_docker_new(p, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "cannot open docker archive '%s': refusing '%s': a FIFO, not a "
+             "regular file", p, p);
+    RS_CHECK_STR(err, want);
+    const char *mj = "[{\"Config\":\"c.json\",\"Layers\":[\"l/layer.tar\"]}]";
+    tent fifo_mj[] = {{T_FILE, "c.json", "{}", 0}, {T_FIFO, "manifest.json", NULL, 0}};
+    tent fifo_layer[] = {{T_FILE, "c.json", "{}", 0},
+                         {T_FIFO, "l/layer.tar", NULL, 0},
+                         {T_FILE, "manifest.json", mj, 0}};
+    snprintf(p, sizeof p, "%s/special.tar", tmpdir);
+    size_t alen;
+    char *arch = mktar(fifo_mj, 2, F_NONE, &alen);
+    write_file(p, arch, alen);
+    free(arch);
+    RS_CHECK(rs_blobsrc_docker_new(p, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "invalid docker archive '%s': 'manifest.json' is not a regular "
+             "file", p);
+    RS_CHECK_STR(err, want);
+    arch = mktar(fifo_layer, 3, F_NONE, &alen);
+    write_file(p, arch, alen);
+    free(arch);
+    RS_CHECK(rs_blobsrc_docker_new(p, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "invalid docker archive '%s': layer 0 of image 0 is not a "
+             "regular file", p);
+    RS_CHECK_STR(err, want);
+
+    /* a damaged member header (ARCHIVE_RETRY): no member may go missing unseen */
+    tent damaged[] = {{T_FILE, "c.json", "{}", 0},
+                      {T_FILE, "l/layer.tar", "x", 0},
+                      {T_FILE, "manifest.json", mj, 0}};
+    arch = mktar(damaged, 3, F_NONE, &alen);
+    char *h = memmem(arch, alen, "l/layer.tar", 11);
+    RS_REQUIRE(h && (h - arch) % 512 == 0);
+    h[0] = 'L';
+    write_file(p, arch, alen);
+    free(arch);
+    RS_CHECK(rs_blobsrc_docker_new(p, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "invalid docker archive '%s': more than 0 damaged tar header "
+             "blocks", p);
+    RS_CHECK_STR(err, want);
+}
+
+/* The limits of a (gzip-compressed) docker archive, each named when exceeded. */
+static void test_archive_limits(void)
+{
+    char p[300], want[1024], err[1024] = "";
+    const char *mj = "[{\"Config\":\"c.json\",\"Layers\":[\"l/layer.tar\"]}]";
+    tent e[] = {{T_FILE, "c.json", "{\"os\":\"linux\"}", 0},
+                {T_BIGFILE, "l/layer.tar", NULL, 20u << 20},
+                {T_FILE, "manifest.json", mj, 0}};
+    size_t alen;
+    char *arch = mktar(e, 3, F_GZIP, &alen);
+    snprintf(p, sizeof p, "%s/bomb.tar.gz", tmpdir);
+    write_file(p, arch, alen);
+    free(arch);
+    /* 20 MiB of zeros gzip to about 20 KiB: a ratio near 1000, past 16 MiB */
+    rs_docker_limits lim = RS_DOCKER_LIMITS_DEFAULT;
+    lim.max_ratio = 100;
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "docker archive '%s' exceeds max_ratio (100): ", p);
+    RS_CHECK(strncmp(err, want, strlen(want)) == 0);
+    lim.max_ratio = 0;
+    lim.max_bytes = 1u << 20;
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "docker archive '%s' exceeds max_bytes (1048576 bytes)", p);
+    RS_CHECK_STR(err, want);
+    lim = (rs_docker_limits)RS_DOCKER_LIMITS_DEFAULT;
+    lim.max_ratio = 0;
+    lim.max_entries = 2;
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "docker archive '%s' exceeds max_entries (2 entries)", p);
+    RS_CHECK_STR(err, want);
+    lim.max_entries = 3;
+    lim.max_json_bytes = 15; /* c.json is 14 bytes, manifest.json 46 */
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "manifest.json of docker archive '%s' exceeds max_json_bytes (15 "
+             "bytes)", p);
+    RS_CHECK_STR(err, want);
+    /* a config larger than manifest.json: 40 bytes hold the one, not the other */
+    e[0].data = "{\"os\":\"linux\",\"architecture\":\"amd64\",\"variant\":\"v8\"}";
+    e[1] = (tent){T_FILE, "l/layer.tar", "x", 0};
+    e[2].data = "[{\"Config\":\"c.json\",\"Layers\":[]}]";
+    arch = mktar(e, 3, F_GZIP, &alen);
+    write_file(p, arch, alen);
+    free(arch);
+    lim.max_json_bytes = 40;
+    RS_CHECK(rs_blobsrc_docker_open(p, &lim, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "config 'c.json' of docker archive '%s' exceeds max_json_bytes "
+             "(40 bytes)", p);
+    RS_CHECK_STR(err, want);
+    /* the defaults take the same archive */
+    rs_blobsrc *s = rs_blobsrc_docker_open(p, NULL, err, sizeof err);
+    RS_CHECK(s != NULL);
+    rs_blobsrc_destroy(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rs_blobsrc_XXXXXX");
     RS_REQUIRE(mkdtemp(tmpdir));
     test_oci();
     test_docker();
+    test_special_files();
+    test_archive_limits();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

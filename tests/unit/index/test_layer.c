@@ -100,6 +100,8 @@ static void test_filters(void)
 {
     size_t plain_len = 0;
     char *plain = mktar(BASE, N_BASE, F_NONE, &plain_len);
+    char want_diff[RS_DIGEST_SIZE];
+    rs_sha256_digest(plain, plain_len, want_diff);
     for (int f = F_NONE; f <= F_ZSTD; f++) {
         size_t len;
         char *data = mktar(BASE, N_BASE, f, &len);
@@ -113,6 +115,9 @@ static void test_filters(void)
         RS_CHECK(r->uncompressed_bytes >= plain_len - 1024 && r->uncompressed_bytes <= plain_len);
         if (f != F_NONE)
             RS_CHECK(len < plain_len);
+        /* the diff_id hashes the whole inflated stream, end-of-archive padding included */
+        RS_CHECK_INT(r->uncompressed_bytes, plain_len);
+        RS_CHECK_STR(r->diff_id, want_diff);
         rs_layer_result_free(r);
         free(data);
     }
@@ -318,6 +323,61 @@ static void test_corrupt(void)
     free(data);
 }
 
+/* Flips a byte of the name in the header of entry `path` (a 512-byte block). */
+static void damage_header(char *data, size_t len, const char *path)
+{
+    char *h = memmem(data, len, path, strlen(path));
+    RS_REQUIRE(h && (size_t)(h - data) % 512 == 0);
+    h[0] ^= 0x20;
+}
+
+/* libarchive's ARCHIVE_RETRY: a header with a bad checksum is stepped over
+ * (the tar reader tries each next block) and said in `skipped`; past
+ * RS_LAYER_MAX_DAMAGED_HEADERS such blocks the layer fails. */
+static void test_damaged_header(void)
+{
+    /* the first header must stay valid: libarchive recognises a tar by it */
+    tent e[] = {{T_FILE, "etc/os-release", DEB_OS, 0},
+                {T_FILE, "etc/hostname", "box\n", 0},
+                {T_FILE, "var/lib/dpkg/status", STATUS, 0},
+                {T_REPEAT, "junk", "abc", 1100 * 512}};
+    size_t len;
+    char *data = mktar(e, 3, F_NONE, &len);
+    rs_layer_result *r = NULL;
+    char err[256] = "";
+    damage_header(data, len, "etc/hostname");
+    RS_CHECK_INT(analyze(data, len, NULL, &r, err, sizeof err), 0);
+    RS_REQUIRE(r);
+    /* the header and the block of "box\n" are no valid headers */
+    RS_CHECK_INT(r->n_entries, 2);
+    RS_REQUIRE(r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "");
+    RS_CHECK_STR(r->skipped[0].reason, "INVALID");
+    RS_CHECK_STR(r->skipped[0].detail,
+                 "2 damaged tar header blocks (bad checksum) skipped to the next valid header");
+    RS_REQUIRE(r->n_files == 2);
+    RS_CHECK_STR(r->files[0].path, "/etc/os-release");
+    RS_CHECK_STR(r->files[1].path, "/var/lib/dpkg/status");
+    json_t *j = rs_layer_result_to_json(r);
+    rs_layer_result *back = NULL;
+    RS_CHECK_INT(rs_layer_result_from_json(j, &back, err, sizeof err), 0);
+    RS_CHECK(back && back->n_skipped == 1 && !strcmp(back->skipped[0].path, ""));
+    json_decref(j);
+    rs_layer_result_free(back);
+    rs_layer_result_free(r);
+    free(data);
+
+    /* 1100 blocks of "abcabc..." behind a damaged header: more than the bound */
+    data = mktar(e, 4, F_NONE, &len);
+    damage_header(data, len, "junk");
+    r = NULL;
+    RS_CHECK_INT(analyze(data, len, NULL, &r, err, sizeof err), RS_ERR_INVALID);
+    RS_CHECK(r == NULL);
+    RS_CHECK_STR(err, "invalid layer 'application/vnd.oci.image.layer.v1.tar+gzip': more than "
+                      "1024 damaged tar header blocks");
+    free(data);
+}
+
 static void test_digest(void)
 {
     size_t len;
@@ -366,6 +426,9 @@ static void test_json(void)
     check_base(back);
     RS_CHECK_INT(back->compressed_bytes, r->compressed_bytes);
     RS_CHECK_INT(back->uncompressed_bytes, r->uncompressed_bytes);
+    RS_CHECK_INT(strlen(r->diff_id), RS_DIGEST_LEN);
+    RS_CHECK_STR(back->diff_id, r->diff_id);
+    RS_CHECK_STR(json_string_value(json_object_get(j, "diff_id")), r->diff_id);
     json_t *j2 = rs_layer_result_to_json(back);
     char *a = json_dumps(j, JSON_SORT_KEYS), *b = json_dumps(j2, JSON_SORT_KEYS);
     RS_CHECK_STR(a, b);
@@ -389,6 +452,13 @@ static void test_json(void)
         "{\"files\": [], \"links\": [{\"path\": \"/a\", \"target\": 5, \"hard\": false}], "
         "\"whiteouts\": [], \"opaque_dirs\": [], \"skipped\": [], \"entries\": 1, "
         "\"uncompressed_bytes\": 1, \"compressed_bytes\": 1}",
+        /* a diff_id that is not a sha256 digest */
+        "{\"files\": [], \"links\": [], \"whiteouts\": [], \"opaque_dirs\": [], "
+        "\"skipped\": [], \"entries\": 1, \"uncompressed_bytes\": 1, \"compressed_bytes\": 1, "
+        "\"diff_id\": \"sha256:ABC\"}",
+        "{\"files\": [], \"links\": [], \"whiteouts\": [], \"opaque_dirs\": [], "
+        "\"skipped\": [], \"entries\": 1, \"uncompressed_bytes\": 1, \"compressed_bytes\": 1, "
+        "\"diff_id\": 7}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *h = json_loads(bad[i], 0, NULL);
@@ -494,6 +564,7 @@ int main(void)
     test_streaming_large();
     test_limits();
     test_corrupt();
+    test_damaged_header();
     test_digest();
     test_json();
     test_json_invalid_utf8();

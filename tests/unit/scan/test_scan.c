@@ -4,7 +4,8 @@
  * `unit.scan.layouts` fixture (deploy/local/mkimage.py), and each one's
  * inventory compared with the spec's hand-written "expected" section
  * (flags included).
- * Then faults: a tampered blob, too many layers, a cancelled scan. */
+ * Then faults: a tampered blob, too many layers, a cancelled scan, a config
+ * whose diff_id does not match a layer's inflated bytes. */
 #include "image.h"
 #include "base.h"
 #include "model.h"
@@ -185,6 +186,86 @@ static void faults(void)
     rs_blobsrc_destroy(src);
 }
 
+/* Writes `j` as blob of layout `dir`; its digest into `digest`, its size returned. */
+static size_t put_json_blob(const char *dir, json_t *j, char digest[RS_DIGEST_SIZE])
+{
+    char *body = json_dumps(j, JSON_COMPACT), path[2048];
+    RS_REQUIRE(body);
+    size_t len = strlen(body);
+    rs_sha256_digest(body, len, digest);
+    snprintf(path, sizeof path, "%s/blobs/sha256/%s", dir, digest + 7);
+    FILE *f = fopen(path, "wb");
+    RS_REQUIRE(f && fwrite(body, 1, len, f) == len && fclose(f) == 0);
+    free(body);
+    return len;
+}
+
+/* Reads blob `digest` of layout `dir` as JSON (new reference). */
+static json_t *get_json_blob(const char *dir, const char *digest)
+{
+    char path[2048];
+    snprintf(path, sizeof path, "%s/blobs/sha256/%s", dir, digest + 7);
+    json_t *j = json_load_file(path, 0, NULL);
+    RS_REQUIRE(j);
+    return j;
+}
+
+/* A copy of debian-layers whose config names layer 0's diff_id for layer 1
+ * too (config, manifest and index.json rewritten so every digest matches):
+ * the layer's inflated bytes do not hash to it, an INVALID error naming
+ * the layer and both digests. */
+static void wrong_diff_id(void)
+{
+    char src_dir[1024], dir[1024], cmd[4096], errstr[1024], want[1024];
+    char cfg_digest[RS_DIGEST_SIZE], man_digest[RS_DIGEST_SIZE];
+    snprintf(src_dir, sizeof src_dir, "%s/debian-layers", layouts);
+    snprintf(dir, sizeof dir, "%s/wrong-diff-id", layouts);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", dir, src_dir, dir);
+    RS_REQUIRE(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s/index.json", dir);
+    json_t *index = json_load_file(cmd, 0, NULL);
+    RS_REQUIRE(index);
+    json_t *desc = json_array_get(json_object_get(index, "manifests"), 0);
+    json_t *man = get_json_blob(dir, json_string_value(json_object_get(desc, "digest")));
+    json_t *cdesc = json_object_get(man, "config");
+    json_t *cfg = get_json_blob(dir, json_string_value(json_object_get(cdesc, "digest")));
+    json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+    RS_REQUIRE(json_array_size(ids) == 3);
+    char real1[RS_DIGEST_SIZE], claimed[RS_DIGEST_SIZE];
+    snprintf(real1, sizeof real1, "%s", json_string_value(json_array_get(ids, 1)));
+    snprintf(claimed, sizeof claimed, "%s", json_string_value(json_array_get(ids, 0)));
+    RS_REQUIRE(strcmp(real1, claimed) != 0);
+    json_array_set_new(ids, 1, json_string(claimed));
+    size_t clen = put_json_blob(dir, cfg, cfg_digest);
+    json_object_set_new(cdesc, "digest", json_string(cfg_digest));
+    json_object_set_new(cdesc, "size", json_integer((json_int_t)clen));
+    size_t mlen = put_json_blob(dir, man, man_digest);
+    json_object_set_new(desc, "digest", json_string(man_digest));
+    json_object_set_new(desc, "size", json_integer((json_int_t)mlen));
+    RS_REQUIRE(json_dump_file(index, cmd, JSON_COMPACT) == 0);
+    snprintf(want, sizeof want,
+             "layer 1 '%s': diff_id mismatch: the uncompressed layer is '%s', the config says "
+             "'%s'",
+             json_string_value(json_object_get(json_array_get(json_object_get(man, "layers"), 1),
+                                               "digest")),
+             real1, claimed);
+
+    rs_blobsrc *src = rs_blobsrc_oci_new(dir, errstr, sizeof errstr);
+    RS_REQUIRE(src != NULL);
+    rs_scan_opts o;
+    rs_scan_opts_default(&o);
+    o.layer_parallelism = 1; /* layer 1 fails first: layer 2 is never reached */
+    rs_scan_result *res = rs_scan_index(src, "", man_digest, &o);
+    RS_CHECK_INT(res->status, RS_ERR_INVALID);
+    RS_CHECK_STR(res->error, want);
+    RS_CHECK(res->inv == NULL);
+    rs_scan_result_free(res);
+    rs_blobsrc_destroy(src);
+    json_decref(cfg);
+    json_decref(man);
+    json_decref(index);
+}
+
 int main(int argc, char **argv)
 {
     RS_REQUIRE(argc == 2);
@@ -200,5 +281,6 @@ int main(int argc, char **argv)
     check_spec("badtext-dpkg", "");
     check_spec("badtext-osrelease", "");
     faults();
+    wrong_diff_id();
     return RS_TEST_RESULT();
 }
