@@ -28,7 +28,8 @@ int rs_scan_opts_settings(rs_scan_opts *o, int *argc, char **argv, char *errstr,
         return RS_ERR_CONFIG;
     int out = 0;
     for (int i = 0; i < *argc;) {
-        if (strncmp(argv[i], "--limit-", 8) != 0) {
+        /* --limit-archive-*: the docker-archive source's, parsed by the worker */
+        if (strncmp(argv[i], "--limit-", 8) != 0 || strncmp(argv[i], "--limit-archive-", 16) == 0) {
             argv[out++] = argv[i++];
             continue;
         }
