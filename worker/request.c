@@ -352,6 +352,8 @@ static int request_report(struct request *r)
         rc = report ? publish_doc(r, report, w->cfg->settings.topic_findings, report_arrays)
                     : rs_errf(r->errstr, sizeof r->errstr, RS_ERR_INTERNAL, "out of memory");
     }
+    if (rc == 0)
+        RS_TEST_STEP("after_publish"); /* the report is acknowledged, `done` not written */
     if (rc == 0 && r->scan_rc == RS_ERR_ANALYZER_CRASHED) {
         char dl_err[512];
         rc = worker_dead_letter(w, r->jb, r->scan_err, dl_err, sizeof dl_err);
