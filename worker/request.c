@@ -452,6 +452,14 @@ int worker_process_request(struct worker *w, job_t *jb)
         rc = request_run(r);
     if (rc > 0)
         rc = 0;
+    if (rc && atomic_load(&jb->cancel)) {
+        /* its partition was revoked or lost (a broker restart can end the group's
+         * sessions) while a step was retried: handed back, not failed */
+        rs_log(RS_LOG_INFO, "request at '%s' [%d] offset %lld handed back: %s", jb->topic,
+               jb->partition, (long long)jb->offset,
+               rc == RS_ERR_CANCELLED ? "cancelled" : r->errstr);
+        rc = RS_ERR_CANCELLED;
+    }
     if (rc && rc != RS_ERR_CANCELLED)
         rs_log(RS_LOG_ERROR, "request at '%s' [%d] offset %lld not finished: %s", jb->topic,
                jb->partition, (long long)jb->offset, r->errstr[0] ? r->errstr : r->scan_err);
