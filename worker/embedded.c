@@ -384,7 +384,13 @@ static void print_table(FILE *out, const char *image_ref, const char *digest,
         put_cell(out, json_string_value(json_object_get(base, "name")), 0);
         fprintf(out, " (%s)", json_string_value(json_object_get(base, "source")));
     }
-    fprintf(out, "\nlayers    %zu\npackages  %zu\n\n", inv->n_layers, inv->n_pkgs);
+    fprintf(out, "\nlayers    %zu\npackages  %zu\n", inv->n_layers, inv->n_pkgs);
+    const char *status = json_string_value(json_object_get(report, "status"));
+    if (status && !strcmp(status, "partial"))
+        fprintf(out, "status    partial: %zu files or parts of layers were not read (\"not read\" "
+                     "below); what is listed is incomplete\n",
+                json_array_size(json_object_get(report, "errors")));
+    fputc('\n', out);
     print_packages(out, inv);
     if (m)
         print_findings(out, m, report);
@@ -548,6 +554,8 @@ int rs_embedded_scan(const char *image_ref, const rs_embedded_opts *o, FILE *out
     }
     rs_scan_opts so;
     rs_scan_opts_default(&so);
+    if (o->scan)
+        so = *o->scan;
     if (o->layer_parallelism > 0)
         so.layer_parallelism = (size_t)o->layer_parallelism;
     uint64_t t0 = rs_now_ms();

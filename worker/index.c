@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef RS_TEST_HOOKS
+#include <time.h>
+#endif
 
 /* The `inv:` cache entry of a digest: keyed by the analyzer version, so an
  * upgraded analyzer never reuses what an older one found. */
@@ -55,6 +58,31 @@ static void cache_inventory(struct worker *w, const char *digest, const rs_inven
         rs_log(RS_LOG_WARN, "cannot cache the inventory of '%s'", digest);
     free(s);
 }
+
+#ifdef RS_TEST_HOOKS
+/* Test builds only: with REGSCAN_TEST_INDEX_TRACE set, logs when the index of
+ * a digest starts and ends (CLOCK_MONOTONIC, ns: one clock for every worker on
+ * the machine), so tests/integration/test_load.py can show that two
+ * deliveries of one digest never index in parallel; REGSCAN_TEST_INDEX_DELAY_MS
+ * makes every index last that much longer, so that such deliveries meet. */
+static void index_trace(const char *what, const char *digest)
+{
+    struct timespec ts;
+    if (!getenv("REGSCAN_TEST_INDEX_TRACE"))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    rs_log(RS_LOG_INFO, "test hook: index %s '%s' %lld", what, digest,
+           (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    const char *delay = getenv("REGSCAN_TEST_INDEX_DELAY_MS");
+    long ms = delay ? strtol(delay, NULL, 10) : 0;
+    if (!strcmp(what, "start") && ms > 0 && ms < 60000) {
+        struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&d, NULL);
+    }
+}
+#else
+#define index_trace(what, digest) ((void)0)
+#endif
 
 #define LEASE_LOST 1 /* index_with_lease: another worker holds the digest now */
 
@@ -105,9 +133,13 @@ static int index_with_lease(struct request *r)
            attempts);
     rs_scan_opts so;
     rs_scan_opts_default(&so);
+    if (w->o->scan)
+        so = *w->o->scan;
     so.layer_parallelism = (size_t)w->o->layer_parallelism;
     so.cancel = &jb->scan_stop;
+    index_trace("start", digest);
     rs_scan_result *res = rs_scan_index(r->src, r->req.repository, digest, &so);
+    index_trace("end", digest);
     int lost = rs_lease_lost(lease);
 
     if (lost) {

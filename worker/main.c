@@ -1,6 +1,7 @@
 /* regscan-worker: argument parsing and signal handling only; the run loop is
  * rs_worker_run (worker/run.c), the embedded mode rs_embedded_scan. */
 #include "index.h"
+#include "scan.h"
 #include "config.h"
 #include "worker.h"
 #include "base.h"
@@ -64,6 +65,14 @@ static int scan_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     rs_embedded_opts o = {0};
+    static rs_scan_opts so;
+    char lerr[256];
+    rs_scan_opts_default(&so);
+    if (rs_scan_opts_settings(&so, &argc, argv, lerr, sizeof lerr)) {
+        fprintf(stderr, "regscan-worker: %s\n", lerr);
+        return 2;
+    }
+    o.scan = &so;
     char *insecure[32];
     const char *lp = NULL, *password_env = NULL;
     int c;
@@ -137,6 +146,14 @@ int main(int argc, char **argv)
     size_t n_kprops = 0;
     rs_worker_opts o;
     rs_worker_opts_default(&o);
+    static rs_scan_opts so;
+    char lerr[256];
+    rs_scan_opts_default(&so);
+    if (rs_scan_opts_settings(&so, &argc, argv, lerr, sizeof lerr)) {
+        fprintf(stderr, "regscan-worker: %s\n", lerr);
+        return 2;
+    }
+    o.scan = &so;
     int lease_s = 0;
     o.instance_id = getenv("REGSCAN_INSTANCE_ID");
     int c;

@@ -23,6 +23,8 @@
 typedef struct rs_worker_opts {
     int concurrency;          /* images scanned at once (default 2) */
     int layer_parallelism;    /* layers pulled at once per image (default 4) */
+    /* the index limits from the settings (rs_scan_opts_settings); NULL: defaults */
+    const struct rs_scan_opts *scan;
     int exit_when_idle_s;     /* 0: run until stopped */
     const char *instance_id;  /* group.instance.id (static membership); NULL: dynamic */
     const char *worker_id;    /* name in reports and leases; NULL: host:pid */
@@ -63,6 +65,8 @@ typedef struct rs_embedded_opts {
     const char *vulndb_path; /* snapshot, directory of OSV records or all.zip; NULL: no matching */
     const char *policy_path; /* policy file (docs/contracts.md, Policy); NULL: none */
     int azure; /* auth type azure with the identity of the environment (rs_config_azure_env) */
+    /* the index limits from the settings (rs_scan_opts_settings); NULL: defaults */
+    const struct rs_scan_opts *scan;
 } rs_embedded_opts;
 
 /* Scans `image_ref` (registry reference, oci-layout:DIR[:TAG] or

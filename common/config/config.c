@@ -33,7 +33,8 @@ static const char *const keys_tenant[] = {"name",
                                           "webhook_secret_file",
                                           NULL};
 static const char *const keys_registry[] = {"url",  "auth", "repositories", "exclude", "platforms",
-                                            "tags", "rate_limit", "full_listing_every", NULL};
+                                            "tags", "rate_limit", "full_listing_every",
+                                            "allow_insecure_realm", NULL};
 static const char *const keys_tags[] = {"include", "exclude", "newest", NULL};
 static const char *const keys_auth_none[] = {"type", NULL};
 static const char *const keys_auth_basic[] = {"type", "username", "password_env", "password_file",
@@ -646,6 +647,19 @@ static int parse_filters(const json_t *o, const char *path, rs_registry_conf *r,
     return 0;
 }
 
+/* "allow_insecure_realm": true lets credentials go to a plain-http token realm on
+ * another host than the registry's (DESIGN.md §7; docs/contracts.md). */
+static int parse_insecure_realm(const json_t *o, const char *path, rs_registry_conf *r,
+                                char *errstr, size_t errstr_size)
+{
+    json_t *v = json_object_get(o, "allow_insecure_realm");
+    if (v && !json_is_boolean(v))
+        return rs_errf(errstr, errstr_size, RS_ERR_CONFIG,
+                       "%s.allow_insecure_realm: must be true or false", path);
+    r->auth.allow_insecure_realm = v && json_is_true(v);
+    return 0;
+}
+
 static int parse_registry(const json_t *o, const char *path, const rs_azure_conf *tenant_azure,
                           rs_registry_conf *r, char *errstr, size_t errstr_size)
 {
@@ -668,6 +682,8 @@ static int parse_registry(const json_t *o, const char *path, const rs_azure_conf
     } else {
         r->auth.type = RS_AUTH_NONE;
     }
+    if ((rc = parse_insecure_realm(o, path, r, errstr, errstr_size)))
+        goto out;
     rc = parse_filters(o, path, r, errstr, errstr_size);
 out:
     free(url);

@@ -43,6 +43,9 @@ typedef struct rs_auth_conf {
     char *password;      /* basic, resolved from password_env / password_file */
     char *token;         /* bearer, resolved from token_env / token_file */
     rs_azure_conf azure; /* azure: own fields merged over the tenant's "azure" block */
+    /* the registry entry's "allow_insecure_realm": credentials may go to a plain-http
+     * token realm on another host (refused by default) */
+    int allow_insecure_realm;
 } rs_auth_conf;
 
 typedef struct rs_registry_conf {

@@ -71,6 +71,12 @@ typedef struct rs_analysis {
     rs_secrets secrets; /* secrets found in the file (path and layer NULL) */
     unsigned facts;     /* RS_FACT_* raised by the entry's metadata */
     unsigned mode;      /* with facts: the entry's permission bits */
+    /* Set by the layer walker before an analyzer runs (0: no limit): what
+     * rs_analysis_add_pkg / _add_owned keep at most. Past them nothing more
+     * is kept and over_limit is set, so one file cannot outgrow its layer's
+     * budget before the walker sees it (index limits, docs/reliability.md). */
+    size_t max_pkgs, max_owned;
+    int over_limit; /* 1: packages dropped, 2: owned paths dropped */
 } rs_analysis;
 
 /* An analyzer's name and its version "<name>/<n>", for its table:
@@ -168,7 +174,19 @@ void rs_analysis_clear(rs_analysis *a);
  * credentials, no network (it later runs in a sandboxed child process, whose
  * answer travels back as the JSON form below). */
 
-/* DESIGN.md §6 limits for one layer. 0 means "no limit" for each field. */
+/* What the layers of one image hold together for the merge, shared by the
+ * threads that walk them (rs_layer_limits.image). Zero-initialise, then set
+ * the maxima (0: no limit). */
+typedef struct rs_index_budget {
+    uint64_t max_bytes;    /* "max_image_bytes": bytes held by all layer results */
+    uint64_t max_packages; /* "max_image_packages" */
+    _Atomic uint64_t bytes, packages; /* used so far */
+} rs_index_budget;
+
+/* DESIGN.md §6 limits for one layer. 0 means "no limit" for each field.
+ * The first five end the layer with an error (a bomb); the result limits
+ * (max_packages ...) end the walk of the layer with a LIMIT_EXCEEDED skip
+ * that names the limit, keep what was recorded before it, and return 0. */
 typedef struct rs_layer_limits {
     size_t max_entries;              /* tar entries */
     uint64_t max_uncompressed_bytes; /* bytes of tar stream after inflating */
@@ -178,10 +196,55 @@ typedef struct rs_layer_limits {
     /* The analyzers to run, NULL-terminated (not a limit, but the walk's
      * one other option); NULL: rs_analyzers_all(). Tests pass their own. */
     const struct rs_analyzer *const *analyzers;
+    size_t max_packages;       /* packages in the layer's result */
+    size_t max_whiteouts;      /* whiteouts and opaque directories */
+    size_t max_skipped;        /* skipped entries (the limit's own entry is one more) */
+    size_t max_paths;          /* recorded files, links and owned paths */
+    size_t max_link_fanout;    /* hard links to one file */
+    uint64_t max_result_bytes; /* bytes the result holds for the merge (estimated) */
+    rs_index_budget *image;    /* the image's budget; NULL: none */
 } rs_layer_limits;
 
+/* The defaults of the result limits (docs/reliability.md, "Limits"). */
+#define RS_LIMIT_PACKAGES 40000
+#define RS_LIMIT_WHITEOUTS 100000
+#define RS_LIMIT_SKIPPED 10000
+#define RS_LIMIT_PATHS 200000
+#define RS_LIMIT_LINK_FANOUT 16
+#define RS_LIMIT_RESULT_BYTES ((uint64_t)64 << 20)
+#define RS_LIMIT_IMAGE_BYTES ((uint64_t)128 << 20)
+#define RS_LIMIT_IMAGE_PACKAGES 50000
+
 #define RS_LAYER_LIMITS_DEFAULT                                                                  \
-    {1000000, (uint64_t)32 << 30, 1000.0, (uint64_t)16 << 20, 4096, NULL}
+    {.max_entries = 1000000, .max_uncompressed_bytes = (uint64_t)32 << 30, .max_ratio = 1000.0,  \
+     .ratio_min_bytes = (uint64_t)16 << 20, .max_path_len = 4096, .analyzers = NULL,             \
+     .max_packages = RS_LIMIT_PACKAGES, .max_whiteouts = RS_LIMIT_WHITEOUTS,                     \
+     .max_skipped = RS_LIMIT_SKIPPED, .max_paths = RS_LIMIT_PATHS,                               \
+     .max_link_fanout = RS_LIMIT_LINK_FANOUT, .max_result_bytes = RS_LIMIT_RESULT_BYTES,         \
+     .image = NULL}
+
+/* One limit a setting can change: its name ("max_packages"), the env
+ * variable ("REGSCAN_LIMIT_MAX_PACKAGES") and flag ("--limit-max-packages")
+ * derive from it. */
+typedef struct rs_limit_def {
+    const char *name;
+    size_t offset;  /* into rs_layer_limits, or into rs_index_budget when image */
+    int is_u64;     /* a uint64_t field, else size_t */
+    int image;      /* a field of rs_index_budget */
+} rs_limit_def;
+
+/* The NULL-terminated table of the settable limits. */
+const rs_limit_def *rs_limits_all(void);
+/* Sets limit `name` (as in the table; "max-packages" is accepted too) to
+ * `value` (a decimal count, 0 = no limit) in lim or in image (may be NULL
+ * when no image limit is set). Returns 0 or RS_ERR_CONFIG naming the bad
+ * name or value. */
+int rs_limits_set(rs_layer_limits *lim, rs_index_budget *image, const char *name,
+                  const char *value, char *errstr, size_t errstr_size);
+/* Applies every REGSCAN_LIMIT_<NAME> of the environment (NAME upper case:
+ * REGSCAN_LIMIT_MAX_PACKAGES). Returns 0 or RS_ERR_CONFIG naming the bad one. */
+int rs_limits_from_env(rs_layer_limits *lim, rs_index_budget *image, char *errstr,
+                       size_t errstr_size);
 
 /* A file an analyzer parsed; packages carry type and path, no layer. A file
  * several analyzers want has one of these per analyzer, one after another. */

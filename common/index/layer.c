@@ -14,6 +14,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,31 @@
 /* analyzers that may want one path; the registry is far smaller */
 #define LAYER_MAX_ANALYZERS 32
 
+/* Why a walk stopped early: a result limit (a positive code, never an rs_err). */
+enum {
+    STOP_PACKAGES = 1,
+    STOP_PATHS,
+    STOP_WHITEOUTS,
+    STOP_SKIPPED,
+    STOP_FANOUT,
+    STOP_BYTES,
+    STOP_IMAGE_BYTES,
+    STOP_IMAGE_PACKAGES,
+};
+static const char *const stop_names[] = {
+    NULL,          "max_packages",    "max_paths",       "max_whiteouts",     "max_skipped",
+    "max_link_fanout", "max_result_bytes", "max_image_bytes", "max_image_packages",
+};
+
+/* What a layer's result holds, counted as it grows (account()). */
+struct budget {
+    uint64_t bytes, pkgs, paths;
+    size_t files, links, whiteouts, opaque, skipped; /* items already counted */
+    uint64_t *fan;  /* open addressing: hashes of hard-link targets ... */
+    uint32_t *fanc; /* ... and their link counts */
+    size_t fan_cap, fan_n;
+};
+
 struct walk {
     rs_reader *in;
     int in_rc; /* the reader's own error, which wins over libarchive's */
@@ -35,6 +61,8 @@ struct walk {
     char in_err[256];
     int sniffed;    /* the first bytes were looked at */
     rs_gunzip *gz;  /* a gzip layer inflated with ISA-L (gunzip.c); NULL: libarchive reads */
+    struct budget held; /* what the result holds so far (layer limits) */
+    char path[LAYER_PATH_MAX + 2]; /* the entry being walked, normalised */
     unsigned char buf[LAYER_CHUNK];
 };
 
@@ -226,49 +254,6 @@ static int add_file(rs_layer_result *r, const char *path, const char *analyzer, 
     return 0;
 }
 
-/* Appends copies of n owned paths. Returns 0 or RS_ERR_INTERNAL. */
-static int copy_owned(rs_analysis *an, char *const *owned, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (rs_analysis_add_owned(an, owned[i], strlen(owned[i])))
-            return RS_ERR_INTERNAL;
-    return 0;
-}
-
-/* Copies the result of file `from` (this layer) to `path` (a hard link). */
-static int copy_file(rs_layer_result *r, const rs_layer_file *from, const char *path)
-{
-    rs_analysis an = {0};
-    an.os = from->os;
-    an.n_malformed = from->n_malformed;
-    an.facts = from->facts;
-    an.mode = from->mode;
-    for (size_t i = 0; i < from->secrets.n; i++)
-        if (rs_secrets_add(&an.secrets, &from->secrets.items[i])) {
-            rs_analysis_clear(&an);
-            return RS_ERR_INTERNAL;
-        }
-    for (size_t i = 0; i < from->n_pkgs; i++) {
-        rs_pkg p = from->pkgs[i];
-        p.path = rs_analysis_pkg_path(p.path, from->path, path);
-        int arc = p.path ? rs_analysis_add_pkg(&an, &p) : RS_ERR_INTERNAL;
-        free(p.path);
-        if (arc) {
-            rs_analysis_clear(&an);
-            return RS_ERR_INTERNAL;
-        }
-    }
-    if (copy_owned(&an, from->owned, from->n_owned)) {
-        rs_analysis_clear(&an);
-        return RS_ERR_INTERNAL;
-    }
-    char *analyzer = strdup(from->analyzer);
-    int rc = analyzer ? add_file(r, path, analyzer, &an) : RS_ERR_INTERNAL;
-    free(analyzer);
-    rs_analysis_clear(&an);
-    return rc;
-}
-
 int rs_layer_tar_block(struct archive *a, const void **blk, size_t *n, int64_t *off)
 {
     la_int64_t o = 0;
@@ -305,6 +290,170 @@ void rs_layer_result_free(rs_layer_result *r)
         skipped_clear(&r->skipped[i]);
     free(r->skipped);
     free(r);
+}
+
+/* ---- result limits: what the layer's result holds, estimated as malloc
+ * holds it and counted once per item as the result grows (account()). */
+
+static uint64_t str_bytes(const char *s)
+{
+    return s ? strlen(s) + 1 + 16 : 0;
+}
+
+static uint64_t pkg_bytes(const rs_pkg *p)
+{
+    return sizeof *p + str_bytes(p->type) + str_bytes(p->ecosystem) + str_bytes(p->name) +
+           str_bytes(p->version) + str_bytes(p->source_name) + str_bytes(p->source_version) +
+           str_bytes(p->arch) + str_bytes(p->purl) + str_bytes(p->path) + str_bytes(p->layer);
+}
+
+static uint64_t file_bytes(const rs_layer_file *f)
+{
+    uint64_t b = sizeof *f + str_bytes(f->path) + str_bytes(f->analyzer);
+    for (size_t i = 0; i < f->n_pkgs; i++)
+        b += pkg_bytes(&f->pkgs[i]);
+    for (size_t i = 0; i < f->n_owned; i++)
+        b += sizeof *f->owned + str_bytes(f->owned[i]);
+    /* a secret: its struct and a few short strings (rule, match, title) */
+    return b + f->secrets.n * (sizeof *f->secrets.items + 128);
+}
+
+static uint64_t skipped_bytes(const rs_layer_skipped *s)
+{
+    return sizeof *s + str_bytes(s->path) + str_bytes(s->reason) + str_bytes(s->analyzer) +
+           str_bytes(s->limit) + str_bytes(s->detail);
+}
+
+static uint64_t path_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h | 1; /* 0 marks a free slot */
+}
+
+/* The slot of `h` in the table of paths with a file result (a free one when
+ * absent); NULL when the table cannot grow. */
+static uint32_t *fan_slot(struct budget *b, uint64_t h, int insert)
+{
+    if (insert && (b->fan_n + 1) * 2 > b->fan_cap) {
+        size_t cap = b->fan_cap ? b->fan_cap * 2 : 1024;
+        uint64_t *nk = calloc(cap, sizeof *nk);
+        uint32_t *nc = calloc(cap, sizeof *nc);
+        if (!nk || !nc) {
+            free(nk);
+            free(nc);
+            return NULL;
+        }
+        for (size_t i = 0; i < b->fan_cap; i++) {
+            size_t j = b->fan[i] & (cap - 1);
+            while (b->fan[i] && nk[j])
+                j = (j + 1) & (cap - 1);
+            if (b->fan[i]) {
+                nk[j] = b->fan[i];
+                nc[j] = b->fanc[i];
+            }
+        }
+        free(b->fan);
+        free(b->fanc);
+        b->fan = nk;
+        b->fanc = nc;
+        b->fan_cap = cap;
+    }
+    if (!b->fan_cap)
+        return NULL;
+    size_t j = h & (b->fan_cap - 1);
+    while (b->fan[j] && b->fan[j] != h)
+        j = (j + 1) & (b->fan_cap - 1);
+    if (!b->fan[j] && insert) {
+        b->fan[j] = h;
+        b->fan_n++;
+    }
+    return b->fan[j] ? &b->fanc[j] : NULL;
+}
+
+static int over(uint64_t max, uint64_t n)
+{
+    return max && n > max;
+}
+
+/* Counts what the result gained since the last call and checks the result
+ * limits: 0, a STOP_ code, or RS_ERR_INTERNAL (out of memory). */
+static int account(struct budget *b, const rs_layer_limits *lim, const rs_layer_result *r)
+{
+    uint64_t bytes = 0, pkgs = 0;
+    for (; b->files < r->n_files; b->files++) {
+        const rs_layer_file *f = &r->files[b->files];
+        bytes += file_bytes(f);
+        pkgs += f->n_pkgs;
+        b->paths += 1 + f->n_owned;
+        if (!fan_slot(b, path_hash(f->path), 1))
+            return RS_ERR_INTERNAL;
+    }
+    for (; b->links < r->n_links; b->links++, b->paths++)
+        bytes += sizeof *r->links + str_bytes(r->links[b->links].path) +
+                 str_bytes(r->links[b->links].target);
+    for (; b->whiteouts < r->n_whiteouts; b->whiteouts++)
+        bytes += sizeof(char *) + str_bytes(r->whiteouts[b->whiteouts]);
+    for (; b->opaque < r->n_opaque_dirs; b->opaque++)
+        bytes += sizeof(char *) + str_bytes(r->opaque_dirs[b->opaque]);
+    for (; b->skipped < r->n_skipped; b->skipped++)
+        bytes += skipped_bytes(&r->skipped[b->skipped]);
+    b->bytes += bytes;
+    b->pkgs += pkgs;
+    int stop = over(lim->max_packages, b->pkgs)                          ? STOP_PACKAGES
+               : over(lim->max_paths, b->paths)                          ? STOP_PATHS
+               : over(lim->max_whiteouts, b->whiteouts + b->opaque)      ? STOP_WHITEOUTS
+               : over(lim->max_skipped, r->n_skipped)                    ? STOP_SKIPPED
+               : over(lim->max_result_bytes, b->bytes)                   ? STOP_BYTES
+                                                                         : 0;
+    rs_index_budget *img = lim->image;
+    if (img && (bytes || pkgs)) {
+        uint64_t ib = atomic_fetch_add(&img->bytes, bytes) + bytes;
+        uint64_t ip = atomic_fetch_add(&img->packages, pkgs) + pkgs;
+        if (!stop && over(img->max_bytes, ib))
+            stop = STOP_IMAGE_BYTES;
+        if (!stop && over(img->max_packages, ip))
+            stop = STOP_IMAGE_PACKAGES;
+    }
+    return stop;
+}
+
+/* How many more packages and owned paths one file may add before the
+ * layer's (or the image's) budget is exceeded: one more than what is left,
+ * so that account() sees the excess. 0: no limit. */
+static size_t left(uint64_t max, uint64_t used)
+{
+    return max ? (size_t)(used < max ? max - used + 1 : 1) : 0;
+}
+
+static void analysis_caps(const struct budget *b, const rs_layer_limits *lim, size_t *pkgs,
+                          size_t *owned)
+{
+    *pkgs = left(lim->max_packages, b->pkgs);
+    if (lim->image && lim->image->max_packages) {
+        size_t img = left(lim->image->max_packages, atomic_load(&lim->image->packages));
+        *pkgs = *pkgs && *pkgs < img ? *pkgs : img;
+    }
+    *owned = left(lim->max_paths, b->paths);
+}
+
+/* The entry that ended the layer at a limit: one skip of the entry as a
+ * whole, naming the limit. */
+static int add_stop(rs_layer_result *r, const rs_layer_limits *lim, const char *path, int stop)
+{
+    uint64_t max = stop == STOP_PACKAGES      ? lim->max_packages
+                   : stop == STOP_PATHS       ? lim->max_paths
+                   : stop == STOP_WHITEOUTS   ? lim->max_whiteouts
+                   : stop == STOP_SKIPPED     ? lim->max_skipped
+                   : stop == STOP_FANOUT      ? lim->max_link_fanout
+                   : stop == STOP_BYTES       ? lim->max_result_bytes
+                   : stop == STOP_IMAGE_BYTES ? lim->image->max_bytes
+                                              : lim->image->max_packages;
+    char d[200];
+    snprintf(d, sizeof d, "the layer's result would exceed %s (%llu); the rest of the layer "
+             "is not read", stop_names[stop], (unsigned long long)max);
+    return add_skipped_why(r, path, NULL, "LIMIT_EXCEEDED", stop_names[stop], d);
 }
 
 /* Checks the byte limits against the stream position so far. */
@@ -354,7 +503,8 @@ struct sink {
     int overflow; /* they outgrew keep.limit (or memory ran out) */
     struct stream st[LAYER_MAX_ANALYZERS];
     size_t n_st;
-    uint64_t pos; /* bytes fed to the streams */
+    uint64_t pos;             /* bytes fed to the streams */
+    size_t max_pkgs, max_owned; /* what one analysis may keep (rs_analysis) */
 };
 
 static void sink_feed(struct sink *k, const void *data, size_t n)
@@ -485,7 +635,7 @@ static int stream_end_all(struct sink *k, rs_layer_result *r, const char *path, 
     int rc = 0;
     for (size_t i = 0; i < k->n_st; i++) {
         struct stream *s = &k->st[i];
-        rs_analysis res = {0};
+        rs_analysis res = {.max_pkgs = k->max_pkgs, .max_owned = k->max_owned};
         char perr[256] = "";
         if (walk_rc || !s->on) {
             s->an->end(s->state, NULL, perr, sizeof perr);
@@ -510,7 +660,7 @@ static int parse_whole(rs_layer_result *r, const char *path, const rs_analyzer *
         /* the data outgrew its header's size (or memory ran out): skipped */
         return add_too_large(r, path, an, k->keep.len, 1) ? oom(errstr, errsz) : 0;
     }
-    rs_analysis res = {0};
+    rs_analysis res = {.max_pkgs = k->max_pkgs, .max_owned = k->max_owned};
     char perr[256] = "";
     RS_TEST_STEP("analyse"); /* tests stop a worker while it analyses */
     int prc =
@@ -527,6 +677,7 @@ static int analyze_file(struct archive *a, struct archive_entry *e, struct walk 
                         size_t errsz)
 {
     struct sink k = {.keep = RS_BUF_INIT};
+    analysis_caps(&w->held, lim, &k.max_pkgs, &k.max_owned);
     const rs_analyzer *whole[LAYER_MAX_ANALYZERS];
     size_t n_whole = 0;
     int known = archive_entry_size_is_set(e) && archive_entry_size(e) >= 0, rc = 0;
@@ -581,27 +732,41 @@ static size_t keep_executables(const rs_analyzer **ans, size_t n, struct archive
     return k;
 }
 
-/* A hard link at a wanted path: each analyzer's result for the target, when
- * this layer has one, is copied; with none the link is kept for the merge. */
-static int hard_link(rs_layer_result *r, const char *path, const char *hard,
-                     const rs_analyzer **ans, size_t n_an)
+/* A hard link at a wanted path is recorded as a link, never as a copy of
+ * its target's result: the merge resolves it (merge.c). A target this layer
+ * has a result for counts its links against max_link_fanout: STOP_FANOUT
+ * when one more would exceed it. Returns 0, STOP_FANOUT or RS_ERR_INTERNAL. */
+static int hard_link(struct walk *w, const rs_layer_limits *lim, rs_layer_result *r,
+                     const char *path, const char *hard)
 {
     char tpath[LAYER_PATH_MAX + 2];
     if (rs_analyzer_path_normalize(hard, tpath, sizeof tpath) != 0)
         return add_skipped_why(r, path, NULL, "INVALID", NULL,
                                "a hard link whose target escapes the root");
-    size_t copied = 0;
-    for (size_t k = 0; k < n_an; k++) {
-        const rs_layer_file *from = NULL;
-        for (size_t i = r->n_files; i > 0 && !from; i--)
-            if (strcmp(r->files[i - 1].path, tpath) == 0 &&
-                strcmp(r->files[i - 1].analyzer, ans[k]->name) == 0)
-                from = &r->files[i - 1];
-        if (from && copy_file(r, from, path))
+    uint32_t *links = fan_slot(&w->held, path_hash(tpath), 0);
+    if (links && lim->max_link_fanout && *links >= lim->max_link_fanout)
+        return STOP_FANOUT;
+    if (links)
+        ++*links;
+    return add_link(r, path, tpath, 1);
+}
+
+/* A FIFO, device or socket where an analyzer expects a file to read: a
+ * skip of each such analyzer, so the report says what was not read. */
+static int special_file(rs_layer_result *r, const char *path, mode_t type,
+                        const rs_analyzer **ans, size_t n_an)
+{
+    const char *what = type == AE_IFIFO  ? "a FIFO"
+                       : type == AE_IFCHR ? "a character device"
+                       : type == AE_IFBLK ? "a block device"
+                       : type == AE_IFSOCK ? "a socket"
+                                          : "a special file";
+    char d[128];
+    snprintf(d, sizeof d, "%s, not a regular file", what);
+    for (size_t i = 0; i < n_an; i++)
+        if (add_skipped_why(r, path, ans[i]->name, "INVALID", NULL, d))
             return RS_ERR_INTERNAL;
-        copied += from != NULL;
-    }
-    return copied ? 0 : add_link(r, path, tpath, 1);
+    return 0;
 }
 
 /* Runs the metadata mode of the analyzers in ans (`entry` in index.h),
@@ -662,6 +827,7 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
             return oom(errstr, errsz);
         return read_data(a, w, lim, r, NULL, media_type, errstr, errsz);
     }
+    memcpy(w->path, path, sizeof w->path);
     const char *base = strrchr(path, '/') + 1;
     if (strncmp(base, ".wh.", 4) == 0) {
         size_t dirlen = (size_t)(base - path) - 1; /* without the slash */
@@ -687,7 +853,8 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
     if (rc)
         return oom(errstr, errsz);
     if (n_an && hard) {
-        rc = hard_link(r, path, hard, ans, n_an);
+        if ((rc = hard_link(w, lim, r, path, hard)) > 0)
+            return rc; /* a limit ends the walk */
     } else if (n_an && type == AE_IFLNK) {
         const char *t = archive_entry_symlink(e);
         if (!t)
@@ -696,6 +863,8 @@ static int walk_entry(struct archive *a, struct archive_entry *e, struct walk *w
                : add_skipped_why(r, path, NULL, "INVALID", NULL, "a symlink without a target");
     } else if (n_an && type == AE_IFREG) {
         return analyze_file(a, e, w, lim, r, path, ans, n_an, media_type, errstr, errsz);
+    } else if (n_an && type != AE_IFDIR) {
+        rc = special_file(r, path, type, ans, n_an);
     }
     if (rc)
         return oom(errstr, errsz);
@@ -801,8 +970,18 @@ int rs_layer_analyze(rs_reader *in, const char *media_type, const rs_layer_limit
         }
         if ((rc = check_bytes(a, w, lim, r, errstr, errsz)))
             goto drain;
-        if ((rc = walk_entry(a, e, w, lim, r, media_type, errstr, errsz)))
+        w->path[0] = '\0';
+        if ((rc = walk_entry(a, e, w, lim, r, media_type, errstr, errsz)) < 0)
             goto drain;
+        if (!rc && (rc = account(&w->held, lim, r)) < 0) {
+            rc = oom(errstr, errsz);
+            goto drain;
+        }
+        if (!rc)
+            continue;
+        /* a result limit: the layer ends here, its result stands (status partial) */
+        rc = add_stop(r, lim, w->path[0] ? w->path : "/", rc) ? oom(errstr, errsz) : 0;
+        goto drain;
     }
     if (nx < 0) {
         rc = archive_fail(a, w, media_type, errstr, errsz);
@@ -828,8 +1007,11 @@ drain:
 out:
     if (a)
         archive_read_free(a);
-    if (w)
+    if (w) {
         rs_gunzip_free(w->gz);
+        free(w->held.fan);
+        free(w->held.fanc);
+    }
     free(w);
     rs_layer_result_free(r);
     return rc;

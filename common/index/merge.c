@@ -11,6 +11,7 @@
 #include "base.h"
 #include "langfilter_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ typedef struct ventry {
     const rs_layer_link *link;
     size_t *pkg_layer; /* V_FILE: the layer index of each package */
     size_t seq;        /* order within its layer, so the last duplicate wins */
+    int alias;         /* V_FILE: a hard link to `file`, which has another path */
 } ventry;
 
 static int cmp_str(const void *a, const void *b)
@@ -287,7 +289,7 @@ static int add_secret(const struct retire *rx, const ventry *e, size_t k, long d
     const rs_layer_file *f = e->file;
     rs_secret s = f->secrets.items[k];
     int replaced = 0, rc;
-    s.path = rs_utf8_dup(f->path, strlen(f->path), &replaced);
+    s.path = rs_utf8_dup(e->path, strlen(e->path), &replaced);
     if (!s.path)
         return RS_ERR_INTERNAL;
     s.text_replaced = replaced;
@@ -313,6 +315,57 @@ static int retire_secrets(const struct retire *rx, const ventry *old, const vent
         if (!kept && add_secret(rx, old, k, (long)li))
             return RS_ERR_INTERNAL;
     }
+    return 0;
+}
+
+/* 1 when the file `analyzer` made of a hard link's target counts for the
+ * link's own path: the analyzer wants that path and reads hard links (an
+ * analyzer outside the registry, a test's, does). */
+static int link_resolves(const char *analyzer, const char *link_path)
+{
+    const rs_analyzer *an = rs_analyzer_find(analyzer);
+    return !an || (an->wants(link_path) && !an->skip_hard_links && !an->executables_only);
+}
+
+/* The files of this layer (add[0..n), sorted by path) a hard link stands
+ * for: each hard link whose target the layer has files for becomes one
+ * alias entry per such file, at the link's path, sharing the file (no copy;
+ * the walker bounds the links per target: max_link_fanout). A link with none
+ * stays a link. Replaces *padd. Returns 0 or RS_ERR_INTERNAL. */
+static int resolve_hard_links(ventry **padd, size_t *pn)
+{
+    ventry *add = *padd;
+    size_t n = *pn, extra = 0, cnt;
+    for (size_t i = 0; i < n; i++)
+        if (add[i].kind == V_LINK && add[i].link->hard &&
+            view_find(add, n, add[i].link->target, &cnt))
+            extra += cnt;
+    if (!extra)
+        return 0;
+    ventry *out = calloc(n + extra, sizeof *out);
+    if (!out)
+        return RS_ERR_INTERNAL;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ventry *t = NULL;
+        size_t made = 0;
+        if (add[i].kind == V_LINK && add[i].link->hard)
+            t = view_find(add, n, add[i].link->target, &cnt);
+        for (size_t k = 0; t && k < cnt; k++)
+            if (t[k].kind == V_FILE && !t[k].alias &&
+                link_resolves(t[k].analyzer, add[i].path)) {
+                out[m] = t[k];
+                out[m].path = add[i].path;
+                out[m].seq = add[i].seq;
+                out[m++].alias = 1;
+                made++;
+            }
+        if (!made)
+            out[m++] = add[i];
+    }
+    free(add);
+    *padd = out;
+    *pn = m;
     return 0;
 }
 
@@ -372,6 +425,8 @@ static int apply_layer(ventry **pv, size_t *pn, const rs_layer_result *L, size_t
         }
     qsort(add, n_add, sizeof *add, cmp_entry);
     n_add = keep_last(add, n_add);
+    if (resolve_hard_links(&add, &n_add))
+        goto out;
 
     if (!(merged = calloc(n + n_add + 1, sizeof *merged)))
         goto out;
@@ -434,7 +489,7 @@ static int add_file_pkgs(rs_inventory *inv, const ventry *e, char *const *layer_
 {
     const rs_layer_file *f = e->file;
     int replaced = 0, rc = 0;
-    char *path = rs_utf8_dup(f->path, strlen(f->path), &replaced);
+    char *path = rs_utf8_dup(e->path, strlen(e->path), &replaced);
     if (!path)
         return RS_ERR_INTERNAL;
     for (size_t k = 0; !rc && k < f->n_pkgs; k++) {
@@ -442,7 +497,7 @@ static int add_file_pkgs(rs_inventory *inv, const ventry *e, char *const *layer_
             continue;
         rs_pkg p = f->pkgs[k];
         /* a package read inside an archive keeps its "!/" part */
-        p.path = rs_analysis_pkg_path(p.path, path, path);
+        p.path = rs_analysis_pkg_path(p.path, e->alias ? f->path : path, path);
         p.layer = layer_digests ? layer_digests[e->pkg_layer[k]] : NULL;
         p.text_replaced |= replaced;
         rc = p.path ? rs_inventory_add(inv, &p) : RS_ERR_INTERNAL;
@@ -472,30 +527,49 @@ static int add_findings(const struct retire *rx, const ventry *v, size_t nv)
     return rc;
 }
 
+/* View entries by the file they show, a file's own path before its hard
+ * links, then in view order. */
+static int cmp_by_file(const void *a, const void *b, void *view)
+{
+    const ventry *v = view;
+    const ventry *x = &v[*(const size_t *)a], *y = &v[*(const size_t *)b];
+    if (x->file != y->file)
+        return (uintptr_t)x->file < (uintptr_t)y->file ? -1 : 1;
+    if (x->alias != y->alias)
+        return x->alias - y->alias;
+    return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+}
+
 /* Adds the packages of every file of the view, less the language packages
- * the owned-files and lock-file rules drop (langfilter.h). Returns 0 or
- * RS_ERR_INTERNAL. */
+ * the owned-files and lock-file rules drop (langfilter.h). A file several
+ * hard links show is reported once: at its own path, or at its first link
+ * in path order when its own path is gone. Returns 0 or RS_ERR_INTERNAL. */
 static int add_view_pkgs(rs_inventory *inv, const ventry *v, size_t nv,
                          char *const *layer_digests)
 {
     const rs_layer_file **files = malloc((nv ? nv : 1) * sizeof *files);
+    size_t *idx = malloc((nv ? nv : 1) * sizeof *idx);
     size_t nf = 0;
     rs_langfilter *lf = NULL;
     int rc = RS_ERR_INTERNAL;
-    if (!files)
-        return rc;
+    if (!files || !idx)
+        goto out;
     for (size_t i = 0; i < nv; i++)
-        if (v[i].kind == V_FILE)
+        if (v[i].kind == V_FILE) {
+            idx[nf] = i;
             files[nf++] = v[i].file;
+        }
     if (!(lf = rs_langfilter_new(files, nf)))
         goto out;
+    qsort_r(idx, nf, sizeof *idx, cmp_by_file, (void *)v);
     rc = 0;
-    for (size_t i = 0; i < nv && !rc; i++)
-        if (v[i].kind == V_FILE)
-            rc = add_file_pkgs(inv, &v[i], layer_digests, lf);
+    for (size_t i = 0; i < nf && !rc; i++)
+        if (i == 0 || v[idx[i]].file != v[idx[i - 1]].file)
+            rc = add_file_pkgs(inv, &v[idx[i]], layer_digests, lf);
 out:
     rs_langfilter_free(lf);
     free(files);
+    free(idx);
     return rc;
 }
 

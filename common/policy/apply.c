@@ -313,6 +313,21 @@ static int package_violations(const rs_policy *p, const rs_inventory *inv, time_
     return bad;
 }
 
+/* fail_on.partial: the report misses data (the inventory's errors). */
+static int partial_violation(const rs_policy *p, const rs_inventory *inv, json_t *out)
+{
+    if (!p->fail_partial || !inv || !(inv->n_errors || inv->errors_omitted))
+        return 0;
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "the report is partial: %zu files or parts of layers were not read (errors)",
+             inv->n_errors + inv->errors_omitted);
+    json_t *none = json_object();
+    int bad = !none || violate(out, "partial", none, msg);
+    json_decref(none);
+    return bad;
+}
+
 static json_t *verdict(const rs_policy *p, const rs_inventory *inv, time_t now, json_t *report,
                        json_t *suppressed)
 {
@@ -322,6 +337,7 @@ static json_t *verdict(const rs_policy *p, const rs_inventory *inv, time_t now, 
         return NULL;
     if (p && (vulnerability_violations(p, report, violations) ||
               secret_and_misconf_violations(p, report, violations) ||
+              partial_violation(p, inv, violations) ||
               package_violations(p, inv, now, violations, suppressed))) {
         json_decref(violations);
         return NULL;

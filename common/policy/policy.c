@@ -126,7 +126,7 @@ static int parse_fail_on(rs_policy *p, const json_t *f, const char *file, char *
                          size_t errsz)
 {
     static const char *const known[] = {"vulnerability_severity", "only_fixable", "secrets",
-                                        "misconfiguration_severity", NULL};
+                                        "misconfiguration_severity", "partial", NULL};
     p->fail_vuln = p->fail_misconf = -1;
     if (!f)
         return 0;
@@ -138,6 +138,7 @@ static int parse_fail_on(rs_policy *p, const json_t *f, const char *file, char *
         (rc = severity_key(f, "vulnerability_severity", &p->fail_vuln, file, errstr, errsz)) ||
         (rc = bool_key(f, "only_fixable", &p->only_fixable, file, errstr, errsz)) ||
         (rc = bool_key(f, "secrets", &p->fail_secrets, file, errstr, errsz)) ||
+        (rc = bool_key(f, "partial", &p->fail_partial, file, errstr, errsz)) ||
         (rc = severity_key(f, "misconfiguration_severity", &p->fail_misconf, file, errstr,
                            errsz)))
         return rc;

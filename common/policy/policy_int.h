@@ -67,6 +67,7 @@ struct rs_policy {
     int fail_vuln;    /* severity rank, -1: vulnerabilities never fail */
     int only_fixable; /* only findings with a fix fail */
     int fail_secrets;
+    int fail_partial; /* fail_on.partial: a report missing data (status partial) fails */
     int fail_misconf; /* severity rank, -1: never */
     rs_policy_allow *allow;
     size_t n_allow, cap_allow;

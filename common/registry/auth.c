@@ -261,6 +261,7 @@ struct rs_auth {
     rs_http *http;
     char registry[256];
     int insecure;
+    int allow_insecure_realm; /* conf's: a password may go to a plain-http realm elsewhere */
     pthread_mutex_t lock;
     rs_auth_challenge known; /* the registry's last challenge, scheme NONE until seen */
     struct cache_entry cache[CACHE_MAX];
@@ -296,6 +297,7 @@ rs_auth *rs_auth_new(const rs_auth_conf *conf, rs_http *http, const char *regist
         a->username = dup_or_null(conf->username);
         a->password = dup_or_null(conf->password);
         a->token = dup_or_null(conf->token);
+        a->allow_insecure_realm = conf->allow_insecure_realm;
         if ((conf->username && !a->username) || (conf->password && !a->password) ||
             (conf->token && !a->token)) {
             rs_auth_destroy(a);
@@ -491,6 +493,14 @@ static int fetch_token(rs_auth *a, const rs_auth_challenge *ch, const char *scop
     if (!https && !(http && a->insecure))
         return rs_errf(errstr, errsz, RS_ERR_UNAUTHORIZED,
                        "token realm '%s' of registry '%s' is not an https url", where, a->registry);
+    /* a password in clear text goes only to the registry's own host (DESIGN.md §7) */
+    if (http && has_creds(a) && !a->allow_insecure_realm &&
+        !rs_http_url_on_host(ch->realm, a->registry))
+        return rs_errf(errstr, errsz, RS_ERR_UNAUTHORIZED,
+                       "token realm '%s' of registry '%s' is plain http on another host: "
+                       "credentials not sent (the registry's \"allow_insecure_realm\": true "
+                       "allows it)",
+                       where, a->registry);
     rs_buf url = RS_BUF_INIT;
     char *auth = NULL;
     rs_http_response resp;

@@ -22,7 +22,7 @@
 #define DEFAULT_MAX_BODY (1024u * 1024)
 #define STREAM_CHUNK (64 * 1024)
 #define STREAM_BUF_MAX (4u * 1024 * 1024)
-#define ERROR_BODY_MAX 4096
+#define ERROR_BODY_MAX RS_HTTP_ERROR_BODY_MAX
 
 struct rs_http {
     rs_http_policy policy;
@@ -59,6 +59,10 @@ rs_http *rs_http_new(const rs_http_policy *policy)
         return NULL;
     static const rs_http_policy dflt = RS_HTTP_POLICY_DEFAULT;
     h->policy = policy ? *policy : dflt;
+    /* no policy given: the environment's; a bad value was refused by
+     * rs_registry_new already, so here it only leaves the default */
+    if (!policy && rs_http_policy_env(&h->policy, NULL, 0))
+        h->policy = dflt;
     if (h->policy.max_retries < 0)
         h->policy.max_retries = 0;
     if (h->policy.max_redirects < 0)
@@ -264,6 +268,22 @@ int rs_http_same_origin(const char *a, const char *b)
     return !strcmp(sa, sb) && !strcmp(ha, hb) && !strcmp(pa, pb);
 }
 
+int rs_http_url_on_host(const char *url, const char *host)
+{
+    char s[16], h[256], p[16], want[256];
+    if (!host || url_origin(url, s, sizeof s, h, sizeof h, p, sizeof p))
+        return 0;
+    /* "name:port" or "[v6]:port": the name, without brackets (curl gives it so) */
+    size_t n = host[0] == '[' ? strcspn(host, "]") : strcspn(host, ":");
+    const char *start = host[0] == '[' ? host + 1 : host;
+    if (host[0] == '[')
+        n = n ? n - 1 : 0;
+    snprintf(want, sizeof want, "%.*s", (int)n, start);
+    const char *got = h[0] == '[' ? h + 1 : h;
+    size_t glen = strcspn(got, "]");
+    return glen == strlen(want) && !strncasecmp(got, want, glen);
+}
+
 /* ---- the gate ------------------------------------------------------- */
 
 int rs_http_set_gate(rs_http *h, const char *origin_url, const char *name,
@@ -316,7 +336,66 @@ struct xfer {
     rs_buf body;
     int over_limit;
     struct stream *stream; /* streaming mode when set */
+    CURL *c;
+    const rs_http_policy *policy;
+    uint64_t t0;             /* start of the attempt (streams: shifted by idle time) */
+    long long deadline_hit;  /* the deadline in ms that ended the transfer, 0: none */
+    long long got, declared; /* bytes received and Content-Length when it ended */
+    int error_cut;           /* a non-2xx body was cut at ERROR_BODY_MAX */
 };
+
+/* The transfer's deadline (rs_http_deadline_ms), checked by curl about once a second
+ * and at every chunk; 1 aborts it (CURLE_ABORTED_BY_CALLBACK). */
+static int progress_cb(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct xfer *x = opaque;
+    (void)ultotal;
+    (void)ulnow;
+    long long limit = rs_http_deadline_ms(x->policy, (long long)dltotal, (long long)dlnow);
+    if (limit && (long long)(rs_now_ms() - x->t0) > limit) {
+        x->deadline_hit = limit;
+        x->got = (long long)dlnow;
+        x->declared = (long long)dltotal;
+        return 1;
+    }
+    return 0;
+}
+
+/* Keeps a non-2xx body up to ERROR_BODY_MAX bytes in b; 0 once that is reached, which
+ * ends the transfer (an endless error body costs nothing). */
+static size_t error_body(struct xfer *x, rs_buf *b, const char *data, size_t n)
+{
+    size_t take = b->len < ERROR_BODY_MAX ? ERROR_BODY_MAX - b->len : 0;
+    if (take > n)
+        take = n;
+    if (take && rs_buf_append(b, data, take))
+        return 0;
+    if (b->len >= ERROR_BODY_MAX) {
+        x->error_cut = 1;
+        return 0;
+    }
+    return n;
+}
+
+/* 1 when the response on c has a status outside 2xx. */
+static int status_not_2xx(CURL *c)
+{
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    return status < 200 || status > 299;
+}
+
+/* "deadline of N ms exceeded after G of D bytes" into out. */
+static void deadline_text(const struct xfer *x, char *out, size_t out_size)
+{
+    if (x->declared > 0)
+        snprintf(out, out_size, "transfer deadline of %lld ms exceeded after %lld of %lld bytes",
+                 x->deadline_hit, x->got, x->declared);
+    else
+        snprintf(out, out_size, "transfer deadline of %lld ms exceeded after %lld bytes",
+                 x->deadline_hit, x->got);
+}
 
 static void set_field(char *dst, size_t dsz, const char *v, size_t vlen)
 {
@@ -337,7 +416,7 @@ static size_t header_cb(char *data, size_t size, size_t nitems, void *opaque)
         /* a new response (interim or final): forget what the previous said */
         r->content_type[0] = r->docker_content_digest[0] = r->www_authenticate[0] = '\0';
         r->link[0] = r->retry_after[0] = r->location[0] = '\0';
-        r->etag[0] = r->last_modified[0] = '\0';
+        r->etag[0] = r->last_modified[0] = r->content_range[0] = '\0';
         return n;
     }
     const char *colon = memchr(data, ':', len);
@@ -373,6 +452,8 @@ static size_t header_cb(char *data, size_t size, size_t nitems, void *opaque)
         set_field(r->etag, sizeof r->etag, v, vlen);
     else if (IS("Last-Modified"))
         set_field(r->last_modified, sizeof r->last_modified, v, vlen);
+    else if (IS("Content-Range"))
+        set_field(r->content_range, sizeof r->content_range, v, vlen);
 #undef IS
     return n;
 }
@@ -406,6 +487,14 @@ static int setup_easy(rs_http *h, CURL *c, const char *url, int head, struct cur
     SET(CURLOPT_WRITEFUNCTION, body_cb);
     SET(CURLOPT_WRITEDATA, x);
     SET(CURLOPT_BUFFERSIZE, (long)STREAM_CHUNK);
+    x->c = c;
+    x->policy = p;
+    x->t0 = rs_now_ms();
+    x->deadline_hit = 0;
+    x->error_cut = 0;
+    SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
+    SET(CURLOPT_XFERINFODATA, x);
+    SET(CURLOPT_NOPROGRESS, 0L);
     if (head) {
         SET(CURLOPT_NOBODY, 1L);
     } else {
@@ -528,6 +617,8 @@ static int next_hop(CURL *c, const char *cur, char **next, int *send_auth, char 
 
 static size_t body_cb_buffer(struct xfer *x, char *data, size_t n)
 {
+    if (status_not_2xx(x->c))
+        return error_body(x, &x->body, data, n);
     if (rs_buf_append(&x->body, data, n)) {
         x->over_limit = 1;
         return 0; /* aborts with CURLE_WRITE_ERROR */
@@ -557,7 +648,7 @@ static int do_chain(rs_http *h, const rs_http_request *req, rs_http_response *re
     int send_auth = 1, rc = 0;
     CURL *c = NULL;
     struct curl_slist *hdrs = NULL;
-    struct xfer x = {resp, RS_BUF_INIT, 0, NULL};
+    struct xfer x = {resp, RS_BUF_INIT, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0};
     *transient = 0;
     if (!url)
         return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
@@ -589,10 +680,13 @@ static int do_chain(rs_http *h, const rs_http_request *req, rs_http_response *re
                          "response from '%s' is larger than the limit of %zu bytes", what, limit);
             goto out;
         }
-        if (cc != CURLE_OK) {
-            *transient = curl_transient(cc);
+        if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && x.error_cut)) {
+            char why[160];
+            *transient = x.deadline_hit || curl_transient(cc);
+            if (x.deadline_hit)
+                deadline_text(&x, why, sizeof why);
             rc = rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot reach '%s': %s", what,
-                         curl_easy_strerror(cc));
+                         x.deadline_hit ? why : curl_easy_strerror(cc));
             goto out;
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -706,50 +800,80 @@ struct stream {
     CURLcode result;
     rs_buf errbody;
     char what[1024];
+    uint64_t left_at; /* when read() last returned: the caller's time is not the transfer's */
+    /* what a resume needs: the request (the Authorization value scrubbed at the end) */
+    char *url, *auth;
+    char **headers; /* NULL-terminated copies */
+    long long received, skip;
+    long long resume_at; /* a resume's start: a 200 answer skips that many bytes */
+    int resumes;
 };
 
 static size_t stream_write(struct stream *st, char *data, size_t n)
 {
     long status = 0;
     curl_easy_getinfo(st->c, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status > 299) {
-        /* an error or redirect body: keep a little for the message */
-        if (st->errbody.len < ERROR_BODY_MAX) {
-            size_t take = ERROR_BODY_MAX - st->errbody.len;
-            if (take > n)
-                take = n;
-            if (rs_buf_append(&st->errbody, data, take))
-                return 0;
-        }
+    if (status < 200 || status > 299)
+        return error_body(&st->x, &st->errbody, data, n);
+    if (!st->started && st->resume_at > 0 && status == 200)
+        st->skip = st->resume_at; /* the whole body again: skip what was handed out */
+    st->started = 1;
+    /* after a resume answered 200: the bytes already handed out come again */
+    size_t d = st->skip < (long long)n ? (size_t)st->skip : n, m = n - d;
+    if (!m) {
+        st->skip -= (long long)d;
         return n;
     }
-    st->started = 1;
     if (st->off == st->len)
         st->off = st->len = 0;
-    if (n > st->cap - st->len) {
+    if (m > st->cap - st->len) {
         if (st->len > st->off) {
             st->paused = 1;
             return CURL_WRITEFUNC_PAUSE; /* curl keeps the data and offers it again */
         }
         st->off = st->len = 0;
-        if (n > st->cap) {
-            if (n > STREAM_BUF_MAX)
+        if (m > st->cap) {
+            if (m > STREAM_BUF_MAX)
                 return 0;
-            unsigned char *nb = realloc(st->buf, n);
+            unsigned char *nb = realloc(st->buf, m);
             if (!nb)
                 return 0;
             st->buf = nb;
-            st->cap = n;
+            st->cap = m;
         }
     }
-    memcpy(st->buf + st->len, data, n);
-    st->len += n;
+    memcpy(st->buf + st->len, data + d, m);
+    st->len += m;
+    st->skip -= (long long)d;
+    st->received += (long long)m;
     return n;
 }
 
-/* Drives the transfer until buffered data is available or it is done. */
+/* One multi_perform round and its completion messages. */
+static void stream_step(struct stream *st)
+{
+    int running = 0;
+    if (curl_multi_perform(st->m, &running) != CURLM_OK) {
+        st->done = 1;
+        st->result = CURLE_RECV_ERROR;
+        return;
+    }
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(st->m, &left)))
+        if (msg->msg == CURLMSG_DONE) {
+            st->done = 1;
+            st->result = msg->data.result;
+        }
+}
+
+/* Drives the transfer until buffered data is available or it is done. The time
+ * since read() last returned is taken off the deadline's clock. */
 static void stream_pump(struct stream *st)
 {
+    uint64_t now = rs_now_ms();
+    if (st->left_at && now > st->left_at)
+        st->x.t0 += now - st->left_at;
     while (!st->done && st->off == st->len) {
         if (st->paused) {
             st->paused = 0;
@@ -757,24 +881,12 @@ static void stream_pump(struct stream *st)
             if (st->off != st->len)
                 break;
         }
-        int running = 0;
-        CURLMcode mc = curl_multi_perform(st->m, &running);
-        if (mc != CURLM_OK) {
-            st->done = 1;
-            st->result = CURLE_RECV_ERROR;
-            break;
-        }
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(st->m, &left)))
-            if (msg->msg == CURLMSG_DONE) {
-                st->done = 1;
-                st->result = msg->data.result;
-            }
+        stream_step(st);
         if (st->done || st->off != st->len || st->paused)
             continue;
         curl_multi_poll(st->m, NULL, 0, 1000, NULL);
     }
+    st->left_at = rs_now_ms();
 }
 
 static void stream_close_transfer(struct stream *st)
@@ -797,22 +909,14 @@ static void stream_destroy(rs_reader *r)
         curl_multi_cleanup(st->m);
     rs_buf_free(&st->errbody);
     free(st->buf);
+    free(st->url);
+    if (st->auth)
+        memset(st->auth, 0, strlen(st->auth));
+    free(st->auth);
+    for (char **hp = st->headers; hp && *hp; hp++)
+        free(*hp);
+    free(st->headers);
     free(st);
-}
-
-static ssize_t stream_read(rs_reader *r, void *out, size_t n, char *errstr, size_t errsz)
-{
-    struct stream *st = (struct stream *)r;
-    if (!n)
-        return 0;
-    if (st->off == st->len)
-        stream_pump(st);
-    if (st->off < st->len)
-        return (ssize_t)rs_reader_copy_out(out, n, st->buf, st->len, &st->off);
-    if (st->result != CURLE_OK)
-        return rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot read '%s': %s", st->what,
-                       curl_easy_strerror(st->result));
-    return 0;
 }
 
 /* Starts one hop in the multi handle and drives it until the status is
@@ -825,6 +929,7 @@ static int stream_hop(struct stream *st, const rs_http_request *req, const char 
     rs_buf_reset(&st->errbody);
     st->len = st->off = 0;
     st->paused = st->done = st->started = 0;
+    st->left_at = 0;
     st->result = CURLE_OK;
     st->hdrs = build_headers(req, send_auth, &herr);
     if (herr || !(st->c = curl_easy_init()))
@@ -840,6 +945,179 @@ static int stream_hop(struct stream *st, const rs_http_request *req, const char 
     return 0;
 }
 
+/* The transfer's failure as a message; 1 when another attempt may help. */
+static int stream_failure(struct stream *st, char *why, size_t why_size)
+{
+    if (st->x.deadline_hit) {
+        deadline_text(&st->x, why, why_size);
+        return 1;
+    }
+    snprintf(why, why_size, "%s", curl_easy_strerror(st->result));
+    return curl_transient(st->result);
+}
+
+/* One attempt over the redirect chain (as do_chain for buffered requests). */
+static int stream_chain(struct stream *st, const rs_http_request *req, rs_http_response *resp,
+                        int *transient, int *gated, char *errstr, size_t errsz)
+{
+    int send_auth = 1, rc = 0;
+    char *url = strdup(req->url);
+    *transient = 0;
+    for (int hop = 0; url; hop++) {
+        if ((rc = gate_pass(st->h, url, gated, errstr, errsz)) ||
+            (rc = stream_hop(st, req, url, send_auth, resp, errstr, errsz)))
+            break;
+        /* body bytes already here: the reader hands them out, then resumes */
+        if (st->done && st->result != CURLE_OK && !st->started &&
+            !(st->result == CURLE_WRITE_ERROR && st->x.error_cut)) {
+            char why[160];
+            *transient = stream_failure(st, why, sizeof why);
+            rc = rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot reach '%s': %s", st->what,
+                         why);
+            break;
+        }
+        if (!is_redirect(resp->status) || !resp->location[0])
+            break;
+        if (hop >= st->h->policy.max_redirects) {
+            rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "too many redirects from '%s'", st->what);
+            break;
+        }
+        char *next = NULL;
+        if ((rc = next_hop(st->c, url, &next, &send_auth, errstr, errsz, st->what)))
+            break;
+        free(url);
+        url = next;
+    }
+    if (!url)
+        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    free(url);
+    return rc;
+}
+
+/* Attempts with retries and backoff until a response that is not worth retrying. */
+static int stream_attempts(struct stream *st, const rs_http_request *req, rs_http_response *resp,
+                           char *errstr, size_t errsz)
+{
+    rs_http *h = st->h;
+    for (int attempt = 0;; attempt++) {
+        int transient = 0, gated = 0;
+        memset(resp, 0, sizeof *resp);
+        resp->content_length = -1;
+        int rc = stream_chain(st, req, resp, &transient, &gated, errstr, errsz);
+        resp->attempts = attempt + 1;
+        int retry = rc ? transient : rs_http_status_retryable(resp->status);
+        if (!retry || attempt >= h->policy.max_retries)
+            return rc;
+        long delay = retry_delay(h, resp, rc == 0, attempt);
+        gate_pause(h, gated && rc == 0, resp->status, delay);
+        rs_log(RS_LOG_DEBUG, "retrying GET '%s' in %ld ms", st->what, delay);
+        sleep_ms(delay);
+    }
+}
+
+/* Keeps what a resume needs: the URL, the Authorization value, the headers. */
+static int stream_keep_request(struct stream *st, const rs_http_request *req)
+{
+    size_t n = 0;
+    while (req->headers && req->headers[n])
+        n++;
+    if (!(st->url = strdup(req->url)) || !(st->headers = calloc(n + 1, sizeof *st->headers)))
+        return -1;
+    if (req->authorization && !(st->auth = strdup(req->authorization)))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!(st->headers[i] = strdup(req->headers[i])))
+            return -1;
+    return 0;
+}
+
+/* 1 when a 206 answer's Content-Range starts where the body was cut. */
+static int range_starts_at(const char *content_range, long long at)
+{
+    char want[64];
+    snprintf(want, sizeof want, "bytes %lld-", at);
+    return !strncasecmp(content_range, want, strlen(want));
+}
+
+/* Asks again for the rest of a body that broke off after st->received bytes (Range);
+ * a server that answers 200 sends it all again and the bytes already handed out are
+ * skipped. 0 when the body goes on. */
+static int stream_resume(struct stream *st, char *errstr, size_t errsz)
+{
+    char range[64];
+    const char *hv[34];
+    size_t n = 0;
+    for (; st->headers[n] && n < 32; n++)
+        hv[n] = st->headers[n];
+    snprintf(range, sizeof range, "Range: bytes=%lld-", st->received);
+    hv[n++] = range;
+    hv[n] = NULL;
+    rs_http_request req = {"GET", st->url, hv, st->auth, 0};
+    rs_http_response r2;
+    long long at = st->received; /* the new answer's first bytes count already */
+    st->resume_at = at;
+    st->resumes++;
+    sleep_ms(rs_http_backoff_ms(&st->h->policy, st->resumes - 1));
+    rs_log(RS_LOG_DEBUG, "resuming GET '%s' at byte %lld", st->what, st->received);
+    int rc = stream_attempts(st, &req, &r2, errstr, errsz);
+    st->x.resp = &st->scratch;
+    if (rc)
+        return rc;
+    st->resume_at = 0;
+    if (r2.status == 200) /* stream_write skipped the bytes already handed out */
+        return 0;
+    if (r2.status == 206 && range_starts_at(r2.content_range, at))
+        return 0;
+    return rs_errf(errstr, errsz, RS_ERR_UNREACHABLE,
+                   "cannot resume '%s' at byte %lld: status %ld%s", st->what, at,
+                   r2.status, r2.status == 206 ? " with another range" : "");
+}
+
+static ssize_t stream_read(rs_reader *r, void *out, size_t n, char *errstr, size_t errsz)
+{
+    struct stream *st = (struct stream *)r;
+    if (!n)
+        return 0;
+    for (;;) {
+        if (st->off == st->len)
+            stream_pump(st);
+        if (st->off < st->len)
+            return (ssize_t)rs_reader_copy_out(out, n, st->buf, st->len, &st->off);
+        if (st->result == CURLE_OK)
+            return 0;
+        char why[160];
+        int transient = stream_failure(st, why, sizeof why);
+        if (!transient || st->x.deadline_hit || st->resumes >= st->h->policy.max_retries)
+            return rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot read '%s': %s%s",
+                           st->what, why, st->resumes ? " (after resuming)" : "");
+        rs_log(RS_LOG_DEBUG, "GET '%s' broke off after %lld bytes: %s", st->what, st->received,
+               why);
+        int rc = stream_resume(st, errstr, errsz);
+        if (rc)
+            return rc;
+    }
+}
+
+/* A response that came: an error status keeps its short body; a 2xx body over
+ * max_bytes by its Content-Length is refused. */
+static int stream_check(struct stream *st, rs_http_response *resp, size_t max_bytes,
+                        char *errstr, size_t errsz)
+{
+    curl_off_t cl = -1;
+    curl_easy_getinfo(st->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+    resp->content_length = cl;
+    if (resp->status < 200 || resp->status > 299) {
+        resp->body_len = st->errbody.len;
+        resp->body = rs_buf_steal(&st->errbody);
+        return 1;
+    }
+    if (max_bytes && cl > 0 && (unsigned long long)cl > max_bytes)
+        return rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
+                       "'%s' is %lld bytes, larger than the limit of %zu", st->what,
+                       (long long)cl, max_bytes);
+    return 0;
+}
+
 int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_reader **out,
                  rs_http_response *resp, char *errstr, size_t errsz)
 {
@@ -849,8 +1127,8 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
         return RS_ERR_INVALID;
     struct stream *st = calloc(1, sizeof *st);
     int rc = 0;
-    char *url = NULL;
-    if (!st || !(st->m = curl_multi_init()) || !(st->buf = malloc(4 * STREAM_CHUNK))) {
+    if (!st || !(st->m = curl_multi_init()) || !(st->buf = malloc(4 * STREAM_CHUNK)) ||
+        stream_keep_request(st, req)) {
         rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
         goto out;
     }
@@ -859,66 +1137,10 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
     st->base.read = stream_read;
     st->base.destroy = stream_destroy;
     snprintf(st->what, sizeof st->what, "%s", what);
-    for (int attempt = 0;; attempt++) {
-        int send_auth = 1, transient = 0, gated = 0;
-        free(url);
-        if (!(url = strdup(req->url))) {
-            rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-            goto out;
-        }
-        memset(resp, 0, sizeof *resp);
-        resp->content_length = -1;
-        rc = 0;
-        for (int hop = 0;; hop++) {
-            if ((rc = gate_pass(h, url, &gated, errstr, errsz)) ||
-                (rc = stream_hop(st, req, url, send_auth, resp, errstr, errsz)))
-                goto out;
-            if (st->done && st->result != CURLE_OK) {
-                transient = curl_transient(st->result);
-                rc = rs_errf(errstr, errsz, RS_ERR_UNREACHABLE, "cannot reach '%s': %s", what,
-                             curl_easy_strerror(st->result));
-                break;
-            }
-            if (is_redirect(resp->status) && resp->location[0] && !is_post(req)) {
-                if (hop >= h->policy.max_redirects) {
-                    rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "too many redirects from '%s'",
-                                 what);
-                    goto out;
-                }
-                char *next = NULL;
-                if ((rc = next_hop(st->c, url, &next, &send_auth, errstr, errsz, what)))
-                    goto out;
-                free(url);
-                url = next;
-                continue;
-            }
-            break;
-        }
-        resp->attempts = attempt + 1;
-        int retry = rc ? transient : rs_http_status_retryable(resp->status);
-        if (!retry || attempt >= h->policy.max_retries)
-            break;
-        long delay = retry_delay(h, resp, rc == 0, attempt);
-        gate_pause(h, gated && rc == 0, resp->status, delay);
-        rs_log(RS_LOG_DEBUG, "retrying GET '%s' in %ld ms", what, delay);
-        sleep_ms(delay);
-    }
-    if (rc)
+    if ((rc = stream_attempts(st, req, resp, errstr, errsz)))
         goto out;
-    curl_off_t cl = -1;
-    curl_easy_getinfo(st->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-    resp->content_length = cl;
-    if (resp->status < 200 || resp->status > 299) {
-        resp->body_len = st->errbody.len;
-        resp->body = rs_buf_steal(&st->errbody);
+    if ((rc = stream_check(st, resp, max_bytes, errstr, errsz)))
         goto out;
-    }
-    if (max_bytes && cl > 0 && (unsigned long long)cl > max_bytes) {
-        rc = rs_errf(errstr, errsz, RS_ERR_LIMIT_EXCEEDED,
-                     "'%s' is %lld bytes, larger than the limit of %zu", what, (long long)cl,
-                     max_bytes);
-        goto out;
-    }
     /* from now on headers land in the stream's own copy */
     st->scratch = *resp;
     st->scratch.body = NULL;
@@ -926,8 +1148,7 @@ int rs_http_open(rs_http *h, const rs_http_request *req, size_t max_bytes, rs_re
     *out = &st->base;
     st = NULL;
 out:
-    free(url);
     if (st)
         stream_destroy(&st->base);
-    return rc;
+    return rc < 0 ? rc : 0;
 }

@@ -58,7 +58,10 @@ rs_registry *rs_registry_new_with_policy(const rs_registry_conf *conf, const rs_
         snprintf(r->host, sizeof r->host, "%.*s", (int)strcspn(h, "/"), h);
     }
     r->base = rs_buf_steal(&base);
-    if (!(r->http = rs_http_new(policy)) ||
+    rs_http_policy envp = RS_HTTP_POLICY_DEFAULT;
+    if (!policy && rs_http_policy_env(&envp, errstr, errsz))
+        goto fail; /* a bad REGSCAN_HTTP_* value, named in errstr */
+    if (!(r->http = rs_http_new(policy ? policy : &envp)) ||
         !(r->auth = rs_auth_new(&conf->auth, r->http, r->host, r->insecure)))
         goto oom;
     return r;
@@ -361,89 +364,100 @@ static int resolve_next(rs_registry *r, const char *next, rs_buf *out)
     return RS_ERR_INVALID;
 }
 
+/* One page's names to cb; *count and *hash cover the names of the page. */
+static int list_page_names(rs_registry *r, const rs_http_response *resp, const char *key,
+                           const char *action, const char *subject, rs_registry_name_cb cb,
+                           void *opaque, size_t *count, uint64_t *hash, char *errstr, size_t errsz)
+{
+    json_t *j = json_loadb(resp->body, resp->body_len, 0, NULL);
+    json_t *arr = json_is_object(j) ? json_object_get(j, key) : NULL;
+    int rc = 0;
+    *count = 0;
+    *hash = RS_LISTING_HASH_INIT;
+    if (!j || (arr && !json_is_array(arr) && !json_is_null(arr)) ||
+        (!arr && !json_is_object(j))) {
+        json_decref(j);
+        return fail_with(r, RS_ERR_INVALID, action, subject, "malformed listing", errstr, errsz);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v))
+            continue;
+        (*count)++;
+        *hash = rs_listing_hash_name(*hash, json_string_value(v));
+        if ((rc = cb(json_string_value(v), opaque)))
+            break;
+    }
+    json_decref(j);
+    return rc;
+}
+
+/* The next page's URL into url from resp's Link: 1 with url set, 0 at the end. */
+static int list_next_url(rs_registry *r, const rs_http_response *resp, rs_buf *url,
+                         const char *action, const char *subject, char *errstr, size_t errsz)
+{
+    char next[4096];
+    int ln = rs_registry_link_next(resp->link, next, sizeof next);
+    if (ln < 0)
+        return fail_with(r, RS_ERR_INVALID, action, subject, "unparsable Link header", errstr,
+                         errsz);
+    if (ln == 0)
+        return 0;
+    if (resolve_next(r, next, url))
+        return fail_with(r, RS_ERR_INVALID, action, subject,
+                         "Link header points outside the registry", errstr, errsz);
+    return 1;
+}
+
 static int list_pages(rs_registry *r, const char *first_url, const char *scope, const char *key,
                       const char *action, const char *subject, rs_registry_name_cb cb, void *opaque,
                       char *errstr, size_t errsz)
 {
     rs_buf url = RS_BUF_INIT;
-    char **seen = NULL;
-    size_t n_seen = 0, cap_seen = 0;
+    rs_listing_guard guard;
     rs_http_response resp;
     memset(&resp, 0, sizeof resp);
-    int rc = 0;
     size_t total = 0;
+    char why[256];
     static const char *const hdrs[] = {"Accept: application/json", NULL};
-    if (rs_buf_puts(&url, first_url)) {
-        rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    for (size_t page = 0;; page++) {
-        if (page >= RS_REGISTRY_MAX_PAGES) {
-            rc = fail_with(r, RS_ERR_LIMIT_EXCEEDED, action, subject, "too many pages", errstr,
-                           errsz);
-            goto out;
+    rs_listing_guard_init(&guard, RS_REGISTRY_MAX_PAGES);
+    int rc = rs_buf_puts(&url, first_url) ? RS_ERR_INTERNAL : 0;
+    if (rc)
+        rc = rs_errf(errstr, errsz, rc, "out of memory");
+    while (!rc) {
+        size_t count = 0;
+        uint64_t names = 0;
+        if ((rc = rs_listing_guard_page(&guard, url.data, why, sizeof why))) {
+            rc = fail_with(r, rc, action, subject, why, errstr, errsz);
+            break;
         }
         rs_http_response_free(&resp);
         if ((rc = reg_call(r, "GET", url.data, scope, hdrs, 16u * 1024 * 1024, &resp, action,
                            subject, errstr, errsz)))
-            goto out;
+            break;
         if (resp.status != 200) {
             rc = fail_status(r, resp.status, K_OTHER, action, subject, errstr, errsz);
-            goto out;
-        }
-        json_t *j = json_loadb(resp.body, resp.body_len, 0, NULL);
-        json_t *arr = json_is_object(j) ? json_object_get(j, key) : NULL;
-        if (!j || (arr && !json_is_array(arr) && !json_is_null(arr)) ||
-            (!arr && !json_is_object(j))) {
-            json_decref(j);
-            rc = fail_with(r, RS_ERR_INVALID, action, subject, "malformed listing", errstr, errsz);
-            goto out;
-        }
-        size_t i;
-        json_t *v;
-        json_array_foreach(arr, i, v)
-        {
-            if (!json_is_string(v))
-                continue;
-            total++;
-            if ((rc = cb(json_string_value(v), opaque))) {
-                json_decref(j);
-                goto out;
-            }
-        }
-        json_decref(j);
-        char next[4096];
-        int ln = rs_registry_link_next(resp.link, next, sizeof next);
-        if (ln < 0) {
-            rc = fail_with(r, RS_ERR_INVALID, action, subject, "unparsable Link header", errstr,
-                           errsz);
-            goto out;
-        }
-        if (ln == 0)
             break;
-        if (resolve_next(r, next, &url)) {
-            rc = fail_with(r, RS_ERR_INVALID, action, subject,
-                           "Link header points outside the registry", errstr, errsz);
-            goto out;
         }
-        for (size_t s = 0; s < n_seen; s++)
-            if (!strcmp(seen[s], url.data)) {
-                rc = fail_with(r, RS_ERR_INVALID, action, subject,
-                               "Link header repeats an earlier page", errstr, errsz);
-                goto out;
-            }
-        if (RS_GROW(seen, n_seen + 1, cap_seen) || !(seen[n_seen] = strdup(url.data))) {
-            rc = rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-            goto out;
+        if ((rc = list_page_names(r, &resp, key, action, subject, cb, opaque, &count, &names,
+                                  errstr, errsz)))
+            break;
+        total += count;
+        if ((rc = rs_listing_guard_names(&guard, names, count, why, sizeof why))) {
+            rc = fail_with(r, rc, action, subject, why, errstr, errsz);
+            break;
         }
-        n_seen++;
+        rc = list_next_url(r, &resp, &url, action, subject, errstr, errsz);
+        if (rc <= 0)
+            break;
+        rc = 0;
     }
-    rs_log(RS_LOG_DEBUG, "listed %zu names in %zu pages for '%s' of '%s'", total, n_seen + 1,
-           subject, r->host);
-out:
-    for (size_t s = 0; s < n_seen; s++)
-        free(seen[s]);
-    free(seen);
+    if (!rc)
+        rs_log(RS_LOG_DEBUG, "listed %zu names in %zu pages for '%s' of '%s'", total,
+               guard.pages, subject, r->host);
+    rs_listing_guard_free(&guard);
     rs_http_response_free(&resp);
     rs_buf_free(&url);
     return rc;

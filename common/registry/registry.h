@@ -33,12 +33,19 @@ typedef struct rs_http_policy {
     long low_speed_limit;    /* bytes per second under which ... (1024) */
     long low_speed_time;     /* ... for this many seconds the transfer is aborted (30) */
     int max_redirects;       /* 5 */
+    /* The overall deadline of one attempt (every hop of it): floor + size / rate, the size
+     * being the larger of Content-Length and the bytes received so far; 0: no deadline. */
+    long deadline_floor_ms; /* 30000 */
+    long deadline_rate;     /* bytes per second (1048576) */
 } rs_http_policy;
 
 #define RS_HTTP_POLICY_DEFAULT                                                                     \
     {                                                                                              \
-        4, 200, 10000, 60000, 10000, 1024, 30, 5                                                   \
+        4, 200, 10000, 60000, 10000, 1024, 30, 5, 30000, 1048576                                   \
     }
+
+/* A non-2xx answer's body is kept up to this many bytes; then the connection is dropped. */
+#define RS_HTTP_ERROR_BODY_MAX 8192
 
 typedef struct rs_http_request {
     const char *method; /* "GET" (NULL too) or "HEAD" */
@@ -67,6 +74,7 @@ typedef struct rs_http_response {
     int attempts;             /* attempts made (1 + retries) */
     char etag[512];           /* ETag of the final response, as sent (conditional GETs) */
     char last_modified[128];  /* Last-Modified of the final response */
+    char content_range[128];  /* Content-Range of a 206 (a resumed stream) */
 } rs_http_response;
 
 typedef struct rs_http rs_http;
@@ -114,6 +122,17 @@ typedef struct rs_http_gate {
 int rs_http_set_gate(rs_http *h, const char *origin_url, const char *name,
                      const rs_http_gate *gate);
 
+/* Overlays the REGSCAN_HTTP_* environment variables on `p` (docs/reliability.md,
+ * "Network"): RETRIES, BACKOFF_MS, RETRY_AFTER_CAP (s), CONNECT_TIMEOUT (s), STALL_RATE
+ * (bytes/s), STALL_TIME (s), DEADLINE_FLOOR (s), DEADLINE_RATE (bytes/s). Returns 0 or
+ * RS_ERR_CONFIG naming the variable (p is then left partly updated). */
+int rs_http_policy_env(rs_http_policy *p, char *errstr, size_t errstr_size);
+
+/* The deadline in ms of an attempt that has `declared` bytes to come (Content-Length or
+ * a descriptor's size; <= 0: unknown) and has received `received`: floor + max(declared,
+ * received) / rate, saturating; 0 when the policy sets no deadline. */
+long long rs_http_deadline_ms(const rs_http_policy *p, long long declared, long long received);
+
 /* Returns 1 for statuses worth a retry: 429, 500, 502, 503, 504. */
 int rs_http_status_retryable(long status);
 
@@ -127,6 +146,9 @@ long rs_http_backoff_ms(const rs_http_policy *p, int attempt);
 
 /* Returns 1 when two absolute URLs have the same scheme, host and port. */
 int rs_http_same_origin(const char *a, const char *b);
+/* Returns 1 when absolute URL `url` names host `host` ("name" or "name:port", the port
+ * ignored; case-insensitive), 0 otherwise or when unparsable. */
+int rs_http_url_on_host(const char *url, const char *host);
 
 /* Appends "name=value" to an application/x-www-form-urlencoded body (with '&'
  * when b is not empty), both percent-encoded. Returns 0 or RS_ERR_INTERNAL. */

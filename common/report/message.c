@@ -535,6 +535,16 @@ static json_t *report_os(const rs_inventory *inv)
     return o;
 }
 
+/* "error", "partial" (delivered, but the index stage could not read
+ * everything: the inventory has errors, a layer may have ended at a limit)
+ * or "ok". */
+static const char *status_name(const rs_report_meta *m, const rs_inventory *inv)
+{
+    if (m->status == RS_REPORT_ERROR)
+        return "error";
+    return inv && (inv->n_errors || inv->errors_omitted) ? "partial" : "ok";
+}
+
 /* The fields reports and inventories share, in the order of DESIGN.md §4. */
 static json_t *header_build(const char *schema, const rs_report_meta *m, const rs_inventory *inv)
 {
@@ -550,8 +560,7 @@ static json_t *header_build(const char *schema, const rs_report_meta *m, const r
     bad |= json_object_set_new(o, "scan_id", str_or_null(m->scan_id));
     bad |= json_object_set_new(o, "part", json_integer(1));
     bad |= json_object_set_new(o, "parts", json_integer(1));
-    bad |= json_object_set_new(o, "status",
-                               json_string(m->status == RS_REPORT_ERROR ? "error" : "ok"));
+    bad |= json_object_set_new(o, "status", json_string(status_name(m, inv)));
     if (m->status == RS_REPORT_ERROR)
         bad |= json_object_set_new(
             o, "error",

@@ -23,6 +23,8 @@ void rs_scan_opts_default(rs_scan_opts *o)
     o->max_config_bytes = 8u << 20;
     rs_layer_limits dl = RS_LAYER_LIMITS_DEFAULT;
     o->limits = dl;
+    o->image.max_bytes = RS_LIMIT_IMAGE_BYTES;
+    o->image.max_packages = RS_LIMIT_IMAGE_PACKAGES;
 }
 
 void rs_scan_result_free(rs_scan_result *r)
@@ -124,6 +126,8 @@ struct layer_job {
     const char *repo;
     const rs_manifest *m;
     const rs_scan_opts *opts;
+    rs_layer_limits limits; /* opts' limits with this image's own budget */
+    rs_index_budget budget;
     rs_layer_result **results;
     pthread_mutex_t lock;
     size_t next;
@@ -146,10 +150,23 @@ static void *layer_thread(void *arg)
         char err[512] = "";
         rs_reader *r = NULL;
         rs_layer_result *res = NULL;
-        int rc = j->src->open_blob(j->src, j->repo, l->digest, j->opts->max_layer_bytes, &r, err,
-                                   sizeof err);
-        if (rc == 0) {
-            rc = rs_layer_analyze(r, l->media_type, &j->opts->limits, &res, err, sizeof err);
+        /* a body longer than the descriptor says is cut there (LIMIT_EXCEEDED) */
+        size_t max = j->opts->max_layer_bytes;
+        if (l->size > 0 && (!max || (uint64_t)l->size < max))
+            max = (size_t)l->size;
+        int rc = j->src->open_blob(j->src, j->repo, l->digest, max, &r, err, sizeof err);
+        if (rc == 0)
+            rc = rs_layer_analyze(r, l->media_type, &j->limits, &res, err, sizeof err);
+        if (rc == RS_ERR_LIMIT_EXCEEDED && l->size > 0 && max == (size_t)l->size &&
+            (!r || rs_reader_verify_count(r) > max)) {
+            /* past the descriptor's size: the manifest and the blob disagree */
+            char why[sizeof err];
+            memcpy(why, err, sizeof why);
+            rc = rs_errf(err, sizeof err, RS_ERR_INVALID,
+                         "blob is larger than the manifest's size %lld: %s", (long long)l->size,
+                         why);
+        }
+        if (r) {
             size_t got = rs_reader_verify_count(r);
             pthread_mutex_lock(&j->lock);
             j->bytes += got;
@@ -177,7 +194,10 @@ static void *layer_thread(void *arg)
 static int pull_layers(rs_blobsrc *src, const char *repo, const rs_manifest *m,
                        const rs_scan_opts *opts, rs_scan_result *res)
 {
-    struct layer_job j = {.src = src, .repo = repo, .m = m, .opts = opts};
+    struct layer_job j = {.src = src, .repo = repo, .m = m, .opts = opts, .limits = opts->limits};
+    j.budget.max_bytes = opts->image.max_bytes;
+    j.budget.max_packages = opts->image.max_packages;
+    j.limits.image = &j.budget;
     j.results = calloc(m->n_layers ? m->n_layers : 1, sizeof *j.results);
     if (!j.results)
         return rs_errf(res->error, sizeof res->error, RS_ERR_INTERNAL, "out of memory");

@@ -30,11 +30,19 @@ typedef struct rs_scan_opts {
     size_t max_layer_bytes;   /* compressed bytes per layer (default 2 GiB) */
     size_t max_config_bytes;  /* image config blob (default 8 MiB) */
     rs_layer_limits limits;   /* per-layer walking limits */
+    rs_index_budget image;    /* the image's limits (maxima; each scan counts its own) */
     const atomic_int *cancel; /* when non-NULL and set, the scan stops with RS_ERR_CANCELLED */
 } rs_scan_opts;
 
 /* Fills `o` with the defaults above. */
 void rs_scan_opts_default(rs_scan_opts *o);
+/* Applies the limit settings to o: every REGSCAN_LIMIT_<NAME> of the
+ * environment, then every `--limit-<name> N` / `--limit-<name>=N` of argv,
+ * which it removes from argv (*argc updated), so both the worker and
+ * `regscan-worker scan` take them (index.h, rs_limits_all). Returns 0 or
+ * RS_ERR_CONFIG naming the bad setting. */
+int rs_scan_opts_settings(rs_scan_opts *o, int *argc, char **argv, char *errstr,
+                          size_t errstr_size);
 
 typedef struct rs_scan_result {
     int status;      /* 0 or a negative rs_err */

@@ -9,7 +9,7 @@ libarchive-dev libhiredis-dev libssl-dev zlib1g-dev libzstd-dev zstd redis-serve
 docker-registry skopeo kcat python3-cryptography python3-confluent-kafka apache2-utils
 debootstrap maven curl python3-packaging ruby python3-apt python3-rpm python3-venv python3-pip clang libclang-rt-14-dev
 python3-jmespath
-libsqlite3-dev rpm db5.3-util sqlite3 libmicrohttpd-dev openssl"
+libsqlite3-dev rpm db5.3-util sqlite3 libmicrohttpd-dev openssl stunnel4"
 
 # Hyperscan, the secret scanner's multi-pattern matcher, exists for amd64 only; elsewhere
 # the build uses its portable prefilter (common/index/secrets/).

@@ -412,15 +412,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_redis(port, workdir=None, persist=False):
+def start_redis(port, workdir=None, extra=(), persist=False):
     """A private redis-server on 127.0.0.1:port, for the tests that stop or kill Redis (the
-    shared one must stay up); returns its process once it accepts connections. Without
+    shared one must stay up) or configure it (`extra`: more arguments, e.g.
+    ("--requirepass", pw)); returns its process once it accepts connections. Without
     persistence it comes back empty after a kill; with `persist` (needs workdir) every write
     is in its append-only file first (appendfsync always), so a restart on the same workdir
     is a restart with its data, as a deployed Redis has."""
     args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "yes" if persist else "no"] + \
-        (["--appendfsync", "always"] if persist else []) + (["--dir", workdir] if workdir else [])
+        (["--appendfsync", "always"] if persist else []) + \
+        (["--dir", workdir] if workdir else []) + list(extra)
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL)
     for _ in range(200):
         try:

@@ -130,6 +130,10 @@ int rs_analyzer_path_normalize(const char *in, char *out, size_t out_size)
 
 int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p)
 {
+    if (a->max_pkgs && a->n_pkgs >= a->max_pkgs) {
+        a->over_limit |= 1; /* the walker ends the layer at this file */
+        return 0;
+    }
     if (RS_GROW(a->pkgs, a->n_pkgs + 1, a->cap_pkgs))
         return RS_ERR_INTERNAL;
     rs_pkg *d = &a->pkgs[a->n_pkgs];
@@ -151,6 +155,10 @@ int rs_analysis_add_pkg(rs_analysis *a, const rs_pkg *p)
 
 int rs_analysis_add_owned(rs_analysis *a, const char *path, size_t len)
 {
+    if (a->max_owned && a->n_owned >= a->max_owned) {
+        a->over_limit |= 2;
+        return 0;
+    }
     if (RS_GROW(a->owned, a->n_owned + 1, a->cap_owned))
         return RS_ERR_INTERNAL;
     char *d = malloc(len + 1);

@@ -60,7 +60,7 @@ static const rs_layer_file *file_at(const rs_layer_result *r, const char *path)
 static void check_base(const rs_layer_result *r)
 {
     RS_CHECK_INT(r->n_entries, N_BASE);
-    RS_REQUIRE(r->n_files == 4);
+    RS_REQUIRE(r->n_files == 3);
     /* a distroless file list (dpkg-files): "abc" is no "<md5>  <path>" line */
     const rs_layer_file *md5 = file_at(r, "/var/lib/dpkg/status.d/x.md5sums");
     RS_REQUIRE(md5);
@@ -78,16 +78,15 @@ static void check_base(const rs_layer_result *r)
     RS_REQUIRE(st->n_pkgs == 2);
     RS_CHECK_STR(st->pkgs[0].name, "libc6");
     RS_CHECK_STR(st->pkgs[0].path, "/var/lib/dpkg/status");
-    /* the hard link got the content of its target */
-    const rs_layer_file *cp = file_at(r, "/var/lib/dpkg/status.d/copy");
-    RS_REQUIRE(cp);
-    RS_REQUIRE(cp->n_pkgs == 2);
-    RS_CHECK_STR(cp->pkgs[1].name, "tzdata");
-    RS_CHECK_STR(cp->pkgs[1].path, "/var/lib/dpkg/status.d/copy");
-    RS_REQUIRE(r->n_links == 1);
+    /* the hard link is a link (the merge resolves it), not a copy of its target */
+    RS_CHECK(file_at(r, "/var/lib/dpkg/status.d/copy") == NULL);
+    RS_REQUIRE(r->n_links == 2);
     RS_CHECK_STR(r->links[0].path, "/etc/os-release");
     RS_CHECK_STR(r->links[0].target, "../usr/lib/os-release");
     RS_CHECK_INT(r->links[0].hard, 0);
+    RS_CHECK_STR(r->links[1].path, "/var/lib/dpkg/status.d/copy");
+    RS_CHECK_STR(r->links[1].target, "/var/lib/dpkg/status");
+    RS_CHECK_INT(r->links[1].hard, 1);
     RS_REQUIRE(r->n_whiteouts == 1);
     RS_CHECK_STR(r->whiteouts[0], "/etc/motd");
     RS_REQUIRE(r->n_opaque_dirs == 1);
@@ -150,7 +149,7 @@ static void test_oversize_skipped(void)
 }
 
 /* Two analyzers want the same paths: each sees every entry, a hard link
- * copies the result of each, a file too large for one is skipped for that
+ * is recorded once as a link, a file too large for one is skipped for that
  * one only. */
 static void test_several_analyzers(void)
 {
@@ -166,8 +165,12 @@ static void test_several_analyzers(void)
     char err[256] = "";
     RS_CHECK_INT(analyze(data, len, &lim, &r, err, sizeof err), 0);
     RS_REQUIRE(r);
-    RS_CHECK_INT(r->n_files, 6);
-    RS_CHECK_INT(r->n_links, 0);
+    RS_CHECK_INT(r->n_files, 4);
+    /* the hard link is one link for the merge, whatever analyzers read its target */
+    RS_REQUIRE(r->n_links == 1);
+    RS_CHECK_STR(r->links[0].path, "/data/b.txt");
+    RS_CHECK_STR(r->links[0].target, "/data/a.txt");
+    RS_CHECK_INT(r->links[0].hard, 1);
     RS_REQUIRE(r->n_skipped == 1);
     RS_CHECK_STR(r->skipped[0].path, "/data/big.bin");
     RS_CHECK_STR(r->skipped[0].analyzer, "head");
@@ -180,10 +183,6 @@ static void test_several_analyzers(void)
     const char *v = test_version(r->files, r->n_files, "/data/a.txt", "wc");
     RS_CHECK_STR(v ? v : "-", "4:2");
     v = test_version(r->files, r->n_files, "/data/a.txt", "head");
-    RS_CHECK_STR(v ? v : "-", "4");
-    v = test_version(r->files, r->n_files, "/data/b.txt", "wc");
-    RS_CHECK_STR(v ? v : "-", "4:2");
-    v = test_version(r->files, r->n_files, "/data/b.txt", "head");
     RS_CHECK_STR(v ? v : "-", "4");
     v = test_version(r->files, r->n_files, "/data/big.bin", "wc");
     RS_CHECK_STR(v ? v : "-", "3145728:0");
@@ -434,8 +433,61 @@ static void test_json_invalid_utf8(void)
     free(data);
 }
 
+/* The result limits: a layer that would exceed one ends at that entry with
+ * one LIMIT_EXCEEDED skip naming it, and keeps what it recorded before; a
+ * hard link past max_link_fanout; the settings' names and values. */
+static void test_result_limits(void)
+{
+    tent e[] = {{T_FILE, "etc/.wh.a", "", 0},
+                {T_FILE, "etc/.wh.b", "", 0},
+                {T_FILE, "etc/.wh.c", "", 0},
+                {T_FILE, "var/lib/dpkg/status", STATUS, 0},
+                {T_HARDLINK, "var/lib/dpkg/status.d/l1", "var/lib/dpkg/status", 0},
+                {T_HARDLINK, "var/lib/dpkg/status.d/l2", "var/lib/dpkg/status", 0}};
+    size_t len;
+    char *data = mktar(e, 6, F_GZIP, &len);
+    rs_layer_limits lim = RS_LAYER_LIMITS_DEFAULT;
+    RS_CHECK_INT(rs_limits_set(&lim, NULL, "max-whiteouts", "2", NULL, 0), 0);
+    rs_layer_result *r = NULL;
+    char err[256] = "";
+    RS_CHECK_INT(analyze(data, len, &lim, &r, err, sizeof err), 0);
+    RS_REQUIRE(r);
+    RS_CHECK_INT(r->n_whiteouts, 3); /* the third is recorded, then the layer ends */
+    RS_CHECK_INT(r->n_files, 0);
+    RS_REQUIRE(r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "/etc/.wh.c");
+    RS_CHECK_STR(r->skipped[0].reason, "LIMIT_EXCEEDED");
+    RS_CHECK_STR(r->skipped[0].limit, "max_whiteouts");
+    RS_CHECK(r->skipped[0].analyzer == NULL);
+    rs_layer_result_free(r);
+    lim = (rs_layer_limits)RS_LAYER_LIMITS_DEFAULT;
+    lim.max_link_fanout = 1;
+    RS_CHECK_INT(analyze(data, len, &lim, &r, err, sizeof err), 0);
+    RS_REQUIRE(r);
+    RS_CHECK_INT(r->n_links, 1);
+    RS_REQUIRE(r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "/var/lib/dpkg/status.d/l2");
+    RS_CHECK_STR(r->skipped[0].limit, "max_link_fanout");
+    rs_layer_result_free(r);
+    lim = (rs_layer_limits)RS_LAYER_LIMITS_DEFAULT;
+    lim.max_packages = 1; /* the status has two */
+    RS_CHECK_INT(analyze(data, len, &lim, &r, err, sizeof err), 0);
+    RS_REQUIRE(r && r->n_skipped == 1);
+    RS_CHECK_STR(r->skipped[0].path, "/var/lib/dpkg/status");
+    RS_CHECK_STR(r->skipped[0].limit, "max_packages");
+    rs_layer_result_free(r);
+    free(data);
+    rs_index_budget img = {0};
+    RS_CHECK_INT(rs_limits_set(&lim, &img, "MAX_IMAGE_BYTES", "7", err, sizeof err), 0);
+    RS_CHECK_INT(img.max_bytes, 7);
+    RS_CHECK_INT(rs_limits_set(&lim, &img, "max_nope", "1", err, sizeof err), RS_ERR_CONFIG);
+    RS_CHECK_STR(err, "unknown limit 'max_nope'");
+    RS_CHECK_INT(rs_limits_set(&lim, &img, "max_paths", "-1", err, sizeof err), RS_ERR_CONFIG);
+}
+
 int main(void)
 {
+    test_result_limits();
     test_filters();
     test_oversize_skipped();
     test_several_analyzers();

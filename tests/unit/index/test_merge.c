@@ -186,28 +186,31 @@ static void test_invalid_utf8(void)
         {T_FILE, "var/lib/dpkg/status.d/tz\xFF", "Package: tzdata\nVersion: 1\n", 0},
         {T_FILE, "var/lib/dpkg/status.d/ok", "Package: ok\nVersion: 1\n", 0},
         {T_HARDLINK, "var/lib/dpkg/status.d/hl\xFE", "var/lib/dpkg/status.d/ok", 0}};
-    tent l1[] = {{T_FILE, "var/lib/dpkg/status.d/.wh.tz\xFF", "", 0}};
-    rs_layer_result *L[2] = {layer(l0, 4), layer(l1, 1)};
+    /* the hard link's file is reported once, at its own path while it is there,
+     * at the link's when an upper layer deletes it */
+    tent l1[] = {{T_FILE, "var/lib/dpkg/status.d/.wh.tz\xFF", "", 0},
+                 {T_FILE, "var/lib/dpkg/status.d/.wh.ok", "", 0}};
+    rs_layer_result *L[2] = {layer(l0, 4), layer(l1, 2)};
     rs_inventory *inv = NULL;
     char err[256];
     RS_CHECK_INT(rs_merge_layers(L, DIGESTS, 1, &inv, err, sizeof err), 0);
-    RS_REQUIRE(inv && inv->n_pkgs == 3);
+    RS_REQUIRE(inv && inv->n_pkgs == 2);
     RS_CHECK_STR(inv->os.version_codename, "b" FFFD);
     RS_CHECK_INT(inv->os.text_replaced, 1);
     /* sorted by (type, name, version, path) */
     RS_CHECK_STR(inv->pkgs[0].name, "ok");
-    RS_CHECK_STR(inv->pkgs[0].path, "/var/lib/dpkg/status.d/hl" FFFD);
-    RS_CHECK_INT(inv->pkgs[0].text_replaced, 1);
-    RS_CHECK_STR(inv->pkgs[1].name, "ok");
-    RS_CHECK_STR(inv->pkgs[1].path, "/var/lib/dpkg/status.d/ok");
-    RS_CHECK_INT(inv->pkgs[1].text_replaced, 0);
-    RS_CHECK_STR(inv->pkgs[2].name, "tzdata");
-    RS_CHECK_STR(inv->pkgs[2].path, "/var/lib/dpkg/status.d/tz" FFFD);
-    RS_CHECK_INT(inv->pkgs[2].text_replaced, 1);
+    RS_CHECK_STR(inv->pkgs[0].path, "/var/lib/dpkg/status.d/ok");
+    RS_CHECK_INT(inv->pkgs[0].text_replaced, 0);
+    RS_CHECK_STR(inv->pkgs[1].name, "tzdata");
+    RS_CHECK_STR(inv->pkgs[1].path, "/var/lib/dpkg/status.d/tz" FFFD);
+    RS_CHECK_INT(inv->pkgs[1].text_replaced, 1);
     rs_inventory_free(inv);
     RS_CHECK_INT(rs_merge_layers(L, DIGESTS, 2, &inv, err, sizeof err), 0);
-    RS_REQUIRE(inv && inv->n_pkgs == 2);
+    RS_REQUIRE(inv && inv->n_pkgs == 1);
     RS_CHECK(pkg(inv, "tzdata") == NULL);
+    RS_CHECK_STR(inv->pkgs[0].name, "ok");
+    RS_CHECK_STR(inv->pkgs[0].path, "/var/lib/dpkg/status.d/hl" FFFD);
+    RS_CHECK_INT(inv->pkgs[0].text_replaced, 1);
     rs_inventory_free(inv);
     /* through the JSON form of the layer results (the cache, a child process):
      * the same paths, flags and whiteout */
@@ -220,16 +223,15 @@ static void test_invalid_utf8(void)
         json_decref(j);
     }
     RS_CHECK_INT(rs_merge_layers(J, DIGESTS, 1, &inv, err, sizeof err), 0);
-    RS_REQUIRE(inv && inv->n_pkgs == 3);
+    RS_REQUIRE(inv && inv->n_pkgs == 2);
     RS_CHECK_INT(inv->os.text_replaced, 1);
-    RS_CHECK_STR(inv->pkgs[0].path, "/var/lib/dpkg/status.d/hl" FFFD);
-    RS_CHECK_INT(inv->pkgs[0].text_replaced, 1);
-    RS_CHECK_INT(inv->pkgs[1].text_replaced, 0);
-    RS_CHECK_STR(inv->pkgs[2].path, "/var/lib/dpkg/status.d/tz" FFFD);
-    RS_CHECK_INT(inv->pkgs[2].text_replaced, 1);
+    RS_CHECK_INT(inv->pkgs[0].text_replaced, 0);
+    RS_CHECK_STR(inv->pkgs[1].path, "/var/lib/dpkg/status.d/tz" FFFD);
+    RS_CHECK_INT(inv->pkgs[1].text_replaced, 1);
     rs_inventory_free(inv);
     RS_CHECK_INT(rs_merge_layers(J, DIGESTS, 2, &inv, err, sizeof err), 0);
-    RS_CHECK_INT(inv ? (long long)inv->n_pkgs : -1, 2);
+    RS_REQUIRE(inv && inv->n_pkgs == 1);
+    RS_CHECK_STR(inv->pkgs[0].path, "/var/lib/dpkg/status.d/hl" FFFD);
     rs_inventory_free(inv);
     for (int i = 0; i < 2; i++) {
         rs_layer_result_free(L[i]);
