@@ -86,6 +86,18 @@ static void index_trace(const char *what, const char *digest)
 
 #define LEASE_LOST 1 /* index_with_lease: another worker holds the digest now */
 
+/* The end of an index under the lease, next to its start's line: with their
+ * times, the two lines show that one digest is never indexed twice at once. */
+static void log_index_end(const struct request *r, int rc)
+{
+    const char *how = rc == 0                  ? "ok"
+                      : rc == LEASE_LOST       ? "lease lost"
+                      : rc == RS_ERR_CANCELLED ? "cancelled"
+                                               : rs_err_code(rc);
+    rs_log(RS_LOG_INFO, "indexing '%s' ended (lease owner '%s'): %s", r->req.digest, r->owner,
+           how);
+}
+
 /* Pulls and analyses the image while holding its lease. Returns 0 (r->inv
  * set), LEASE_LOST, RS_ERR_CANCELLED, an infrastructure failure, or the
  * failure of the image (r->scan_err). Counts the attempt (poison detection):
@@ -120,6 +132,8 @@ static int index_with_lease(struct request *r)
         rs_state_lease_release(w->state, digest, r->owner, NULL, r->errstr, sizeof r->errstr);
         return rs_errf(r->scan_err, sizeof r->scan_err, RS_ERR_INTERNAL, "out of memory");
     }
+    rs_log(RS_LOG_INFO, "indexing '%s' (lease owner '%s', attempt %lld)", digest, r->owner,
+           attempts);
     rs_scan_opts so;
     rs_scan_opts_default(&so);
     if (w->o->scan)
@@ -154,6 +168,7 @@ static int index_with_lease(struct request *r)
         RETRY(jb, rs_state_attempts_cancel(w->state, RS_ANALYZER_VERSION, digest, err, sizeof err));
     else if (rc != RS_ERR_ANALYZER_CRASHED) /* a crashed child's start stays counted */
         RETRY(jb, rs_state_attempts_clear(w->state, RS_ANALYZER_VERSION, digest, err, sizeof err));
+    log_index_end(r, rc);
     rs_lease_end(lease, 1); /* released unless lost: then it is not ours */
     return rc;
 }

@@ -352,6 +352,8 @@ static int request_report(struct request *r)
         rc = report ? publish_doc(r, report, w->cfg->settings.topic_findings, report_arrays)
                     : rs_errf(r->errstr, sizeof r->errstr, RS_ERR_INTERNAL, "out of memory");
     }
+    if (rc == 0)
+        RS_TEST_STEP("after_publish"); /* the report is acknowledged, `done` not written */
     if (rc == 0 && r->poisoned) {
         char dl_err[512];
         rc = worker_dead_letter(w, r->jb, r->scan_err, dl_err, sizeof dl_err);
@@ -450,6 +452,14 @@ int worker_process_request(struct worker *w, job_t *jb)
         rc = request_run(r);
     if (rc > 0)
         rc = 0;
+    if (rc && atomic_load(&jb->cancel)) {
+        /* its partition was revoked or lost (a broker restart can end the group's
+         * sessions) while a step was retried: handed back, not failed */
+        rs_log(RS_LOG_INFO, "request at '%s' [%d] offset %lld handed back: %s", jb->topic,
+               jb->partition, (long long)jb->offset,
+               rc == RS_ERR_CANCELLED ? "cancelled" : r->errstr);
+        rc = RS_ERR_CANCELLED;
+    }
     if (rc && rc != RS_ERR_CANCELLED)
         rs_log(RS_LOG_ERROR, "request at '%s' [%d] offset %lld not finished: %s", jb->topic,
                jb->partition, (long long)jb->offset, r->errstr[0] ? r->errstr : r->scan_err);

@@ -90,6 +90,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
            lost ? "lost" : "revoked", parts->cnt);
     for (int i = 0; i < parts->cnt; i++)
         rs_window_revoke(w->win, parts->elems[i].topic, parts->elems[i].partition);
+    if (parts->cnt) /* in-flight scans of the partitions cancelled, nothing committed yet */
+        RS_TEST_STEP("revoke");
     if (!lost) {
         rd_kafka_resp_err_t ce = rd_kafka_commit(rk, NULL, 0);
         if (ce && ce != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -118,6 +120,8 @@ static void *job_thread(void *arg)
                      j->topic, j->partition, (long long)j->offset, rs_err_code(rc));
             worker_set_fatal(w, rc, msg);
         }
+        if (rc == 0)
+            RS_TEST_STEP("after_done"); /* finished (`done` written), offset not stored */
         rs_window_finish(w->win, j, rc == 0);
     }
     return NULL;

@@ -339,4 +339,22 @@ char *rs_utf8_dup_printable(const char *s);
  * *p moved past it; 0 when only slashes, or nothing, remain. */
 int rs_path_next(const char **p, const char **comp, size_t *n);
 
+/* ---- teststep: test-only stops at named steps (teststep.c).
+ *
+ * RS_TEST_STEP("name") marks a step of the worker (after_publish, ...). In a
+ * build with -DREGSCAN_TEST_HOOKS=ON (RS_TEST_HOOKS) it calls rs_test_step;
+ * otherwise it compiles to nothing. When REGSCAN_TEST_STOP_AT names the step
+ * ("step" or "step:N", the N-th time), the process logs "test hook: process
+ * PID stopped at step 'name'" and stops itself with SIGSTOP, so a test can
+ * look at Redis and Kafka as they are at that instant and then SIGKILL it;
+ * REGSCAN_TEST_KILL_AT kills it there with SIGKILL after the same kind of
+ * line. Builds for users contain none of this. */
+#ifdef RS_TEST_HOOKS
+/* Stops or kills the process when the environment names `step` (see above). */
+void rs_test_step(const char *step);
+#define RS_TEST_STEP(step) rs_test_step(step)
+#else
+#define RS_TEST_STEP(step) ((void)0)
+#endif
+
 #endif

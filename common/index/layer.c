@@ -776,6 +776,7 @@ static int parse_whole(rs_layer_result *r, const char *path, const rs_analyzer *
     }
     rs_analysis res = {.max_pkgs = k->max_pkgs, .max_owned = k->max_owned};
     char perr[256] = "";
+    RS_TEST_STEP("analyse"); /* tests stop a worker while it analyses */
     int prc =
         an->parse(path, k->keep.data ? k->keep.data : "", k->keep.len, &res, perr, sizeof perr);
     return record(r, path, an, prc, perr, &res, errstr, errsz);

@@ -6,6 +6,7 @@ its own topic prefix, Redis key prefix, consumer group and repository namespace,
 can run one after another against the same services without seeing each other's data.
 """
 
+import base64
 import json
 import os
 import signal
@@ -411,12 +412,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_redis(port, workdir=None, extra=()):
-    """A private redis-server on 127.0.0.1:port without persistence, for the tests that stop
-    or kill Redis (the shared one must stay up) or configure it (`extra`: more arguments,
-    e.g. ("--requirepass", pw)); returns its process once it accepts connections."""
+def start_redis(port, workdir=None, extra=(), persist=False):
+    """A private redis-server on 127.0.0.1:port, for the tests that stop or kill Redis (the
+    shared one must stay up) or configure it (`extra`: more arguments, e.g.
+    ("--requirepass", pw)); returns its process once it accepts connections. Without
+    persistence it comes back empty after a kill; with `persist` (needs workdir) every write
+    is in its append-only file first (appendfsync always), so a restart on the same workdir
+    is a restart with its data, as a deployed Redis has."""
     args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no"] + (["--dir", workdir] if workdir else []) + list(extra)
+            "--appendonly", "yes" if persist else "no"] + \
+        (["--appendfsync", "always"] if persist else []) + \
+        (["--dir", workdir] if workdir else []) + list(extra)
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL)
     for _ in range(200):
         try:
@@ -426,6 +432,69 @@ def start_redis(port, workdir=None, extra=()):
             time.sleep(0.05)
     p.kill()
     raise RuntimeError("redis-server did not start")
+
+
+KAFKA_PROPERTIES = """# a private single KRaft broker (harness.start_kafka): services.sh's broker
+# settings without its SASL_SSL listener
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{cport}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs={data}
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=1000
+auto.create.topics.enable=false
+"""
+
+
+def start_kafka(port, cport, workdir, timeout=90):
+    """A private Kafka broker (KRaft, broker and controller in one JVM) on 127.0.0.1:port
+    (controller on cport) with its data and log in workdir, from the jars services.sh uses
+    (REGSCAN_KAFKA_LIB), for the tests that kill the broker (the shared one must stay up).
+    Formats the storage on the first start only, so calling it again with the same arguments
+    after a kill -9 restarts the broker on its data. Returns the process once the broker
+    answers metadata requests."""
+    from confluent_kafka.admin import AdminClient
+    lib = os.environ["REGSCAN_KAFKA_LIB"]
+    log4j = os.path.join(ROOT, "deploy", "local", "kafka")
+    data = os.path.join(workdir, "data")
+    props = os.path.join(workdir, "server.properties")
+    java = ["java", "-cp", os.path.join(lib, "*")]
+    if not os.path.exists(os.path.join(data, "meta.properties")):
+        os.makedirs(data, exist_ok=True)
+        with open(props, "w") as f:
+            f.write(KAFKA_PROPERTIES.format(port=port, cport=cport, data=data))
+        cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        subprocess.run(java[:1] + [f"-Dlog4j2.configurationFile={log4j}/log4j2-tools.properties"]
+                       + java[1:] + ["kafka.tools.StorageTool", "format", "-t", cluster, "-c", props],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(os.path.join(workdir, "kafka.log"), "a")
+    p = subprocess.Popen(java[:1] + ["-Xms256m", "-Xmx256m", "-XX:+UseG1GC",
+                                     f"-Dlog4j2.configurationFile={log4j}/log4j2.properties"]
+                         + java[1:] + ["kafka.Kafka", props], stdout=log, stderr=subprocess.STDOUT)
+    admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}", "log_level": 0})
+    deadline = time.time() + timeout
+    while time.time() < deadline and p.poll() is None:
+        try:
+            admin.list_topics(timeout=1)
+            return p
+        except Exception:  # noqa: BLE001 -- not up yet
+            time.sleep(0.2)
+    p.kill()
+    raise RuntimeError(f"the private kafka broker did not start (log: {log.name})")
 
 
 def wait_all(procs, timeout):
