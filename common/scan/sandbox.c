@@ -518,6 +518,7 @@ int rs_sandbox_analyze(const rs_sandbox_opts *o, rs_reader *in, const char *medi
     uint64_t deadline = rs_now_ms() + (uint64_t)o->timeout_s * 1000u;
     rc = child_spawn(&c, args.argv, errstr, errsz);
     if (rc == 0) {
+        RS_TEST_STEP("analyse"); /* the child analyses (its own hooks see no environment) */
         child_pump(&c, in, deadline);
         int st = child_wait(&c, deadline);
         if (c.reader_rc)
