@@ -1,6 +1,7 @@
 /* regscan-analyze - the sandboxed child of the index stage (DESIGN.md §7):
  * reads one layer's compressed bytes from stdin, analyses them under
- * seccomp and resource limits, writes the rs_layer_result JSON to stdout,
+ * seccomp and resource limits, writes the rs_layer_result to stdout (its
+ * stream form, rs_layer_result_write_stream),
  * or one error line to stderr and exits with the error's code (-rs_err).
  * Started by rs_sandbox_analyze with an empty environment and only its
  * three pipes; not meant to be run by hand (but it can: `< layer.tar.gz`). */
@@ -72,14 +73,34 @@ static void fail(int rc, const char *err)
     _exit(rc < 0 && rc > -64 ? -rc : 1);
 }
 
+/* The result goes out in its stream form (index.h) through a 64 KiB buffer:
+ * one line's JSON tree at a time beside the result, never a whole copy. */
+struct out_buf {
+    char data[65536];
+    size_t len;
+};
+
+static int out_write(const char *buf, size_t n, void *ctx)
+{
+    struct out_buf *o = ctx;
+    if (o->len + n > sizeof o->data) {
+        if (write_all(1, o->data, o->len))
+            return -1;
+        o->len = 0;
+        if (n > sizeof o->data)
+            return write_all(1, buf, n);
+    }
+    memcpy(o->data + o->len, buf, n);
+    o->len += n;
+    return 0;
+}
+
 static int emit(const rs_layer_result *res)
 {
-    json_t *j = rs_layer_result_to_json(res);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    int rc = s && write_all(1, s, strlen(s)) == 0 ? 0 : -1;
-    free(s);
-    return rc;
+    static struct out_buf o;
+    if (rs_layer_result_write_stream(res, out_write, &o))
+        return -1;
+    return write_all(1, o.data, o.len);
 }
 
 int main(int argc, char **argv)

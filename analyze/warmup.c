@@ -45,6 +45,12 @@ static size_t build(unsigned char *buf, size_t cap)
     return ok ? used : 0;
 }
 
+static int discard(const char *buf, size_t n, void *ctx)
+{
+    (void)buf, (void)n, (void)ctx;
+    return 0;
+}
+
 int rs_analyze_warmup(const rs_layer_limits *limits, char *errstr, size_t errsz)
 {
     static unsigned char buf[16384];
@@ -57,8 +63,8 @@ int rs_analyze_warmup(const rs_layer_limits *limits, char *errstr, size_t errsz)
     rs_layer_result *res = NULL;
     int rc = rs_layer_analyze(r, NULL, limits, &res, errstr, errsz);
     rs_reader_destroy(r);
-    json_t *j = rc == 0 ? rs_layer_result_to_json(res) : NULL; /* jansson's hash seed */
-    json_decref(j);
+    if (rc == 0) /* jansson's hash seed, and the writer's path as the child takes it */
+        rs_layer_result_write_stream(res, discard, NULL);
     rs_layer_result_free(res);
     return rc;
 }

@@ -338,6 +338,41 @@ json_t *rs_layer_result_to_json(const rs_layer_result *r);
 int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errstr,
                               size_t errstr_size);
 
+/* ---- the stream form of a layer result: what the sandboxed child writes
+ * to the parent (DESIGN.md §7), written and read one line at a time so that
+ * neither side holds more than the result and one line's JSON tree. Lines of
+ * compact JSON, each ended by '\n': a header object {"layer_result_stream":
+ * 1, "files": F, "links": L, "whiteouts": W, "opaque_dirs": O, "skipped": S,
+ * and the counters of the JSON form}; then each file as in the JSON form but
+ * with "packages": P and "owned": Q counts, followed by its P package lines
+ * and Q owned-path strings; then L links, W whiteout strings, O opaque-dir
+ * strings and S skipped objects; then nothing. */
+
+/* Writes r's stream form through write(buf, len, ctx), which returns 0 or
+ * non-zero to stop. Returns 0, RS_ERR_INTERNAL (out of memory) or the
+ * callback's non-zero value. */
+typedef int rs_layer_stream_write_fn(const char *buf, size_t len, void *ctx);
+int rs_layer_result_write_stream(const rs_layer_result *r, rs_layer_stream_write_fn *write,
+                                 void *ctx);
+
+/* The decoder of the stream form (untrusted input: types, lengths, counts,
+ * paths and UTF-8 are checked as in rs_layer_result_from_json; a line is at
+ * most RS_LAYER_STREAM_MAX_LINE bytes). */
+#define RS_LAYER_STREAM_MAX_LINE ((size_t)8 << 20)
+typedef struct rs_layer_stream rs_layer_stream;
+/* A new decoder; NULL when out of memory. */
+rs_layer_stream *rs_layer_stream_new(void);
+/* Decodes the next len bytes (any split). Returns 0 or RS_ERR_INVALID /
+ * RS_ERR_INTERNAL with errstr naming the line; after an error every call
+ * returns it again. */
+int rs_layer_stream_feed(rs_layer_stream *d, const void *buf, size_t len, char *errstr,
+                         size_t errstr_size);
+/* At the end of the bytes: 0 with *out set (the decoder lets go of it), or
+ * RS_ERR_INVALID when the stream ended early or an error came before. */
+int rs_layer_stream_finish(rs_layer_stream *d, rs_layer_result **out, char *errstr,
+                           size_t errstr_size);
+void rs_layer_stream_free(rs_layer_stream *d);
+
 /* ---- merge: layer results in, image inventory out.
  *
  * Applies layers bottom-up as the OCI image spec says (whiteouts and opaque

@@ -10,6 +10,7 @@
  * Nothing is written to disk. Merging layers is merge.c's business. */
 #include "index.h"
 #include "gunzip_int.h"
+#include "layer_int.h"
 #include "base.h"
 
 #include <archive.h>
@@ -24,7 +25,7 @@
 #define LAYER_PATH_MAX 4096
 /* a path in the JSON form: each byte of a tar path may have become a 3-byte U+FFFD */
 #define LAYER_JSON_PATH_MAX (3 * (LAYER_PATH_MAX + 1))
-#define LAYER_JSON_MAX_ITEMS 1000000
+#define LAYER_JSON_MAX_ITEMS RS_LAYER_JSON_MAX_ITEMS
 /* analyzers that may want one path; the registry is far smaller */
 #define LAYER_MAX_ANALYZERS 32
 
@@ -1139,7 +1140,8 @@ out:
 
 /* JSON: paths are bytes from tar headers; they are written as UTF-8 (U+FFFD
  * for what is not), so the document always encodes. Packages and the OS
- * carry their own invalid-utf8 flags. */
+ * carry their own invalid-utf8 flags. The item codecs below (layer_int.h)
+ * serve this form and the stream form of resultstream.c alike. */
 
 static json_t *str(const char *s)
 {
@@ -1195,69 +1197,116 @@ static int owned_to_json(json_t *o, const rs_layer_file *f)
     return !a || json_object_set_new(o, "owned", a);
 }
 
+json_t *rs_layer_file_head_json(const rs_layer_file *f)
+{
+    json_t *o = json_pack("{s:o, s:s, s:o?, s:I}", "path", str(f->path), "analyzer", f->analyzer,
+                          "os", f->os.found ? rs_os_to_json(&f->os) : NULL, "malformed",
+                          (json_int_t)f->n_malformed);
+    if (o && file_extra_to_json(o, f)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* A file's object of the JSON form: its head, "packages" and "owned". */
+static json_t *file_to_json(const rs_layer_file *f)
+{
+    json_t *pkgs = json_array(), *o = NULL;
+    for (size_t k = 0; pkgs && k < f->n_pkgs; k++)
+        if (json_array_append_new(pkgs, rs_pkg_to_json(&f->pkgs[k]))) {
+            json_decref(pkgs);
+            return NULL;
+        }
+    if (!pkgs || !(o = rs_layer_file_head_json(f)) || json_object_set_new(o, "packages", pkgs) ||
+        owned_to_json(o, f)) {
+        json_decref(o ? NULL : pkgs);
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *rs_layer_link_json(const rs_layer_link *l)
+{
+    return json_pack("{s:o, s:o, s:b}", "path", str(l->path), "target", str(l->target), "hard",
+                     l->hard);
+}
+
+json_t *rs_layer_skipped_json(const rs_layer_skipped *s)
+{
+    return json_pack("{s:o, s:s, s:s*, s:s*, s:o*}", "path", str(s->path), "reason", s->reason,
+                     "analyzer", s->analyzer, "limit", s->limit, "detail",
+                     s->detail ? str(s->detail) : NULL);
+}
+
+json_t *rs_layer_path_json(const char *path)
+{
+    return str(path);
+}
+
+int rs_layer_counters_json(json_t *j, const rs_layer_result *r)
+{
+    if (json_object_set_new(j, "entries", json_integer((json_int_t)r->n_entries)) ||
+        json_object_set_new(j, "uncompressed_bytes",
+                            json_integer((json_int_t)r->uncompressed_bytes)) ||
+        json_object_set_new(j, "compressed_bytes", json_integer((json_int_t)r->compressed_bytes)))
+        return -1;
+    return r->diff_id[0] && json_object_set_new(j, "diff_id", json_string(r->diff_id)) ? -1 : 0;
+}
+
+/* Appends to array a each of the n items that enc turns into JSON. */
+static int items_to_json(json_t *a, const void *items, size_t size, size_t n,
+                         json_t *(*enc)(const void *))
+{
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append_new(a, enc((const char *)items + i * size)))
+            return -1;
+    return 0;
+}
+
+static json_t *file_enc(const void *f)
+{
+    return file_to_json(f);
+}
+
+static json_t *link_enc(const void *l)
+{
+    return rs_layer_link_json(l);
+}
+
+static json_t *skipped_enc(const void *s)
+{
+    return rs_layer_skipped_json(s);
+}
+
 json_t *rs_layer_result_to_json(const rs_layer_result *r)
 {
     json_t *files = json_array(), *links = json_array(), *skipped = json_array();
-    json_t *j = NULL;
-    if (!files || !links || !skipped)
-        goto fail;
-    for (size_t i = 0; i < r->n_files; i++) {
-        const rs_layer_file *f = &r->files[i];
-        json_t *pkgs = json_array();
-        if (!pkgs)
-            goto fail;
-        for (size_t k = 0; k < f->n_pkgs; k++)
-            if (json_array_append_new(pkgs, rs_pkg_to_json(&f->pkgs[k]))) {
-                json_decref(pkgs);
-                goto fail;
-            }
-        json_t *o =
-            json_pack("{s:o, s:s, s:o, s:o?, s:I}", "path", str(f->path), "analyzer", f->analyzer,
-                      "packages", pkgs, "os", f->os.found ? rs_os_to_json(&f->os) : NULL,
-                      "malformed", (json_int_t)f->n_malformed);
-        if (o && file_extra_to_json(o, f)) {
-            json_decref(o);
-            o = NULL;
-        }
-        if (!o || json_array_append_new(files, o) || owned_to_json(o, f))
-            goto fail;
+    json_t *wh = str_array(r->whiteouts, r->n_whiteouts);
+    json_t *opq = str_array(r->opaque_dirs, r->n_opaque_dirs);
+    json_t *j = json_object();
+    if (!files || !links || !skipped || !wh || !opq || !j ||
+        items_to_json(files, r->files, sizeof *r->files, r->n_files, file_enc) ||
+        items_to_json(links, r->links, sizeof *r->links, r->n_links, link_enc) ||
+        items_to_json(skipped, r->skipped, sizeof *r->skipped, r->n_skipped, skipped_enc)) {
+        json_t *all[] = {files, links, skipped, wh, opq, j};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            json_decref(all[i]);
+        return NULL;
     }
-    for (size_t i = 0; i < r->n_links; i++)
-        if (json_array_append_new(links, json_pack("{s:o, s:o, s:b}", "path", str(r->links[i].path),
-                                                   "target", str(r->links[i].target), "hard",
-                                                   r->links[i].hard)))
-            goto fail;
-    for (size_t i = 0; i < r->n_skipped; i++)
-        if (json_array_append_new(
-                skipped, json_pack("{s:o, s:s, s:s*, s:s*, s:o*}", "path", str(r->skipped[i].path),
-                                   "reason", r->skipped[i].reason, "analyzer",
-                                   r->skipped[i].analyzer, "limit", r->skipped[i].limit,
-                                   "detail",
-                                   r->skipped[i].detail ? str(r->skipped[i].detail) : NULL)))
-            goto fail;
-    j = json_pack("{s:o, s:o, s:o?, s:o?, s:o, s:I, s:I, s:I}", "files", files, "links", links,
-                  "whiteouts", str_array(r->whiteouts, r->n_whiteouts), "opaque_dirs",
-                  str_array(r->opaque_dirs, r->n_opaque_dirs), "skipped", skipped, "entries",
-                  (json_int_t)r->n_entries, "uncompressed_bytes", (json_int_t)r->uncompressed_bytes,
-                  "compressed_bytes", (json_int_t)r->compressed_bytes);
-    if (j && r->diff_id[0] && json_object_set_new(j, "diff_id", json_string(r->diff_id))) {
+    int bad = json_object_set_new(j, "files", files) | json_object_set_new(j, "links", links) |
+              json_object_set_new(j, "whiteouts", wh) |
+              json_object_set_new(j, "opaque_dirs", opq) |
+              json_object_set_new(j, "skipped", skipped) | rs_layer_counters_json(j, r);
+    if (bad) {
         json_decref(j);
         return NULL;
     }
-    if (j && json_is_array(json_object_get(j, "whiteouts")) &&
-        json_is_array(json_object_get(j, "opaque_dirs")))
-        return j;
-    json_decref(j);
-    return NULL;
-fail:
-    json_decref(files);
-    json_decref(links);
-    json_decref(skipped);
-    return NULL;
+    return j;
 }
 
-/* A normalised absolute path string of bounded length, or NULL. */
-static const char *json_path(const json_t *v)
+const char *rs_layer_json_path(const json_t *v)
 {
     if (!json_is_string(v) || json_string_length(v) > LAYER_JSON_PATH_MAX ||
         strlen(json_string_value(v)) != json_string_length(v))
@@ -1280,58 +1329,132 @@ static int json_count(const json_t *v, uint64_t *out)
 /* One path of a file's optional "owned" array: normalised and absolute. */
 static int owned_from_json(const json_t *v, void *res)
 {
-    const char *p = json_path(v);
+    const char *p = rs_layer_json_path(v);
     if (!p)
         return RS_ERR_INVALID;
     return rs_analysis_add_owned(res, p, strlen(p)) ? RS_ERR_INTERNAL : 0;
 }
 
-static int decode_file(const json_t *o, rs_layer_result *r, char *errstr, size_t errsz)
+int rs_layer_file_head_decode(const json_t *o, const char **path, const char **analyzer,
+                              rs_analysis *res, char *errstr, size_t errsz)
 {
-    const char *path = json_path(json_object_get(o, "path"));
-    json_t *an = json_object_get(o, "analyzer"), *pkgs = json_object_get(o, "packages"),
-           *os = json_object_get(o, "os");
+    *path = rs_layer_json_path(json_object_get(o, "path"));
+    json_t *an = json_object_get(o, "analyzer"), *os = json_object_get(o, "os");
     uint64_t malformed = 0;
-    if (!path || !json_is_string(an) || !rs_analyzer_find(json_string_value(an)) ||
-        !json_is_array(pkgs) || json_array_size(pkgs) > LAYER_JSON_MAX_ITEMS ||
+    if (!*path || !json_is_string(an) || !rs_analyzer_find(json_string_value(an)) ||
         json_count(json_object_get(o, "malformed"), &malformed))
         return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad file entry");
-    rs_analysis res = {0};
-    int rc = 0;
+    *analyzer = json_string_value(an);
     if (os && !json_is_null(os)) {
-        if ((rc = rs_os_from_json(os, &res.os, errstr, errsz)))
-            goto out;
-        res.os.found = 1;
+        int rc = rs_os_from_json(os, &res->os, errstr, errsz);
+        if (rc)
+            return rc;
+        res->os.found = 1;
     }
-    res.n_malformed = (size_t)malformed;
-    if ((rc = rs_json_each(json_object_get(o, "owned"), LAYER_JSON_MAX_ITEMS,
-                           "layer result: owned paths", owned_from_json, &res, errstr, errsz)) ||
-        (rc = file_extra_from_json(o, &res, errstr, errsz)))
-        goto out;
+    res->n_malformed = (size_t)malformed;
+    return file_extra_from_json(o, res, errstr, errsz);
+}
+
+int rs_layer_add_pkg_json(rs_analysis *res, const json_t *v, char *errstr, size_t errsz)
+{
+    rs_pkg p;
+    int rc = rs_pkg_from_json(v, &p, errstr, errsz);
+    if (rc)
+        return rc;
+    rc = rs_analysis_add_pkg(res, &p);
+    rs_pkg_clear(&p);
+    return rc ? rs_errf(errstr, errsz, rc, "out of memory") : 0;
+}
+
+int rs_layer_add_owned_json(rs_analysis *res, const json_t *v, char *errstr, size_t errsz)
+{
+    int rc = owned_from_json(v, res);
+    if (rc == RS_ERR_INVALID)
+        return rs_errf(errstr, errsz, rc, "invalid layer result: bad owned path");
+    return rc ? rs_errf(errstr, errsz, rc, "out of memory") : 0;
+}
+
+int rs_layer_add_file(rs_layer_result *r, const char *path, const char *analyzer, rs_analysis *res,
+                      char *errstr, size_t errsz)
+{
+    int rc = add_file(r, path, analyzer, res);
+    return rc ? rs_errf(errstr, errsz, rc, "out of memory") : 0;
+}
+
+static int decode_file(const json_t *o, rs_layer_result *r, char *errstr, size_t errsz)
+{
+    json_t *pkgs = json_object_get(o, "packages");
+    if (!json_is_array(pkgs) || json_array_size(pkgs) > LAYER_JSON_MAX_ITEMS)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad file entry");
+    rs_analysis res = {0};
+    const char *path, *an;
+    int rc = rs_layer_file_head_decode(o, &path, &an, &res, errstr, errsz);
+    if (!rc)
+        rc = rs_json_each(json_object_get(o, "owned"), LAYER_JSON_MAX_ITEMS,
+                          "layer result: owned paths", owned_from_json, &res, errstr, errsz);
     size_t i;
     json_t *v;
     json_array_foreach(pkgs, i, v)
     {
-        rs_pkg p;
-        if ((rc = rs_pkg_from_json(v, &p, errstr, errsz)))
-            goto out;
-        rc = rs_analysis_add_pkg(&res, &p);
-        rs_pkg_clear(&p);
-        if (rc) {
-            rc = rs_errf(errstr, errsz, rc, "out of memory");
-            goto out;
-        }
+        if (rc || (rc = rs_layer_add_pkg_json(&res, v, errstr, errsz)))
+            break;
     }
-    if ((rc = add_file(r, path, json_string_value(an), &res)))
-        rc = rs_errf(errstr, errsz, rc, "out of memory");
-out:
+    if (!rc)
+        rc = rs_layer_add_file(r, path, an, &res, errstr, errsz);
     rs_analysis_clear(&res);
     return rc;
 }
 
-/* The optional "diff_id": absent is "" (not computed), else a valid digest. */
-static int diff_id_from_json(const json_t *v, rs_layer_result *r, char *errstr, size_t errsz)
+int rs_layer_link_decode(const json_t *v, rs_layer_result *r, char *errstr, size_t errsz)
 {
+    const char *p = rs_layer_json_path(json_object_get(v, "path"));
+    json_t *t = json_object_get(v, "target"), *h = json_object_get(v, "hard");
+    if (!p || !json_is_string(t) || json_string_length(t) > LAYER_JSON_PATH_MAX ||
+        strlen(json_string_value(t)) != json_string_length(t) || !json_is_boolean(h))
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad link");
+    int rc = add_link(r, p, json_string_value(t), json_is_true(h));
+    return rc ? rs_errf(errstr, errsz, rc, "out of memory") : 0;
+}
+
+int rs_layer_path_decode(const json_t *v, int opaque, rs_layer_result *r, char *errstr,
+                         size_t errsz)
+{
+    const char *p = rs_layer_json_path(v);
+    if (!p)
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad %s",
+                       opaque ? "opaque dir" : "whiteout");
+    int rc = opaque ? add_str(&r->opaque_dirs, &r->n_opaque_dirs, &r->cap_opaque_dirs, p)
+                    : add_str(&r->whiteouts, &r->n_whiteouts, &r->cap_whiteouts, p);
+    return rc ? rs_errf(errstr, errsz, rc, "out of memory") : 0;
+}
+
+int rs_layer_skipped_decode(const json_t *v, rs_layer_result *r, char *errstr, size_t errsz)
+{
+    json_t *p = json_object_get(v, "path"), *why = json_object_get(v, "reason"),
+           *an = json_object_get(v, "analyzer"), *lim = json_object_get(v, "limit"),
+           *det = json_object_get(v, "detail");
+    if (!json_is_string(p) || json_string_length(p) > LAYER_JSON_PATH_MAX ||
+        !json_is_string(why) || json_string_length(why) > 64 ||
+        (an && !json_is_null(an) &&
+         (!json_is_string(an) || !rs_analyzer_find(json_string_value(an)))) ||
+        (lim && (!json_is_string(lim) || json_string_length(lim) > 64)) ||
+        (det && (!json_is_string(det) || json_string_length(det) > 1024)))
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad skipped");
+    int rc = add_skipped_why(r, json_string_value(p),
+                             json_is_string(an) ? json_string_value(an) : NULL,
+                             json_string_value(why), json_string_value(lim),
+                             json_string_value(det));
+    return rc ? rs_errf(errstr, errsz, rc, "out of memory") : 0;
+}
+
+int rs_layer_counters_decode(const json_t *j, rs_layer_result *r, char *errstr, size_t errsz)
+{
+    if (json_count(json_object_get(j, "entries"), &r->n_entries) ||
+        json_count(json_object_get(j, "uncompressed_bytes"), &r->uncompressed_bytes) ||
+        json_count(json_object_get(j, "compressed_bytes"), &r->compressed_bytes))
+        return rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad counters");
+    /* the optional "diff_id": absent is "" (not computed), else a valid digest */
+    json_t *v = json_object_get(j, "diff_id");
     if (!v)
         return 0;
     if (!json_is_string(v) || json_string_length(v) >= RS_DIGEST_SIZE ||
@@ -1341,99 +1464,55 @@ static int diff_id_from_json(const json_t *v, rs_layer_result *r, char *errstr, 
     return 0;
 }
 
-int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errstr, size_t errsz)
+/* Decodes each item of array a with dec (a whiteout or opaque dir: kind). */
+static int items_from_json(const json_t *a, int kind, rs_layer_result *r, char *errstr,
+                           size_t errsz)
 {
-    int rc = 0;
-    rs_layer_result *r = NULL;
-    *out = NULL;
-    json_t *files = json_object_get(j, "files"), *links = json_object_get(j, "links"),
-           *wh = json_object_get(j, "whiteouts"), *opq = json_object_get(j, "opaque_dirs"),
-           *sk = json_object_get(j, "skipped");
-    json_t *arrays[] = {files, links, wh, opq, sk};
-    for (size_t i = 0; i < 5; i++)
-        if (!json_is_array(arrays[i]) || json_array_size(arrays[i]) > LAYER_JSON_MAX_ITEMS)
-            return rs_errf(errstr, errsz, RS_ERR_INVALID,
-                           "invalid layer result: missing or oversized array");
-    if (!(r = calloc(1, sizeof *r)))
-        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
-    if (json_count(json_object_get(j, "entries"), &r->n_entries) ||
-        json_count(json_object_get(j, "uncompressed_bytes"), &r->uncompressed_bytes) ||
-        json_count(json_object_get(j, "compressed_bytes"), &r->compressed_bytes)) {
-        rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad counters");
-        goto out;
-    }
-    if ((rc = diff_id_from_json(json_object_get(j, "diff_id"), r, errstr, errsz)))
-        goto out;
     size_t i;
     json_t *v;
-    json_array_foreach(files, i, v)
+    int rc = 0;
+    json_array_foreach(a, i, v)
     {
-        if ((rc = decode_file(v, r, errstr, errsz)))
-            goto out;
+        switch (kind) {
+        case 0:
+            rc = decode_file(v, r, errstr, errsz);
+            break;
+        case 1:
+            rc = rs_layer_link_decode(v, r, errstr, errsz);
+            break;
+        case 2:
+        case 3:
+            rc = rs_layer_path_decode(v, kind == 3, r, errstr, errsz);
+            break;
+        default:
+            rc = rs_layer_skipped_decode(v, r, errstr, errsz);
+        }
+        if (rc)
+            return rc;
     }
-    json_array_foreach(links, i, v)
-    {
-        const char *p = json_path(json_object_get(v, "path"));
-        json_t *t = json_object_get(v, "target"), *h = json_object_get(v, "hard");
-        if (!p || !json_is_string(t) || json_string_length(t) > LAYER_JSON_PATH_MAX ||
-            strlen(json_string_value(t)) != json_string_length(t) || !json_is_boolean(h)) {
-            rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad link");
-            goto out;
-        }
-        if ((rc = add_link(r, p, json_string_value(t), json_is_true(h)))) {
-            rc = rs_errf(errstr, errsz, rc, "out of memory");
-            goto out;
-        }
+    return 0;
+}
+
+int rs_layer_result_from_json(const json_t *j, rs_layer_result **out, char *errstr, size_t errsz)
+{
+    *out = NULL;
+    static const char *const keys[] = {"files", "links", "whiteouts", "opaque_dirs", "skipped"};
+    for (size_t i = 0; i < 5; i++) {
+        json_t *a = json_object_get(j, keys[i]);
+        if (!json_is_array(a) || json_array_size(a) > LAYER_JSON_MAX_ITEMS)
+            return rs_errf(errstr, errsz, RS_ERR_INVALID,
+                           "invalid layer result: missing or oversized array");
     }
-    json_array_foreach(wh, i, v)
-    {
-        const char *p = json_path(v);
-        if (!p) {
-            rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad whiteout");
-            goto out;
-        }
-        if ((rc = add_str(&r->whiteouts, &r->n_whiteouts, &r->cap_whiteouts, p))) {
-            rc = rs_errf(errstr, errsz, rc, "out of memory");
-            goto out;
-        }
-    }
-    json_array_foreach(opq, i, v)
-    {
-        const char *p = json_path(v);
-        if (!p) {
-            rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad opaque dir");
-            goto out;
-        }
-        if ((rc = add_str(&r->opaque_dirs, &r->n_opaque_dirs, &r->cap_opaque_dirs, p))) {
-            rc = rs_errf(errstr, errsz, rc, "out of memory");
-            goto out;
-        }
-    }
-    json_array_foreach(sk, i, v)
-    {
-        json_t *p = json_object_get(v, "path"), *why = json_object_get(v, "reason"),
-               *an = json_object_get(v, "analyzer"), *lim = json_object_get(v, "limit"),
-               *det = json_object_get(v, "detail");
-        if (!json_is_string(p) || json_string_length(p) > LAYER_JSON_PATH_MAX ||
-            !json_is_string(why) || json_string_length(why) > 64 ||
-            (an && !json_is_null(an) &&
-             (!json_is_string(an) || !rs_analyzer_find(json_string_value(an)))) ||
-            (lim && (!json_is_string(lim) || json_string_length(lim) > 64)) ||
-            (det && (!json_is_string(det) || json_string_length(det) > 1024))) {
-            rc = rs_errf(errstr, errsz, RS_ERR_INVALID, "invalid layer result: bad skipped");
-            goto out;
-        }
-        if ((rc = add_skipped_why(r, json_string_value(p),
-                                  json_is_string(an) ? json_string_value(an) : NULL,
-                                  json_string_value(why), json_string_value(lim),
-                                  json_string_value(det)))) {
-            rc = rs_errf(errstr, errsz, rc, "out of memory");
-            goto out;
-        }
+    rs_layer_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    int rc = rs_layer_counters_decode(j, r, errstr, errsz);
+    for (int k = 0; !rc && k < 5; k++)
+        rc = items_from_json(json_object_get(j, keys[k]), k, r, errstr, errsz);
+    if (rc) {
+        rs_layer_result_free(r);
+        return rc;
     }
     *out = r;
-    r = NULL;
-out:
-    rs_layer_result_free(r);
-    return rc;
+    return 0;
 }

@@ -2,7 +2,8 @@
  * compressed bytes, read through the caller's verifying reader, are written
  * into the stdin of a `regscan-analyze` child started with an empty
  * environment and no descriptor but its three pipes; its stdout (the result
- * JSON, bounded) and stderr (one error line, bounded) come back here. A
+ * in its stream form, decoded line by line as it arrives, its bytes bounded)
+ * and stderr (one error line, bounded) come back here. A
  * wall-clock deadline bounds the child. The child confines itself
  * (analyze/confine.c); this file neither parses layers nor confines. */
 #include "scan.h"
@@ -10,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -200,8 +200,11 @@ static int child_args_build(struct child_args *c, const char *path, const rs_san
 struct child {
     pid_t pid;
     int in_w, out_r, err_r; /* parent's ends; -1 once closed */
-    rs_buf out;   /* stdout, its limit the largest result taken */
-    int out_over; /* the child wrote more than that (or memory ran out) */
+    rs_layer_stream *dec; /* decodes stdout as it comes */
+    size_t out_bytes, out_max; /* bytes of stdout read; the most taken */
+    int out_over;              /* the child wrote more than out_max */
+    int out_bad;               /* what it wrote is not a result (dec_err says why) */
+    char dec_err[512];
     char err[SANDBOX_ERR_MAX];
     size_t err_len;
     int timed_out;
@@ -295,8 +298,9 @@ static void child_feed(struct child *c, rs_reader *in)
         close_fd(&c->in_w); /* EPIPE: the child ended; its status says why */
 }
 
-/* Reads what the child wrote on stdout (kept up to its limit) or stderr
- * (the first SANDBOX_ERR_MAX - 1 bytes kept, the rest read and dropped). */
+/* Decodes what the child wrote on stdout into the result as it comes (at
+ * most out_max bytes), or keeps what it wrote on stderr (the first
+ * SANDBOX_ERR_MAX - 1 bytes kept, the rest read and dropped). */
 static void child_drain(struct child *c, int is_err)
 {
     char tmp[65536];
@@ -317,18 +321,24 @@ static void child_drain(struct child *c, int is_err)
             c->err_len += k;
             continue;
         }
-        if (rs_buf_append(&c->out, tmp, (size_t)n)) {
+        if ((size_t)n > c->out_max - c->out_bytes) {
             c->out_over = 1;
+            return;
+        }
+        c->out_bytes += (size_t)n;
+        if (rs_layer_stream_feed(c->dec, tmp, (size_t)n, c->dec_err, sizeof c->dec_err)) {
+            c->out_bad = 1;
             return;
         }
     }
 }
 
 /* Feeds and drains the child until it closes stdout and stderr, the
- * deadline passes, the reader fails or the result grows past its limit. */
+ * deadline passes, the reader fails, or the result grows past its limit or
+ * is found invalid. */
 static void child_pump(struct child *c, rs_reader *in, uint64_t deadline)
 {
-    while ((c->out_r >= 0 || c->err_r >= 0) && !c->reader_rc && !c->out_over) {
+    while ((c->out_r >= 0 || c->err_r >= 0) && !c->reader_rc && !c->out_over && !c->out_bad) {
         struct pollfd p[3];
         int n = 0, iw = -1, io = -1, ie = -1;
         if (c->in_w >= 0)
@@ -360,7 +370,7 @@ static void child_pump(struct child *c, rs_reader *in, uint64_t deadline)
 static int child_wait(struct child *c, uint64_t deadline)
 {
     int st = 0;
-    if (c->timed_out || c->reader_rc || c->out_over)
+    if (c->timed_out || c->reader_rc || c->out_over || c->out_bad)
         kill(c->pid, SIGKILL);
     unsigned nap_us = 200;
     for (;;) {
@@ -425,6 +435,9 @@ static int child_status(const struct child *c, int st, const rs_sandbox_opts *o,
         return rs_errf(errstr, errsz, RS_ERR_ANALYZER_CRASHED,
                        "analyzer killed: its result is larger than %zu bytes",
                        o->max_result_bytes);
+    if (c->out_bad)
+        return rs_errf(errstr, errsz, RS_ERR_ANALYZER_CRASHED,
+                       "analyzer wrote an invalid result: %s", c->dec_err);
     if (WIFSIGNALED(st)) {
         const char *name = sigabbrev_np(WTERMSIG(st));
         char why[80];
@@ -452,19 +465,11 @@ static int child_status(const struct child *c, int st, const rs_sandbox_opts *o,
     }
 }
 
-/* Decodes the child's stdout (untrusted) into *out. */
-static int child_result(const struct child *c, rs_layer_result **out, char *errstr, size_t errsz)
+/* The result decoded from the child's stdout (untrusted) into *out. */
+static int child_result(struct child *c, rs_layer_result **out, char *errstr, size_t errsz)
 {
-    json_error_t jerr;
-    json_t *j = json_loadb(c->out.data ? c->out.data : "", c->out.len, JSON_REJECT_DUPLICATES,
-                           &jerr);
-    if (!j)
-        return rs_errf(errstr, errsz, RS_ERR_ANALYZER_CRASHED,
-                       "analyzer wrote an invalid result: %s", jerr.text);
-    char why[400];
-    int rc = rs_layer_result_from_json(j, out, why, sizeof why);
-    json_decref(j);
-    if (rc)
+    char why[512];
+    if (rs_layer_stream_finish(c->dec, out, why, sizeof why))
         return rs_errf(errstr, errsz, RS_ERR_ANALYZER_CRASHED,
                        "analyzer wrote an invalid result: %s", why);
     return 0;
@@ -510,9 +515,11 @@ int rs_sandbox_analyze(const rs_sandbox_opts *o, rs_reader *in, const char *medi
                                      errsz)))
         return rc;
     struct child c = {.in_w = -1, .out_r = -1, .err_r = -1};
-    c.out.limit = o->max_result_bytes;
-    if (!(c.buf = malloc(SANDBOX_BLOCK)))
+    c.out_max = o->max_result_bytes;
+    if (!(c.buf = malloc(SANDBOX_BLOCK)) || !(c.dec = rs_layer_stream_new())) {
+        free(c.buf);
         return rs_errf(errstr, errsz, RS_ERR_INTERNAL, "out of memory");
+    }
     sigset_t old;
     block_pipe(&old);
     uint64_t deadline = rs_now_ms() + (uint64_t)o->timeout_s * 1000u;
@@ -535,6 +542,6 @@ int rs_sandbox_analyze(const rs_sandbox_opts *o, rs_reader *in, const char *medi
     close_fd(&c.err_r);
     unblock_pipe(&old);
     free(c.buf);
-    rs_buf_free(&c.out);
+    rs_layer_stream_free(c.dec);
     return rc;
 }

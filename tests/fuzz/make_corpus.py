@@ -231,6 +231,23 @@ def layer_extras():
     add("layer", b"")
 
 
+def stream_form(lr):
+    """A layer result's JSON form as the stream form the sandboxed child writes (index.h)."""
+    keys = ("files", "links", "whiteouts", "opaque_dirs", "skipped")
+    head = {k: len(lr[k]) for k in keys}
+    head.update({k: v for k, v in lr.items() if k not in keys})
+    head["layer_result_stream"] = 1
+    lines = [head]
+    for f in lr["files"]:
+        h = {k: v for k, v in f.items() if k not in ("packages", "owned")}
+        h["packages"] = len(f["packages"])
+        h["owned"] = len(f.get("owned", []))
+        lines += [h] + f["packages"] + f.get("owned", [])
+    for k in keys[1:]:
+        lines += lr[k]
+    return "".join(jdump(x) + "\n" for x in lines).encode()
+
+
 def json_seeds():
     pkg = {"type": "dpkg", "ecosystem": "Debian:12", "name": "libssl3",
            "version": "3.0.11-1~deb12u2+b1", "source": {"name": "openssl", "version": "3.0.11-1~deb12u2"},
@@ -256,6 +273,8 @@ def json_seeds():
           "skipped": [{"path": "/var/lib/dpkg/status.d/big", "reason": "LIMIT_EXCEEDED"}],
           "entries": 12, "uncompressed_bytes": 10240, "compressed_bytes": 2048}
     add("layer_result", jdump(lr))
+    for step in (b"\x00", b"\x01", b"\xff"):  # the fuzz_layer_stream chunk size
+        add("layer_stream", step + stream_form(lr))
     add("layer_result", jdump({"files": [], "links": [], "whiteouts": [], "opaque_dirs": [],
                                "skipped": [], "entries": 0, "uncompressed_bytes": 0,
                                "compressed_bytes": 0}))

@@ -120,6 +120,7 @@ case("emptyfiles", [stop("/data/" + "x" * 86 + "00200000", "max_paths", 200000)]
 # ... and with every default: whatever limit trips first, one entry, RSS bounded
 layout = os.path.join(r.tmp, "emptyfiles")
 rc, out, rss = scan(layout)
+print(f"emptyfiles (defaults): peak RSS {rss // 1024} MB", flush=True)
 rep = json.loads(out)
 t.true(rss < RSS_BOUND_KB, f"emptyfiles (defaults): peak RSS {rss} KB under {RSS_BOUND_KB} KB")
 t.eq([(e["code"], e["analyzer"]) for e in rep["errors"]], [("LIMIT_EXCEEDED", None)],

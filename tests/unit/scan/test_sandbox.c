@@ -92,8 +92,9 @@ static void test_clean_start(const rs_sandbox_opts *dflt, const char *dir)
           "env = [k for k in os.environ if k != 'LC_CTYPE']\n"
           "fds = [int(x) for x in os.listdir('/proc/self/fd') if int(x) > 2]\n"
           "n = len(sys.stdin.buffer.read())\n"
-          "sys.stdout.write('{\"files\":[],\"links\":[],\"whiteouts\":[],\"opaque_dirs\":[],'\n"
-          "  '\"skipped\":[],\"entries\":%d,\"uncompressed_bytes\":%d,\"compressed_bytes\":%d}'\n"
+          "sys.stdout.write('{\"layer_result_stream\":1,\"files\":0,\"links\":0,'\n"
+          "  '\"whiteouts\":0,\"opaque_dirs\":0,\"skipped\":0,\"entries\":%d,'\n"
+          "  '\"uncompressed_bytes\":%d,\"compressed_bytes\":%d}\\n'\n"
           "  % (len(env), len(fds) - 1, n))\n",
           f);
     fclose(f);
