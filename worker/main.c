@@ -54,6 +54,20 @@ static int int_opt(const char *flag_value, const char *env, int dflt, const char
     return 0;
 }
 
+/* The index limits and sandbox settings of both modes (REGSCAN_LIMIT_*,
+ * --limit-*, taken out of argv); NULL after saying what is wrong. */
+static const rs_scan_opts *scan_settings(int *argc, char **argv)
+{
+    static rs_scan_opts so;
+    char err[256];
+    rs_scan_opts_default(&so);
+    if (rs_scan_opts_settings(&so, argc, argv, err, sizeof err)) {
+        fprintf(stderr, "regscan-worker: %s\n", err);
+        return NULL;
+    }
+    return &so;
+}
+
 /* The docker-archive limits (image.h) of `regscan-worker scan`, flag else
  * REGSCAN_LIMIT_ARCHIVE_* else the default; vals[i] is the flag's value of
  * limit i (NULL: not given) in the order below. Returns 0 or 2. */
@@ -94,14 +108,8 @@ static int scan_main(int argc, char **argv)
         {"limit-archive-json-bytes", required_argument, NULL, 0x103},
         {NULL, 0, NULL, 0}};
     rs_embedded_opts o = {0};
-    static rs_scan_opts so;
-    char lerr[256];
-    rs_scan_opts_default(&so);
-    if (rs_scan_opts_settings(&so, &argc, argv, lerr, sizeof lerr)) {
-        fprintf(stderr, "regscan-worker: %s\n", lerr);
+    if (!(o.scan = scan_settings(&argc, argv)))
         return 2;
-    }
-    o.scan = &so;
     const char *archive_vals[4] = {NULL, NULL, NULL, NULL};
     rs_docker_limits alim;
     char *insecure[32];
@@ -187,14 +195,8 @@ int main(int argc, char **argv)
     size_t n_kprops = 0;
     rs_worker_opts o;
     rs_worker_opts_default(&o);
-    static rs_scan_opts so;
-    char lerr[256];
-    rs_scan_opts_default(&so);
-    if (rs_scan_opts_settings(&so, &argc, argv, lerr, sizeof lerr)) {
-        fprintf(stderr, "regscan-worker: %s\n", lerr);
+    if (!(o.scan = scan_settings(&argc, argv)))
         return 2;
-    }
-    o.scan = &so;
     int lease_s = 0;
     o.instance_id = getenv("REGSCAN_INSTANCE_ID");
     int c;
