@@ -10,9 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef RS_TEST_HOOKS
 #include <time.h>
-#endif
 
 /* The `inv:` cache entry of a digest: keyed by the analyzer version, so an
  * upgraded analyzer never reuses what an older one found. */
@@ -59,43 +57,45 @@ static void cache_inventory(struct worker *w, const char *digest, const rs_inven
     free(s);
 }
 
-#ifdef RS_TEST_HOOKS
-/* Test builds only: with REGSCAN_TEST_INDEX_TRACE set, logs when the index of
- * a digest starts and ends (CLOCK_MONOTONIC, ns: one clock for every worker on
- * the machine), so tests/integration/test_load.py can show that two
- * deliveries of one digest never index in parallel; REGSCAN_TEST_INDEX_DELAY_MS
- * makes every index last that much longer, so that such deliveries meet. */
-static void index_trace(const char *what, const char *digest)
+/* CLOCK_MONOTONIC in ns: one clock for every process on the machine, so the
+ * index intervals that several workers log can be compared. */
+static long long mono_ns(void)
 {
     struct timespec ts;
-    if (!getenv("REGSCAN_TEST_INDEX_TRACE"))
-        return;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    rs_log(RS_LOG_INFO, "test hook: index %s '%s' %lld", what, digest,
-           (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+#ifdef RS_TEST_HOOKS
+/* Test builds only: REGSCAN_TEST_INDEX_DELAY_MS (1..59999) makes every index
+ * under the lease last that much longer, so that the two deliveries of one
+ * digest that tests/integration/test_load.py starts together always meet. */
+static void index_delay(void)
+{
     const char *delay = getenv("REGSCAN_TEST_INDEX_DELAY_MS");
     long ms = delay ? strtol(delay, NULL, 10) : 0;
-    if (!strcmp(what, "start") && ms > 0 && ms < 60000) {
+    if (ms > 0 && ms < 60000) {
         struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&d, NULL);
     }
 }
 #else
-#define index_trace(what, digest) ((void)0)
+#define index_delay() ((void)0)
 #endif
 
 #define LEASE_LOST 1 /* index_with_lease: another worker holds the digest now */
 
 /* The end of an index under the lease, next to its start's line: with their
- * times, the two lines show that one digest is never indexed twice at once. */
+ * monotonic times, the two lines show that one digest is never indexed twice
+ * at once (tests/integration/test_load.py, test_crashes.py). */
 static void log_index_end(const struct request *r, int rc)
 {
     const char *how = rc == 0                  ? "ok"
                       : rc == LEASE_LOST       ? "lease lost"
                       : rc == RS_ERR_CANCELLED ? "cancelled"
                                                : rs_err_code(rc);
-    rs_log(RS_LOG_INFO, "indexing '%s' ended (lease owner '%s'): %s", r->req.digest, r->owner,
-           how);
+    rs_log(RS_LOG_INFO, "indexing '%s' ended (lease owner '%s', monotonic %lld ns): %s",
+           r->req.digest, r->owner, mono_ns(), how);
 }
 
 /* Pulls and analyses the image while holding its lease. Returns 0 (r->inv
@@ -132,17 +132,17 @@ static int index_with_lease(struct request *r)
         rs_state_lease_release(w->state, digest, r->owner, NULL, r->errstr, sizeof r->errstr);
         return rs_errf(r->scan_err, sizeof r->scan_err, RS_ERR_INTERNAL, "out of memory");
     }
-    rs_log(RS_LOG_INFO, "indexing '%s' (lease owner '%s', attempt %lld)", digest, r->owner,
-           attempts);
+    rs_log(RS_LOG_INFO,
+           "indexing '%s' for tenant '%s' (lease owner '%s', attempt %lld, monotonic %lld ns)",
+           digest, r->req.tenant, r->owner, attempts, mono_ns());
     rs_scan_opts so;
     rs_scan_opts_default(&so);
     if (w->o->scan)
         so = *w->o->scan;
     so.layer_parallelism = (size_t)w->o->layer_parallelism;
     so.cancel = &jb->scan_stop;
-    index_trace("start", digest);
+    index_delay();
     rs_scan_result *res = rs_scan_index(r->src, r->req.repository, digest, &so);
-    index_trace("end", digest);
     int lost = rs_lease_lost(lease);
 
     if (lost) {
@@ -191,6 +191,22 @@ static int index_from_cache(struct request *r)
     }
     r->inv = c;
     r->from_cache = 1;
+    rs_log(RS_LOG_INFO, "'%s' for tenant '%s': the cached inventory, no pull", r->req.digest,
+           r->req.tenant);
+    return 1;
+}
+
+/* After the lease is taken: 1 (the lease given back) when the `inv:` entry
+ * appeared since the cache was last read, i.e. a holder finished and released
+ * its lease in between; indexing again would index the digest twice. */
+static int cached_since_check(struct request *r)
+{
+    rs_inventory *c = cached_inventory(r->w, r->req.digest);
+    if (!c)
+        return 0;
+    rs_inventory_free(c);
+    char err[256];
+    rs_state_lease_release(r->w->state, r->req.digest, r->owner, NULL, err, sizeof err);
     return 1;
 }
 
@@ -202,11 +218,12 @@ int worker_index_digest(struct request *r)
     struct worker *w = r->w;
     job_t *jb = r->jb;
     int waiting_logged = 0;
+    int use_cache = !r->req.force || !strcmp(r->req.mode, "rematch");
     for (;;) {
         if (atomic_load(&jb->cancel))
             return rs_errf(r->errstr, sizeof r->errstr, RS_ERR_CANCELLED, "scan of '%s' cancelled",
                            r->req.digest);
-        if (!r->req.force || !strcmp(r->req.mode, "rematch")) {
+        if (use_cache) {
             int rc = index_from_cache(r);
             if (rc != 0)
                 return rc < 0 ? rc : 0;
@@ -217,6 +234,8 @@ int worker_index_digest(struct request *r)
                                              &acquired, r->errstr, sizeof r->errstr));
         if (rc)
             return rc;
+        if (acquired && use_cache && cached_since_check(r))
+            continue; /* the previous holder finished between the two: its result */
         if (acquired) {
             rc = index_with_lease(r);
             if (rc != LEASE_LOST)
@@ -224,8 +243,9 @@ int worker_index_digest(struct request *r)
             continue; /* wait for the new holder's result */
         }
         if (!waiting_logged++)
-            rs_log(RS_LOG_INFO, "'%s' is being indexed by another worker: waiting for it",
-                   r->req.digest);
+            rs_log(RS_LOG_INFO,
+                   "'%s' for tenant '%s' is being indexed by another worker: waiting for it",
+                   r->req.digest, r->req.tenant);
         worker_nap(w, jb, 250);
     }
 }

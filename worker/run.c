@@ -64,13 +64,30 @@ static void window_release(void *opaque, void *payload)
     rd_kafka_message_destroy(payload);
 }
 
+/* Logs an assignment change with the partitions it names ("T[3] T[7]",
+ * cut at about 1 KB), so a reader of the log knows what a worker holds. */
+static void log_partitions(const char *what, const rd_kafka_topic_partition_list_t *parts,
+                           const char *tail)
+{
+    char list[1024] = "";
+    size_t n = 0;
+    for (int i = 0; i < parts->cnt && n < sizeof list; i++) {
+        int k = snprintf(list + n, sizeof list - n, "%s%s[%d]", i ? " " : "",
+                         parts->elems[i].topic, (int)parts->elems[i].partition);
+        n += k > 0 ? (size_t)k : 0;
+    }
+    if (n >= sizeof list)
+        snprintf(list + sizeof list - 5, 5, " ...");
+    rs_log(RS_LOG_INFO, "%s %d partitions (%s)%s", what, parts->cnt, list, tail);
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     struct worker *w = opaque;
     int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        rs_log(RS_LOG_INFO, "assigned %d partitions", parts->cnt);
+        log_partitions("assigned", parts, "");
         rd_kafka_error_t *e = NULL;
         if (cooperative)
             e = rd_kafka_incremental_assign(rk, parts);
@@ -86,8 +103,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
     int lost = rd_kafka_assignment_lost(rk);
-    rs_log(RS_LOG_INFO, "%s %d partitions: finishing their in-flight requests",
-           lost ? "lost" : "revoked", parts->cnt);
+    log_partitions(lost ? "lost" : "revoked", parts, ": finishing their in-flight requests");
     for (int i = 0; i < parts->cnt; i++)
         rs_window_revoke(w->win, parts->elems[i].topic, parts->elems[i].partition);
     if (parts->cnt) /* in-flight scans of the partitions cancelled, nothing committed yet */
