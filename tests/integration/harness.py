@@ -497,6 +497,16 @@ def start_kafka(port, cport, workdir, timeout=90):
     raise RuntimeError(f"the private kafka broker did not start (log: {log.name})")
 
 
+def wait_for(cond, timeout, step=0.2):
+    """True as soon as cond() is, False when timeout seconds passed first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return False
+
+
 def wait_all(procs, timeout):
     deadline = time.time() + timeout
     for p in procs:

@@ -63,14 +63,6 @@ def config_for(addr):
         name=f"tenants-{addr.replace(':', '-')}.json")
 
 
-def wait_for(cond, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def log_of(p):
     return open(p.log_path).read()
@@ -84,8 +76,9 @@ def start(config, name, *args, env=None):
 
 def stopped(p, timeout=60):
     """Waits until the hook stopped worker p; True when it did."""
-    return wait_for(lambda: "test hook: process" in log_of(p) or p.poll() is not None, timeout) \
-        and p.poll() is None
+    hooked = h.wait_for(lambda: "test hook: process" in log_of(p) or p.poll() is not None,
+                        timeout, step=0.1)
+    return hooked and p.poll() is None
 
 
 def kill(p):
@@ -96,8 +89,9 @@ def kill(p):
 
 def finish(p, cond, what, timeout=60):
     print(f"{time.time() - t0:5.1f} s: {what}", flush=True)
-    t.true(wait_for(cond, timeout), what)
-    t.true(wait_for(lambda: r.all_committed(REQ), 30), f"{what}: every offset committed")
+    t.true(h.wait_for(cond, timeout, step=0.1), what)
+    t.true(h.wait_for(lambda: r.all_committed(REQ), 30, step=0.1),
+           f"{what}: every offset committed")
     p.send_signal(signal.SIGTERM)
     p.wait(timeout=60)
     t.eq(p.returncode, 0, f"{what}: the finishing worker exits 0 on SIGTERM")
@@ -164,7 +158,8 @@ for i, d in enumerate(revoked):
     request(proxy.addr, f"revoke-{i}", d, i)
 a = start(slow, "revoke-a", *STATIC, "--concurrency", "2", "--kafka-prop",
           "session.timeout.ms=3000", env={"REGSCAN_TEST_STOP_AT": "revoke"})
-t.true(wait_for(lambda: len(r.keys("lease:*")) == 2, 60), "revoke: A scans both requests")
+t.true(h.wait_for(lambda: len(r.keys("lease:*")) == 2, 60, step=0.1),
+       "revoke: A scans both requests")
 b = start(slow, "revoke-b", "--instance-id", "crash-2")
 t.true(stopped(a), "revoke: A stopped in its revoke callback")
 t.eq([done(d) for d in revoked], [{}, {}], "revoke: at the stop nothing is done")

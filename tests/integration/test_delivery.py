@@ -47,14 +47,6 @@ def config_for(r, addr):
         {"url": f"http://{addr}", "auth": {"type": "none"}, "repositories": [f"{r.ns}/*"]}]}])
 
 
-def wait_for(cond, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return False
-
 
 def log_of(p):
     return open(p.log_path).read()
@@ -92,16 +84,17 @@ for i in range(16):
     # eight requests on each partition, more than the in-flight window (4) of one worker
     r.produce_to(requests_topic, i % 2, d, request(proxy.addr, f"{r.ns}/p{i}", d))
 a = r.start_worker(config, "--concurrency", "1", log_name="pause-a.log")
-t.true(wait_for(lambda: log_of(a).count("reported '") >= 1, 90), "A started on the backlog")
+t.true(h.wait_for(lambda: log_of(a).count("reported '") >= 1, 90), "A started on the backlog")
 b = r.start_worker(config, "--concurrency", "1", log_name="pause-b.log")
-t.true(wait_for(lambda: log_of(b).count("reported '") >= 1, 90), "B took a partition and reported")
+t.true(h.wait_for(lambda: log_of(b).count("reported '") >= 1, 90),
+       "B took a partition and reported")
 b.send_signal(signal.SIGTERM)  # B leaves: its partition (paused in A before) goes back to A
 b.wait(timeout=120)
 t.eq(b.returncode, 0, "B leaves with exit 0")
 done = lambda: all(r.hgetall(f"done:acme:{d}").get("status") == "ok" for d in digests)  # noqa: E731
-t.true(wait_for(done, 180), "A drained both partitions: every request is done")
+t.true(h.wait_for(done, 180), "A drained both partitions: every request is done")
 t.eq(a.poll(), None, "A is still running")
-t.true(wait_for(lambda: r.all_committed(requests_topic), 30), "every offset is committed")
+t.true(h.wait_for(lambda: r.all_committed(requests_topic), 30), "every offset is committed")
 reports = r.consume(r.topic("regscan.findings"), want=16, timeout=30)
 t.eq(sorted({v["digest"] for _, v in reports}), sorted(digests), "a report for every request")
 a.send_signal(signal.SIGTERM)
@@ -170,7 +163,7 @@ config = config_for(r, proxy.addr)
 d = image(r, "leased", [("base-files", "12.4+deb12u5")])
 p, s = r.coordinator(config)
 w = r.start_worker(config, "--lease-ttl", "3", log_name="lease.log")
-t.true(wait_for(lambda: r.keys("lease:*"), 60), "the scan started (lease held)")
+t.true(h.wait_for(lambda: r.keys("lease:*"), 60), "the scan started (lease held)")
 # another owner takes the lease for 8 s, as a worker that believes it holds the digest would
 r.redis("SET", r.prefix + f"lease:{d}", "intruder", "PX", "8000")
 taken_at = time.time()
@@ -193,7 +186,7 @@ d = image(r, "handed", [("base-files", "12.4+deb12u5")])
 p, s = r.coordinator(config)
 for i in range(4):  # more than max attempts (3)
     w = r.start_worker(config, "--drain-timeout", "1", log_name=f"cancel-{i}.log")
-    t.true(wait_for(lambda: r.keys("lease:*"), 60), f"round {i}: the scan started")
+    t.true(h.wait_for(lambda: r.keys("lease:*"), 60), f"round {i}: the scan started")
     w.send_signal(signal.SIGTERM)
     w.wait(timeout=60)
     t.eq(w.returncode, 0, f"round {i}: handed back and exit 0")

@@ -50,14 +50,6 @@ def push(image):
     r.push(f"{layout}:latest", f"{r.open}/{r.ns}/{name}:1")
 
 
-def wait_for(cond, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return False
-
 
 def done(d):
     return r.hgetall(f"done:acme:{d}")
@@ -78,7 +70,7 @@ coord = subprocess.Popen([os.path.join(h.BIN, "regscan-coordinator"), "--config"
                          stderr=subprocess.STDOUT)
 workers = [r.start_worker(config, "--outage-budget", "120", "--concurrency", "2",
                           log_name=f"worker-{i}.log") for i in range(2)]
-t.true(wait_for(lambda: r.keys("lease:*"), 60), "scans are in flight")
+t.true(h.wait_for(lambda: r.keys("lease:*"), 60), "scans are in flight")
 broker.send_signal(signal.SIGKILL)
 broker.wait()
 killed = time.time()
@@ -92,7 +84,7 @@ print(f"{time.time() - t0:5.1f} s: one-shot pass took {time.time() - killed:.1f}
 broker = h.start_kafka(kport, cport, kdir)
 print(f"{time.time() - t0:5.1f} s: broker back after {time.time() - killed:.1f} s", flush=True)
 
-t.true(wait_for(lambda: all(done(d).get("status") == "ok" for d in digests), 120),
+t.true(h.wait_for(lambda: all(done(d).get("status") == "ok" for d in digests), 120),
        "every digest is done")
 print(f"{time.time() - t0:5.1f} s: all done", flush=True)
 t.eq((coord.poll(), [w.poll() for w in workers]), (None, [None, None]),
@@ -104,7 +96,7 @@ for _, v in r.consume(r.topic("regscan.findings"), want=8, timeout=30, idle=1):
     ids.setdefault(v["digest"], set()).add((v["status"], v["report_id"]))
 t.eq({d: ids.get(d) for d in digests}, {d: {("ok", done(d).get("report_id"))} for d in digests},
      "every done names the report_id of the reports of its digest on the findings topic")
-t.true(wait_for(lambda: r.all_committed(r.topic("regscan.scan-requests")), 30),
+t.true(h.wait_for(lambda: r.all_committed(r.topic("regscan.scan-requests")), 30),
        "every offset is committed")
 coord.send_signal(signal.SIGTERM)
 for w in workers:

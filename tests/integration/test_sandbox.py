@@ -54,14 +54,6 @@ env = {"REGSCAN_SANDBOX_CPU": "2", "REGSCAN_SANDBOX_MEMORY": "256"}
 w = r.start_worker(config, "--concurrency", "1", env=env)
 
 
-def wait_for(cond, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return False
-
 
 def done(name):
     return r.hgetall(f"done:acme:{images[name][0]}")
@@ -72,7 +64,7 @@ def attempts(name):
     return [r.redis("HGET", k, "count").strip() for k in keys]
 
 
-t.true(wait_for(lambda: all(done(n).get("status") for n in images), 60), "every image is done")
+t.true(h.wait_for(lambda: all(done(n).get("status") for n in images), 60), "every image is done")
 reports = {v["digest"]: v for _, v in r.consume(r.topic("regscan.findings"), want=len(images),
                                                   timeout=30)}
 t.eq((reports[images["plain"][0]]["status"], done("plain").get("status")), ("ok", "ok"),
@@ -109,10 +101,10 @@ def segv_reports(n):
     return len(msgs) >= n
 
 
-t.true(wait_for(lambda: segv_reports(1), 30), "delivery 1: its report read back")
+t.true(h.wait_for(lambda: segv_reports(1), 30), "delivery 1: its report read back")
 for n in (2, 3, 4):
     r.produce(r.topic("regscan.scan-requests"), req[0][0], req[0][1])
-    t.true(wait_for(lambda: segv_reports(n), 30), f"delivery {n}: a new report")
+    t.true(h.wait_for(lambda: segv_reports(n), 30), f"delivery {n}: a new report")
     t.eq(attempts("segv"), [str(n)], f"delivery {n}: attempts {n}")
 findings.close()
 t.eq([v.get("error", {}).get("message") for v in msgs],
