@@ -54,7 +54,7 @@ int rs_analyze_confine(uint64_t memory_bytes, unsigned cpu_s, char *errstr, size
 
 #ifdef RS_TEST_HOOKS
 /* The test-only analyzer that acts on "/regscan-test/crash" ("segv",
- * "socket", "abort", "spin", "alloc"). */
+ * "socket", "exec", "abort", "spin", "alloc"). */
 extern const rs_analyzer rs_analyze_test_trigger;
 #endif
 

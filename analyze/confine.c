@@ -9,6 +9,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -59,8 +60,13 @@ static int rules(scmp_filter_ctx ctx)
     rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2));
     /* memory: malloc's heap and its large blocks, realloc of large blocks,
      * free's trimming; mprotect for glibc's heap growth past the first arena */
-    rc |= ALLOW(brk) | ALLOW(mmap) | ALLOW(munmap) | ALLOW(mremap) | ALLOW(madvise);
-    rc |= ALLOW(mprotect);
+    rc |= ALLOW(brk) | ALLOW(munmap) | ALLOW(mremap) | ALLOW(madvise);
+    /* never executable memory: nothing the child runs is loaded or made after
+     * confinement, so code injected through a parser bug cannot be mapped to run */
+    rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+                           SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+                           SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
     /* glibc's qsort asks sysinfo for the physical memory before it sorts a large array
      * (sysconf(_SC_PHYS_PAGES)); it reads counters, no resource */
     rc |= ALLOW(sysinfo);

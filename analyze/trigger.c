@@ -1,13 +1,15 @@
 /* trigger.c - test builds only (RS_TEST_HOOKS): an analyzer that makes the
  * child misbehave on purpose when a layer holds "/regscan-test/crash", so
  * that tests can show what the sandbox does with a crash, a forbidden system
- * call, an abort, an endless loop and an allocation past the limit. */
+ * call, executable memory, an abort, an endless loop and an allocation past
+ * the limit. */
 #include "analyze.h"
 #include "base.h"
 
 #ifdef RS_TEST_HOOKS
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 static int wants(const char *path)
@@ -54,6 +56,11 @@ static int parse(const char *path, const char *data, size_t len, rs_analysis *ou
         segv();
     else if (len == 6 && !memcmp(data, "socket", 6))
         return socket(AF_INET, SOCK_STREAM, 0) < 0 ? RS_ERR_INTERNAL : 0;
+    else if (len == 4 && !memcmp(data, "exec", 4))
+        return mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+                       MAP_FAILED
+                   ? RS_ERR_INTERNAL
+                   : 0;
     else if (len == 5 && !memcmp(data, "abort", 5))
         abort();
     else if (len == 4 && !memcmp(data, "spin", 4))

@@ -147,6 +147,8 @@ static void test_triggers(const rs_sandbox_opts *dflt)
     trigger(&o, "segv", RS_ERR_ANALYZER_CRASHED, "analyzer crashed: killed by signal SIGSEGV");
     trigger(&o, "socket", RS_ERR_ANALYZER_CRASHED,
             "analyzer crashed: killed by signal SIGSYS (a system call the sandbox forbids)");
+    trigger(&o, "exec", RS_ERR_ANALYZER_CRASHED,
+            "analyzer crashed: killed by signal SIGSYS (a system call the sandbox forbids)");
     trigger(&o, "abort", RS_ERR_ANALYZER_CRASHED, "analyzer crashed: killed by signal SIGABRT");
     trigger(&o, "spin", RS_ERR_ANALYZER_CRASHED,
             "analyzer crashed: killed by signal SIGXCPU (its CPU time limit of 1 s)");
