@@ -30,7 +30,7 @@ ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -L unit --output-on-fail
 # one of them).
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DREGSCAN_WERROR=ON -DREGSCAN_TEST_HOOKS=ON \
       -DREGSCAN_SANITIZE=thread >/dev/null
-cmake --build build-tsan -j"$jobs"
+cmake --build build-tsan -j"$jobs" --target tsan_tests   # only what the tsan tests need
 
 echo "== fuzz targets over their seed corpora (scripts/fuzz.sh SECONDS for real fuzzing)"
 # one second of fuzzing per target after its seeds (41 targets: about a minute in all)
