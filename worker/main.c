@@ -168,9 +168,10 @@ int main(int argc, char **argv)
 {
     if (rs_cli_log_init("regscan-worker"))
         return 2;
-    rs_sandbox_opts sandbox; /* REGSCAN_SANDBOX*: a bad setting stops the start */
+    rs_sandbox_opts sandbox; /* REGSCAN_SANDBOX*: a bad setting or no child stops the start */
     char sberr[256];
-    if (rs_sandbox_opts_env(&sandbox, sberr, sizeof sberr)) {
+    if (rs_sandbox_opts_env(&sandbox, sberr, sizeof sberr) ||
+        rs_sandbox_check(&sandbox, sberr, sizeof sberr)) {
         fprintf(stderr, "regscan-worker: %s\n", sberr);
         return 2;
     }

@@ -112,6 +112,20 @@ static int child_path(const rs_sandbox_opts *o, char *path, size_t size, char *e
     return 0;
 }
 
+int rs_sandbox_check(const rs_sandbox_opts *o, char *errstr, size_t errsz)
+{
+    char path[600];
+    if (!o->enabled)
+        return 0;
+    int rc = child_path(o, path, sizeof path, errstr, errsz);
+    if (rc == 0 && access(path, X_OK) != 0)
+        rc = rs_errf(errstr, errsz, RS_ERR_CONFIG,
+                     "cannot run the layer sandbox '%s': %s (install regscan-analyze beside "
+                     "the program, or set REGSCAN_ANALYZE_BIN)",
+                     path, strerror(errno));
+    return rc;
+}
+
 /* The child's command line: limits, media type and analyzer names only. */
 struct child_args {
     char *argv[48];

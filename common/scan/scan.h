@@ -43,6 +43,11 @@ typedef struct rs_sandbox_opts {
  * setting (also kept in o->env_error). */
 int rs_sandbox_opts_env(rs_sandbox_opts *o, char *errstr, size_t errstr_size);
 
+/* 0 when the sandbox is off or its child (REGSCAN_ANALYZE_BIN, else
+ * regscan-analyze beside the running program) is an executable file;
+ * RS_ERR_CONFIG naming the path otherwise (a worker checks it at start). */
+int rs_sandbox_check(const rs_sandbox_opts *o, char *errstr, size_t errstr_size);
+
 /* rs_layer_analyze in the sandboxed child (when o is NULL or not enabled: in
  * this process). Same contract: `in` is read to its end unless the child
  * fails; its error (digest, size, network) wins over the child's. A child

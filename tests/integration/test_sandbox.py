@@ -120,5 +120,16 @@ t.eq(w.poll(), None, "the worker is still running")
 w.send_signal(signal.SIGTERM)
 w.wait(timeout=60)
 t.eq(w.returncode, 0, "the worker exits 0 on SIGTERM")
+# a worker whose child cannot be run stops at start, naming it (not an error report per image)
+missing = "/nonexistent/regscan-analyze"
+for args in (["--config", config, "--exit-when-idle", "1"], ["scan", f"{r.open}/{r.ns}/plain:1"]):
+    q = subprocess.run([os.path.join(h.BIN, "regscan-worker")] + args, capture_output=True,
+                       text=True, timeout=60,
+                       env=dict(os.environ, REGSCAN_ANALYZE_BIN=missing, REGSCAN_LOG="text"))
+    t.eq((q.returncode, q.stderr.strip().splitlines()[-1:]),
+         (2, [f"regscan-worker: cannot run the layer sandbox '{missing}': No such file or "
+              "directory (install regscan-analyze beside the program, or set "
+              "REGSCAN_ANALYZE_BIN)"]),
+         f"{args[0]}: no child to run: exit 2 naming it")
 print(f"test_sandbox: {time.time() - t0:.1f} s")
 t.finish()

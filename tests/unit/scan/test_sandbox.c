@@ -164,6 +164,21 @@ static void test_triggers(const rs_sandbox_opts *dflt)
 }
 #endif
 
+/* rs_sandbox_check: the real child passes; a missing one is named; off needs none. */
+static void test_check(const rs_sandbox_opts *dflt)
+{
+    char err[256] = "";
+    RS_CHECK_INT(rs_sandbox_check(dflt, err, sizeof err), 0);
+    rs_sandbox_opts o = *dflt;
+    snprintf(o.bin, sizeof o.bin, "%s", "/nonexistent/regscan-analyze");
+    RS_CHECK_INT(rs_sandbox_check(&o, err, sizeof err), RS_ERR_CONFIG);
+    RS_CHECK_STR(err, "cannot run the layer sandbox '/nonexistent/regscan-analyze': No such file "
+                      "or directory (install regscan-analyze beside the program, or set "
+                      "REGSCAN_ANALYZE_BIN)");
+    o.enabled = 0;
+    RS_CHECK_INT(rs_sandbox_check(&o, err, sizeof err), 0);
+}
+
 int main(void)
 {
     unsetenv("REGSCAN_SANDBOX");
@@ -183,6 +198,7 @@ int main(void)
     unsetenv("REGSCAN_SANDBOX_MEMORY");
     char dir[] = "/tmp/rs-sandbox-XXXXXX";
     RS_REQUIRE(mkdtemp(dir));
+    test_check(&o);
     test_same_result(&o);
     test_clean_start(&o, dir);
 #ifdef RS_TEST_HOOKS
